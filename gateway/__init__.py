@@ -1,0 +1,1 @@
+"""The HTTP edge of FIR graph: app, settings, lifespan, authentication, CLI."""

@@ -1,0 +1,110 @@
+"""Every setting FIR graph reads, from the environment or a `.env` file; nothing else reads either."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: Secret | None
+    data_dir: Path
+    host: str
+    port: int
+    workers: int
+    oidc_issuer: str | None
+    oidc_audience: str
+    oidc_algorithms: tuple[str, ...]
+    oidc_leeway: int
+    jwks_ttl: int
+    jwks_min_refresh_interval: float
+    manufacturer_claim: str
+    dev_auth: bool
+    public_url: str | None
+    pool_min: int
+    pool_max: int
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_page_size: int
+    max_fleet_devices: int
+    cache_enabled: bool
+    cache_max_entries: int
+    cache_max_bytes: int
+    log_level: str
+    log_json: bool
+
+    @property
+    def loopback_only(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def dev_issuer(self) -> str:
+        return f"{self.base_url}/dev-oidc"
+
+
+def _default_data_dir() -> str:
+    return platformdirs.user_data_dir("fir-graph", appauthor=False)
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
+    """Read settings once; `.env` fills in what the environment leaves unset."""
+    path = Path(env_file) if env_file else None
+    config = Config(path if path is not None and path.is_file() else None)
+    database_url = config("DATABASE_URL", cast=Secret, default=None)
+    issuer = config("FIR_OIDC_ISSUER", default=None) or None
+    return Settings(
+        database_url=database_url if database_url and str(database_url) else None,
+        data_dir=Path(config("FIR_DATA_DIR", default=_default_data_dir())).expanduser(),
+        host=config("FIR_HOST", default="127.0.0.1"),
+        port=config("FIR_PORT", cast=int, default=8000),
+        workers=config("FIR_WORKERS", cast=int, default=1),
+        oidc_issuer=issuer.rstrip("/") if issuer else None,
+        oidc_audience=config("FIR_OIDC_AUDIENCE", default="fir-graph"),
+        oidc_algorithms=tuple(
+            a.strip() for a in config("FIR_OIDC_ALGORITHMS", default="RS256,PS256,ES256,EdDSA").split(",") if a
+        ),
+        oidc_leeway=min(config("FIR_OIDC_LEEWAY", cast=int, default=30), 60),
+        jwks_ttl=config("FIR_JWKS_TTL", cast=int, default=600),
+        jwks_min_refresh_interval=config("FIR_JWKS_MIN_REFRESH", cast=float, default=10.0),
+        manufacturer_claim=config("FIR_MANUFACTURER_CLAIM", default="fir_manufacturer"),
+        dev_auth=config("FIR_DEV_AUTH", cast=bool, default=False),
+        public_url=config("FIR_PUBLIC_URL", default=None) or None,
+        pool_min=config("FIR_DB_POOL_MIN", cast=int, default=2),
+        pool_max=config("FIR_DB_POOL_MAX", cast=int, default=10),
+        max_depth=config("FIR_MAX_DEPTH", cast=int, default=12),
+        max_aliases=config("FIR_MAX_ALIASES", cast=int, default=30),
+        max_tokens=config("FIR_MAX_TOKENS", cast=int, default=5000),
+        max_page_size=config("FIR_MAX_PAGE_SIZE", cast=int, default=100),
+        max_fleet_devices=config("FIR_MAX_FLEET_DEVICES", cast=int, default=1_000_000),
+        cache_enabled=config("FIR_CACHE", cast=bool, default=True),
+        cache_max_entries=config("FIR_CACHE_MAX_ENTRIES", cast=int, default=10_000),
+        cache_max_bytes=config("FIR_CACHE_MAX_BYTES", cast=int, default=64 * 1024 * 1024),
+        log_level=config("FIR_LOG_LEVEL", default="INFO").upper(),
+        log_json=config("FIR_LOG_JSON", cast=bool, default=False),
+    )

@@ -1,0 +1,53 @@
+"""Who is calling: the authenticated principal and the scopes that decide what it may see and change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+READ = "fir:read"
+PUBLISH = "fir:publish"
+ADMIN = "fir:admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str | None = None
+    scopes: frozenset[str] = frozenset()
+    manufacturers: frozenset[str] = frozenset()
+    organisation: str | None = None
+    client_id: str | None = None
+    claims: dict[str, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.subject is None
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.scopes
+
+    @property
+    def can_read(self) -> bool:
+        """Sees the published FIR: any SEC Party with fir:read, and publishers and SECAS."""
+        return bool(self.scopes & {READ, PUBLISH, ADMIN})
+
+    @property
+    def publishes_for(self) -> frozenset[str]:
+        """Manufacturer identifiers whose releases this caller may write and whose drafts it may see."""
+        return self.manufacturers if PUBLISH in self.scopes else frozenset()
+
+    def may_publish_for(self, manufacturer_id: str) -> bool:
+        return self.is_admin or manufacturer_id in self.publishes_for
+
+    @property
+    def visibility_key(self) -> str:
+        """What decides visibility, and nothing else: the response cache partitions on it."""
+        relevant = sorted(self.scopes & {READ, PUBLISH, ADMIN})
+        return " ".join(relevant) + "|" + ",".join(sorted(self.publishes_for))
+
+    @property
+    def actor(self) -> str:
+        return self.subject or "anonymous"
+
+
+ANONYMOUS = Principal()
