@@ -1,0 +1,1 @@
+"""Every SQL statement of FIR graph: per-request DataLoaders, row dataclasses, migrations."""

@@ -1,0 +1,92 @@
+"""The one door to PostgreSQL: a pool wrapper that every loader uses, and that counts statements."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import orjson
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typ, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+    )
+    assert pool is not None
+    return pool
+
+
+@dataclass
+class StatementLog:
+    """Statements issued on behalf of one request: the N+1 guard in tests reads it."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class Db:
+    """Read statements go to the pool; writes run inside `transaction()` on one connection."""
+
+    def __init__(self, pool: asyncpg.Pool, log: StatementLog | None = None) -> None:
+        self.pool = pool
+        self.log = log if log is not None else StatementLog()
+        self._conn: asyncpg.Connection | None = None
+
+    def _note(self, sql: str) -> None:
+        self.log.statements.append(sql)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self._note(sql)
+        if self._conn is not None:
+            return list(await self._conn.fetch(sql, *args))
+        return list(await self.pool.fetch(sql, *args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        self._note(sql)
+        if self._conn is not None:
+            return await self._conn.fetchrow(sql, *args)
+        return await self.pool.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        self._note(sql)
+        if self._conn is not None:
+            return await self._conn.fetchval(sql, *args)
+        return await self.pool.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        self._note(sql)
+        if self._conn is not None:
+            return await self._conn.execute(sql, *args)
+        return await self.pool.execute(sql, *args)
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
+        self._note(sql)
+        if self._conn is not None:
+            await self._conn.executemany(sql, args)
+        else:
+            await self.pool.executemany(sql, args)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Db]:
+        """A Db bound to one connection inside one transaction; nested calls reuse it."""
+        if self._conn is not None:
+            async with self._conn.transaction():
+                yield self
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            bound = Db(self.pool, self.log)
+            bound._conn = conn
+            yield bound
