@@ -1,0 +1,168 @@
+"""The Authorization header to a `Principal`: a bearer JWT verified against the issuer's published keys."""
+
+from __future__ import annotations
+
+import logging
+import re
+from types import TracebackType
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ClaimError,
+    ExpiredTokenError,
+    JoseError,
+    MissingClaimError,
+    UnsupportedAlgorithmError,
+)
+from joserfc.jws import extract_compact
+
+from gateway.auth import claims
+from gateway.auth.algorithms import TokenRegistry, allowed_algorithms
+from gateway.auth.jwks import IssuerKeys, JwksCache, KeysUnavailable
+from gateway.settings import Settings
+from resolvers.errors import Unauthenticated
+from resolvers.principal import ANONYMOUS, Principal
+
+log = logging.getLogger(__name__)
+
+REALM = "fir-graph"
+MAX_TOKEN_CHARS = 16 * 1024
+MAX_LEEWAY = 60
+# RFC 6750 b64token; a JWS compact serialisation always fits it
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# RFC 6750 error_description: printable ASCII without '"' and '\'
+_UNSAFE_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+_DECODE_ERRORS = (JoseError, ValueError, TypeError, KeyError)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens from one issuer; `start()` before use, `aclose()` after (it owns its client)."""
+
+    def __init__(self, settings: Settings, issuer: str, *, timeout: float = 5.0) -> None:
+        self.issuer = issuer
+        self._settings = settings
+        self._timeout = timeout
+        self._leeway = max(0, min(settings.oidc_leeway, MAX_LEEWAY))
+        self._precheck = allowed_algorithms(settings.oidc_algorithms, None)
+        self._registry = TokenRegistry(self._precheck)
+        self._client: httpx.AsyncClient | None = None
+        self._keys: JwksCache | None = None
+
+    @property
+    def keys(self) -> JwksCache:
+        if self._keys is None:
+            raise RuntimeError("TokenVerifier.start() has not been awaited")
+        return self._keys
+
+    async def start(self) -> None:
+        """Create the HTTP client and try a first fetch; an issuer down at start is logged, not fatal."""
+        self._client = httpx.AsyncClient(timeout=self._timeout, headers={"User-Agent": "fir-graph"})
+        self._keys = JwksCache(self.issuer, self._settings, self._client)
+        await self._keys.refresh()
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = self._keys = None
+
+    async def __aenter__(self) -> TokenVerifier:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """`ANONYMOUS` without credentials; raises `Unauthenticated` for anything but a valid bearer token."""
+        token = bearer_token(authorization)
+        return ANONYMOUS if token is None else await self.verify(token)
+
+    async def verify(self, token: str) -> Principal:
+        kid = self._precheck_header(token)
+        keys = await self._keys_for(kid)
+        try:
+            decoded = jwt.decode(token, keys.key_set, registry=TokenRegistry(keys.algorithms))
+            self._claims_registry(keys).validate(decoded.claims)
+        except _DECODE_ERRORS as error:
+            log.debug("token refused: %s", type(error).__name__)
+            raise Unauthenticated(_reason(error)) from None
+        principal = claims.principal(decoded.claims, self._settings.manufacturer_claim)
+        if principal.subject is None:
+            raise Unauthenticated("token names no subject or client")
+        return principal
+
+    def _precheck_header(self, token: str) -> str | None:
+        """The `kid`, once the header is known to be well formed and to name an acceptable algorithm.
+
+        Checked before any key lookup, so a forged header cannot make us refetch the key set.
+        """
+        try:
+            header = extract_compact(token.encode("ascii"), registry=self._registry).headers()
+        except _DECODE_ERRORS:
+            raise Unauthenticated("malformed token") from None
+        if header.get("alg") not in self._precheck:
+            raise Unauthenticated("token algorithm is not accepted")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise Unauthenticated("malformed token")
+        return kid
+
+    async def _keys_for(self, kid: str | None) -> IssuerKeys:
+        try:
+            keys = await self.keys.keys_for(kid)
+        except KeysUnavailable:
+            raise Unauthenticated("the token issuer's keys are unavailable") from None
+        if not keys.knows(kid):
+            raise Unauthenticated("token signed by an unknown key")
+        return keys
+
+    def _claims_registry(self, keys: IssuerKeys) -> jwt.JWTClaimsRegistry:
+        return jwt.JWTClaimsRegistry(
+            leeway=self._leeway,
+            exp={"essential": True},
+            iss={"essential": True, "value": keys.issuer},
+            aud={"essential": True, "value": self._settings.oidc_audience},
+        )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of a `Bearer` Authorization header; None when there are no credentials at all."""
+    if authorization is None or not authorization.strip():
+        return None
+    parts = authorization.split()
+    if parts[0].lower() != "bearer":
+        raise Unauthenticated("use the Bearer authorization scheme")
+    if len(parts) != 2 or len(parts[1]) > MAX_TOKEN_CHARS or not _B64TOKEN.fullmatch(parts[1]):
+        raise Unauthenticated("malformed bearer token")
+    return parts[1]
+
+
+def www_authenticate(error: Unauthenticated | None) -> str:
+    """The RFC 6750 WWW-Authenticate value for a 401: with `invalid_token` when a token was refused."""
+    if error is None:
+        return f'Bearer realm="{REALM}"'
+    description = _UNSAFE_DESCRIPTION.sub(" ", error.message)
+    return f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
+
+
+def _reason(error: Exception) -> str:
+    """A short message that names the failed check and nothing from the token itself."""
+    if isinstance(error, ExpiredTokenError):
+        return "token has expired"
+    if isinstance(error, MissingClaimError):
+        return f"token lacks the {error.claim} claim"
+    if isinstance(error, ClaimError):
+        return (
+            "token is not yet valid"
+            if error.claim in {"nbf", "iat"}
+            else f"token has an invalid {error.claim}"
+        )
+    if isinstance(error, BadSignatureError):
+        return "token signature is invalid"
+    if isinstance(error, UnsupportedAlgorithmError):
+        return "token algorithm is not accepted"
+    return "malformed token"
