@@ -1,0 +1,46 @@
+"""Authentication at the edge: one token check per request, a 401 for a bad token, never a fallback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from gateway.resources import Resources
+from resolvers.errors import Unauthenticated
+from resolvers.principal import ANONYMOUS, Principal
+
+
+async def authenticate(resources: Resources, authorization: str | None) -> Principal:
+    if not authorization:
+        return ANONYMOUS
+    verifier = resources.verifier
+    if verifier is None:
+        raise Unauthenticated("this gateway has no token issuer configured (FIR_OIDC_ISSUER or FIR_DEV_AUTH)")
+    principal: Principal = await verifier.authenticate(authorization)
+    return principal
+
+
+def www_authenticate(error: Unauthenticated) -> str:
+    description = error.message.replace('"', "'")
+    return f'Bearer realm="fir-graph", error="invalid_token", error_description="{description}"'
+
+
+def unauthenticated_response(error: Unauthenticated) -> Response:
+    body: dict[str, Any] = {
+        "data": None,
+        "errors": [{"message": error.message, "extensions": {"code": "UNAUTHENTICATED"}}],
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=401,
+        media_type="application/json",
+        headers={"WWW-Authenticate": www_authenticate(error)},
+    )
+
+
+def resources_of(conn: HTTPConnection) -> Resources:
+    found: Resources = conn.state.resources
+    return found

@@ -1,0 +1,173 @@
+"""The `fir` command line: serve, migrate, demo data, schema, tokens, CPL import and FIR export."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import asyncpg
+import typer
+from rich.console import Console
+
+from gateway.database import DatabaseHandle, database
+from gateway.logs import configure
+from gateway.settings import Settings, load_settings
+from loaders.migrate import migrate as apply_migrations
+
+app = typer.Typer(help="FIR graph: the Firmware Information Repository as a GraphQL gateway.", no_args_is_help=True)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+def _run(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Open the database (embedded when DATABASE_URL is unset), migrate, and run `work` on one connection."""
+    with database(settings) as handle:
+        return asyncio.run(_with_connection(handle, work))
+
+
+async def _with_connection(handle: DatabaseHandle, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    conn = await asyncpg.connect(handle.url)
+    try:
+        await apply_migrations(conn)
+        return await work(conn)
+    finally:
+        await conn.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations (idempotent)."""
+    with database(_settings()) as handle:
+        applied = asyncio.run(_migrate_only(handle))
+    console.print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+
+async def _migrate_only(handle: DatabaseHandle) -> list[str]:
+    conn = await asyncpg.connect(handle.url)
+    try:
+        return await apply_migrations(conn)
+    finally:
+        await conn.close()
+
+
+@app.command("demo-data")
+def demo_data(
+    scale: Annotated[int, typer.Option(min=1, max=100, help="10 gives ten times as much, for benchmarks")] = 1,
+) -> None:
+    """Load the deterministic demo dataset into an empty database."""
+    from loaders.demo import database_is_empty, load_demo_data
+
+    settings = _settings()
+
+    async def work(conn: asyncpg.Connection) -> object:
+        if not await database_is_empty(conn):
+            console.print("[red]the database already holds data; demo data goes into an empty one only[/red]")
+            raise typer.Exit(1)
+        return await load_demo_data(conn, scale=scale, progress=_progress_printer())
+
+    summary = _run(settings, work)
+    console.print(f"loaded demo data: {summary}")
+
+
+def _progress_printer() -> Callable[[str, int, int], None]:
+    def show(stage: str, done: int, total: int) -> None:
+        console.print(f"  {stage}: {done}/{total}", highlight=False)
+
+    return show
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file instead of stdout")] = None,
+) -> None:
+    """Print the Federation 2 SDL (the committed schema.graphql is this output)."""
+    from schema.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl, encoding="utf-8")
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="load demo data when the database is empty")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes (default FIR_WORKERS)")] = None,
+) -> None:
+    """Migrate, then serve GraphQL on FIR_HOST:FIR_PORT."""
+    import uvicorn
+
+    settings = _settings()
+    with database(settings) as handle:
+        asyncio.run(_prepare(handle, demo))
+        # Workers are separate processes: they find the (possibly embedded) database through the environment.
+        os.environ["DATABASE_URL"] = handle.url
+        _announce(settings, handle)
+        uvicorn.run(
+            "gateway.asgi:app_factory",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers or settings.workers,
+            loop="uvloop",
+            http="httptools",
+            ws="websockets",
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=10,
+        )
+
+
+async def _prepare(handle: DatabaseHandle, demo: bool) -> None:
+    conn = await asyncpg.connect(handle.url)
+    try:
+        applied = await apply_migrations(conn)
+        if applied:
+            console.print(f"migrated: {', '.join(applied)}")
+        if demo:
+            from loaders.demo import database_is_empty, load_demo_data
+
+            if await database_is_empty(conn):
+                console.print("empty database: loading demo data…")
+                summary = await load_demo_data(conn, scale=1)
+                console.print(f"demo data loaded: {summary}")
+    finally:
+        await conn.close()
+
+
+EXAMPLE_QUERY = """{
+  device(identity: {manufacturerId: "106c", modelId: "4331", hardwareVersion: "00AC", firmwareVersion: "124074DA"}) {
+    onCpl isLatest
+    cplEntry { number status deviceType imageHash }
+    latest { version releaseDate releaseNotes }
+    upgradePath { version cplEntryNumber }
+    lineage { version releaseDate status }
+    contacts { role name email phone }
+  }
+}"""
+
+
+def _announce(settings: Settings, handle: DatabaseHandle) -> None:
+    where = "embedded PostgreSQL in " + str(settings.data_dir) if handle.embedded else "DATABASE_URL"
+    console.print(f"\n[bold]FIR graph[/bold] on {where}")
+    console.print(f"GraphiQL: [link]{settings.base_url}/graphql[/link]")
+    console.print("Example query (paste into GraphiQL):")
+    console.print(EXAMPLE_QUERY, highlight=False, markup=False)
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure(settings.log_level, settings.log_json)
+    return settings
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,42 @@
+"""The GraphQL endpoint: strawberry's ASGI view with our context, orjson and authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway.context import build_context
+from resolvers.context import Context
+from resolvers.errors import Unauthenticated
+from resolvers.principal import ANONYMOUS
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return orjson.loads(data)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            try:
+                scope.setdefault("state", {})["principal"] = await authenticate(
+                    resources_of(request), request.headers.get("authorization")
+                )
+            except Unauthenticated as error:
+                await unauthenticated_response(error)(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+        return build_context(resources_of(request), principal, request, response)

@@ -1,0 +1,89 @@
+"""SQL for CPL entries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from aiodataloader import DataLoader
+
+from loaders import rows
+from loaders.db import Db
+
+COLUMNS = (
+    "number, status::text, manufacturer_id, model_id, hardware_version, firmware_version,"
+    " device_type::text, smets_chts_version, gbcs_version, image_hash, cpl_version, listed_on, removed_on"
+)
+IdentityKey = tuple[str, str, str, str]
+
+
+class CplEntryByNumberLoader(DataLoader[int, rows.CplEntryRow | None]):
+    def __init__(self, db: Db) -> None:
+        super().__init__()
+        self.db = db
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[rows.CplEntryRow | None]:
+        found = {
+            r["number"]: rows.cpl_entry(r)
+            for r in await self.db.fetch(
+                f"select {COLUMNS} from cpl_entries where number = any($1::int[])", list(keys)
+            )
+        }
+        return [found.get(k) for k in keys]
+
+
+class CplEntryByIdentityLoader(DataLoader[IdentityKey, rows.CplEntryRow | None]):
+    """The CPL entry pinning exactly this identity: one statement for any number of identities."""
+
+    def __init__(self, db: Db) -> None:
+        super().__init__()
+        self.db = db
+
+    async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[rows.CplEntryRow | None]:
+        found = {
+            (r["manufacturer_id"], r["model_id"], r["hardware_version"], r["firmware_version"]): rows.cpl_entry(r)
+            for r in await self.db.fetch(
+                f"select {COLUMNS} from cpl_entries"
+                " where (manufacturer_id, model_id, hardware_version, firmware_version) in"
+                " (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]))",
+                *(list(col) for col in zip(*keys, strict=True)),
+            )
+        }
+        return [found.get(k) for k in keys]
+
+
+class CplEntriesByModelLoader(DataLoader[tuple[str, str], list[rows.CplEntryRow]]):
+    def __init__(self, db: Db) -> None:
+        super().__init__()
+        self.db = db
+
+    async def batch_load_fn(self, keys: Sequence[tuple[str, str]]) -> list[list[rows.CplEntryRow]]:
+        found: dict[tuple[str, str], list[rows.CplEntryRow]] = defaultdict(list)
+        for r in await self.db.fetch(
+            f"select {COLUMNS} from cpl_entries"
+            " where (manufacturer_id, model_id) in (select * from unnest($1::text[], $2::text[]))"
+            " order by number",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        ):
+            found[(r["manufacturer_id"], r["model_id"])].append(rows.cpl_entry(r))
+        return [found.get(k, []) for k in keys]
+
+
+async def cpl_entries_page(
+    db: Db, *, after: int | None, limit: int, status: str | None, manufacturer_id: str | None
+) -> list[rows.CplEntryRow]:
+    return [
+        rows.cpl_entry(r)
+        for r in await db.fetch(
+            f"select {COLUMNS} from cpl_entries"
+            " where ($1::int is null or number > $1)"
+            " and ($2::cpl_status is null or status = $2::cpl_status)"
+            " and ($3::text is null or manufacturer_id = $3)"
+            " order by number limit $4",
+            after,
+            status,
+            manufacturer_id,
+            limit,
+        )
+    ]

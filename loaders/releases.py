@@ -1,0 +1,79 @@
+"""SQL for firmware releases and their upgradable-from edges (reads)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from aiodataloader import DataLoader
+
+from loaders import rows
+from loaders.db import Db
+
+SELECT = (
+    "select r.id, r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash,"
+    " r.status::text, r.cpl_entry_number, c.status::text as cpl_status, r.release_date, r.release_notes,"
+    " r.urgency::text, r.advisories,"
+    " coalesce((select array_agg(u.from_firmware_version order by u.from_firmware_version)"
+    "   from release_upgradable_from u where u.release_id = r.id), '{}') as upgradable_from,"
+    " r.submitted_by, r.submitted_org, r.submitted_at, r.published_at, r.published_by,"
+    " r.withdrawn_at, r.withdrawn_reason"
+    " from firmware_releases r left join cpl_entries c on c.number = r.cpl_entry_number"
+)
+ModelHwKey = tuple[str, str, str]
+IdentityKey = tuple[str, str, str, str]
+
+
+class ReleaseByIdLoader(DataLoader[int, rows.ReleaseRow | None]):
+    def __init__(self, db: Db) -> None:
+        super().__init__()
+        self.db = db
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[rows.ReleaseRow | None]:
+        found = {
+            r["id"]: rows.release(r)
+            for r in await self.db.fetch(f"{SELECT} where r.id = any($1::bigint[])", list(keys))
+        }
+        return [found.get(k) for k in keys]
+
+
+class ReleasesByModelHwLoader(DataLoader[ModelHwKey, list[rows.ReleaseRow]]):
+    """Every release (any status) of a model and hardware version: lineage, latest and paths start here."""
+
+    def __init__(self, db: Db) -> None:
+        super().__init__()
+        self.db = db
+
+    async def batch_load_fn(self, keys: Sequence[ModelHwKey]) -> list[list[rows.ReleaseRow]]:
+        found: dict[ModelHwKey, list[rows.ReleaseRow]] = defaultdict(list)
+        for r in await self.db.fetch(
+            f"{SELECT} where (r.manufacturer_id, r.model_id, r.hardware_version) in"
+            " (select * from unnest($1::text[], $2::text[], $3::text[]))"
+            " order by r.id",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+        ):
+            row = rows.release(r)
+            found[row.model_key].append(row)
+        return [found.get(k, []) for k in keys]
+
+
+class ReleasesByIdentityLoader(DataLoader[IdentityKey, list[rows.ReleaseRow]]):
+    """The releases (live and withdrawn history) recorded for exactly one identity."""
+
+    def __init__(self, db: Db) -> None:
+        super().__init__()
+        self.db = db
+
+    async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[list[rows.ReleaseRow]]:
+        found: dict[IdentityKey, list[rows.ReleaseRow]] = defaultdict(list)
+        for r in await self.db.fetch(
+            f"{SELECT} where (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version) in"
+            " (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]))"
+            " order by r.id",
+            *(list(col) for col in zip(*keys, strict=True)),
+        ):
+            row = rows.release(r)
+            found[row.identity].append(row)
+        return [found.get(k, []) for k in keys]

@@ -1,0 +1,166 @@
+"""Rows as they leave loaders/: frozen dataclasses, never asyncpg.Record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class ManufacturerRow:
+    manufacturer_id: str
+    name: str
+    website: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    manufacturer_id: str
+    role: str
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    manufacturer_id: str
+    model_id: str
+    name: str | None
+    device_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class CplEntryRow:
+    number: int
+    status: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    device_type: str
+    smets_chts_version: str | None
+    gbcs_version: str | None
+    image_hash: str
+    cpl_version: str | None
+    listed_on: dt.date | None
+    removed_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRow:
+    id: int
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    image_hash: str
+    status: str
+    cpl_entry_number: int | None
+    cpl_status: str | None
+    release_date: dt.date | None
+    release_notes: str | None
+    urgency: str | None
+    advisories: tuple[str, ...]
+    upgradable_from: tuple[str, ...]
+    submitted_by: str | None
+    submitted_org: str | None
+    submitted_at: dt.datetime
+    published_at: dt.datetime | None
+    published_by: str | None
+    withdrawn_at: dt.datetime | None
+    withdrawn_reason: str | None
+
+    @property
+    def model_key(self) -> tuple[str, str, str]:
+        return (self.manufacturer_id, self.model_id, self.hardware_version)
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        return (self.manufacturer_id, self.model_id, self.hardware_version, self.firmware_version)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEventRow:
+    id: int
+    occurred_at: dt.datetime
+    actor: str
+    organisation: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Any
+    after: Any
+
+
+def manufacturer(r: asyncpg.Record) -> ManufacturerRow:
+    return ManufacturerRow(r["manufacturer_id"], r["name"], r["website"])
+
+
+def contact(r: asyncpg.Record) -> ContactRow:
+    return ContactRow(r["manufacturer_id"], r["role"], r["name"], r["email"], r["phone"])
+
+
+def model(r: asyncpg.Record) -> ModelRow:
+    return ModelRow(r["manufacturer_id"], r["model_id"], r["name"], r["device_type"])
+
+
+def cpl_entry(r: asyncpg.Record) -> CplEntryRow:
+    return CplEntryRow(
+        r["number"],
+        r["status"],
+        r["manufacturer_id"],
+        r["model_id"],
+        r["hardware_version"],
+        r["firmware_version"],
+        r["device_type"],
+        r["smets_chts_version"],
+        r["gbcs_version"],
+        r["image_hash"],
+        r["cpl_version"],
+        r["listed_on"],
+        r["removed_on"],
+    )
+
+
+def release(r: asyncpg.Record) -> ReleaseRow:
+    return ReleaseRow(
+        r["id"],
+        r["manufacturer_id"],
+        r["model_id"],
+        r["hardware_version"],
+        r["firmware_version"],
+        r["image_hash"],
+        r["status"],
+        r["cpl_entry_number"],
+        r["cpl_status"],
+        r["release_date"],
+        r["release_notes"],
+        r["urgency"],
+        tuple(r["advisories"]),
+        tuple(r["upgradable_from"]),
+        r["submitted_by"],
+        r["submitted_org"],
+        r["submitted_at"],
+        r["published_at"],
+        r["published_by"],
+        r["withdrawn_at"],
+        r["withdrawn_reason"],
+    )
+
+
+def audit_event(r: asyncpg.Record) -> AuditEventRow:
+    return AuditEventRow(
+        r["id"],
+        r["occurred_at"],
+        r["actor"],
+        r["organisation"],
+        r["action"],
+        r["entity_type"],
+        r["entity_id"],
+        r["before"],
+        r["after"],
+    )

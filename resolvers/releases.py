@@ -1,0 +1,57 @@
+"""Read rules for firmware releases: lookups filtered by what the caller may see."""
+
+from __future__ import annotations
+
+from loaders.rows import CplEntryRow, ReleaseRow
+from resolvers import paths
+from resolvers.context import Context
+from resolvers.errors import NotFound
+from resolvers.visibility import can_see_release
+
+
+def parse_release_id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+async def release(ctx: Context, release_id: str) -> ReleaseRow | None:
+    """None both when absent and when hidden, so a caller cannot probe for others' drafts."""
+    key = parse_release_id(release_id)
+    if key is None:
+        return None
+    row = await ctx.loaders.release_by_id.load(key)
+    return row if row is not None and can_see_release(ctx.principal, row) else None
+
+
+async def require_release(ctx: Context, release_id: str) -> ReleaseRow:
+    row = await release(ctx, release_id)
+    if row is None:
+        raise NotFound(f"no firmware release {release_id!r}", field="id")
+    return row
+
+
+async def release_of_entry(ctx: Context, entry: CplEntryRow) -> ReleaseRow | None:
+    """The FIR record for a CPL entry: its live release with the same identity and hash."""
+    found = await ctx.loaders.releases_by_identity.load(
+        (entry.manufacturer_id, entry.model_id, entry.hardware_version, entry.firmware_version)
+    )
+    visible = [r for r in found if can_see_release(ctx.principal, r) and r.image_hash == entry.image_hash]
+    live = [r for r in visible if r.status != "WITHDRAWN"]
+    return (live or visible)[-1] if visible else None
+
+
+async def _siblings(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
+    found = await ctx.loaders.releases_by_model_hw.load(release.model_key)
+    return [r for r in found if can_see_release(ctx.principal, r)]
+
+
+async def upgradable_from(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
+    """Published releases whose firmware may upgrade to this one, oldest first."""
+    sources = set(release.upgradable_from)
+    return paths.lineage(r for r in await _siblings(ctx, release) if r.firmware_version in sources)
+
+
+async def upgrades_to(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
+    """Published releases that name this release's firmware as a source, oldest first."""
+    return paths.lineage(
+        r for r in await _siblings(ctx, release) if release.firmware_version in r.upgradable_from
+    )

@@ -1,0 +1,191 @@
+"""Manufacturers, contacts, device models and CPL entries: the public CPL plus the FIR contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from loaders.rows import ContactRow, CplEntryRow, ManufacturerRow, ModelRow
+from resolvers import releases as release_rules
+from resolvers.context import Context
+from resolvers.errors import Forbidden
+from resolvers.identity import normalise_hex
+from schema.enums import ContactRole, CplStatus, DeviceType
+from schema.permissions import requires_read
+
+if TYPE_CHECKING:
+    from schema.releases import FirmwareRelease
+
+Ctx = Info[Context, Any]
+FirmwareReleaseRef = Annotated["FirmwareRelease", strawberry.lazy("schema.releases")]
+
+
+@strawberry.type(description="Whom to contact at a manufacturer about firmware, support or security.")
+class Contact:
+    role: ContactRole
+    name: str | None
+    email: str | None
+    phone: str | None
+
+    @classmethod
+    def from_row(cls, row: ContactRow) -> Contact:
+        return cls(role=ContactRole(row.role), name=row.name, email=row.email, phone=row.phone)
+
+
+@strawberry.federation.type(keys=["manufacturerId"], description="A meter manufacturer (ZigBee code).")
+class Manufacturer:
+    manufacturer_id: str
+    name: str
+    row: strawberry.Private[ManufacturerRow]
+
+    @classmethod
+    def from_row(cls, row: ManufacturerRow) -> Manufacturer:
+        return cls(manufacturer_id=row.manufacturer_id, name=row.name, row=row)
+
+    @strawberry.field(extensions=requires_read())
+    def website(self) -> str | None:
+        return self.row.website
+
+    @strawberry.field(extensions=requires_read(), description="Firmware, support and security contacts.")
+    async def contacts(self, info: Ctx) -> list[Contact] | None:
+        found = await info.context.loaders.contacts_by_manufacturer.load(self.manufacturer_id)
+        return [Contact.from_row(c) for c in found]
+
+    @strawberry.field
+    async def device_models(self, info: Ctx) -> list[DeviceModel]:
+        found = await info.context.loaders.models_by_manufacturer.load(self.manufacturer_id)
+        return [DeviceModel.from_row(m) for m in found]
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, manufacturerId: str) -> Manufacturer | None:  # noqa: N803
+        key = normalise_hex(manufacturerId, 4)
+        row = await info.context.loaders.manufacturer_by_id.load(key) if key else None
+        return cls.from_row(row) if row else None
+
+
+@strawberry.federation.type(keys=["manufacturerId modelId"], description="A device model of a manufacturer.")
+class DeviceModel:
+    manufacturer_id: str
+    model_id: str
+    name: str | None
+    device_type: DeviceType
+
+    @classmethod
+    def from_row(cls, row: ModelRow) -> DeviceModel:
+        return cls(
+            manufacturer_id=row.manufacturer_id,
+            model_id=row.model_id,
+            name=row.name,
+            device_type=DeviceType(row.device_type),
+        )
+
+    @strawberry.field
+    async def manufacturer(self, info: Ctx) -> Manufacturer:
+        row = await info.context.loaders.manufacturer_by_id.load(self.manufacturer_id)
+        assert row is not None  # foreign key
+        return Manufacturer.from_row(row)
+
+    @strawberry.field(description="Every CPL entry of this model, by entry number.")
+    async def cpl_entries(self, info: Ctx) -> list[CplEntry]:
+        found = await info.context.loaders.cpl_entries_by_model.load((self.manufacturer_id, self.model_id))
+        return [CplEntry.from_row(e) for e in found]
+
+    @classmethod
+    async def resolve_reference(
+        cls,
+        info: Ctx,
+        manufacturerId: str,  # noqa: N803
+        modelId: str,  # noqa: N803
+    ) -> DeviceModel | None:
+        key = (normalise_hex(manufacturerId, 4), normalise_hex(modelId, 4))
+        if key[0] is None or key[1] is None:
+            return None
+        row = await info.context.loaders.model_by_key.load((key[0], key[1]))
+        return cls.from_row(row) if row else None
+
+
+@strawberry.federation.type(
+    keys=["number", "manufacturerId modelId hardwareVersion firmwareVersion"],
+    description="A Central Products List entry: one device model, hardware and firmware combination.",
+)
+class CplEntry:
+    number: int
+    status: CplStatus
+    device_type: DeviceType
+    cpl_version: str | None
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    smets_chts_version: str | None
+    gbcs_version: str | None
+    image_hash: str
+    listed_on: dt.date | None
+    removed_on: dt.date | None
+    row: strawberry.Private[CplEntryRow]
+
+    @classmethod
+    def from_row(cls, row: CplEntryRow) -> CplEntry:
+        return cls(
+            number=row.number,
+            status=CplStatus(row.status),
+            device_type=DeviceType(row.device_type),
+            cpl_version=row.cpl_version,
+            manufacturer_id=row.manufacturer_id,
+            model_id=row.model_id,
+            hardware_version=row.hardware_version,
+            firmware_version=row.firmware_version,
+            smets_chts_version=row.smets_chts_version,
+            gbcs_version=row.gbcs_version,
+            image_hash=row.image_hash,
+            listed_on=row.listed_on,
+            removed_on=row.removed_on,
+            row=row,
+        )
+
+    @strawberry.field(description="The model concatenated with the hardware version, as the CPL prints it.")
+    def model_hardware(self) -> str:
+        return self.model_id + self.hardware_version
+
+    @strawberry.field
+    async def model(self, info: Ctx) -> DeviceModel:
+        row = await info.context.loaders.model_by_key.load((self.manufacturer_id, self.model_id))
+        assert row is not None  # foreign key
+        return DeviceModel.from_row(row)
+
+    @strawberry.field
+    async def manufacturer(self, info: Ctx) -> Manufacturer:
+        row = await info.context.loaders.manufacturer_by_id.load(self.manufacturer_id)
+        assert row is not None  # foreign key
+        return Manufacturer.from_row(row)
+
+    @strawberry.field(extensions=requires_read(), description="The FIR record for this entry.")
+    async def release(self, info: Ctx) -> FirmwareReleaseRef | None:
+        from schema.releases import FirmwareRelease
+
+        found = await release_rules.release_of_entry(info.context, self.row)
+        return FirmwareRelease.from_row(found) if found else None
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, **key: Any) -> CplEntry | None:
+        loaders = info.context.loaders
+        if "number" in key:
+            row = await loaders.cpl_entry_by_number.load(int(key["number"]))
+        else:
+            ident = tuple(
+                normalise_hex(key.get(f), n)
+                for f, n in (("manufacturerId", 4), ("modelId", 4), ("hardwareVersion", 4), ("firmwareVersion", 8))
+            )
+            if any(v is None for v in ident):
+                return None
+            row = await loaders.cpl_entry_by_identity.load(ident)  # type: ignore[arg-type]
+        return cls.from_row(row) if row else None
+
+
+def require_reader(info: Ctx) -> None:
+    """For entry points that return FIR records outside a guarded field (federation lookups)."""
+    if not info.context.principal.can_read:
+        raise Forbidden("firmware release records need scope fir:read")

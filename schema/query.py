@@ -1,0 +1,86 @@
+"""The Query root: the SPEC contract's read entry points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import catalogue, devices
+from resolvers import releases as release_rules
+from resolvers.context import Context
+from resolvers.identity import parse_identity
+from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput
+from schema.enums import CplStatus, DeviceType
+from schema.pagination import Connection, connection
+from schema.permissions import requires_read
+from schema.releases import FirmwareRelease
+
+Ctx = Info[Context, Any]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One device's CPL entry, firmware lineage, latest release and upgrade path.")
+    async def device(self, info: Ctx, identity: DeviceIdentityInput) -> DeviceFirmwareStatus:
+        parsed = parse_identity(
+            identity.manufacturer_id,
+            identity.model_id,
+            identity.hardware_version,
+            identity.firmware_version,
+            prefix="identity.",
+        )
+        [status] = await devices.device_statuses(info.context, [parsed])
+        return DeviceFirmwareStatus.from_status(status)
+
+    @strawberry.field
+    async def manufacturer(self, info: Ctx, manufacturer_id: str) -> Manufacturer | None:
+        row = await catalogue.manufacturer(info.context, manufacturer_id)
+        return Manufacturer.from_row(row) if row else None
+
+    @strawberry.field
+    async def manufacturers(
+        self, info: Ctx, first: int | None = None, after: str | None = None
+    ) -> Connection[Manufacturer]:
+        page = await catalogue.manufacturers_page(info.context, first, after)
+        return connection(page, Manufacturer.from_row)
+
+    @strawberry.field
+    async def device_models(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        manufacturer_id: str | None = None,
+        device_type: DeviceType | None = None,
+    ) -> Connection[DeviceModel]:
+        page = await catalogue.models_page(
+            info.context, first, after, manufacturer_id, device_type.value if device_type else None
+        )
+        return connection(page, DeviceModel.from_row)
+
+    @strawberry.field
+    async def cpl_entry(self, info: Ctx, number: int) -> CplEntry | None:
+        row = await catalogue.cpl_entry(info.context, number)
+        return CplEntry.from_row(row) if row else None
+
+    @strawberry.field
+    async def cpl_entries(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        status: CplStatus | None = None,
+        manufacturer_id: str | None = None,
+    ) -> Connection[CplEntry]:
+        page = await catalogue.cpl_entries_page(
+            info.context, first, after, status.value if status else None, manufacturer_id
+        )
+        return connection(page, CplEntry.from_row)
+
+    @strawberry.field(extensions=requires_read())
+    async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:  # noqa: A002
+        row = await release_rules.release(info.context, str(id))
+        return FirmwareRelease.from_row(row) if row else None

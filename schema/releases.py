@@ -1,0 +1,105 @@
+"""Firmware releases: the FIR records manufacturers publish for CPL entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from loaders.rows import ReleaseRow
+from resolvers import releases as rules
+from resolvers.context import Context
+from schema.catalogue import CplEntry, DeviceModel, Manufacturer, require_reader
+from schema.enums import ReleaseStatus, Urgency
+
+Ctx = Info[Context, Any]
+
+
+@strawberry.federation.type(keys=["id"], description="The FIR record of one firmware version.")
+class FirmwareRelease:
+    id: strawberry.ID
+    manufacturer_id: str
+    model_id: str
+    version: str = strawberry.field(description="The firmware version, 8 hex digits.")
+    hardware_version: str
+    image_hash: str
+    release_date: dt.date | None
+    status: ReleaseStatus
+    release_notes: str | None
+    urgency: Urgency | None
+    advisories: list[str] = strawberry.field(description="Security advisories, e.g. CVE identifiers.")
+    cpl_entry_number: int | None
+    submitted_at: dt.datetime
+    published_at: dt.datetime | None
+    published_by: str | None = strawberry.field(description="Who published it (token subject).")
+    submitted_by: str | None
+    withdrawn_at: dt.datetime | None
+    withdrawn_reason: str | None
+    row: strawberry.Private[ReleaseRow]
+
+    @classmethod
+    def from_row(cls, row: ReleaseRow) -> FirmwareRelease:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            manufacturer_id=row.manufacturer_id,
+            model_id=row.model_id,
+            version=row.firmware_version,
+            hardware_version=row.hardware_version,
+            image_hash=row.image_hash,
+            release_date=row.release_date,
+            status=ReleaseStatus(row.status),
+            release_notes=row.release_notes,
+            urgency=Urgency(row.urgency) if row.urgency else None,
+            advisories=list(row.advisories),
+            cpl_entry_number=row.cpl_entry_number,
+            submitted_at=row.submitted_at,
+            published_at=row.published_at,
+            published_by=row.published_by,
+            submitted_by=row.submitted_by,
+            withdrawn_at=row.withdrawn_at,
+            withdrawn_reason=row.withdrawn_reason,
+            row=row,
+        )
+
+    @strawberry.field(description="Firmware versions (same model and hardware) that may upgrade to this one.")
+    def upgradable_from_versions(self) -> list[str]:
+        return list(self.row.upgradable_from)
+
+    @strawberry.field(description="Published releases that may upgrade to this one, oldest first.")
+    async def upgradable_from(self, info: Ctx) -> list[FirmwareRelease]:
+        return [FirmwareRelease.from_row(r) for r in await rules.upgradable_from(info.context, self.row)]
+
+    @strawberry.field(description="Published releases this one may upgrade to, oldest first.")
+    async def upgrades_to(self, info: Ctx) -> list[FirmwareRelease]:
+        return [FirmwareRelease.from_row(r) for r in await rules.upgrades_to(info.context, self.row)]
+
+    @strawberry.field
+    async def cpl_entry(self, info: Ctx) -> CplEntry | None:
+        if self.row.cpl_entry_number is None:
+            return None
+        row = await info.context.loaders.cpl_entry_by_number.load(self.row.cpl_entry_number)
+        return CplEntry.from_row(row) if row else None
+
+    @strawberry.field
+    async def model(self, info: Ctx) -> DeviceModel:
+        row = await info.context.loaders.model_by_key.load((self.manufacturer_id, self.model_id))
+        assert row is not None  # foreign key
+        return DeviceModel.from_row(row)
+
+    @strawberry.field
+    async def manufacturer(self, info: Ctx) -> Manufacturer:
+        row = await info.context.loaders.manufacturer_by_id.load(self.manufacturer_id)
+        assert row is not None  # foreign key
+        return Manufacturer.from_row(row)
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:  # noqa: A002
+        require_reader(info)
+        row = await rules.release(info.context, str(id))
+        return cls.from_row(row) if row else None
+
+
+def releases(rows: list[ReleaseRow]) -> list[FirmwareRelease]:
+    return [FirmwareRelease.from_row(r) for r in rows]

@@ -1,0 +1,59 @@
+"""The device query end to end through the schema, on a hand-built model."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from schema.schema import build_schema
+from tests.builders import SUPPLIER, Builder, execute
+from resolvers.principal import ANONYMOUS
+
+DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
+  identity { manufacturerId firmwareVersion } onCpl isLatest
+  cplEntry { number status } model { name } manufacturer { name }
+  current { version } latest { version } upgradePath { version } lineage { version }
+  contacts { role email }
+} }"""
+
+
+@pytest.fixture
+async def chain(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
+        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
+        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
+        await b.release("106C", "4331", "00AC", "00000003", date="2022-01-01", upgradable_from=("00000002",))
+
+
+async def test_device_status_for_supplier(pool: asyncpg.Pool, chain: None) -> None:
+    ident = {"manufacturerId": " 106c ", "modelId": "4331", "hardwareVersion": "00ac", "firmwareVersion": "00000001"}
+    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
+    assert result.errors is None, result.errors
+    d = result.data["device"]
+    assert d["identity"] == {"manufacturerId": "106C", "firmwareVersion": "00000001"}
+    assert d["onCpl"] is True and d["isLatest"] is False
+    assert d["latest"]["version"] == "00000003"
+    assert [s["version"] for s in d["upgradePath"]] == ["00000002", "00000003"]
+    assert [s["version"] for s in d["lineage"]] == ["00000001", "00000002", "00000003"]
+    assert d["contacts"][0]["role"] == "FIRMWARE"
+
+
+async def test_anonymous_sees_cpl_but_not_fir(pool: asyncpg.Pool, chain: None) -> None:
+    ident = {"manufacturerId": "106C", "modelId": "4331", "hardwareVersion": "00AC", "firmwareVersion": "00000001"}
+    result = await execute(build_schema(), pool, DEVICE, ANONYMOUS, id=ident)
+    d = result.data["device"]
+    assert d["cplEntry"]["status"] == "CURRENT" and d["manufacturer"]["name"]
+    assert d["latest"] is None and d["lineage"] == [] and d["contacts"] is None
+    forbidden = {tuple(e.path) for e in result.errors if e.extensions["code"] == "FORBIDDEN"}
+    assert ("device", "lineage") in forbidden and ("device", "latest") in forbidden
+
+
+async def test_malformed_identity_is_bad_user_input(pool: asyncpg.Pool) -> None:
+    ident = {"manufacturerId": "106", "modelId": "4331", "hardwareVersion": "00AC", "firmwareVersion": "00000001"}
+    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
+    assert result.data is None
+    [error] = result.errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "identity.manufacturerId"}
