@@ -1,0 +1,118 @@
+"""CPL import: good rows committed in one transaction, bad rows reported, waiting releases published."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from loaders import cpl_import as sql
+from loaders.db import Db
+from resolvers import cpl_workbook as wb
+from resolvers.cpl_workbook import CplRow, Progress, RowProblem
+
+STAGE_BATCH = 5000  # rows per staging statement: large enough to amortise, small enough to stream
+
+# staged column -> the CPL column a human will look for in the file
+_CPL_COLUMN = {
+    "number": wb.NUMBER,
+    "manufacturer_id": wb.MANUFACTURER,
+    "model_id": wb.MODEL,
+    "hardware_version": wb.HW_VERSION,
+    "firmware_version": wb.FIRMWARE,
+    "image_hash": wb.IMAGE_HASH,
+}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows_read: int
+    added: int
+    updated: int
+    removed: int  # newly Removed: Current before this import
+    unchanged: int
+    published: int  # SUBMITTED releases this import published
+    problems: list[RowProblem]
+    cpl_version: str | None
+
+    def counts(self) -> dict[str, object]:
+        counts = {k: v for k, v in asdict(self).items() if k not in ("problems", "cpl_version")}
+        return counts | {"problems": len(self.problems)}
+
+
+async def import_cpl(
+    db: Db,
+    path: Path,
+    *,
+    actor: str,
+    organisation: str | None,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> ImportReport:
+    """Import one CPL file. Raises CplFileError (nothing written) when the file is no CPL at all."""
+    who = sql.Actor(actor, organisation)
+    problems: list[RowProblem] = []
+    versions: Counter[str] = Counter()
+    with wb.open_cpl(path, progress=progress) as reader:
+        async with db.transaction() as tx:
+            await sql.create_stage(tx)
+            for batch in _batches(reader, problems, versions):
+                await sql.stage_rows(tx, batch)
+            await sql.finish_staging(tx)
+            problems += [_conflict_problem(c) for c in await sql.reject_conflicts(tx)]
+            await sql.create_missing_models(tx, who)
+            counts = await sql.apply_stage(tx, today=today or date.today(), who=who)
+            published = await sql.publish_matching_submissions(
+                tx, numbers=None, actor=actor, organisation=organisation
+            )
+            report = ImportReport(
+                rows_read=reader.rows_read,
+                added=counts.added,
+                updated=counts.updated,
+                removed=counts.removed,
+                unchanged=counts.unchanged,
+                published=len(published),
+                problems=sorted(problems, key=lambda p: p.row_number),
+                cpl_version=_main_version(versions),
+            )
+            summary = report.counts() | {"file": path.name}
+            await sql.record_import(tx, cpl_version=report.cpl_version or path.name, counts=summary, who=who)
+    return report
+
+
+def _batches(
+    items: Iterable[CplRow | RowProblem], problems: list[RowProblem], versions: Counter[str]
+) -> Iterator[list[CplRow]]:
+    """Good rows in staging batches; problems and CPL versions are collected on the way."""
+    batch: list[CplRow] = []
+    for item in items:
+        if isinstance(item, RowProblem):
+            problems.append(item)
+            continue
+        if item.cpl_version:
+            versions[item.cpl_version] += 1
+        batch.append(item)
+        if len(batch) >= STAGE_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _main_version(versions: Counter[str]) -> str | None:
+    """The file's CPL version: one value in a real file; the commonest if a file mixes them."""
+    common = versions.most_common(1)
+    return common[0][0] if common else None
+
+
+def _conflict_problem(c: sql.StageConflict) -> RowProblem:
+    if c.field == "number":
+        reason = f"this device identity is already listed as entry {c.existing_number}"
+    else:
+        reason = (
+            f"entry {c.number} already lists {c.field} {c.existing_value}; a CPL entry's device identity"
+            " and image hash never change"
+        )
+    return RowProblem(c.row_number, _CPL_COLUMN[c.field], reason)
