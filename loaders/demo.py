@@ -38,9 +38,9 @@ SHOWCASE: Final[dict[str, Identity]] = {
     "removed_outdated": ("1063", "4772", "0101", "03030236"),
     # 01010005 took a new bootloader and names no predecessor: no path from here to latest
     "no_path": ("A0E1", "E470", "0102", "01000200"),
-    # the only way forward goes through a withdrawn release
+    # the only route runs through a withdrawn release (02000105); the resolvers decide what that means
     "withdrawn_on_path": ("A0E1", "E480", "0001", "02000001"),
-    # four mandatory steps, the first one onto a Removed CPL entry
+    # stepwise lineage whose only route runs through a Removed CPL entry (05000100)
     "removed_on_path": ("A0E1", "6210", "0100", "05000003"),
     # already the latest
     "up_to_date": ("106C", "4331", "00AC", "12610010"),
@@ -104,7 +104,8 @@ class _Manufacturer:
 
     @property
     def slug(self) -> str:
-        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+        company = re.sub(r" (Ltd|plc)\b", "", self.name)
+        return re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,13 @@ def _hex4(rng: random.Random, taken: set[str], low: int = 0x0100, high: int = 0x
 
 
 def _manufacturer_name(rng: random.Random, taken: set[str]) -> tuple[str, str]:
-    for attempt in range(200):
-        brand = _choose(rng, _BRANDS)
+    """A fresh brand while any is left (two makers sharing one reads oddly), then regional variants."""
+    used = {name.split(" ")[0] for name in taken}
+    fresh = [b for b in _BRANDS if b not in used]
+    for attempt in range(500):
+        brand = _choose(rng, fresh or _BRANDS)
         name = f"{brand} {_choose(rng, _SUFFIXES)}"
-        if attempt >= 40:  # the plain combinations run out at high scales
+        if attempt >= 50:  # the plain combinations run out at high scales
             name = f"{name} ({_choose(rng, _REGIONS)})"
         if name not in taken:
             taken.add(name)
@@ -280,7 +284,7 @@ def _firmware_versions(rng: random.Random, count: int) -> list[str]:
 
 def _listing_days(rng: random.Random, count: int) -> list[date]:
     day = FIRST_LISTING + timedelta(days=rng.randint(0, 1500))
-    mean_gap = (LAST_LISTING - day).days / count
+    mean_gap = (LAST_LISTING - day).days / (count - 1)
     days = []
     for _ in range(count):
         days.append(day)
@@ -393,7 +397,7 @@ def build_plan(scale: int = 1) -> _Plan:
     generated: list[_Lineage] = []
     for maker in plan.manufacturers:
         taken = {m.model_id for m in fixed_models if m.manufacturer_id == maker.manufacturer_id}
-        count = rng.randint(6, 10) if maker.profile is _HUBS else rng.randint(13, 22)
+        count = rng.randint(6, 10) if maker.profile is _HUBS else rng.randint(12, 20)
         for model in _random_models(rng, maker, count - len(taken), taken):
             plan.models.append(model)
             generated.extend(_random_lineage(rng, model, hw) for hw in _hardware_versions(rng))
