@@ -248,3 +248,16 @@ def test_plan_depends_on_nothing_but_the_scale() -> None:
     assert len(first.manufacturers) == 40
     with pytest.raises(ValueError, match="scale"):
         build_plan(0)
+
+
+async def test_scale_ten_loads_ten_times_as_much(db_url: str) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        started = time.perf_counter()
+        summary = await load_demo_data(conn, scale=10)
+        print(f"\ndemo scale 10 loaded in {time.perf_counter() - started:.2f}s: {summary}")
+        assert summary.manufacturers == 200
+        assert 25_000 <= summary.cpl_entries <= 36_000
+        assert await _count(conn, "select count(*) from firmware_releases") == summary.releases
+    finally:
+        await conn.close()
