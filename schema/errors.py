@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import DomainError
 
@@ -43,12 +40,7 @@ def _without_original(error: GraphQLError) -> GraphQLError:
     return GraphQLError(error.message, error.nodes, path=error.path, extensions={"code": code})
 
 
-class ErrorShaping(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        extra = getattr(self.execution_context.context, "extra_errors", None)
-        if result is None:
-            return
-        errors = [shape(e) for e in (result.errors or [])] + list(extra or [])
-        result.errors = errors or None
+def shape_result(errors: list[GraphQLError] | None, extra: list[GraphQLError] | None) -> list[GraphQLError] | None:
+    """The errors a client sees: shaped, plus those recorded by guards that answered an empty list."""
+    shaped = [shape(e) for e in errors or ()] + list(extra or ())
+    return shaped or None

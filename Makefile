@@ -1,0 +1,53 @@
+# FIR graph. `make run` serves GraphiQL on demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PEERS  := tests/peers/node_modules/.package-lock.json
+
+.PHONY: run test check lint types layers schema bench peers clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "FIR graph needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## run: the gateway on embedded PostgreSQL with demo data, development tokens on
+run: $(STAMP)
+	FIR_DEV_AUTH=$${FIR_DEV_AUTH:-1} $(BIN)/fir serve --demo
+
+## test: everything the tests need, then the whole suite (lint, types, layers, pytest)
+test: $(STAMP) peers check
+	$(BIN)/pytest
+
+check: lint types layers
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+## schema: regenerate the committed SDL
+schema: $(STAMP)
+	$(BIN)/fir schema --output schema.graphql
+
+## peers: the Node.js test peers (Apollo composition and gateway, oidc-provider)
+peers: $(PEERS)
+
+$(PEERS): tests/peers/package.json tests/peers/package-lock.json
+	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## bench: the benchmark suite; figures printed and written to BENCHMARKS.md
+bench: $(STAMP) peers
+	$(BIN)/python -m tests.perf.run
+
+clean:
+	rm -rf $(VENV) tests/peers/node_modules

@@ -1,0 +1,77 @@
+"""Federation 2: Apollo's composition accepts our SDL; _entities honours the same scope rules."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from resolvers.principal import ANONYMOUS
+from schema.schema import build_schema
+from tests.builders import SUPPLIER, Builder, execute
+
+ROOT = Path(__file__).resolve().parents[2]
+PEERS = ROOT / "tests" / "peers"
+
+ENTITIES = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+  __typename
+  ... on Manufacturer { manufacturerId name contacts { email } }
+  ... on CplEntry { number firmwareVersion release { version } }
+  ... on DeviceModel { modelId deviceType }
+  ... on FirmwareRelease { id version }
+} }"""
+
+
+@pytest.mark.peers
+def test_apollo_composition_accepts_the_subgraph() -> None:
+    if shutil.which("node") is None or not (PEERS / "node_modules").exists():
+        pytest.fail("test peers missing: run `make peers` (needs Node.js)")
+    out = subprocess.run(
+        ["node", str(PEERS / "compose.mjs"), str(ROOT / "schema.graphql")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    result = json.loads(out.stdout)
+    assert result["ok"], result
+    assert "requiresScopes" in result["supergraph"]
+    assert '@join__type(graph: FIR, key: "number")' in result["supergraph"]
+
+
+@pytest.fixture
+async def one_release(pool: asyncpg.Pool) -> int:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
+        return await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
+
+
+async def test_entities_resolve_with_scope_rules(pool: asyncpg.Pool, one_release: int) -> None:
+    reps = [
+        {"__typename": "Manufacturer", "manufacturerId": "106c"},
+        {"__typename": "DeviceModel", "manufacturerId": "106C", "modelId": "4331"},
+        {"__typename": "CplEntry", "manufacturerId": "106C", "modelId": "4331",
+         "hardwareVersion": "00AC", "firmwareVersion": "00000001"},
+        {"__typename": "FirmwareRelease", "id": str(one_release)},
+    ]
+    schema = build_schema()
+    # strawberry pops __typename from the representations it is given
+    reader = await execute(schema, pool, ENTITIES, SUPPLIER, reps=copy.deepcopy(reps))
+    assert reader.errors is None, reader.errors
+    m, model, entry, release = reader.data["_entities"]
+    assert m["contacts"] and model["deviceType"] == "CHF"
+    assert entry["release"]["version"] == "00000001" and release["version"] == "00000001"
+
+    anon = await execute(schema, pool, ENTITIES, ANONYMOUS, reps=copy.deepcopy(reps))
+    m, model, entry, release = anon.data["_entities"]
+    assert m["name"] and m["contacts"] is None and entry["release"] is None and release is None
+    codes = {(tuple(e.path), e.extensions["code"]) for e in anon.errors}
+    assert (("_entities", 0, "contacts"), "FORBIDDEN") in codes
+    assert (("_entities", 3), "FORBIDDEN") in codes

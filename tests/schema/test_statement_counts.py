@@ -1,0 +1,55 @@
+"""N+1 guard: the number of SQL statements per query is constant, whatever the page size."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from schema.schema import build_schema
+from tests.builders import SUPPLIER, Builder, execute
+
+PAGE = """query($first: Int!) { cplEntries(first: $first) { edges { node {
+  number firmwareVersion model { name deviceType manufacturer { name contacts { email } } }
+  manufacturer { name } release { version upgradableFrom { version } }
+} } pageInfo { hasNextPage endCursor } } }"""
+
+DEVICE = """{ device(identity: {manufacturerId: "1001", modelId: "0001", hardwareVersion: "0001",
+  firmwareVersion: "00000001"}) {
+  onCpl isLatest cplEntry { number } model { name } manufacturer { name contacts { email } }
+  current { version } latest { version } upgradePath { version } lineage { version upgradesTo { version } }
+  contacts { role }
+} }"""
+
+
+@pytest.fixture
+async def catalogue(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        for m in range(1, 6):
+            mid = f"10{m:02d}"
+            await b.manufacturer(mid)
+            for model in range(1, 6):
+                model_id = f"{model:04d}"
+                await b.model(mid, model_id)
+                previous: tuple[str, ...] = ()
+                for fw in range(1, 5):
+                    version = f"{fw:08d}"
+                    await b.release(mid, model_id, "0001", version, date=f"202{fw}-01-01", upgradable_from=previous)
+                    previous = (version,)
+
+
+@pytest.mark.parametrize("first", [5, 50])
+async def test_cpl_page_statement_count_is_constant(pool: asyncpg.Pool, catalogue: None, first: int) -> None:
+    result = await execute(build_schema(), pool, PAGE, SUPPLIER, first=first)
+    assert result.errors is None, result.errors
+    assert len(result.data["cplEntries"]["edges"]) == first
+    # page, models, manufacturers, contacts, releases by identity, releases by model+hw
+    assert result.context.loaders.db.log.count == 6, result.context.loaders.db.log.statements
+
+
+async def test_device_statement_count(pool: asyncpg.Pool, catalogue: None) -> None:
+    result = await execute(build_schema(), pool, DEVICE, SUPPLIER)
+    assert result.errors is None, result.errors
+    assert result.data["device"]["isLatest"] is False
+    # cpl entry by identity, model, manufacturer, releases by model+hw, contacts
+    assert result.context.loaders.db.log.count == 5, result.context.loaders.db.log.statements
