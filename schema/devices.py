@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import devices as rules
+from resolvers.fleet import FleetResult
 from resolvers.context import Context
 from resolvers.identity import Identity
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer
@@ -99,3 +100,58 @@ class DeviceFirmwareStatus:
     async def contacts(self, info: Ctx) -> list[Contact] | None:
         found = await info.context.loaders.contacts_by_manufacturer.load(self.status.identity.manufacturer_id)
         return [Contact.from_row(c) for c in found]
+
+
+@strawberry.input(description="One device of a fleet: the four identity fields plus the caller's own reference.")
+class FleetDeviceInput:
+    ref: str | None = None
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+
+
+@strawberry.type
+class FleetProblem:
+    index: int
+    ref: str | None
+    field: str
+    message: str
+
+
+@strawberry.type
+class FleetGroup:
+    count: int
+    refs: list[str]
+    status: DeviceFirmwareStatus
+
+
+@strawberry.type(description="A fleet's firmware status: one group per distinct identity, in first-seen order.")
+class FleetStatus:
+    total: int
+    distinct: int
+    up_to_date: int
+    outdated: int
+    not_on_cpl: int
+    no_upgrade_path: int
+    invalid: int = strawberry.field(description="Malformed devices never fail the fleet: counted and listed.")
+    problems: list[FleetProblem]
+    groups: list[FleetGroup]
+
+    @classmethod
+    def from_result(cls, r: FleetResult) -> FleetStatus:
+        return cls(
+            total=r.total,
+            distinct=r.distinct,
+            up_to_date=r.up_to_date,
+            outdated=r.outdated,
+            not_on_cpl=r.not_on_cpl,
+            no_upgrade_path=r.no_upgrade_path,
+            invalid=r.invalid,
+            problems=[FleetProblem(index=p.index, ref=p.ref, field=p.field, message=p.message) for p in r.problems],
+            groups=[
+                FleetGroup(count=g.count, refs=g.refs, status=DeviceFirmwareStatus.from_status(g.status))
+                for g in r.groups
+                if g.status is not None
+            ],
+        )

@@ -7,12 +7,12 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import catalogue, devices
+from resolvers import catalogue, devices, fleet
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import parse_identity
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
-from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput
+from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetDeviceInput, FleetStatus
 from schema.enums import CplStatus, DeviceType
 from schema.pagination import Connection, connection
 from schema.permissions import requires_read
@@ -34,6 +34,11 @@ class Query:
         )
         [status] = await devices.device_statuses(info.context, [parsed])
         return DeviceFirmwareStatus.from_status(status)
+
+    @strawberry.field(description="The same for a whole fleet: one status per distinct identity.")
+    async def fleet_status(self, info: Ctx, devices: list[FleetDeviceInput]) -> FleetStatus:
+        raw = [(d.ref, d.manufacturer_id, d.model_id, d.hardware_version, d.firmware_version) for d in devices]
+        return FleetStatus.from_result(await fleet.fleet_status(info.context, raw))
 
     @strawberry.field
     async def manufacturer(self, info: Ctx, manufacturer_id: str) -> Manufacturer | None:

@@ -1,0 +1,95 @@
+"""Fleet checks: one status per distinct normalised identity, summary counts, malformed devices listed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from resolvers import devices
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.identity import FIELDS, Identity, hex_problem, normalise_hex
+
+# (ref, manufacturerId, modelId, hardwareVersion, firmwareVersion) as the caller sent them
+RawDevice = tuple[str | None, str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    index: int
+    ref: str | None
+    field: str
+    message: str
+
+
+@dataclass(slots=True)
+class Group:
+    identity: Identity
+    count: int = 0
+    refs: list[str] = field(default_factory=list)
+    status: devices.DeviceStatus | None = None
+
+
+@dataclass
+class FleetResult:
+    total: int
+    groups: list[Group]
+    problems: list[Problem]
+    up_to_date: int = 0
+    outdated: int = 0
+    not_on_cpl: int = 0
+    no_upgrade_path: int = 0
+
+    @property
+    def distinct(self) -> int:
+        return len(self.groups)
+
+    @property
+    def invalid(self) -> int:
+        return len(self.problems)
+
+
+def group_devices(raw: Sequence[RawDevice]) -> tuple[list[Group], list[Problem]]:
+    """Normalise and group in first-seen order; a malformed device becomes a problem, never an error."""
+    groups: dict[tuple[str, str, str, str], Group] = {}
+    problems: list[Problem] = []
+    for index, (ref, *values) in enumerate(raw):
+        clean = [normalise_hex(v, digits) for v, (_, digits) in zip(values, FIELDS, strict=True)]
+        if None in clean:
+            name, digits = FIELDS[clean.index(None)]
+            problems.append(Problem(index, ref, name, f"{name} {hex_problem(values[clean.index(None)], digits)}"))
+            continue
+        key = (clean[0], clean[1], clean[2], clean[3])
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(Identity(*key))  # type: ignore[arg-type]
+        group.count += 1
+        if ref is not None:
+            group.refs.append(ref)
+    return list(groups.values()), problems
+
+
+async def fleet_status(ctx: Context, raw: Sequence[RawDevice]) -> FleetResult:
+    if len(raw) > ctx.limits.max_fleet_devices:
+        raise BadUserInput(f"at most {ctx.limits.max_fleet_devices} devices per request", field="devices")
+    groups, problems = group_devices(raw)
+    statuses = await devices.device_statuses(ctx, [g.identity for g in groups])
+    # one statement for every model and hardware version in the fleet, then pure computation
+    await ctx.loaders.releases_by_model_hw.load_many(list({g.identity.model_key for g in groups}))
+    result = FleetResult(total=len(raw), groups=groups, problems=problems)
+    for group, status in zip(groups, statuses, strict=True):
+        group.status = status
+        await _count(ctx, result, group, status)
+    return result
+
+
+async def _count(ctx: Context, result: FleetResult, group: Group, status: devices.DeviceStatus) -> None:
+    if not status.on_cpl:
+        result.not_on_cpl += group.count
+    analysis = await devices.analyse(ctx, group.identity)
+    if analysis.is_latest is True:
+        result.up_to_date += group.count
+    elif analysis.is_latest is False:
+        result.outdated += group.count
+        if analysis.upgrade_path is None:
+            result.no_upgrade_path += group.count
