@@ -62,6 +62,8 @@ class JwksCache:
         self._lock = asyncio.Lock()
         self._current: IssuerKeys | None = None
         self._last_attempt: float | None = None
+        self._finished = 0
+        """Fetches finished while a caller waited for the lock: that caller's refresh is already done."""
         self.attempts = 0
         """Fetches started, successful or not (for metrics and tests)."""
 
@@ -81,9 +83,9 @@ class JwksCache:
 
     async def refresh(self) -> None:
         """Fetch unless a concurrent caller just did, or one did less than the minimum interval ago."""
-        seen = self.attempts
+        seen = self._finished
         async with self._lock:
-            if self.attempts != seen or self._throttled():
+            if self._finished != seen or self._throttled():
                 return
             self.attempts += 1
             self._last_attempt = self._clock()
@@ -92,6 +94,8 @@ class JwksCache:
             except FETCH_ERRORS as error:
                 kept = "keeping the last good key set" if self._current else "no keys yet"
                 log.warning("JWKS refresh from %s failed (%s); %s", self.issuer, _describe(error), kept)
+            finally:
+                self._finished += 1
 
     def _stale(self, keys: IssuerKeys) -> bool:
         return self._clock() - keys.fetched_at >= self._ttl
