@@ -7,11 +7,12 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
 from strawberry.types import ExecutionResult
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.devices import FleetDeviceInput
 from schema.errors import shape_result
 from schema.limits import complexity_rule
 from schema.query import Query
@@ -30,6 +31,10 @@ class SchemaLimits:
 class FirSchema(strawberry.federation.Schema):
     """Errors are shaped after execution, whatever stage raised them (parse errors escape extensions)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fleet_input(self._schema)
+
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
         context = kwargs.get("context_value") if "context_value" in kwargs else (args[2] if len(args) > 2 else None)
@@ -40,11 +45,24 @@ class FirSchema(strawberry.federation.Schema):
         """Logging happens once, in shape(), for unexpected errors only."""
 
 
+def fleet_input(schema: GraphQLSchema) -> None:
+    """Give fleetStatus(devices:) its contract type, [FleetDeviceInput!]!, at the graphql-core level.
+
+    The resolver declares JSON so that strawberry does not convert each of up to a million input
+    objects into a dataclass (its per-object cost dominated a 100,000-device fleet). graphql-core
+    still coerces and validates every item against FleetDeviceInput, and the SDL prints the contract.
+    """
+    assert schema.query_type is not None
+    item = schema.type_map["FleetDeviceInput"]
+    assert isinstance(item, GraphQLInputObjectType)
+    schema.query_type.fields["fleetStatus"].args["devices"].type = GraphQLNonNull(GraphQLList(GraphQLNonNull(item)))
+
+
 def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
     limits = limits or SchemaLimits()
     return FirSchema(
         query=Query,
-        types=[Manufacturer, DeviceModel, CplEntry, FirmwareRelease],
+        types=[Manufacturer, DeviceModel, CplEntry, FirmwareRelease, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
         extensions=[
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
