@@ -323,6 +323,12 @@ async def publish_matching_submissions(
     ]
 
 
+async def refresh_statistics(db: Db) -> None:
+    """After a bulk change the planner's row estimates are stale until autovacuum catches up; a
+    query planned on them right after an import can pick a scan that is 10x slower."""
+    await db.execute("analyze cpl_entries, device_models, manufacturers")
+
+
 async def record_import(db: Db, *, cpl_version: str, counts: dict[str, object], who: Actor) -> None:
     await db.execute(
         "insert into audit_events (actor, organisation, action, entity_type, entity_id, after)"

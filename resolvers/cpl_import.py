@@ -13,6 +13,7 @@ from loaders.db import Db
 from resolvers import cpl_workbook as wb
 from resolvers.cpl_workbook import CplRow, Progress, RowProblem
 
+BULK_CHANGE = 1000  # changed entries beyond which table statistics are refreshed with the import
 STAGE_BATCH = 5000  # rows per staging statement: large enough to amortise, small enough to stream
 
 # staged column -> the CPL column a human will look for in the file
@@ -64,6 +65,8 @@ async def import_cpl(
             problems += [_conflict_problem(c) for c in await sql.reject_conflicts(tx)]
             await sql.create_missing_models(tx, who)
             counts = await sql.apply_stage(tx, today=today or date.today(), who=who)
+            if counts.added + counts.updated + counts.removed >= BULK_CHANGE:
+                await sql.refresh_statistics(tx)
             published = await sql.publish_matching_submissions(
                 tx, numbers=None, actor=actor, organisation=organisation
             )

@@ -1,0 +1,107 @@
+"""SQL of the FIR spreadsheet export: one consistent snapshot, read in keyset-paged chunks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from loaders.db import Db
+
+
+@dataclass(frozen=True, slots=True)
+class FirExportRow:
+    """One CPL entry with its published FIR release (if any) and its manufacturer's firmware contact."""
+
+    number: int
+    status: str
+    device_type: str
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    smets_chts_version: str | None
+    gbcs_version: str | None
+    image_hash: str
+    cpl_version: str | None
+    release_date: dt.date | None
+    release_notes: str | None
+    upgradable_from: tuple[int, ...]
+    urgency: str | None
+    advisories: tuple[str, ...]
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+
+
+async def begin_snapshot(db: Db) -> int:
+    """Pin one snapshot for the chunked reads that follow and count the entries in it.
+
+    `db` must be bound to a fresh transaction: the isolation level can only be set before its
+    first statement.
+    """
+    await db.execute("set transaction isolation level repeatable read, read only")
+    return int(await db.fetchval("select count(*) from cpl_entries"))
+
+
+# Only PUBLISHED releases: the release of an entry is the live one with the entry's identity and
+# image hash. Upgradable-from versions become the CPL entries of the same model and hardware
+# version (Current or Removed) that carry them; a version without an entry has no number to print.
+_CHUNK_SQL = """
+select e.number, e.status::text, e.device_type::text, e.manufacturer_id, e.model_id, e.hardware_version,
+  e.firmware_version, e.smets_chts_version, e.gbcs_version, e.image_hash, e.cpl_version,
+  r.release_date, r.release_notes, r.urgency::text, r.advisories,
+  coalesce((
+    -- walk the release's few edges, then look each up by identity, never scan the model's entries;
+    -- (offset 0 stops the planner flattening both and, on stale statistics, reversing the order)
+    select array_agg(f.number order by f.number)
+    from (select from_firmware_version from release_upgradable_from where release_id = r.id offset 0) u
+    cross join lateral (
+      select number from cpl_entries
+      where (manufacturer_id, model_id, hardware_version, firmware_version)
+        = (e.manufacturer_id, e.model_id, e.hardware_version, u.from_firmware_version)
+      offset 0
+    ) f
+  ), '{}') as upgradable_from,
+  c.name as contact_name, c.email as contact_email, c.phone as contact_phone
+from cpl_entries e
+left join firmware_releases r
+  on (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash)
+   = (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)
+  and r.status = 'PUBLISHED'
+left join lateral (
+  select name, email, phone from contacts
+  where manufacturer_id = e.manufacturer_id and role = 'FIRMWARE' and retired_at is null
+  order by position, id limit 1
+) c on true
+where e.number > $1
+order by e.number
+limit $2
+"""
+
+
+async def export_chunk(db: Db, *, after: int, limit: int) -> list[FirExportRow]:
+    """The next `limit` entries numbered above `after`."""
+    return [
+        FirExportRow(
+            number=r["number"],
+            status=r["status"],
+            device_type=r["device_type"],
+            manufacturer_id=r["manufacturer_id"],
+            model_id=r["model_id"],
+            hardware_version=r["hardware_version"],
+            firmware_version=r["firmware_version"],
+            smets_chts_version=r["smets_chts_version"],
+            gbcs_version=r["gbcs_version"],
+            image_hash=r["image_hash"],
+            cpl_version=r["cpl_version"],
+            release_date=r["release_date"],
+            release_notes=r["release_notes"],
+            upgradable_from=tuple(r["upgradable_from"]),
+            urgency=r["urgency"],
+            advisories=tuple(r["advisories"] or ()),
+            contact_name=r["contact_name"],
+            contact_email=r["contact_email"],
+            contact_phone=r["contact_phone"],
+        )
+        for r in await db.fetch(_CHUNK_SQL, after, limit)
+    ]
