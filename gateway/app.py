@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
+from gateway.auth.tokens import TokenVerifier
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.resources import Resources
@@ -19,18 +21,40 @@ from schema.schema import SchemaLimits, build_schema
 log = logging.getLogger("fir.app")
 
 
+def token_issuer(settings: Settings) -> tuple[str | None, DevIssuer | None]:
+    """The issuer whose tokens we accept: FIR_OIDC_ISSUER, else the development issuer, else none."""
+    if settings.oidc_issuer:
+        return settings.oidc_issuer, None
+    if settings.dev_auth:
+        check_dev_auth_allowed(settings)
+        return settings.dev_issuer, DevIssuer(settings)
+    return None, None
+
+
 def create_app(settings: Settings, database_url: str) -> Starlette:
     schema = build_schema(SchemaLimits(settings.max_depth, settings.max_aliases, settings.max_tokens))
     graphql = GraphQLEndpoint(schema, graphql_ide="graphiql")
+    issuer, dev_issuer = token_issuer(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Resources]]:
         pool = await create_pool(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
-        resources = Resources(settings=settings, pool=pool)
-        try:
+        resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(pool.close)
+            if issuer is not None:
+                resources.verifier = TokenVerifier(settings, issuer)
+                await resources.verifier.start()
+                stack.push_async_callback(resources.verifier.aclose)
+            if dev_issuer is not None:
+                log.warning(
+                    "DEVELOPMENT TOKENS ON: this gateway trusts tokens from its own issuer %s (`fir token`)."
+                    " Never use FIR_DEV_AUTH outside a developer machine.",
+                    issuer,
+                )
+            elif issuer is None:
+                log.warning("no token issuer configured: every caller is anonymous (public CPL only)")
             yield {"resources": resources}
-        finally:
-            await pool.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -38,4 +62,6 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
+    if dev_issuer is not None:
+        routes += dev_issuer.routes()
     return Starlette(routes=routes, lifespan=lifespan)

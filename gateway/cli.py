@@ -155,12 +155,49 @@ EXAMPLE_QUERY = """{
 }"""
 
 
+DEV_TOKENS = (
+    ("supplier (fir:read)", "fir:read", None, "demo-supplier"),
+    ("manufacturer 106C (fir:publish)", "fir:publish", ["106C"], "demo-maker-106c"),
+    ("SECAS (fir:admin)", "fir:admin", None, "demo-secas"),
+)
+
+
 def _announce(settings: Settings, handle: DatabaseHandle) -> None:
     where = "embedded PostgreSQL in " + str(settings.data_dir) if handle.embedded else "DATABASE_URL"
     console.print(f"\n[bold]FIR graph[/bold] on {where}")
     console.print(f"GraphiQL: [link]{settings.base_url}/graphql[/link]")
     console.print("Example query (paste into GraphiQL):")
     console.print(EXAMPLE_QUERY, highlight=False, markup=False)
+    if settings.dev_auth and not settings.oidc_issuer:
+        from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
+
+        check_dev_auth_allowed(settings)
+        issuer = DevIssuer(settings)
+        console.print("\nDevelopment tokens (GraphiQL > Headers):", highlight=False)
+        for label, scope, makers, subject in DEV_TOKENS:
+            bearer = issuer.mint(scope, makers, subject)
+            console.print(f"{label}:\n{{\"Authorization\": \"Bearer {bearer}\"}}", highlight=False, markup=False)
+
+
+@app.command()
+def token(
+    scope: Annotated[str, typer.Option(help='space-separated scopes, e.g. "fir:read" or "fir:publish"')] = "fir:read",
+    manufacturer: Annotated[
+        list[str] | None, typer.Option(help="manufacturer identifier (4 hex) the token may publish for")
+    ] = None,
+    subject: Annotated[str | None, typer.Option(help="token subject (default derived from the scopes)")] = None,
+    ttl: Annotated[int, typer.Option(min=60, max=7 * 24 * 3600, help="lifetime in seconds")] = 8 * 3600,
+) -> None:
+    """Mint a development token (FIR_DEV_AUTH only; refused when FIR_OIDC_ISSUER is set or not on loopback)."""
+    from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
+
+    settings = _settings()
+    try:
+        check_dev_auth_allowed(settings)
+    except RuntimeError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    sys.stdout.write(DevIssuer(settings).mint(scope, manufacturer or None, subject, ttl) + "\n")
 
 
 def _settings() -> Settings:
