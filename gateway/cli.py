@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import getpass
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import typer
@@ -16,6 +18,7 @@ from rich.console import Console
 from gateway.database import DatabaseHandle, database
 from gateway.logs import configure
 from gateway.settings import Settings, load_settings
+from loaders.db import Db, create_pool
 from loaders.migrate import migrate as apply_migrations
 
 app = typer.Typer(help="FIR graph: the Firmware Information Repository as a GraphQL gateway.", no_args_is_help=True)
@@ -38,6 +41,21 @@ async def _with_connection(handle: DatabaseHandle, work: Callable[[asyncpg.Conne
         return await work(conn)
     finally:
         await conn.close()
+
+
+def _run_with_pool(settings: Settings, work: Callable[[Db], Awaitable[T]]) -> T:
+    """Like _run, for work written against the Db wrapper (imports, exports)."""
+    with database(settings) as handle:
+        return asyncio.run(_with_pool(handle, work))
+
+
+async def _with_pool(handle: DatabaseHandle, work: Callable[[Db], Awaitable[T]]) -> T:
+    await _migrate_only(handle)
+    pool = await create_pool(handle.url, min_size=1, max_size=2)
+    try:
+        return await work(Db(pool))
+    finally:
+        await pool.close()
 
 
 @app.command()
@@ -177,6 +195,75 @@ def _announce(settings: Settings, handle: DatabaseHandle) -> None:
         for label, scope, makers, subject in DEV_TOKENS:
             bearer = issuer.mint(scope, makers, subject)
             console.print(f"{label}:\n{{\"Authorization\": \"Bearer {bearer}\"}}", highlight=False, markup=False)
+
+
+@app.command("import-cpl")
+def import_cpl(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CPL workbook: .xlsx or .csv")],
+    actor: Annotated[str, typer.Option(help="who is importing, for the audit log")] = f"cli:{getpass.getuser()}",
+) -> None:
+    """Import a CPL workbook: good rows committed atomically, each bad row reported with its row number."""
+    from resolvers.cpl_import import import_cpl as run_import
+    from resolvers.cpl_workbook import CplFileError
+
+    settings = _settings()
+
+    async def work(db: Db) -> object:
+        with _progress_bar("importing") as advance:
+            return await run_import(db, file, actor=actor, organisation="SECAS", progress=advance)
+
+    try:
+        report = _run_with_pool(settings, work)
+    except CplFileError as error:
+        console.print(f"[red]{file}: {error}[/red]")
+        raise typer.Exit(1) from None
+    _print_import_report(report)
+
+
+def _print_import_report(report: Any) -> None:
+    from rich.table import Table
+
+    console.print(f"CPL {report.cpl_version or '(version not stated)'}: {report.counts()}", highlight=False)
+    if report.problems:
+        table = Table("row", "column", "problem", title=f"{len(report.problems)} rows not imported")
+        for p in report.problems:
+            table.add_row(str(p.row_number), p.column or "", p.reason)
+        console.print(table)
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="the FIR spreadsheet to write: .xlsx or .csv")],
+) -> None:
+    """Export the FIR spreadsheet: CPL columns plus release date, notes, upgrade sources, urgency, contacts."""
+    from resolvers.fir_export import export_fir
+
+    if file.suffix.lower() not in (".xlsx", ".csv"):
+        console.print("[red]the export file must end in .xlsx or .csv[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+
+    async def work(db: Db) -> int:
+        with _progress_bar("exporting") as advance:
+            return await export_fir(db, file, progress=advance)
+
+    rows = _run_with_pool(settings, work)
+    console.print(f"wrote {rows} CPL entries to {file}")
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int | None], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 @app.command()
