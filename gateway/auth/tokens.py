@@ -56,11 +56,15 @@ class TokenVerifier:
             raise RuntimeError("TokenVerifier.start() has not been awaited")
         return self._keys
 
-    async def start(self) -> None:
-        """Create the HTTP client and try a first fetch; an issuer down at start is logged, not fatal."""
+    async def start(self, *, prefetch: bool = True) -> None:
+        """Create the HTTP client and try a first fetch; an issuer down at start is logged, not fatal.
+
+        `prefetch=False` suits the development issuer, which this same server serves once it listens.
+        """
         self._client = httpx.AsyncClient(timeout=self._timeout, headers={"User-Agent": "fir-graph"})
         self._keys = JwksCache(self.issuer, self._settings, self._client)
-        await self._keys.refresh()
+        if prefetch:
+            await self._keys.refresh()
 
     async def aclose(self) -> None:
         if self._client is not None:

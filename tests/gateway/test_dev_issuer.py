@@ -133,9 +133,14 @@ async def test_discovery_and_jwks_are_served(served_dev: tuple[Settings, DevIssu
 
 async def test_server_verifies_tokens_through_discovery(served_dev: tuple[Settings, DevIssuer]) -> None:
     settings, issuer = served_dev
-    async with TokenVerifier(settings, settings.dev_issuer) as verifier:
+    verifier = TokenVerifier(settings, settings.dev_issuer)
+    await verifier.start(prefetch=False)
+    try:
+        assert verifier.keys.attempts == 0
         principal = await verifier.authenticate(f"Bearer {issuer.mint('fir:publish', ['106c'], 'alice')}")
         assert verifier.keys.attempts == 1
+    finally:
+        await verifier.aclose()
     assert principal.subject == "alice"
     assert principal.publishes_for == {"106C"}
     assert principal.organisation == "FIR graph development"
