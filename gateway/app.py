@@ -7,12 +7,14 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
+from gateway.metrics import MetricsMiddleware, metrics
 from gateway.resources import Resources
 from gateway.settings import Settings
 from loaders.db import create_pool
@@ -61,7 +63,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
     ]
     if dev_issuer is not None:
         routes += dev_issuer.routes()
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(MetricsMiddleware)])

@@ -56,6 +56,8 @@ def test_device_query_over_http(server: str) -> None:
 
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/readyz").json()["database"] == "ok"
+        metrics = client.get("/metrics").text
+        assert 'fir_http_requests_total{method="POST",route="/graphql",status="200"}' in metrics
 
 
 def test_errors_are_stable_and_never_500(server: str) -> None:
