@@ -112,8 +112,8 @@ def write_csv(
     return path
 
 
-def write_cpl(path: Path, rows: Sequence[Row], **kwargs: object) -> Path:
+def write_cpl(path: Path, rows: Sequence[Row], *, header: Sequence[str] = COLUMNS) -> Path:
     """By suffix, like the importer."""
     if path.suffix == ".xlsx":
-        return write_xlsx(path, rows, **kwargs)  # type: ignore[arg-type]
-    return write_csv(path, rows, **kwargs)  # type: ignore[arg-type]
+        return write_xlsx(path, rows, header=header)
+    return write_csv(path, rows, header=header)
