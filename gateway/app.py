@@ -46,7 +46,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             stack.push_async_callback(pool.close)
             if issuer is not None:
                 resources.verifier = TokenVerifier(settings, issuer)
-                await resources.verifier.start()
+                # our own development issuer is not listening yet: its keys are fetched on first use
+                await resources.verifier.start(prefetch=dev_issuer is None)
                 stack.push_async_callback(resources.verifier.aclose)
             if dev_issuer is not None:
                 log.warning(
@@ -67,4 +68,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     ]
     if dev_issuer is not None:
         routes += dev_issuer.routes()
+    if settings.baseline_endpoint:
+        from gateway.baseline import baseline_device  # benchmark-only: not even imported otherwise
+
+        routes.append(Route("/baseline/device", baseline_device, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(MetricsMiddleware)])

@@ -8,6 +8,7 @@ import orjson
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from gateway.auth.tokens import www_authenticate
 from gateway.resources import Resources
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS, Principal
@@ -21,11 +22,6 @@ async def authenticate(resources: Resources, authorization: str | None) -> Princ
         raise Unauthenticated("this gateway has no token issuer configured (FIR_OIDC_ISSUER or FIR_DEV_AUTH)")
     principal: Principal = await verifier.authenticate(authorization)
     return principal
-
-
-def www_authenticate(error: Unauthenticated) -> str:
-    description = error.message.replace('"', "'")
-    return f'Bearer realm="fir-graph", error="invalid_token", error_description="{description}"'
 
 
 def unauthenticated_response(error: Unauthenticated) -> Response:

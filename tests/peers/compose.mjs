@@ -5,6 +5,9 @@ import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
 
 const fir = readFileSync(process.argv[2], "utf8");
+const option = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+const firUrl = option("--url") ?? "http://fir";
+const firOnly = process.argv.includes("--fir-only");
 const assets = `
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.11", import: ["@key", "@external"])
 type Query { meters: [Meter!]! }
@@ -19,10 +22,9 @@ type DeviceModel @key(fields: "manufacturerId modelId", resolvable: false) {
 }
 type CplEntry @key(fields: "number", resolvable: false) { number: Int! }
 `;
-const result = composeServices([
-  { name: "fir", typeDefs: parse(fir), url: "http://fir" },
-  { name: "assets", typeDefs: parse(assets), url: "http://assets" },
-]);
+const services = [{ name: "fir", typeDefs: parse(fir), url: firUrl }];
+if (!firOnly) services.push({ name: "assets", typeDefs: parse(assets), url: "http://assets" });
+const result = composeServices(services);
 if (result.errors) {
   console.log(JSON.stringify({ ok: false, errors: result.errors.map((e) => e.message) }));
   process.exit(1);
