@@ -6,11 +6,15 @@ import contextlib
 import csv
 import re
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from resolvers.errors import BadUserInput
 
@@ -422,14 +426,31 @@ def read_cpl(path: Path, *, progress: Progress | None = None) -> CplFile:
 
 
 def _csv_rows(handle: IO[str]) -> Iterator[Sequence[object]]:
-    sample = handle.read(64 * 1024)
+    try:
+        sample = handle.read(64 * 1024)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8() from exc
     handle.seek(0)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;")
     except csv.Error:
         # too regular or too short to sniff: the delimiter that occurs more wins
         dialect = csv.excel if sample.count(",") >= sample.count(";") else _Semicolon
-    return iter(csv.reader(handle, dialect))
+    return _guarded(csv.reader(handle, dialect))
+
+
+def _guarded(reader: Any) -> Iterator[Sequence[object]]:
+    """File-level faults (encoding, broken quoting) are the file's, not one row's: reject it."""
+    try:
+        yield from reader
+    except UnicodeDecodeError as exc:
+        raise _not_utf8() from exc
+    except csv.Error as exc:
+        raise CplFileError(f"unreadable csv near line {reader.line_num}: {exc}") from exc
+
+
+def _not_utf8() -> CplFileError:
+    return CplFileError("the csv file is not UTF-8 text: save it as 'CSV UTF-8'")
 
 
 class _Semicolon(csv.excel):
@@ -451,10 +472,11 @@ def _quiet_openpyxl() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[Sequence[object]], int | None]]:
-    import openpyxl  # imported here: loading it costs ~0.3 s that csv imports and queries never need
-
-    with _quiet_openpyxl():
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        with _quiet_openpyxl():
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
+        raise CplFileError(f"{path.name} is not a readable xlsx workbook") from exc
     try:
         sheet = _cpl_sheet(workbook)
         total = sheet.max_row

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import openpyxl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
 from loaders import fir_export as sql
 from loaders.db import Db
 from resolvers.cpl_workbook import COLUMNS, CPL_DEVICE_TYPE_NAMES, Progress
@@ -130,13 +134,7 @@ class _CsvSheet:
 
 class _XlsxSheet:
     def __init__(self, worksheet: Any) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-
         self._worksheet = worksheet
-        self._cell_type = WriteOnlyCell
-        self._error_codes = frozenset(ERROR_CODES)
-        self._illegal = ILLEGAL_CHARACTERS_RE
 
     def write(self, cells: list[object]) -> None:
         self._worksheet.append([self._cell(c) for c in cells])
@@ -145,10 +143,10 @@ class _XlsxSheet:
         if not isinstance(value, str):
             return value
         # control characters are not allowed in xlsx XML: openpyxl would raise on them
-        text: str = self._illegal.sub("", value)
-        if text.startswith("=") or text in self._error_codes:
+        text: str = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if text.startswith("=") or text in ERROR_CODES:
             # openpyxl turns such text into a formula or an error value; it is text here
-            cell = self._cell_type(self._worksheet, value=text)
+            cell = WriteOnlyCell(self._worksheet, value=text)
             cell.data_type = "s"
             return cell
         return text
@@ -163,8 +161,6 @@ def _csv_writer(path: Path) -> Iterator[_Sheet]:
 
 @contextlib.contextmanager
 def _xlsx_writer(path: Path) -> Iterator[_Sheet]:
-    import openpyxl  # imported here: loading it costs ~0.3 s that csv exports never need
-
     workbook = openpyxl.Workbook(write_only=True)
     worksheet = workbook.create_sheet("FIR")
     yield _XlsxSheet(worksheet)

@@ -219,6 +219,17 @@ def test_a_file_without_a_header_is_refused(tmp_path: Path) -> None:
         read_cpl(path)
 
 
+def test_unreadable_files_are_refused_whole(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(",".join(COLUMNS).encode() + b"\n" + "Caf\u00e9".encode("cp1252") + b"\n")
+    with pytest.raises(CplFileError, match="not UTF-8"):
+        read_cpl(latin)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK not a zip")
+    with pytest.raises(CplFileError, match="not a readable xlsx"):
+        read_cpl(broken)
+
+
 def test_other_file_types_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CplFileError, match=r"\.ods"):
         read_cpl(tmp_path / "cpl.ods")
