@@ -25,4 +25,6 @@ class Context:
     # Memo of per-request computations keyed by what they depend on (e.g. a model's analysis).
     memo: dict[Any, Any] = field(default_factory=dict)
     request: Any = None
+    # resolvers.events.ReleaseEvents from the lifespan: the source of the firmwareReleased subscription.
+    events: Any = None
     response: Any = None

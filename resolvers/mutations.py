@@ -1,0 +1,68 @@
+"""Rules every write shares: who may write, how text input is cleaned, and how a change is audited."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from loaders import audit
+from loaders.db import Db
+from resolvers.errors import BadUserInput, Forbidden, Unauthenticated
+from resolvers.principal import Principal
+
+
+def require_signed_in(principal: Principal) -> None:
+    if principal.anonymous:
+        raise Unauthenticated("sign in to change the FIR")
+
+
+def require_admin(principal: Principal) -> None:
+    require_signed_in(principal)
+    if not principal.is_admin:
+        raise Forbidden("this change needs scope fir:admin")
+
+
+def require_publisher(principal: Principal, manufacturer_id: str, field: str) -> None:
+    """fir:publish with a claim for exactly this manufacturer, or fir:admin."""
+    require_signed_in(principal)
+    if not principal.may_publish_for(manufacturer_id):
+        raise Forbidden(f"you may not change firmware records of manufacturer {manufacturer_id}", field=field)
+
+
+def clean_text(value: str | None, field: str, *, max_length: int, required: bool = False) -> str | None:
+    """Trimmed text; blank counts as absent, and absent is refused when `required`."""
+    cleaned = value.strip() if value is not None else None
+    if not cleaned:
+        if required:
+            raise BadUserInput(f"{field} must not be blank", field=field)
+        return None
+    if len(cleaned) > max_length:
+        raise BadUserInput(f"{field} must be at most {max_length} characters", field=field)
+    return cleaned
+
+
+def require_text(value: str, field: str, *, max_length: int) -> str:
+    cleaned = clean_text(value, field, max_length=max_length, required=True)
+    assert cleaned is not None
+    return cleaned
+
+
+def snapshot(row: Any) -> dict[str, Any] | None:
+    """A row dataclass as the audit log stores it (orjson writes dates and tuples as JSON)."""
+    return dataclasses.asdict(row) if row is not None else None
+
+
+async def audit_change(
+    tx: Db, principal: Principal, action: str, entity_type: str, entity_id: object, before: Any, after: Any
+) -> None:
+    """One audit row in the caller's transaction: it commits or rolls back with the change."""
+    await audit.record(
+        tx,
+        actor=principal.actor,
+        organisation=principal.organisation,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+    )

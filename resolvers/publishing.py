@@ -1,0 +1,390 @@
+"""Manufacturers publish: submission (published at once when the CPL already lists it) and withdrawal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from loaders import catalogue_writes as cw
+from loaders import release_writes as rw
+from loaders.db import Db
+from loaders.rows import ReleaseRow
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Conflict, NotFound
+from resolvers.identity import Identity, normalise_hex, parse_identity, require_hex
+from resolvers.mutations import (
+    audit_change,
+    clean_text,
+    require_publisher,
+    require_signed_in,
+    require_text,
+    snapshot,
+)
+from resolvers.principal import Principal
+from resolvers.releases import parse_release_id
+from resolvers.visibility import can_see_release
+
+URGENCIES = frozenset({"LOW", "MEDIUM", "HIGH", "CRITICAL"})
+EARLIEST_RELEASE = dt.date(2010, 1, 1)  # before GB smart metering existed: certainly a typo
+MAX_NOTES = 20_000
+MAX_ADVISORIES = 50
+MAX_UPGRADABLE_FROM = 200
+MAX_REASON = 2000
+_CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
+_VENDOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+
+
+@dataclass(frozen=True)
+class SubmissionInput:
+    """A submission as the client sent it: hex in any case, nothing checked yet."""
+
+    manufacturer_id: str
+    model_id: str
+    hardware_version: str
+    firmware_version: str
+    image_hash: str
+    release_date: dt.date | None = None
+    release_notes: str | None = None
+    urgency: str | None = None
+    advisories: Sequence[str] = ()
+    upgradable_from: Sequence[str] = ()
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission that passed every check that needs no database."""
+
+    identity: Identity
+    image_hash: str
+    release_date: dt.date | None
+    release_notes: str | None
+    urgency: str | None
+    advisories: tuple[str, ...]
+    upgradable_from: tuple[str, ...]
+    idempotency_key: str | None
+
+    def same_content(self, row: ReleaseRow) -> bool:
+        """An identical resubmission: a retry, answered with the existing record."""
+        return (
+            row.image_hash,
+            row.release_date,
+            row.release_notes,
+            row.urgency,
+            row.advisories,
+            tuple(sorted(row.upgradable_from)),
+        ) == (
+            self.image_hash,
+            self.release_date,
+            self.release_notes,
+            self.urgency,
+            self.advisories,
+            tuple(sorted(self.upgradable_from)),
+        )
+
+
+@dataclass
+class Refused(Exception):
+    """A conflict found inside the write transaction; it is audited after that transaction rolls back."""
+
+    error: Conflict
+    entity_type: str
+    entity_id: str
+    existing: dict[str, object] = field(default_factory=dict)
+
+
+# --- validation without the database --------------------------------------------------------------
+
+
+def validate(raw: SubmissionInput, today: dt.date) -> Submission:
+    identity = parse_identity(
+        raw.manufacturer_id, raw.model_id, raw.hardware_version, raw.firmware_version, prefix="input."
+    )
+    return Submission(
+        identity=identity,
+        image_hash=require_hex(raw.image_hash, 64, "input.imageHash"),
+        release_date=_release_date(raw.release_date, today),
+        release_notes=clean_text(raw.release_notes, "input.releaseNotes", max_length=MAX_NOTES),
+        urgency=_urgency(raw.urgency),
+        advisories=_advisories(raw.advisories),
+        upgradable_from=_upgradable_from(raw.upgradable_from, identity.firmware_version),
+        idempotency_key=clean_text(raw.idempotency_key, "input.idempotencyKey", max_length=200),
+    )
+
+
+def _release_date(value: dt.date | None, today: dt.date) -> dt.date | None:
+    if value is None:
+        return None
+    if value < EARLIEST_RELEASE:
+        raise BadUserInput(
+            f"input.releaseDate must not be before {EARLIEST_RELEASE}", field="input.releaseDate"
+        )
+    if value > today + dt.timedelta(days=365):
+        raise BadUserInput("input.releaseDate must be within a year from today", field="input.releaseDate")
+    return value
+
+
+def _urgency(value: str | None) -> str | None:
+    if value is not None and value not in URGENCIES:
+        raise BadUserInput(f"input.urgency must be one of {sorted(URGENCIES)}", field="input.urgency")
+    return value
+
+
+def _advisories(values: Sequence[str]) -> tuple[str, ...]:
+    if len(values) > MAX_ADVISORIES:
+        raise BadUserInput(f"at most {MAX_ADVISORIES} advisories", field="input.advisories")
+    cleaned: list[str] = []
+    for i, value in enumerate(values):
+        advisory = value.strip()
+        if _CVE.fullmatch(advisory):
+            advisory = advisory.upper()
+        elif not _VENDOR_ID.fullmatch(advisory):
+            raise BadUserInput(
+                f"advisory {value!r} is neither a CVE id (CVE-2024-12345) nor a vendor id of at most 64"
+                " letters, digits and ._:/-",
+                field=f"input.advisories[{i}]",
+            )
+        if advisory not in cleaned:  # a repeated advisory says nothing new
+            cleaned.append(advisory)
+    return tuple(cleaned)
+
+
+def _upgradable_from(values: Sequence[str], own_version: str) -> tuple[str, ...]:
+    if len(values) > MAX_UPGRADABLE_FROM:
+        raise BadUserInput(f"at most {MAX_UPGRADABLE_FROM} source versions", field="input.upgradableFrom")
+    cleaned: list[str] = []
+    for i, value in enumerate(values):
+        where = f"input.upgradableFrom[{i}]"
+        version = require_hex(value, 8, where)
+        if version == own_version:
+            raise BadUserInput(f"{where}: a release cannot upgrade from its own version", field=where)
+        if version in cleaned:
+            raise BadUserInput(f"{where}: version {version} is listed twice", field=where)
+        cleaned.append(version)
+    return tuple(cleaned)
+
+
+# --- submission -----------------------------------------------------------------------------------
+
+
+async def submit(ctx: Context, raw: SubmissionInput, *, today: dt.date | None = None) -> ReleaseRow:
+    """Create the FIR record, or return the existing one for a retry; never overwrite."""
+    principal = ctx.principal
+    require_signed_in(principal)
+    manufacturer = normalise_hex(raw.manufacturer_id, 4)
+    if manufacturer is not None:  # a malformed identifier is reported by validate() below
+        require_publisher(principal, manufacturer, "input.manufacturerId")
+    submission = validate(raw, today or dt.date.today())
+    require_publisher(principal, submission.identity.manufacturer_id, "input.manufacturerId")
+    try:
+        async with ctx.loaders.db.transaction() as tx:
+            row = await _submit_in(tx, principal, submission)
+    except Refused as refused:
+        await _record_conflict(ctx.loaders.db, principal, submission, refused)
+        raise refused.error from None
+    ctx.loaders.clear_all()
+    return row
+
+
+async def _submit_in(tx: Db, principal: Principal, s: Submission) -> ReleaseRow:
+    ident = s.identity
+    await rw.lock_model(tx, *ident.model_key)
+    existing = await _existing(tx, s)
+    if existing is not None:
+        return existing
+    if not await rw.model_exists(tx, ident.manufacturer_id, ident.model_id):
+        raise BadUserInput(
+            f"manufacturer {ident.manufacturer_id} has no device model {ident.model_id}",
+            field="input.modelId",
+        )
+    entry = await cw.cpl_entry_by_identity(tx, *_identity_tuple(ident))
+    if entry is not None and entry.image_hash != s.image_hash:
+        raise Refused(
+            Conflict(
+                f"CPL entry {entry.number} lists this firmware with image hash {entry.image_hash}",
+                field="input.imageHash",
+                cplEntry=entry.number,
+            ),
+            "CplEntry",
+            str(entry.number),
+            {"imageHash": entry.image_hash},
+        )
+    await _check_upgrade_graph(tx, s)
+    publish_with = entry.number if entry is not None and entry.status == "CURRENT" else None
+    return await _create(tx, principal, s, publish_with)
+
+
+async def _existing(tx: Db, s: Submission) -> ReleaseRow | None:
+    """The record a retry or an identical resubmission returns; a contradicting one is refused."""
+    if s.idempotency_key is not None:
+        prior = await rw.release_by_idempotency_key(tx, s.identity.manufacturer_id, s.idempotency_key)
+        if prior is not None:
+            return _replay(prior, s)
+    live = await rw.live_release(tx, *_identity_tuple(s.identity))
+    if live is None:
+        return None
+    if live.image_hash != s.image_hash:
+        raise Refused(
+            Conflict(
+                f"release {live.id} already records this firmware with image hash {live.image_hash};"
+                " withdraw it first",
+                field="input.imageHash",
+                releaseId=str(live.id),
+            ),
+            "FirmwareRelease",
+            str(live.id),
+            {"imageHash": live.image_hash, "status": live.status},
+        )
+    if not s.same_content(live):
+        raise Refused(
+            Conflict(
+                f"release {live.id} already records this firmware with other details; withdraw it first",
+                field="input",
+                releaseId=str(live.id),
+            ),
+            "FirmwareRelease",
+            str(live.id),
+            {"imageHash": live.image_hash, "status": live.status},
+        )
+    return live
+
+
+def _replay(prior: ReleaseRow, s: Submission) -> ReleaseRow:
+    if prior.identity != _identity_tuple(s.identity) or prior.image_hash != s.image_hash:
+        raise Conflict(
+            f"idempotency key already used for release {prior.id} of another firmware",
+            field="input.idempotencyKey",
+            releaseId=str(prior.id),
+        )
+    return prior
+
+
+async def _check_upgrade_graph(tx: Db, s: Submission) -> None:
+    """Sources must exist for this model and hardware, and no new edge may close a cycle."""
+    if not s.upgradable_from:
+        return
+    model_key = s.identity.model_key
+    known = await rw.known_versions(tx, *model_key)
+    for i, version in enumerate(s.upgradable_from):
+        if version not in known:
+            where = f"input.upgradableFrom[{i}]"
+            raise BadUserInput(
+                f"{where}: firmware {version} is neither listed nor recorded for this model and hardware",
+                field=where,
+            )
+    # New edges run source -> this version, so a cycle exists when a source is reachable from it.
+    reachable = _reachable(s.identity.firmware_version, await rw.upgrade_edges(tx, *model_key))
+    for i, version in enumerate(s.upgradable_from):
+        if version in reachable:
+            where = f"input.upgradableFrom[{i}]"
+            raise BadUserInput(
+                f"{where}: {version} already upgrades (directly or in steps) to this version: a cycle",
+                field=where,
+            )
+
+
+def _reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:
+    successors: dict[str, list[str]] = {}
+    for source, target in edges:
+        successors.setdefault(source, []).append(target)
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for nxt in successors.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+async def _create(tx: Db, principal: Principal, s: Submission, cpl_entry_number: int | None) -> ReleaseRow:
+    status = "PUBLISHED" if cpl_entry_number is not None else "SUBMITTED"
+    new_id = await rw.insert_release(tx, _new_release(principal, s, status, cpl_entry_number))
+    if new_id is None:
+        # The model lock rules out a same-identity race; only a key taken for another model lands here.
+        raise Conflict("idempotency key already used", field="input.idempotencyKey")
+    await rw.insert_upgradable_from(tx, new_id, s.upgradable_from)
+    row = await rw.release_row(tx, new_id)
+    assert row is not None
+    action = "firmwareRelease.publish" if status == "PUBLISHED" else "firmwareRelease.submit"
+    await audit_change(tx, principal, action, "FirmwareRelease", new_id, None, snapshot(row))
+    if status == "PUBLISHED":
+        await rw.notify_published(tx, [new_id])
+    return row
+
+
+def _new_release(
+    principal: Principal, s: Submission, status: str, cpl_entry_number: int | None
+) -> rw.NewRelease:
+    ident = s.identity
+    return rw.NewRelease(
+        manufacturer_id=ident.manufacturer_id,
+        model_id=ident.model_id,
+        hardware_version=ident.hardware_version,
+        firmware_version=ident.firmware_version,
+        image_hash=s.image_hash,
+        status=status,
+        cpl_entry_number=cpl_entry_number,
+        release_date=s.release_date,
+        release_notes=s.release_notes,
+        urgency=s.urgency,
+        advisories=s.advisories,
+        idempotency_key=s.idempotency_key,
+        actor=principal.actor,
+        organisation=principal.organisation,
+    )
+
+
+async def _record_conflict(db: Db, principal: Principal, s: Submission, refused: Refused) -> None:
+    """Its own transaction: the refused submission wrote nothing, but the attempt is on record."""
+    attempted = {
+        "identity": "/".join(_identity_tuple(s.identity)),
+        "imageHash": s.image_hash,
+        "idempotencyKey": s.idempotency_key,
+        "reason": refused.error.message,
+    }
+    async with db.transaction() as tx:
+        await audit_change(
+            tx,
+            principal,
+            "firmwareRelease.conflict",
+            refused.entity_type,
+            refused.entity_id,
+            refused.existing,
+            attempted,
+        )
+
+
+def _identity_tuple(ident: Identity) -> tuple[str, str, str, str]:
+    return (ident.manufacturer_id, ident.model_id, ident.hardware_version, ident.firmware_version)
+
+
+# --- withdrawal -----------------------------------------------------------------------------------
+
+
+async def withdraw(ctx: Context, release_id: str, reason: str) -> ReleaseRow:
+    """Keep the record, mark it WITHDRAWN. Withdrawing a withdrawn release returns it unchanged."""
+    principal = ctx.principal
+    require_signed_in(principal)
+    why = require_text(reason, "reason", max_length=MAX_REASON)
+    key = parse_release_id(release_id)
+    if key is None:
+        raise NotFound(f"no firmware release {release_id!r}", field="id")
+    async with ctx.loaders.db.transaction() as tx:
+        row = await rw.lock_release(tx, key)
+        # Someone else's draft is reported missing, as the read side does, so it cannot be probed.
+        if row is None or not can_see_release(principal, row):
+            raise NotFound(f"no firmware release {release_id!r}", field="id")
+        require_publisher(principal, row.manufacturer_id, "id")
+        if row.status == "WITHDRAWN":
+            return row
+        await rw.withdraw(tx, key, actor=principal.actor, reason=why)
+        after = await rw.release_row(tx, key)
+        await audit_change(
+            tx, principal, "firmwareRelease.withdraw", "FirmwareRelease", key, snapshot(row), snapshot(after)
+        )
+    ctx.loaders.clear_all()
+    assert after is not None
+    return after

@@ -1,0 +1,159 @@
+"""firmwareReleased through the schema, fed by a real LISTEN connection on the test database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from resolvers.events import ReleaseEvents
+from resolvers.principal import ANONYMOUS, Principal
+from schema.schema import FirSchema, build_schema
+from tests.builders import SUPPLIER, Builder, context_for, image_hash, publisher
+
+SUBSCRIBE = """subscription($m: [String!], $models: [String!]) {
+  firmwareReleased(manufacturerIds: $m, modelIds: $models) { id version status manufacturerId }
+}"""
+
+
+@pytest.fixture
+async def events(db_url: str) -> AsyncIterator[ReleaseEvents]:
+    ev = ReleaseEvents(retry_seconds=0.05)
+    await ev.start(db_url)
+    try:
+        yield ev
+    finally:
+        await ev.stop()
+
+
+@pytest.fixture
+async def models(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        for mid, model in (("106C", "4331"), ("1063", "4772")):
+            await b.manufacturer(mid)
+            await b.model(mid, model, "ESME")
+
+
+async def _subscribe(
+    schema: FirSchema, pool: asyncpg.Pool, events: ReleaseEvents, principal: Principal, **variables: Any
+) -> Any:
+    ctx = context_for(pool, principal)
+    ctx.events = events
+    return await schema.subscribe(SUBSCRIBE, variable_values=variables or None, context_value=ctx)
+
+
+async def _publish(pool: asyncpg.Pool, mid: str, model: str, fw: str) -> int:
+    """A release published by another connection, as a CPL import on another replica would."""
+    async with pool.acquire() as conn, conn.transaction():
+        release_id: int = await conn.fetchval(
+            "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
+            " image_hash, status, published_at) values ($1, $2, '00AC', $3, $4, 'PUBLISHED', now())"
+            " returning id",
+            mid,
+            model,
+            fw,
+            image_hash(fw),
+        )
+        await conn.execute("select pg_notify('fir_release_published', $1)", str(release_id))
+    return release_id
+
+
+async def _until_subscribed(events: ReleaseEvents, count: int = 1) -> None:
+    async with asyncio.timeout(5):
+        while events.subscribers < count:
+            await asyncio.sleep(0.01)
+
+
+async def test_publish_elsewhere_reaches_subscriber(
+    pool: asyncpg.Pool, events: ReleaseEvents, models: None
+) -> None:
+    stream = await _subscribe(build_schema(), pool, events, SUPPLIER)
+    first = asyncio.ensure_future(anext(stream))
+    await _until_subscribed(events)
+    release_id = await _publish(pool, "106C", "4331", "00000001")
+    async with asyncio.timeout(5):
+        result = await first
+    assert result.errors is None, result.errors
+    assert result.data["firmwareReleased"] == {
+        "id": str(release_id),
+        "version": "00000001",
+        "status": "PUBLISHED",
+        "manufacturerId": "106C",
+    }
+    await stream.aclose()
+    assert events.subscribers == 0
+
+
+async def test_filters_by_manufacturer_and_model(pool: asyncpg.Pool, events: ReleaseEvents, models: None) -> None:
+    stream = await _subscribe(build_schema(), pool, events, SUPPLIER, m=["1063"], models=["4772"])
+    first = asyncio.ensure_future(anext(stream))
+    await _until_subscribed(events)
+    await _publish(pool, "106C", "4331", "00000001")  # another manufacturer: filtered out
+    wanted = await _publish(pool, "1063", "4772", "00000002")
+    async with asyncio.timeout(5):
+        result = await first
+    assert result.data["firmwareReleased"]["id"] == str(wanted)
+    await stream.aclose()
+
+
+async def test_anonymous_is_refused(pool: asyncpg.Pool, events: ReleaseEvents) -> None:
+    stream = await _subscribe(build_schema(), pool, events, ANONYMOUS)
+    async with asyncio.timeout(5):
+        result = await anext(stream)
+    assert result.data is None
+    [error] = result.errors
+    assert error.extensions["code"] == "FORBIDDEN"
+    assert events.subscribers == 0
+
+
+async def test_malformed_filter_is_bad_user_input(pool: asyncpg.Pool, events: ReleaseEvents) -> None:
+    stream = await _subscribe(build_schema(), pool, events, SUPPLIER, m=["106"])
+    async with asyncio.timeout(5):
+        result = await anext(stream)
+    [error] = result.errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "manufacturerIds[0]"}
+
+
+async def test_others_drafts_are_not_streamed(pool: asyncpg.Pool, events: ReleaseEvents, models: None) -> None:
+    """A notice for a release the caller may not see (a SUBMITTED one of another maker) is skipped."""
+    stream = await _subscribe(build_schema(), pool, events, publisher("1063"))
+    first = asyncio.ensure_future(anext(stream))
+    await _until_subscribed(events)
+    async with pool.acquire() as conn:
+        hidden = await conn.fetchval(
+            "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
+            " image_hash, status) values ('106C', '4331', '00AC', '0000000A', $1, 'SUBMITTED') returning id",
+            image_hash("hidden"),
+        )
+        await conn.execute("select pg_notify('fir_release_published', $1)", str(hidden))
+    visible = await _publish(pool, "106C", "4331", "0000000B")
+    async with asyncio.timeout(5):
+        result = await first
+    assert result.data["firmwareReleased"]["id"] == str(visible)
+    await stream.aclose()
+
+
+async def test_listener_reconnects_after_losing_its_connection(
+    pool: asyncpg.Pool, events: ReleaseEvents, models: None
+) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where pid <> pg_backend_pid() and query like 'LISTEN%'"
+        )
+    async with asyncio.timeout(10):
+        while events.connected.is_set():
+            await asyncio.sleep(0.01)
+        await events.connected.wait()
+    stream = await _subscribe(build_schema(), pool, events, SUPPLIER)
+    first = asyncio.ensure_future(anext(stream))
+    await _until_subscribed(events)
+    release_id = await _publish(pool, "106C", "4331", "00000003")
+    async with asyncio.timeout(5):
+        result = await first
+    assert result.data["firmwareReleased"]["id"] == str(release_id)
+    await stream.aclose()
