@@ -27,4 +27,6 @@ class Context:
     request: Any = None
     # resolvers.events.ReleaseEvents from the lifespan: the source of the firmwareReleased subscription.
     events: Any = None
+    # The connection_init payload of a WebSocket (subscriptions): where its token travels.
+    connection_params: Any = None
     response: Any = None
