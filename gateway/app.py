@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
+from gateway.data_version import start_response_cache
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
@@ -57,6 +58,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 )
             elif issuer is None:
                 log.warning("no token issuer configured: every caller is anonymous (public CPL only)")
+            resources.cache, resources.listener = await start_response_cache(settings, database_url, stack)
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [

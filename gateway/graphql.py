@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway.cache import serve as serve_cached
 from gateway.context import build_context
 from resolvers.context import Context
 from resolvers.errors import Unauthenticated
@@ -34,6 +35,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 )
             except Unauthenticated as error:
                 await unauthenticated_response(error)(scope, receive, send)
+                return
+            resources = resources_of(request)
+            if resources.cache is not None:
+                principal = scope["state"]["principal"]
+                await serve_cached(resources, principal, scope, receive, send, super().__call__)
                 return
         await super().__call__(scope, receive, send)
 
