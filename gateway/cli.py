@@ -21,7 +21,9 @@ from gateway.settings import Settings, load_settings
 from loaders.db import Db, create_pool
 from loaders.migrate import migrate as apply_migrations
 
-app = typer.Typer(help="FIR graph: the Firmware Information Repository as a GraphQL gateway.", no_args_is_help=True)
+app = typer.Typer(
+    help="FIR graph: the Firmware Information Repository as a GraphQL gateway.", no_args_is_help=True
+)
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -76,7 +78,9 @@ async def _migrate_only(handle: DatabaseHandle) -> list[str]:
 
 @app.command("demo-data")
 def demo_data(
-    scale: Annotated[int, typer.Option(min=1, max=100, help="10 gives ten times as much, for benchmarks")] = 1,
+    scale: Annotated[
+        int, typer.Option(min=1, max=100, help="10 gives ten times as much, for benchmarks")
+    ] = 1,
 ) -> None:
     """Load the deterministic demo dataset into an empty database."""
     from loaders.demo import database_is_empty, load_demo_data
@@ -102,7 +106,9 @@ def _progress_printer() -> Callable[[str, int, int], None]:
 
 @app.command()
 def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file instead of stdout")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to a file instead of stdout")
+    ] = None,
 ) -> None:
     """Print the Federation 2 SDL (the committed schema.graphql is this output)."""
     from schema.schema import build_schema
@@ -194,13 +200,15 @@ def _announce(settings: Settings, handle: DatabaseHandle) -> None:
         console.print("\nDevelopment tokens (GraphiQL > Headers):", highlight=False)
         for label, scope, makers, subject in DEV_TOKENS:
             bearer = issuer.mint(scope, makers, subject)
-            console.print(f"{label}:\n{{\"Authorization\": \"Bearer {bearer}\"}}", highlight=False, markup=False)
+            console.print(f'{label}:\n{{"Authorization": "Bearer {bearer}"}}', highlight=False, markup=False)
 
 
 @app.command("import-cpl")
 def import_cpl(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CPL workbook: .xlsx or .csv")],
-    actor: Annotated[str, typer.Option(help="who is importing, for the audit log")] = f"cli:{getpass.getuser()}",
+    actor: Annotated[
+        str, typer.Option(help="who is importing, for the audit log")
+    ] = f"cli:{getpass.getuser()}",
 ) -> None:
     """Import a CPL workbook: good rows committed atomically, each bad row reported with its row number."""
     from resolvers.cpl_import import import_cpl as run_import
@@ -256,7 +264,12 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int | None], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
 
@@ -268,11 +281,15 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int | None], None]]:
 
 @app.command()
 def token(
-    scope: Annotated[str, typer.Option(help='space-separated scopes, e.g. "fir:read" or "fir:publish"')] = "fir:read",
+    scope: Annotated[
+        str, typer.Option(help='space-separated scopes, e.g. "fir:read" or "fir:publish"')
+    ] = "fir:read",
     manufacturer: Annotated[
         list[str] | None, typer.Option(help="manufacturer identifier (4 hex) the token may publish for")
     ] = None,
-    subject: Annotated[str | None, typer.Option(help="token subject (default derived from the scopes)")] = None,
+    subject: Annotated[
+        str | None, typer.Option(help="token subject (default derived from the scopes)")
+    ] = None,
     ttl: Annotated[int, typer.Option(min=60, max=7 * 24 * 3600, help="lifetime in seconds")] = 8 * 3600,
 ) -> None:
     """Mint a development token (FIR_DEV_AUTH only; refused when FIR_OIDC_ISSUER is set or not on loopback)."""

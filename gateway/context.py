@@ -11,7 +11,9 @@ from resolvers.context import Context, Limits
 from resolvers.principal import Principal
 
 
-def build_context(resources: Resources, principal: Principal, request: Any = None, response: Any = None) -> Context:
+def build_context(
+    resources: Resources, principal: Principal, request: Any = None, response: Any = None
+) -> Context:
     """Called inside the request's running loop: aiodataloader binds the loop at construction."""
     settings = resources.settings
     return Context(

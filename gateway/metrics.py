@@ -10,7 +10,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry()
-REQUESTS = Counter("fir_http_requests_total", "HTTP requests", ["route", "method", "status"], registry=REGISTRY)
+REQUESTS = Counter(
+    "fir_http_requests_total", "HTTP requests", ["route", "method", "status"], registry=REGISTRY
+)
 LATENCY = Histogram(
     "fir_http_request_seconds",
     "HTTP request latency",

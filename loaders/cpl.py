@@ -41,7 +41,12 @@ class CplEntryByIdentityLoader(DataLoader[IdentityKey, rows.CplEntryRow | None])
 
     async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[rows.CplEntryRow | None]:
         found = {
-            (r["manufacturer_id"], r["model_id"], r["hardware_version"], r["firmware_version"]): rows.cpl_entry(r)
+            (
+                r["manufacturer_id"],
+                r["model_id"],
+                r["hardware_version"],
+                r["firmware_version"],
+            ): rows.cpl_entry(r)
             for r in await self.db.fetch(
                 f"select {COLUMNS} from cpl_entries"
                 " where (manufacturer_id, model_id, hardware_version, firmware_version) in"

@@ -69,8 +69,8 @@ class Db:
     async def execute(self, sql: str, *args: Any) -> str:
         self._note(sql)
         if self._conn is not None:
-            return await self._conn.execute(sql, *args)
-        return await self.pool.execute(sql, *args)
+            return str(await self._conn.execute(sql, *args))
+        return str(await self.pool.execute(sql, *args))
 
     async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
         self._note(sql)

@@ -54,11 +54,11 @@ async def device_statuses(ctx: Context, identities: list[Identity]) -> list[Devi
 async def analyse(ctx: Context, identity: Identity) -> Analysis:
     """Memoised per request: the five FIR fields of a status share one computation."""
     key = ("analysis", identity)
-    found = ctx.memo.get(key)
+    found: Analysis | None = ctx.memo.get(key)
     if found is None:
         releases = await ctx.loaders.releases_by_model_hw.load(identity.model_key)
         found = ctx.memo[key] = compute(ctx, identity, releases)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def compute(ctx: Context, identity: Identity, releases: list[ReleaseRow]) -> Analysis:

@@ -55,14 +55,17 @@ def group_devices(raw: Sequence[RawDevice]) -> tuple[list[Group], list[Problem]]
     problems: list[Problem] = []
     for index, (ref, *values) in enumerate(raw):
         clean = [normalise_hex(v, digits) for v, (_, digits) in zip(values, FIELDS, strict=True)]
-        if None in clean:
+        m, mo, hw, fw = clean
+        if m is None or mo is None or hw is None or fw is None:
             name, digits = FIELDS[clean.index(None)]
-            problems.append(Problem(index, ref, name, f"{name} {hex_problem(values[clean.index(None)], digits)}"))
+            problems.append(
+                Problem(index, ref, name, f"{name} {hex_problem(values[clean.index(None)], digits)}")
+            )
             continue
-        key = (clean[0], clean[1], clean[2], clean[3])
+        key = (m, mo, hw, fw)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = Group(Identity(*key))  # type: ignore[arg-type]
+            group = groups[key] = Group(Identity(*key))
         group.count += 1
         if ref is not None:
             group.refs.append(ref)

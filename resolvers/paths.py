@@ -27,7 +27,9 @@ def latest(releases: Iterable[ReleaseRow]) -> ReleaseRow | None:
     return max((r for r in releases if is_step(r)), key=age_key, default=None)
 
 
-def upgrade_path(start_version: str, target: ReleaseRow, releases: Iterable[ReleaseRow]) -> list[ReleaseRow] | None:
+def upgrade_path(
+    start_version: str, target: ReleaseRow, releases: Iterable[ReleaseRow]
+) -> list[ReleaseRow] | None:
     """Fewest steps from `start_version` to `target` along upgradable-from edges; None when unreachable.
 
     Breadth-first over firmware versions, so a cycle in bad data ends when every version has been

@@ -60,7 +60,7 @@ class Manufacturer:
         return [DeviceModel.from_row(m) for m in found]
 
     @classmethod
-    async def resolve_reference(cls, info: Ctx, manufacturerId: str) -> Manufacturer | None:  # noqa: N803
+    async def resolve_reference(cls, info: Ctx, manufacturerId: str) -> Manufacturer | None:
         key = normalise_hex(manufacturerId, 4)
         row = await info.context.loaders.manufacturer_by_id.load(key) if key else None
         return cls.from_row(row) if row else None
@@ -97,8 +97,8 @@ class DeviceModel:
     async def resolve_reference(
         cls,
         info: Ctx,
-        manufacturerId: str,  # noqa: N803
-        modelId: str,  # noqa: N803
+        manufacturerId: str,
+        modelId: str,
     ) -> DeviceModel | None:
         key = (normalise_hex(manufacturerId, 4), normalise_hex(modelId, 4))
         if key[0] is None or key[1] is None:
@@ -177,7 +177,12 @@ class CplEntry:
         else:
             ident = tuple(
                 normalise_hex(key.get(f), n)
-                for f, n in (("manufacturerId", 4), ("modelId", 4), ("hardwareVersion", 4), ("firmwareVersion", 8))
+                for f, n in (
+                    ("manufacturerId", 4),
+                    ("modelId", 4),
+                    ("hardwareVersion", 4),
+                    ("firmwareVersion", 8),
+                )
             )
             if any(v is None for v in ident):
                 return None

@@ -8,8 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import devices as rules
-from resolvers.fleet import FleetResult
 from resolvers.context import Context
+from resolvers.fleet import FleetResult
 from resolvers.identity import Identity
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer
 from schema.permissions import requires_read
@@ -22,7 +22,9 @@ Ctx = Info[Context, Any]
 class DeviceIdentityInput:
     manufacturer_id: str = strawberry.field(description="4 hex digits (ZigBee manufacturer code)")
     model_id: str = strawberry.field(description="4 hex digits")
-    hardware_version: str = strawberry.field(description='4 hex digits: version then revision octet, e.g. "00AC"')
+    hardware_version: str = strawberry.field(
+        description='4 hex digits: version then revision octet, e.g. "00AC"'
+    )
     firmware_version: str = strawberry.field(description="8 hex digits")
 
 
@@ -102,7 +104,9 @@ class DeviceFirmwareStatus:
         return [Contact.from_row(c) for c in found]
 
 
-@strawberry.input(description="One device of a fleet: the four identity fields plus the caller's own reference.")
+@strawberry.input(
+    description="One device of a fleet: the four identity fields plus the caller's own reference."
+)
 class FleetDeviceInput:
     ref: str | None = None
     manufacturer_id: str
@@ -126,7 +130,9 @@ class FleetGroup:
     status: DeviceFirmwareStatus
 
 
-@strawberry.type(description="A fleet's firmware status: one group per distinct identity, in first-seen order.")
+@strawberry.type(
+    description="A fleet's firmware status: one group per distinct identity, in first-seen order."
+)
 class FleetStatus:
     total: int
     distinct: int
@@ -148,7 +154,9 @@ class FleetStatus:
             not_on_cpl=r.not_on_cpl,
             no_upgrade_path=r.no_upgrade_path,
             invalid=r.invalid,
-            problems=[FleetProblem(index=p.index, ref=p.ref, field=p.field, message=p.message) for p in r.problems],
+            problems=[
+                FleetProblem(index=p.index, ref=p.ref, field=p.field, message=p.message) for p in r.problems
+            ],
             groups=[
                 FleetGroup(count=g.count, refs=g.refs, status=DeviceFirmwareStatus.from_status(g.status))
                 for g in r.groups

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from graphql import GraphQLError, GraphQLSyntaxError
 
 from resolvers.errors import DomainError
@@ -40,7 +41,9 @@ def _without_original(error: GraphQLError) -> GraphQLError:
     return GraphQLError(error.message, error.nodes, path=error.path, extensions={"code": code})
 
 
-def shape_result(errors: list[GraphQLError] | None, extra: list[GraphQLError] | None) -> list[GraphQLError] | None:
+def shape_result(
+    errors: list[GraphQLError] | None, extra: list[GraphQLError] | None
+) -> list[GraphQLError] | None:
     """The errors a client sees: shaped, plus those recorded by guards that answered an empty list."""
     shaped = [shape(e) for e in errors or ()] + list(extra or ())
     return shaped or None

@@ -67,7 +67,7 @@ class ScopeGuard(FieldExtension):
     def apply(self, field: StrawberryField) -> None:
         # Fields are class attributes: building a second schema must not print the directive twice.
         if not any(isinstance(d, RequiresScopes) for d in field.directives):
-            field.directives.append(RequiresScopes(scopes=self.scopes))  # type: ignore[arg-type]
+            field.directives.append(RequiresScopes(scopes=self.scopes))
         self.empty_list = isinstance(field.type, StrawberryList)
         if not (self.empty_list or isinstance(field.type, StrawberryOptional)):
             raise TypeError(f"guarded field {field.python_name} must be nullable or a list")

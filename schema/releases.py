@@ -95,7 +95,7 @@ class FirmwareRelease:
         return Manufacturer.from_row(row)
 
     @classmethod
-    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:  # noqa: A002
+    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
         require_reader(info)
         row = await rules.release(info.context, str(id))
         return cls.from_row(row) if row else None

@@ -114,9 +114,7 @@ class Builder:
             date,
         )
         for source in upgradable_from:
-            await self.conn.execute(
-                "insert into release_upgradable_from values ($1, $2)", release_id, source
-            )
+            await self.conn.execute("insert into release_upgradable_from values ($1, $2)", release_id, source)
         return release_id
 
 

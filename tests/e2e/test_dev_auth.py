@@ -19,7 +19,11 @@ def mint(data_dir: Path, port_env: dict[str, str], scope: str, *extra: str) -> s
     env = {**os.environ, **port_env, "FIR_DATA_DIR": str(data_dir), "FIR_DEV_AUTH": "1"}
     out = subprocess.run(
         [sys.executable, "-m", "gateway", "token", "--scope", scope, *extra],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return out.stdout.strip()
 
@@ -35,13 +39,19 @@ def test_dev_tokens_decide_visibility(dev_server: tuple[str, Path]) -> None:
     port_env = {"FIR_PORT": base.rsplit(":", 1)[1]}
     reader = mint(data_dir, port_env, "fir:read")
     with httpx.Client(base_url=base, timeout=10) as client:
-        body = client.post("/graphql", json={"query": DEVICE, "variables": {"id": IDENT}},
-                           headers={"authorization": f"Bearer {reader}"}).json()
+        body = client.post(
+            "/graphql",
+            json={"query": DEVICE, "variables": {"id": IDENT}},
+            headers={"authorization": f"Bearer {reader}"},
+        ).json()
         assert "errors" not in body, body
         assert [r["version"] for r in body["data"]["device"]["lineage"]] == ["00000001", "00000002"]
         tampered = reader[:-4] + ("AAAA" if not reader.endswith("AAAA") else "BBBB")
-        refused = client.post("/graphql", json={"query": DEVICE, "variables": {"id": IDENT}},
-                              headers={"authorization": f"Bearer {tampered}"})
+        refused = client.post(
+            "/graphql",
+            json={"query": DEVICE, "variables": {"id": IDENT}},
+            headers={"authorization": f"Bearer {tampered}"},
+        )
         assert refused.status_code == 401
         assert client.get("/dev-oidc/.well-known/openid-configuration").json()["issuer"].endswith("/dev-oidc")
 
@@ -49,6 +59,12 @@ def test_dev_tokens_decide_visibility(dev_server: tuple[str, Path]) -> None:
 def test_token_refused_with_real_issuer_or_public_host(tmp_path: Path) -> None:
     env = {**os.environ, "FIR_DATA_DIR": str(tmp_path), "FIR_DEV_AUTH": "1"}
     for extra in ({"FIR_OIDC_ISSUER": "https://login.example.com"}, {"FIR_HOST": "0.0.0.0"}):
-        out = subprocess.run([sys.executable, "-m", "gateway", "token"], env={**env, **extra},
-                             capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [sys.executable, "-m", "gateway", "token"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert out.returncode == 2 and out.stdout == ""

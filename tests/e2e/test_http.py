@@ -15,7 +15,12 @@ from tests.e2e.server import running_server
 DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
   onCpl isLatest cplEntry { number } latest { version } upgradePath { version } lineage { version }
 } }"""
-IDENT = {"manufacturerId": "106c", "modelId": "4331", "hardwareVersion": "00AC", "firmwareVersion": "00000001"}
+IDENT = {
+    "manufacturerId": "106c",
+    "modelId": "4331",
+    "hardwareVersion": "00AC",
+    "firmwareVersion": "00000001",
+}
 
 
 @pytest.fixture
@@ -48,7 +53,9 @@ def test_device_query_over_http(server: str) -> None:
         # anonymous: the FIR fields are FORBIDDEN, the CPL part answers
         assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
 
-        get = client.get("/graphql", params={"query": "{ cplEntries(first: 1) { edges { node { number } } } }"})
+        get = client.get(
+            "/graphql", params={"query": "{ cplEntries(first: 1) { edges { node { number } } } }"}
+        )
         assert get.status_code == 200 and get.json()["data"]["cplEntries"]["edges"]
 
         ide = client.get("/graphql", headers={"accept": "text/html"})
@@ -62,7 +69,9 @@ def test_device_query_over_http(server: str) -> None:
 
 def test_errors_are_stable_and_never_500(server: str) -> None:
     with httpx.Client(base_url=server, timeout=10) as client:
-        bad = client.post("/graphql", json={"query": DEVICE, "variables": {"id": {**IDENT, "modelId": "XYZ"}}})
+        bad = client.post(
+            "/graphql", json={"query": DEVICE, "variables": {"id": {**IDENT, "modelId": "XYZ"}}}
+        )
         assert bad.status_code == 200
         [error] = bad.json()["errors"]
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "identity.modelId"}
@@ -71,8 +80,11 @@ def test_errors_are_stable_and_never_500(server: str) -> None:
         assert syntax.status_code in (200, 400)
         assert syntax.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
-        token = client.post("/graphql", json={"query": "{ cplEntry(number: 1) { number } }"},
-                            headers={"authorization": "Bearer not-a-token"})
+        token = client.post(
+            "/graphql",
+            json={"query": "{ cplEntry(number: 1) { number } }"},
+            headers={"authorization": "Bearer not-a-token"},
+        )
         assert token.status_code == 401
         assert token.headers["www-authenticate"].startswith("Bearer ")
         assert token.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

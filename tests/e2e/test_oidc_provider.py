@@ -27,7 +27,9 @@ def oidc_provider() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         ["node", str(PEERS / "oidc_provider.mjs"), str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -63,18 +65,23 @@ async def seeded_with_draft(db_url: str) -> tuple[str, int]:
         await b.model("106C", "4331", "CHF")
         await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
         await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
-        submitted = await b.release("106C", "4331", "00AC", "00000003", date="2022-01-01",
-                                    status="SUBMITTED", cpl_status=None)
+        submitted = await b.release(
+            "106C", "4331", "00AC", "00000003", date="2022-01-01", status="SUBMITTED", cpl_status=None
+        )
     finally:
         await conn.close()
     return db_url, submitted
 
 
-def test_tokens_from_oidc_provider_work_end_to_end(seeded_with_draft: tuple[str, int], tmp_path: Path) -> None:
+def test_tokens_from_oidc_provider_work_end_to_end(
+    seeded_with_draft: tuple[str, int], tmp_path: Path
+) -> None:
     db_url, submitted = seeded_with_draft
-    with oidc_provider() as issuer, running_server(
-        db_url, tmp_path, FIR_OIDC_ISSUER=issuer, FIR_OIDC_AUDIENCE="fir-graph"
-    ) as base, httpx.Client(base_url=base, timeout=10) as client:
+    with (
+        oidc_provider() as issuer,
+        running_server(db_url, tmp_path, FIR_OIDC_ISSUER=issuer, FIR_OIDC_AUDIENCE="fir-graph") as base,
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
         supplier = client_token(issuer, "supplier-portal", "supplier-secret", "fir:read")
         maker = client_token(issuer, "maker-106c", "maker-secret", "fir:publish")
 

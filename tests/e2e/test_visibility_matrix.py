@@ -36,16 +36,36 @@ READ_ONLY = dict(anonymous=F, reader=V, maker_106C=V, maker_1063=V, secas=V)
 
 # field -> (query, path to the value, expectation per principal)
 MATRIX: dict[str, tuple[str, tuple[Any, ...], dict[str, str]]] = {
-    "Manufacturer.website": ('{ manufacturer(manufacturerId: "106C") { website } }', ("manufacturer", "website"), READ_ONLY),
-    "Manufacturer.contacts": ('{ manufacturer(manufacturerId: "106C") { contacts { email } } }', ("manufacturer", "contacts"), READ_ONLY),
-    "CplEntry.release": ("{ cplEntry(number: %(entry)s) { release { version } } }", ("cplEntry", "release"), READ_ONLY),
+    "Manufacturer.website": (
+        '{ manufacturer(manufacturerId: "106C") { website } }',
+        ("manufacturer", "website"),
+        READ_ONLY,
+    ),
+    "Manufacturer.contacts": (
+        '{ manufacturer(manufacturerId: "106C") { contacts { email } } }',
+        ("manufacturer", "contacts"),
+        READ_ONLY,
+    ),
+    "CplEntry.release": (
+        "{ cplEntry(number: %(entry)s) { release { version } } }",
+        ("cplEntry", "release"),
+        READ_ONLY,
+    ),
     "DeviceFirmwareStatus.current": (DEVICE % "current { version }", ("device", "current"), READ_ONLY),
     "DeviceFirmwareStatus.latest": (DEVICE % "latest { version }", ("device", "latest"), READ_ONLY),
     "DeviceFirmwareStatus.isLatest": (DEVICE % "isLatest", ("device", "isLatest"), READ_ONLY),
-    "DeviceFirmwareStatus.upgradePath": (DEVICE % "upgradePath { version }", ("device", "upgradePath"), READ_ONLY),
+    "DeviceFirmwareStatus.upgradePath": (
+        DEVICE % "upgradePath { version }",
+        ("device", "upgradePath"),
+        READ_ONLY,
+    ),
     "DeviceFirmwareStatus.lineage": (DEVICE % "lineage { version }", ("device", "lineage"), READ_ONLY),
     "DeviceFirmwareStatus.contacts": (DEVICE % "contacts { email }", ("device", "contacts"), READ_ONLY),
-    "Query.firmwareRelease": ('{ firmwareRelease(id: "%(published)s") { version } }', ("firmwareRelease",), READ_ONLY),
+    "Query.firmwareRelease": (
+        '{ firmwareRelease(id: "%(published)s") { version } }',
+        ("firmwareRelease",),
+        READ_ONLY,
+    ),
 }
 # Row-level rules inside guarded fields: drafts and submissions are their owner's and SECAS's.
 ROWS: dict[str, tuple[str, tuple[Any, ...], dict[str, str]]] = {
@@ -59,10 +79,16 @@ ROWS: dict[str, tuple[str, tuple[Any, ...], dict[str, str]]] = {
         ("firmwareRelease",),
         dict(anonymous=F, reader=H, maker_106C=V, maker_1063=H, secas=V),
     ),
-    "public CPL entry": ("{ cplEntry(number: %(entry)s) { number imageHash } }", ("cplEntry", "number"),
-                         dict.fromkeys(PRINCIPALS, V)),
-    "public manufacturer name": ('{ manufacturer(manufacturerId: "106C") { name } }', ("manufacturer", "name"),
-                                 dict.fromkeys(PRINCIPALS, V)),
+    "public CPL entry": (
+        "{ cplEntry(number: %(entry)s) { number imageHash } }",
+        ("cplEntry", "number"),
+        dict.fromkeys(PRINCIPALS, V),
+    ),
+    "public manufacturer name": (
+        '{ manufacturer(manufacturerId: "106C") { name } }',
+        ("manufacturer", "name"),
+        dict.fromkeys(PRINCIPALS, V),
+    ),
 }
 
 
@@ -77,10 +103,12 @@ async def matrix_db(pg_server: Any, template_db: str) -> tuple[str, dict[str, in
         await b.model("106C", "4331", "CHF")
         published = await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
         await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
-        submitted = await b.release("106C", "4331", "00AC", "00000003", date="2022-01-01", status="SUBMITTED",
-                                    cpl_status=None)
-        draft = await b.release("106C", "4331", "00AC", "00000004", date="2022-02-01", status="DRAFT",
-                                cpl_status=None)
+        submitted = await b.release(
+            "106C", "4331", "00AC", "00000003", date="2022-01-01", status="SUBMITTED", cpl_status=None
+        )
+        draft = await b.release(
+            "106C", "4331", "00AC", "00000004", date="2022-02-01", status="DRAFT", cpl_status=None
+        )
         entry = await conn.fetchval("select cpl_entry_number from firmware_releases where id = $1", published)
     finally:
         await conn.close()
@@ -88,16 +116,20 @@ async def matrix_db(pg_server: Any, template_db: str) -> tuple[str, dict[str, in
 
 
 @pytest.fixture(scope="module")
-def server(matrix_db: tuple[str, dict[str, int]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-        tuple[httpx.Client, dict[str, str | None], dict[str, int]]]:
+def server(
+    matrix_db: tuple[str, dict[str, int]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, dict[str, str | None], dict[str, int]]]:
     url, ids = matrix_db
     data_dir: Path = tmp_path_factory.mktemp("matrix")
     with running_server(url, data_dir, FIR_DEV_AUTH="1") as base:
-        settings = dataclasses.replace(load_settings(None), data_dir=data_dir, port=int(base.rsplit(":", 1)[1]),
-                                       dev_auth=True)
+        settings = dataclasses.replace(
+            load_settings(None), data_dir=data_dir, port=int(base.rsplit(":", 1)[1]), dev_auth=True
+        )
         issuer = DevIssuer(settings)
         tokens: dict[str, str | None] = {"anonymous": None}
-        tokens |= {name: issuer.mint(scope, makers, f"matrix-{name}") for name, (scope, makers) in TOKENS.items()}
+        tokens |= {
+            name: issuer.mint(scope, makers, f"matrix-{name}") for name, (scope, makers) in TOKENS.items()
+        }
         with httpx.Client(base_url=base, timeout=10) as client:
             yield client, tokens, ids
 
@@ -111,7 +143,9 @@ CASES = [(name, who) for name in {**MATRIX, **ROWS} for who in PRINCIPALS]
 
 
 @pytest.mark.parametrize(("name", "who"), CASES)
-def test_visibility(server: tuple[httpx.Client, dict[str, str | None], dict[str, int]], name: str, who: str) -> None:
+def test_visibility(
+    server: tuple[httpx.Client, dict[str, str | None], dict[str, int]], name: str, who: str
+) -> None:
     client, tokens, ids = server
     query, path, expected = {**MATRIX, **ROWS}[name]
     token = tokens[who]

@@ -12,28 +12,80 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = [
-    "Version", "Entry.number", "Entry.status", "Device_Type.name", "Device_Model.manufacturer_identifier",
-    "Device_Model.model_identifier", "Device_Model.hardware_version.version",
-    "Device_Model.hardware_version.revision", "Device_Model.model_identifier_concatenated_with_hardware_version",
-    "Device_Model.firmware_version", "SMETS_CHTS Version.Version_number_and_effective_date",
-    "GBCS Version.version_number", "Manufacturer_Image.hash",
+    "Version",
+    "Entry.number",
+    "Entry.status",
+    "Device_Type.name",
+    "Device_Model.manufacturer_identifier",
+    "Device_Model.model_identifier",
+    "Device_Model.hardware_version.version",
+    "Device_Model.hardware_version.revision",
+    "Device_Model.model_identifier_concatenated_with_hardware_version",
+    "Device_Model.firmware_version",
+    "SMETS_CHTS Version.Version_number_and_effective_date",
+    "GBCS Version.version_number",
+    "Manufacturer_Image.hash",
 ]
 ROWS = [
-    ["Version 2.051 Issued on 21-09-2022", "1", "Current", "Communications Hub", "106C", "4331", "0", "AC",
-     "433100AC", "124074DA", "CHTS V1.0 ", "GBCS Version 1.0 ",
-     "137ED5BC81A21F6D2187BC380381AEA7705BF65D3E4DAEA28EFD44113079D5E9"],
-    ["Version 2.051 Issued on 21-09-2022", "23", "Removed", "Gas Smart Meter", "1063", "4772", "1", "01",
-     "47720101", "03030236", "SMETS V2.0 ", "GBCS Version 1.0 ",
-     "DDF62A640765028BA5C8412F864EF09D6D0508A90849017D0232F663460200A5"],
-    ["Version 2.051 Issued on 21-09-2022", "24", "Current", "Gas Smart Meter", "1063", "4772", "1", "01",
-     "47720101", "0303023", "SMETS V2.0 ", "GBCS Version 1.0 ", "not-a-hash"],
+    [
+        "Version 2.051 Issued on 21-09-2022",
+        "1",
+        "Current",
+        "Communications Hub",
+        "106C",
+        "4331",
+        "0",
+        "AC",
+        "433100AC",
+        "124074DA",
+        "CHTS V1.0 ",
+        "GBCS Version 1.0 ",
+        "137ED5BC81A21F6D2187BC380381AEA7705BF65D3E4DAEA28EFD44113079D5E9",
+    ],
+    [
+        "Version 2.051 Issued on 21-09-2022",
+        "23",
+        "Removed",
+        "Gas Smart Meter",
+        "1063",
+        "4772",
+        "1",
+        "01",
+        "47720101",
+        "03030236",
+        "SMETS V2.0 ",
+        "GBCS Version 1.0 ",
+        "DDF62A640765028BA5C8412F864EF09D6D0508A90849017D0232F663460200A5",
+    ],
+    [
+        "Version 2.051 Issued on 21-09-2022",
+        "24",
+        "Current",
+        "Gas Smart Meter",
+        "1063",
+        "4772",
+        "1",
+        "01",
+        "47720101",
+        "0303023",
+        "SMETS V2.0 ",
+        "GBCS Version 1.0 ",
+        "not-a-hash",
+    ],
 ]
 
 
 def fir(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": db_url, "FIR_DATA_DIR": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False, cwd=tmp_path)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
 
 
 @pytest.mark.timeout(180)
@@ -56,6 +108,7 @@ def test_import_then_export_round_trip(db_url: str, tmp_path: Path) -> None:
 
 
 def test_schema_command_prints_committed_sdl(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "gateway", "schema"], capture_output=True, text=True,
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "gateway", "schema"], capture_output=True, text=True, timeout=60, check=True
+    )
     assert out.stdout == (ROOT / "schema.graphql").read_text()

@@ -52,8 +52,9 @@ def test_started_on_demand_and_stopped_on_close(data_dir: Path) -> None:
 
 
 def test_server_left_by_a_killed_process_is_adopted_then_stopped(data_dir: Path) -> None:
-    out = subprocess.run([sys.executable, "-c", CRASH, str(data_dir)], capture_output=True, text=True,
-                         timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", CRASH, str(data_dir)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert out.returncode == -9, out.stderr
     orphan = postmaster_pid(data_dir)
     assert orphan is not None and psutil.pid_exists(orphan), "the crash should have left the server running"

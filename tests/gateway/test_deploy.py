@@ -17,7 +17,10 @@ def test_compose_file_is_valid() -> None:
     tool = Path(sys.executable).with_name("check-jsonschema")
     out = subprocess.run(
         [str(tool), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
 
@@ -35,9 +38,18 @@ def test_committed_supergraph_is_current() -> None:
     if shutil.which("node") is None:
         pytest.fail("Node.js is needed for the test peers")
     out = subprocess.run(
-        ["node", str(ROOT / "tests/peers/compose.mjs"), str(ROOT / "schema.graphql"),
-         "--url", "http://gateway:8000/graphql", "--fir-only"],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            "node",
+            str(ROOT / "tests/peers/compose.mjs"),
+            str(ROOT / "schema.graphql"),
+            "--url",
+            "http://gateway:8000/graphql",
+            "--fir-only",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert json.loads(out.stdout)["supergraph"] == (ROOT / "deploy/supergraph.graphql").read_text(), (
         "deploy/supergraph.graphql drifted: run deploy/compose-supergraph.sh"

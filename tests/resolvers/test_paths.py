@@ -8,7 +8,9 @@ from loaders.rows import ReleaseRow
 from resolvers.paths import latest, lineage, upgrade_path
 
 
-def rel(rid: int, fw: str, day: int, *sources: str, status: str = "PUBLISHED", cpl: str = "CURRENT") -> ReleaseRow:
+def rel(
+    rid: int, fw: str, day: int, *sources: str, status: str = "PUBLISHED", cpl: str = "CURRENT"
+) -> ReleaseRow:
     return ReleaseRow(
         id=rid,
         manufacturer_id="106C",

@@ -57,8 +57,13 @@ async def test_entities_resolve_with_scope_rules(pool: asyncpg.Pool, one_release
     reps = [
         {"__typename": "Manufacturer", "manufacturerId": "106c"},
         {"__typename": "DeviceModel", "manufacturerId": "106C", "modelId": "4331"},
-        {"__typename": "CplEntry", "manufacturerId": "106C", "modelId": "4331",
-         "hardwareVersion": "00AC", "firmwareVersion": "00000001"},
+        {
+            "__typename": "CplEntry",
+            "manufacturerId": "106C",
+            "modelId": "4331",
+            "hardwareVersion": "00AC",
+            "firmwareVersion": "00000001",
+        },
         {"__typename": "FirmwareRelease", "id": str(one_release)},
     ]
     schema = build_schema()

@@ -16,7 +16,13 @@ FLEET = """query($devices: [FleetDeviceInput!]!) { fleetStatus(devices: $devices
 
 
 def dev(fw: str, ref: str | None = None, model: str = "4331") -> dict[str, str | None]:
-    return {"ref": ref, "manufacturerId": "106c", "modelId": model, "hardwareVersion": "00ac", "firmwareVersion": fw}
+    return {
+        "ref": ref,
+        "manufacturerId": "106c",
+        "modelId": model,
+        "hardwareVersion": "00ac",
+        "firmwareVersion": fw,
+    }
 
 
 @pytest.fixture
@@ -46,11 +52,22 @@ async def test_fleet_groups_counts_and_problems(pool: asyncpg.Pool, model: None)
     assert result.errors is None, result.errors
     f = result.data["fleetStatus"]
     assert (f["total"], f["distinct"], f["invalid"]) == (7, 5, 1)
-    assert f["problems"] == [{"index": 3, "ref": "bad", "field": "firmwareVersion",
-                              "message": "firmwareVersion must be 8 hexadecimal digits, got '0000000Z'"}]
+    assert f["problems"] == [
+        {
+            "index": 3,
+            "ref": "bad",
+            "field": "firmwareVersion",
+            "message": "firmwareVersion must be 8 hexadecimal digits, got '0000000Z'",
+        }
+    ]
     groups = f["groups"]
     assert [g["status"]["identity"]["firmwareVersion"] for g in groups] == [
-        "00000002", "00000003", "00000001", "0000FFFF", "00000001"]
+        "00000002",
+        "00000003",
+        "00000001",
+        "0000FFFF",
+        "00000001",
+    ]
     assert groups[0]["count"] == 2 and groups[0]["refs"] == ["m1", "m3"]
     assert groups[0]["status"]["upgradePath"][0]["version"] == "00000003"
     assert groups[2]["refs"] == [] and groups[2]["status"]["upgradePath"] is None  # the gap

@@ -34,7 +34,9 @@ async def test_pages_walk_and_cap(pool: asyncpg.Pool) -> None:
         for i in range(5):
             await b.manufacturer(f"20{i:02d}", f"Maker {i}")
     schema = build_schema()
-    query = "query($after: String) { manufacturers(first: 2, after: $after) { edges { node { manufacturerId } }"
+    query = (
+        "query($after: String) { manufacturers(first: 2, after: $after) { edges { node { manufacturerId } }"
+    )
     query += " pageInfo { hasNextPage endCursor } } }"
     seen, after = [], None
     while True:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from resolvers.principal import ANONYMOUS
 from schema.schema import build_schema
 from tests.builders import SUPPLIER, Builder, execute
-from resolvers.principal import ANONYMOUS
 
 DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
   identity { manufacturerId firmwareVersion } onCpl isLatest
@@ -29,7 +29,12 @@ async def chain(pool: asyncpg.Pool) -> None:
 
 
 async def test_device_status_for_supplier(pool: asyncpg.Pool, chain: None) -> None:
-    ident = {"manufacturerId": " 106c ", "modelId": "4331", "hardwareVersion": "00ac", "firmwareVersion": "00000001"}
+    ident = {
+        "manufacturerId": " 106c ",
+        "modelId": "4331",
+        "hardwareVersion": "00ac",
+        "firmwareVersion": "00000001",
+    }
     result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
     assert result.errors is None, result.errors
     d = result.data["device"]
@@ -42,7 +47,12 @@ async def test_device_status_for_supplier(pool: asyncpg.Pool, chain: None) -> No
 
 
 async def test_anonymous_sees_cpl_but_not_fir(pool: asyncpg.Pool, chain: None) -> None:
-    ident = {"manufacturerId": "106C", "modelId": "4331", "hardwareVersion": "00AC", "firmwareVersion": "00000001"}
+    ident = {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": "00000001",
+    }
     result = await execute(build_schema(), pool, DEVICE, ANONYMOUS, id=ident)
     d = result.data["device"]
     assert d["cplEntry"]["status"] == "CURRENT" and d["manufacturer"]["name"]
@@ -52,7 +62,12 @@ async def test_anonymous_sees_cpl_but_not_fir(pool: asyncpg.Pool, chain: None) -
 
 
 async def test_malformed_identity_is_bad_user_input(pool: asyncpg.Pool) -> None:
-    ident = {"manufacturerId": "106", "modelId": "4331", "hardwareVersion": "00AC", "firmwareVersion": "00000001"}
+    ident = {
+        "manufacturerId": "106",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": "00000001",
+    }
     result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
     assert result.data is None
     [error] = result.errors

@@ -34,7 +34,9 @@ async def catalogue(pool: asyncpg.Pool) -> None:
                 previous: tuple[str, ...] = ()
                 for fw in range(1, 5):
                     version = f"{fw:08d}"
-                    await b.release(mid, model_id, "0001", version, date=f"202{fw}-01-01", upgradable_from=previous)
+                    await b.release(
+                        mid, model_id, "0001", version, date=f"202{fw}-01-01", upgradable_from=previous
+                    )
                     previous = (version,)
 
 
