@@ -51,6 +51,8 @@ class Settings:
     cache_max_bytes: int
     log_level: str
     log_json: bool
+    # POST /baseline/device, the benchmark yardstick (gateway.baseline); off in production.
+    baseline_endpoint: bool = False
 
     @property
     def loopback_only(self) -> bool:
@@ -87,7 +89,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         oidc_issuer=issuer.rstrip("/") if issuer else None,
         oidc_audience=config("FIR_OIDC_AUDIENCE", default="fir-graph"),
         oidc_algorithms=tuple(
-            a.strip() for a in config("FIR_OIDC_ALGORITHMS", default="RS256,PS256,ES256,EdDSA").split(",") if a
+            a.strip()
+            for a in config("FIR_OIDC_ALGORITHMS", default="RS256,PS256,ES256,EdDSA").split(",")
+            if a
         ),
         oidc_leeway=min(config("FIR_OIDC_LEEWAY", cast=int, default=30), 60),
         jwks_ttl=config("FIR_JWKS_TTL", cast=int, default=600),
@@ -107,4 +111,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         cache_max_bytes=config("FIR_CACHE_MAX_BYTES", cast=int, default=64 * 1024 * 1024),
         log_level=config("FIR_LOG_LEVEL", default="INFO").upper(),
         log_json=config("FIR_LOG_JSON", cast=bool, default=False),
+        baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
     )

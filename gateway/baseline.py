@@ -1,0 +1,83 @@
+"""`POST /baseline/device`: the benchmark's hand-written yardstick, the lineage query without GraphQL.
+
+It answers what the GraphQL query
+`device(identity) { onCpl isLatest cplEntry { number status } latest { version releaseDate }
+upgradePath { version } lineage { version releaseDate status } }` answers a fir:read caller, in the same
+JSON shape, with one SQL statement and the same rules (resolvers.paths). Mounted only when
+FIR_BASELINE_ENDPOINT is set: it exists to measure what GraphQL costs, not to be an API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.authn import authenticate, resources_of, unauthenticated_response
+from loaders import baseline as sql
+from loaders.rows import ReleaseRow
+from resolvers import paths
+from resolvers.errors import BadUserInput, DomainError, Forbidden, Unauthenticated
+from resolvers.identity import parse_identity
+
+Json = dict[str, Any]
+
+
+async def baseline_device(request: Request) -> Response:
+    try:
+        principal = await authenticate(resources_of(request), request.headers.get("authorization"))
+    except Unauthenticated as error:
+        return unauthenticated_response(error)
+    try:
+        if not principal.can_read:
+            raise Forbidden("the baseline answers what a fir:read caller sees")
+        identity = _identity(orjson.loads(await request.body()))
+    except (DomainError, orjson.JSONDecodeError, TypeError) as error:
+        return _error(error)
+    found = await sql.device(resources_of(request).pool, identity)
+    return _json({"data": {"device": _device(identity[3], found)}})
+
+
+def _identity(body: Any) -> tuple[str, str, str, str]:
+    if not isinstance(body, dict):
+        raise BadUserInput("the body is a JSON object with the four identity fields")
+    fields = ("manufacturerId", "modelId", "hardwareVersion", "firmwareVersion")
+    parsed = parse_identity(*(str(body.get(f, "")) for f in fields))
+    return (parsed.manufacturer_id, parsed.model_id, parsed.hardware_version, parsed.firmware_version)
+
+
+def _device(firmware_version: str, found: sql.BaselineDevice) -> Json:
+    # Mirrors resolvers.devices.compute for a fir:read caller, whose visible releases are all published.
+    lineage = paths.lineage(found.releases)
+    latest = paths.latest(found.releases)
+    is_latest = None if latest is None else latest.firmware_version == firmware_version
+    route = None
+    if latest is not None:
+        route = [] if is_latest else paths.upgrade_path(firmware_version, latest, found.releases)
+    entry = None if found.cpl_number is None else {"number": found.cpl_number, "status": found.cpl_status}
+    return {
+        "onCpl": found.cpl_status == "CURRENT",
+        "isLatest": is_latest,
+        "cplEntry": entry,
+        "latest": None if latest is None else _dated(latest),
+        "upgradePath": None if route is None else [{"version": r.firmware_version} for r in route],
+        "lineage": [{**_dated(r), "status": r.status} for r in lineage],
+    }
+
+
+def _dated(r: ReleaseRow) -> Json:
+    return {"version": r.firmware_version, "releaseDate": r.release_date}
+
+
+def _error(error: Exception) -> Response:
+    code = error.code if isinstance(error, DomainError) else "BAD_REQUEST"
+    status = 403 if isinstance(error, Forbidden) else 400
+    message = error.message if isinstance(error, DomainError) else "the body is not valid JSON"
+    return _json({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+def _json(body: Json, status: int = 200) -> Response:
+    # orjson writes dates as ISO 8601, as the GraphQL Date scalar does.
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")

@@ -1,0 +1,103 @@
+"""The benchmark's output: the machine it ran on, the figures against their targets, BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    measured: str
+    target: str = "-"
+    met: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "**missed**", None: "-"}[self.met]
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def git_revision() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10).stdout.strip()
+
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    return git("rev-parse", "--short", "HEAD") + dirty
+
+
+def machine(postgres_version: str) -> list[tuple[str, str]]:
+    return [
+        ("CPU", cpu_model()),
+        ("cores", f"{os.cpu_count()} logical"),
+        ("RAM", f"{psutil.virtual_memory().total / 2**30:.1f} GiB"),
+        ("OS", platform.platform()),
+        ("Python", sys.version.split()[0]),
+        ("PostgreSQL", postgres_version),
+        ("date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("revision", git_revision()),
+    ]
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| figure | measured | target | verdict |", "|---|---|---|---|"]
+    lines += [f"| {r.figure} | {r.measured} | {r.target} | {r.verdict} |" for r in rows]
+    return "\n".join(lines)
+
+
+def markdown(rows: list[Row], facts: list[tuple[str, str]], details: list[str], notes: list[str]) -> str:
+    parts = [
+        "# Benchmarks",
+        "",
+        "Measured by `make bench` (`python -m tests.perf.run`); this file is its output, not hand-edited.",
+        "",
+        "## Machine",
+        "",
+        *(f"- {name}: {value}" for name, value in facts),
+        "",
+        "## Figures",
+        "",
+        table(rows),
+        "",
+        "## Details",
+        "",
+        *(f"- {d}" for d in details),
+        "",
+        "## Reading these figures",
+        "",
+        *(f"- {n}" for n in notes),
+        "",
+        REPRODUCE,
+    ]
+    return "\n".join(parts)
+
+
+REPRODUCE = """## Reproduce
+
+```sh
+make bench                                        # full run, rewrites BENCHMARKS.md (about 6 minutes)
+.venv/bin/python -m tests.perf.run --quick        # 5 s loads, no 1M fleet; prints, writes nothing
+FIR_BENCH_DATABASE_URL=postgresql://... make bench  # an existing server instead of an embedded one
+```
+
+The run creates its own embedded PostgreSQL in a temporary directory (or databases
+`fir_bench_scale_1` and `fir_bench_scale_10` on FIR_BENCH_DATABASE_URL), loads the demo data at scale
+1 and 10, and starts real `fir serve` processes on loopback ports with development tokens
+(FIR_DEV_AUTH=1), FIR_BASELINE_ENDPOINT=1 and FIR_CACHE=0 or 1. The load generator is autocannon
+(tests/perf/loadgen.mjs, in tests/peers) in its own Node.js process; the fleet requests are sent by
+the runner's own process with httpx. Every step has a time limit, and the whole run stops itself.
+"""

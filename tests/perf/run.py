@@ -1,0 +1,166 @@
+"""`python -m tests.perf.run [--quick]`: the benchmark suite; prints the figures, writes BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from loaders.demo import Identity
+from tests.perf import databases, fleet, lineage, loadgen, report, startup
+from tests.perf.figures import Results, details, notes, rows
+from tests.perf.loadgen import Load, LoadResult
+from tests.perf.servers import RssSampler, Server, mint_read_token, running
+
+OUTPUT = Path("BENCHMARKS.md")
+CONNECTIONS = 64
+DISTINCT_DEVICES = 1000
+FLEET_IDENTITIES = 2000
+SEQUENTIAL_REQUESTS = 500
+
+
+@dataclass(frozen=True)
+class Plan:
+    duration: float
+    warmup: float
+    fleets: tuple[tuple[int, int], ...]  # (devices, runs)
+    budget: int  # seconds for the whole run: it stops by itself
+
+    @classmethod
+    def of(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(5, 2, ((1_000, 5), (100_000, 5)), 20 * 60)
+        return cls(20, 3, ((1_000, 5), (100_000, 5), (1_000_000, 3)), 45 * 60)
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def throughput(server: Server, token: str, path: str, bodies: list[bytes], plan: Plan) -> LoadResult:
+    """64 connections over the distinct identities; a short unmeasured run first warms pools and buffers."""
+    url = server.base + path
+    loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.warmup))
+    return loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.duration))
+
+
+def check_agreement(server: Server, token: str, ids: list[Identity], results: Results) -> None:
+    wrong = asyncio.run(lineage.disagreements(server.base, token, ids))
+    results.agree = (len(ids) - len(wrong), len(ids))
+    if wrong:
+        identity, gql, plain = wrong[0]
+        raise SystemExit(
+            f"baseline disagrees with GraphQL on {len(wrong)} identities, e.g. {identity}:\n"
+            f"graphql:  {gql}\nbaseline: {plain}"
+        )
+
+
+def measure_cold(
+    url: str, tmp: Path, ids: list[Identity], fleet_ids: list[Identity], plan: Plan, results: Results
+) -> None:
+    with running(tmp / "cold", url, FIR_CACHE="0", FIR_BASELINE_ENDPOINT="1") as server:
+        token = mint_read_token(server)
+        say("checking that the baseline answers what GraphQL answers…")
+        check_agreement(server, token, ids, results)
+        say("lineage over GraphQL, cache off…")
+        results.cold = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        say("lineage over the baseline endpoint…")
+        results.baseline = throughput(server, token, "/baseline/device", lineage.baseline_bodies(ids), plan)
+        measure_fleets(server, token, fleet_ids, plan, results)
+
+
+def measure_fleets(
+    server: Server, token: str, fleet_ids: list[Identity], plan: Plan, results: Results
+) -> None:
+    with RssSampler(server.proc.pid) as idle:
+        pass
+    results.idle_rss = idle.peak
+    for devices, runs in plan.fleets:
+        say(f"fleetStatus, {devices:,} devices, {runs} runs…")
+        with RssSampler(server.proc.pid) as rss:
+            results.fleets[devices] = fleet.measure(server.base, token, fleet_ids, devices, runs)
+        results.fleet_rss[devices] = rss.peak
+
+
+def measure_warm(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: Results) -> None:
+    with running(tmp / "warm", url, FIR_CACHE="1", FIR_BASELINE_ENDPOINT="1") as server:
+        token = mint_read_token(server)
+        say("warming the cache with every identity once…")
+        check_agreement(server, token, ids, results)
+        say("lineage over GraphQL, cache on…")
+        results.warm = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+
+
+def measure_latency(scale: int, url: str, tmp: Path, results: Results) -> None:
+    """One client, one request at a time: what a single lookup costs, free of queueing."""
+    ids = asyncio.run(databases.identities(url, SEQUENTIAL_REQUESTS))
+    bodies = lineage.graphql_bodies(ids)
+    with running(tmp / f"latency-{scale}", url, FIR_CACHE="0") as server:
+        token = mint_read_token(server)
+        target = server.base + "/graphql"
+        loadgen.run(Load(target, token, bodies[:100], 1, amount=100))
+        say(f"lineage latency at scale {scale}, {SEQUENTIAL_REQUESTS} sequential requests…")
+        results.latency[scale] = loadgen.run(Load(target, token, bodies, 1, amount=SEQUENTIAL_REQUESTS))
+
+
+def measure_all(plan: Plan, results: Results) -> None:
+    with databases.postgres() as pg, tempfile.TemporaryDirectory(prefix="fir-bench-") as tmp:
+        urls: dict[int, str] = {}
+        for scale in (1, 10):
+            say(f"loading demo data at scale {scale}…")
+            urls[scale], results.demo_load[scale] = asyncio.run(databases.demo_database(pg.url, scale))
+        results.postgres = asyncio.run(databases.server_version(urls[1]))
+        ids = asyncio.run(databases.identities(urls[1], DISTINCT_DEVICES))
+        fleet_ids = asyncio.run(databases.identities(urls[1], FLEET_IDENTITIES))
+        measure_cold(urls[1], Path(tmp), ids, fleet_ids, plan, results)
+        measure_warm(urls[1], Path(tmp), ids, plan, results)
+        for scale in (1, 10):
+            measure_latency(scale, urls[scale], Path(tmp), results)
+    say("start-up of `fir serve --demo`, fresh and warm…")
+    results.startup = startup.measure()
+
+
+@contextlib.contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """The whole run stops by itself: SIGALRM raises here, and every server is stopped on the way out."""
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"the benchmark ran past its {seconds} s budget")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    plan = Plan.of(args.quick)
+    loadgen.check_node()
+    results = Results()
+    with deadline(plan.budget):
+        measure_all(plan, results)
+    table_rows = rows(results)
+    print(report.table(table_rows))
+    for line in details(results):
+        print(f"- {line}")
+    if not args.quick:
+        facts = report.machine(results.postgres)
+        OUTPUT.write_text(report.markdown(table_rows, facts, details(results), notes(results)) + "\n")
+        say(f"wrote {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()
