@@ -92,7 +92,7 @@ async def replace_contacts(db: Db, manufacturer_id: str, contacts: Sequence[NewC
 async def create_manufacturer_if_missing(db: Db, manufacturer_id: str) -> rows.ManufacturerRow | None:
     """A manufacturer the CPL names first: named after its identifier until SECAS renames it."""
     found = await db.fetchrow(
-        "insert into manufacturers (manufacturer_id, name) values ($1, 'Manufacturer ' || $1)"
+        "insert into manufacturers (manufacturer_id, name) values ($1::text, 'Manufacturer ' || $1::text)"
         " on conflict do nothing returning manufacturer_id, name, website",
         manufacturer_id,
     )
@@ -138,8 +138,8 @@ async def insert_cpl_entry(db: Db, e: NewCplEntry) -> rows.CplEntryRow:
         "insert into cpl_entries (number, status, manufacturer_id, model_id, hardware_version,"
         " firmware_version, device_type, smets_chts_version, gbcs_version, image_hash, cpl_version,"
         " listed_on, removed_on)"
-        " values ($1, $2::cpl_status, $3, $4, $5, $6, $7::device_type, $8, $9, $10, $11, $12,"
-        " case when $2 = 'REMOVED' then $12 end)"
+        " values ($1, $2::cpl_status, $3, $4, $5, $6, $7::device_type, $8, $9, $10, $11, $12::date,"
+        " case when $2::cpl_status = 'REMOVED' then $12::date end)"
         f" returning {CPL_COLUMNS}",
         e.number,
         e.status,
@@ -163,7 +163,7 @@ async def relist_cpl_entry(db: Db, e: NewCplEntry) -> rows.CplEntryRow:
     found = await db.fetchrow(
         "update cpl_entries set status = $2::cpl_status, device_type = $3::device_type,"
         " smets_chts_version = $4, gbcs_version = $5, cpl_version = $6,"
-        " removed_on = case when $2 = 'CURRENT' then null else coalesce(removed_on, $7) end,"
+        " removed_on = case when $2::cpl_status = 'CURRENT' then null else coalesce(removed_on, $7::date) end,"
         f" updated_at = now() where number = $1 returning {CPL_COLUMNS}",
         e.number,
         e.status,

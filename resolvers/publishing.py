@@ -140,7 +140,8 @@ def _advisories(values: Sequence[str]) -> tuple[str, ...]:
         advisory = value.strip()
         if _CVE.fullmatch(advisory):
             advisory = advisory.upper()
-        elif not _VENDOR_ID.fullmatch(advisory):
+        # something that starts like a CVE id must be one: "CVE-24-1" is a typo, not a vendor id
+        elif advisory.upper().startswith("CVE-") or not _VENDOR_ID.fullmatch(advisory):
             raise BadUserInput(
                 f"advisory {value!r} is neither a CVE id (CVE-2024-12345) nor a vendor id of at most 64"
                 " letters, digits and ._:/-",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import RequiresScopes
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -12,11 +13,12 @@ from resolvers import catalogue, devices, fleet
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import parse_identity
+from schema.audit import AuditEvent, audit_log
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
 from schema.enums import CplStatus, DeviceType
 from schema.pagination import Connection, connection
-from schema.permissions import requires_read
+from schema.permissions import ADMIN_SCOPES, requires_read
 from schema.releases import FirmwareRelease
 
 Ctx = Info[Context, Any]
@@ -95,3 +97,9 @@ class Query:
     async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:  # noqa: A002
         row = await release_rules.release(info.context, str(id))
         return FirmwareRelease.from_row(row) if row else None
+
+    audit_log: Connection[AuditEvent] = strawberry.field(
+        resolver=audit_log,
+        directives=[RequiresScopes(scopes=ADMIN_SCOPES)],
+        description="Every change to the FIR, newest first (fir:admin).",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -15,8 +16,10 @@ from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.devices import FleetDeviceInput
 from schema.errors import shape_result
 from schema.limits import complexity_rule
+from schema.mutations import Mutation
 from schema.query import Query
 from schema.releases import FirmwareRelease
+from schema.subscriptions import Subscription
 
 FEDERATION_VERSION = "2.11"
 
@@ -41,6 +44,14 @@ class FirSchema(strawberry.federation.Schema):
         result.errors = shape_result(result.errors, getattr(context, "extra_errors", None))
         return result
 
+    async def subscribe(self, *args: Any, **kwargs: Any) -> Any:
+        """Subscription results get the same error shaping as execute()."""
+        results = await super().subscribe(*args, **kwargs)
+        if isinstance(results, ExecutionResult):  # refused before streaming (parse or validation)
+            results.errors = shape_result(results.errors, None)
+            return results
+        return _shaped_stream(results)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Logging happens once, in shape(), for unexpected errors only."""
 
@@ -62,6 +73,8 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
     limits = limits or SchemaLimits()
     return FirSchema(
         query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
         types=[Manufacturer, DeviceModel, CplEntry, FirmwareRelease, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
         extensions=[
@@ -71,3 +84,13 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             partial(ValidationCache, maxsize=1024),
         ],
     )
+
+
+async def _shaped_stream(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    try:
+        async for result in results:
+            if isinstance(result, ExecutionResult):
+                result.errors = shape_result(result.errors, None)
+            yield result
+    finally:
+        await results.aclose()

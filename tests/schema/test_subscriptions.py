@@ -88,7 +88,9 @@ async def test_publish_elsewhere_reaches_subscriber(
     assert events.subscribers == 0
 
 
-async def test_filters_by_manufacturer_and_model(pool: asyncpg.Pool, events: ReleaseEvents, models: None) -> None:
+async def test_filters_by_manufacturer_and_model(
+    pool: asyncpg.Pool, events: ReleaseEvents, models: None
+) -> None:
     stream = await _subscribe(build_schema(), pool, events, SUPPLIER, m=["1063"], models=["4772"])
     first = asyncio.ensure_future(anext(stream))
     await _until_subscribed(events)
@@ -118,7 +120,9 @@ async def test_malformed_filter_is_bad_user_input(pool: asyncpg.Pool, events: Re
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": "manufacturerIds[0]"}
 
 
-async def test_others_drafts_are_not_streamed(pool: asyncpg.Pool, events: ReleaseEvents, models: None) -> None:
+async def test_others_drafts_are_not_streamed(
+    pool: asyncpg.Pool, events: ReleaseEvents, models: None
+) -> None:
     """A notice for a release the caller may not see (a SUBMITTED one of another maker) is skipped."""
     stream = await _subscribe(build_schema(), pool, events, publisher("1063"))
     first = asyncio.ensure_future(anext(stream))

@@ -1,0 +1,408 @@
+"""submitFirmwareRelease and withdrawFirmwareRelease through the schema: access, validation, lifecycle, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import asyncpg
+import pytest
+
+from resolvers.principal import ANONYMOUS, Principal
+from schema.schema import build_schema
+from tests.builders import SECAS, SUPPLIER, Builder, execute, image_hash, publisher
+
+SCHEMA = build_schema()
+MAKER_A = publisher("106C")
+MAKER_B = publisher("1063")
+
+SUBMIT = """mutation($input: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $input) {
+  id version status cplEntryNumber publishedBy submittedBy upgradableFromVersions advisories urgency
+} }"""
+WITHDRAW = """mutation($id: ID!, $reason: String!) { withdrawFirmwareRelease(id: $id, reason: $reason) {
+  id status withdrawnReason withdrawnAt
+} }"""
+LIST = """mutation($input: CplEntryInput!) { listCplEntry(input: $input) { number status release { id status } } }"""
+RELEASE = "query($id: ID!) { firmwareRelease(id: $id) { id status } }"
+DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
+  current { id status } latest { version } lineage { version }
+} }"""
+
+
+def hash_of(fw: str) -> str:
+    return image_hash(f"106C433100AC{fw}")
+
+
+def submission(fw: str, **override: Any) -> dict[str, Any]:
+    return {
+        "manufacturerId": "106c ",
+        "modelId": "4331",
+        "hardwareVersion": "00ac",
+        "firmwareVersion": fw,
+        "imageHash": hash_of(fw).lower(),
+        "releaseDate": "2024-05-01",
+        "releaseNotes": "Fixes the join timer.",
+        "urgency": "HIGH",
+        "advisories": ["cve-2024-12345", "VENDOR-SA-7"],
+        "upgradableFrom": [],
+    } | override
+
+
+def identity(fw: str) -> dict[str, str]:
+    return {"manufacturerId": "106C", "modelId": "4331", "hardwareVersion": "00AC", "firmwareVersion": fw}
+
+
+@pytest.fixture
+async def catalogue(pool: asyncpg.Pool) -> None:
+    """106C/4331/00AC: release 1 published; entries 2..4 listed Current without a release. 1063 exists too."""
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
+        await b.manufacturer("1063")
+        await b.model("1063", "4772", "GSME")
+        await b.release("106C", "4331", "00AC", "00000001", date="2023-01-01")
+        for fw in ("00000002", "00000003", "00000004"):
+            await b.entry("106C", "4331", "00AC", fw)
+
+
+async def counts(pool: asyncpg.Pool) -> dict[str, int]:
+    async with pool.acquire() as conn:
+        return {
+            t: await conn.fetchval(f"select count(*) from {t}")
+            for t in ("firmware_releases", "release_upgradable_from", "audit_events")
+        }
+
+
+async def submit(pool: asyncpg.Pool, principal: Principal, values: dict[str, Any]) -> Any:
+    return await execute(SCHEMA, pool, SUBMIT, principal, input=values)
+
+
+def error_of(result: Any) -> dict[str, Any]:
+    assert result.data is None, result.data
+    [error] = result.errors
+    return dict(error.extensions)
+
+
+# --- lifecycle ------------------------------------------------------------------------------------
+
+
+async def test_listed_identity_and_hash_publish_at_once(pool: asyncpg.Pool, catalogue: None) -> None:
+    result = await submit(pool, MAKER_A, submission("00000002", upgradableFrom=["00000001"]))
+    assert result.errors is None, result.errors
+    release = result.data["submitFirmwareRelease"]
+    assert release["status"] == "PUBLISHED" and release["cplEntryNumber"] == 1002
+    assert release["publishedBy"] == "maker-106C" and release["submittedBy"] == "maker-106C"
+    assert release["advisories"] == ["CVE-2024-12345", "VENDOR-SA-7"]
+    assert release["upgradableFromVersions"] == ["00000001"]
+    device = await execute(SCHEMA, pool, DEVICE, SUPPLIER, id=identity("00000001"))
+    assert device.data["device"]["latest"]["version"] == "00000002"
+
+
+async def test_unlisted_waits_then_listing_publishes(pool: asyncpg.Pool, catalogue: None) -> None:
+    result = await submit(pool, MAKER_A, submission("00000009"))
+    release = result.data["submitFirmwareRelease"]
+    assert release["status"] == "SUBMITTED" and release["cplEntryNumber"] is None
+    listed = await execute(
+        SCHEMA,
+        pool,
+        LIST,
+        SECAS,
+        input={
+            "number": 2001,
+            "deviceType": "CHF",
+            **identity("00000009"),
+            "imageHash": hash_of("00000009"),
+            "cplVersion": "Version 2.051",
+        },
+    )
+    assert listed.errors is None, listed.errors
+    assert listed.data["listCplEntry"]["release"] == {"id": release["id"], "status": "PUBLISHED"}
+    seen = await execute(SCHEMA, pool, RELEASE, SUPPLIER, id=release["id"])
+    assert seen.data["firmwareRelease"]["status"] == "PUBLISHED"
+    async with pool.acquire() as conn:
+        published_by = await conn.fetchval(
+            "select published_by from firmware_releases where id = $1", int(release["id"])
+        )
+    assert published_by == "secas-1"
+
+
+async def test_drafts_are_their_owners_only(pool: asyncpg.Pool, catalogue: None) -> None:
+    release = (await submit(pool, MAKER_A, submission("00000009"))).data["submitFirmwareRelease"]
+    for principal, visible in ((MAKER_A, True), (SECAS, True), (MAKER_B, False), (SUPPLIER, False)):
+        seen = await execute(SCHEMA, pool, RELEASE, principal, id=release["id"])
+        assert (seen.data["firmwareRelease"] is not None) is visible, principal
+        device = await execute(SCHEMA, pool, DEVICE, principal, id=identity("00000009"))
+        assert (device.data["device"]["current"] is not None) is visible, principal
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("principal", "code"),
+    [
+        (ANONYMOUS, "UNAUTHENTICATED"),
+        (SUPPLIER, "FORBIDDEN"),
+        (MAKER_B, "FORBIDDEN"),
+        (MAKER_A, None),
+        (SECAS, None),
+    ],
+)
+async def test_submit_access(
+    pool: asyncpg.Pool, catalogue: None, principal: Principal, code: str | None
+) -> None:
+    before = await counts(pool)
+    result = await submit(pool, principal, submission("00000002"))
+    if code is None:
+        assert result.data["submitFirmwareRelease"]["status"] == "PUBLISHED"
+        return
+    assert error_of(result)["code"] == code
+    assert await counts(pool) == before
+
+
+@pytest.mark.parametrize(
+    ("principal", "code"),
+    [
+        (ANONYMOUS, "UNAUTHENTICATED"),
+        (SUPPLIER, "FORBIDDEN"),
+        (MAKER_B, "FORBIDDEN"),
+        (MAKER_A, None),
+        (SECAS, None),
+    ],
+)
+async def test_withdraw_access(
+    pool: asyncpg.Pool, catalogue: None, principal: Principal, code: str | None
+) -> None:
+    release_id = (await submit(pool, MAKER_A, submission("00000002"))).data["submitFirmwareRelease"]["id"]
+    before = await counts(pool)
+    result = await execute(SCHEMA, pool, WITHDRAW, principal, id=release_id, reason="bricks meters")
+    if code is None:
+        assert result.data["withdrawFirmwareRelease"]["status"] == "WITHDRAWN"
+        return
+    assert error_of(result)["code"] == code
+    assert await counts(pool) == before
+
+
+async def test_others_draft_cannot_be_withdrawn_or_probed(pool: asyncpg.Pool, catalogue: None) -> None:
+    draft = (await submit(pool, MAKER_A, submission("00000009"))).data["submitFirmwareRelease"]["id"]
+    for release_id in (draft, "999999"):
+        result = await execute(SCHEMA, pool, WITHDRAW, MAKER_B, id=release_id, reason="x")
+        assert error_of(result) == {"code": "NOT_FOUND", "field": "id"}
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+FAR_FUTURE = (dt.date.today() + dt.timedelta(days=400)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"manufacturerId": "106"}, "input.manufacturerId"),
+        ({"modelId": "43311"}, "input.modelId"),
+        ({"hardwareVersion": "0AC"}, "input.hardwareVersion"),
+        ({"firmwareVersion": "0000000G"}, "input.firmwareVersion"),
+        ({"imageHash": "ABCD"}, "input.imageHash"),
+        ({"releaseDate": "2009-12-31"}, "input.releaseDate"),
+        ({"releaseDate": FAR_FUTURE}, "input.releaseDate"),
+        ({"releaseNotes": "x" * 20_001}, "input.releaseNotes"),
+        ({"advisories": ["CVE-2024-12345", "not an id"]}, "input.advisories[1]"),
+        ({"advisories": ["CVE-24-1"]}, "input.advisories[0]"),
+        ({"advisories": [f"SA-{i}" for i in range(51)]}, "input.advisories"),
+        ({"upgradableFrom": ["00000001", "zz"]}, "input.upgradableFrom[1]"),
+        ({"upgradableFrom": ["00000002"]}, "input.upgradableFrom[0]"),  # its own version
+        ({"upgradableFrom": ["00000001", "00000001"]}, "input.upgradableFrom[1]"),
+        ({"upgradableFrom": ["00000001", "0000FFFF"]}, "input.upgradableFrom[1]"),  # unknown for this model
+        ({"idempotencyKey": "k" * 201}, "input.idempotencyKey"),
+    ],
+)
+async def test_bad_input_names_the_field_and_writes_nothing(
+    pool: asyncpg.Pool, catalogue: None, override: dict[str, Any], field: str
+) -> None:
+    before = await counts(pool)
+    result = await submit(pool, MAKER_A, submission("00000002", **override))
+    assert error_of(result) == {"code": "BAD_USER_INPUT", "field": field}
+    assert await counts(pool) == before
+
+
+async def test_unknown_model_is_bad_user_input(pool: asyncpg.Pool, catalogue: None) -> None:
+    result = await submit(pool, MAKER_A, submission("00000002", modelId="9999"))
+    assert error_of(result) == {"code": "BAD_USER_INPUT", "field": "input.modelId"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="schema/errors.py shapes strawberry's enum variable error as GRAPHQL_VALIDATION_FAILED",
+)
+async def test_bad_urgency_is_bad_user_input(pool: asyncpg.Pool, catalogue: None) -> None:
+    result = await submit(pool, MAKER_A, submission("00000002", urgency="SOMEDAY"))
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+
+
+async def test_upgrade_cycles_are_refused_even_through_existing_edges(
+    pool: asyncpg.Pool, catalogue: None
+) -> None:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        b.next_number = 1100  # the fixture's builder used the numbers below
+        # existing edges 00000004 -> 00000005 -> 00000006; 00000004 has a CPL entry but no release yet
+        await b.release("106C", "4331", "00AC", "00000005", date="2023-02-01", upgradable_from=("00000004",))
+        await b.release("106C", "4331", "00AC", "00000006", date="2023-03-01", upgradable_from=("00000005",))
+    before = await counts(pool)
+    direct = await submit(pool, MAKER_A, submission("00000004", upgradableFrom=["00000005"]))
+    assert error_of(direct) == {"code": "BAD_USER_INPUT", "field": "input.upgradableFrom[0]"}
+    indirect = await submit(pool, MAKER_A, submission("00000004", upgradableFrom=["00000001", "00000006"]))
+    assert error_of(indirect) == {"code": "BAD_USER_INPUT", "field": "input.upgradableFrom[1]"}
+    assert await counts(pool) == before
+    fine = await submit(pool, MAKER_A, submission("00000004", upgradableFrom=["00000001"]))
+    assert fine.errors is None, fine.errors
+
+
+# --- conflicts ------------------------------------------------------------------------------------
+
+
+async def test_other_hash_than_live_release_is_conflict_and_audited(
+    pool: asyncpg.Pool, catalogue: None
+) -> None:
+    first = (await submit(pool, MAKER_A, submission("00000009"))).data["submitFirmwareRelease"]
+    before = await counts(pool)
+    result = await submit(pool, MAKER_A, submission("00000009", imageHash=image_hash("other")))
+    error = error_of(result)
+    assert error["code"] == "CONFLICT" and error["field"] == "input.imageHash"
+    after = await counts(pool)
+    assert after["firmware_releases"] == before["firmware_releases"]
+    assert after["audit_events"] == before["audit_events"] + 1
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("select * from audit_events order by id desc limit 1")
+    assert (row["action"], row["entity_type"], row["entity_id"]) == (
+        "firmwareRelease.conflict",
+        "FirmwareRelease",
+        first["id"],
+    )
+    assert row["actor"] == "maker-106C" and row["after"]["imageHash"] == image_hash("other")
+
+
+async def test_other_hash_than_cpl_entry_is_conflict(pool: asyncpg.Pool, catalogue: None) -> None:
+    result = await submit(pool, MAKER_A, submission("00000002", imageHash=image_hash("other")))
+    assert error_of(result) | {"cplEntry": None} == {
+        "code": "CONFLICT",
+        "field": "input.imageHash",
+        "cplEntry": None,
+    }
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "select entity_type, entity_id from audit_events where action = 'firmwareRelease.conflict'"
+        )
+        assert await conn.fetchval("select count(*) from firmware_releases") == 1
+    assert tuple(row) == ("CplEntry", "1002")
+
+
+async def test_same_identity_other_details_is_conflict(pool: asyncpg.Pool, catalogue: None) -> None:
+    await submit(pool, MAKER_A, submission("00000009"))
+    result = await submit(pool, MAKER_A, submission("00000009", releaseNotes="Different"))
+    assert error_of(result)["code"] == "CONFLICT"
+
+
+# --- retries and concurrency ----------------------------------------------------------------------
+
+
+async def test_retry_with_idempotency_key_returns_the_first_result(
+    pool: asyncpg.Pool, catalogue: None
+) -> None:
+    first = await submit(pool, MAKER_A, submission("00000009", idempotencyKey="req-1"))
+    before = await counts(pool)
+    again = await submit(pool, MAKER_A, submission("00000009", idempotencyKey="req-1"))
+    assert again.data == first.data
+    assert await counts(pool) == before
+    reused = await submit(pool, MAKER_A, submission("0000000A", idempotencyKey="req-1"))
+    assert error_of(reused)["field"] == "input.idempotencyKey"
+
+
+async def test_identical_resubmission_returns_the_existing_release(
+    pool: asyncpg.Pool, catalogue: None
+) -> None:
+    first = await submit(pool, MAKER_A, submission("00000002", upgradableFrom=["00000001"]))
+    before = await counts(pool)
+    again = await submit(pool, MAKER_A, submission("00000002", upgradableFrom=["00000001"]))
+    assert again.data == first.data
+    assert await counts(pool) == before
+
+
+async def test_twenty_identical_submissions_at_once_make_one_release(
+    pool: asyncpg.Pool, catalogue: None
+) -> None:
+    results = await asyncio.gather(*(submit(pool, MAKER_A, submission("00000009")) for _ in range(20)))
+    assert all(r.errors is None for r in results), [r.errors for r in results if r.errors]
+    assert len({r.data["submitFirmwareRelease"]["id"] for r in results}) == 1
+    async with pool.acquire() as conn:
+        assert (
+            await conn.fetchval("select count(*) from firmware_releases where firmware_version = '00000009'")
+            == 1
+        )
+        assert (
+            await conn.fetchval("select count(*) from audit_events where action = 'firmwareRelease.submit'")
+            == 1
+        )
+
+
+async def test_concurrent_different_versions_all_land(pool: asyncpg.Pool, catalogue: None) -> None:
+    versions = [f"000001{i:02X}" for i in range(12)]
+    results = await asyncio.gather(*(submit(pool, MAKER_A, submission(v)) for v in versions))
+    assert all(r.errors is None for r in results)
+    assert sorted(r.data["submitFirmwareRelease"]["version"] for r in results) == versions
+
+
+# --- withdrawal -----------------------------------------------------------------------------------
+
+
+async def test_withdrawal_keeps_the_record_and_leaves_latest(pool: asyncpg.Pool, catalogue: None) -> None:
+    release = (await submit(pool, MAKER_A, submission("00000002", upgradableFrom=["00000001"]))).data[
+        "submitFirmwareRelease"
+    ]
+    result = await execute(SCHEMA, pool, WITHDRAW, MAKER_A, id=release["id"], reason="  bricks meters ")
+    withdrawn = result.data["withdrawFirmwareRelease"]
+    assert withdrawn["status"] == "WITHDRAWN" and withdrawn["withdrawnReason"] == "bricks meters"
+    device = await execute(SCHEMA, pool, DEVICE, SUPPLIER, id=identity("00000001"))
+    assert device.data["device"]["latest"]["version"] == "00000001"
+    assert [r["version"] for r in device.data["device"]["lineage"]] == ["00000001"]
+    before = await counts(pool)
+    again = await execute(SCHEMA, pool, WITHDRAW, MAKER_A, id=release["id"], reason="again")
+    assert again.data["withdrawFirmwareRelease"] == withdrawn  # idempotent: the first reason stays
+    assert await counts(pool) == before
+    fresh = await submit(pool, MAKER_A, submission("00000002"))
+    assert fresh.data["submitFirmwareRelease"]["id"] != release["id"]
+
+
+async def test_withdraw_needs_a_reason(pool: asyncpg.Pool, catalogue: None) -> None:
+    release_id = (await submit(pool, MAKER_A, submission("00000002"))).data["submitFirmwareRelease"]["id"]
+    result = await execute(SCHEMA, pool, WITHDRAW, MAKER_A, id=release_id, reason="  ")
+    assert error_of(result) == {"code": "BAD_USER_INPUT", "field": "reason"}
+
+
+# --- caches within one request --------------------------------------------------------------------
+
+TWO = """mutation($a: SubmitFirmwareReleaseInput!, $b: SubmitFirmwareReleaseInput!) {
+  a: submitFirmwareRelease(input: $a) { version upgradableFrom { version upgradesTo { version } } }
+  b: submitFirmwareRelease(input: $b) { version upgradableFrom { version upgradesTo { version } } }
+}"""
+
+
+async def test_second_mutation_sees_the_first_ones_write(pool: asyncpg.Pool, catalogue: None) -> None:
+    result = await execute(
+        SCHEMA,
+        pool,
+        TWO,
+        MAKER_A,
+        a=submission("00000002", upgradableFrom=["00000001"]),
+        b=submission("00000003", upgradableFrom=["00000002"]),
+    )
+    assert result.errors is None, result.errors
+    assert result.data["a"]["upgradableFrom"] == [
+        {"version": "00000001", "upgradesTo": [{"version": "00000002"}]}
+    ]
+    # 00000002 was loaded (with its successors) while resolving `a`; `b` must not see that stale list
+    assert result.data["b"]["upgradableFrom"] == [
+        {"version": "00000002", "upgradesTo": [{"version": "00000003"}]}
+    ]
