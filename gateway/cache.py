@@ -75,11 +75,14 @@ class ResponseCache:
         self._entries.move_to_end(key)
         return entry.body
 
+    def fits(self, key: CacheKey, body_size: int) -> bool:
+        return body_size + key.size + _ENTRY_OVERHEAD <= self.max_bytes // _OVERSIZE_FRACTION
+
     def put(self, key: CacheKey, body: bytes, generation: int) -> bool:
         """Store unless a clear happened since `generation` was read, or the entry is oversize."""
-        size = len(body) + key.size + _ENTRY_OVERHEAD
-        if generation != self.generation or size > self.max_bytes // _OVERSIZE_FRACTION:
+        if generation != self.generation or not self.fits(key, len(body)):
             return False
+        size = len(body) + key.size + _ENTRY_OVERHEAD
         self._discard(key)
         self._entries[key] = Entry(body, self.version, size)
         self.nbytes += size
@@ -144,6 +147,12 @@ def parse_document(query: str, max_tokens: int) -> ParsedDocument | None:
     if len(ops) == 1:
         operations[None] = ops[0].operation
     return ParsedDocument(print_ast(document), operations)
+
+
+def operation_type(request: GraphQLRequest, max_tokens: int) -> OperationType | None:
+    """The type of the operation that will run; None when strawberry would refuse the request."""
+    parsed = parse_document(request.query, max_tokens)
+    return parsed.operations.get(request.operation_name) if parsed else None
 
 
 def cache_key(request: GraphQLRequest, principal: Principal, max_tokens: int) -> CacheKey | None:
@@ -256,9 +265,24 @@ class _Capture:
     def body(self) -> bytes:
         return b"".join(self.chunks)
 
-    def cacheable(self) -> bool:
+    def cacheable(self, cache: ResponseCache, key: CacheKey) -> bool:
+        """Checked cheapest first: an oversize body is never parsed for its errors."""
         json = self.content_type.startswith("application/json")
-        return self.status == 200 and json and not self.encoded and body_is_cacheable(self.body)
+        if self.status != 200 or not json or self.encoded:
+            return False
+        return cache.fits(key, sum(map(len, self.chunks))) and body_is_cacheable(self.body)
+
+
+def _clearing(cache: ResponseCache, send: Send) -> Send:
+    """Read-your-writes in this process: the mutation has committed before its response starts, and
+    its notification may arrive after the client's next query; the notification still clears later."""
+
+    async def clearing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            cache.invalidate()
+        await send(message)
+
+    return clearing
 
 
 async def _send_hit(send: Send, body: bytes) -> None:
@@ -308,7 +332,11 @@ async def serve(
     cache: ResponseCache = resources.cache
     limit = cache.max_bytes // _OVERSIZE_FRACTION  # a request this large could not be stored anyway
     request, receive = await _request_of(scope, receive, limit)
-    key = cache_key(request, principal, resources.settings.max_tokens) if request else None
+    max_tokens = resources.settings.max_tokens
+    if request is not None and operation_type(request, max_tokens) is OperationType.MUTATION:
+        await endpoint(scope, receive, _clearing(cache, send))
+        return
+    key = cache_key(request, principal, max_tokens) if request else None
     generation = await current_generation(resources) if key else None
     if key is None or generation is None:
         await endpoint(scope, receive, send)
@@ -325,5 +353,5 @@ async def _store_after(
 ) -> None:
     capture = _Capture(send)
     await run(capture)
-    if capture.cacheable():
+    if capture.cacheable(cache, key):
         cache.put(key, capture.body, generation)

@@ -23,12 +23,14 @@ from gateway.cache import (
     serve,
 )
 from gateway.data_version import DataVersionListener
+from gateway.database import DatabaseHandle
 from gateway.graphql import GraphQLEndpoint
 from gateway.resources import Resources
 from gateway.settings import load_settings
 from resolvers.principal import ANONYMOUS, Principal
 from schema.schema import build_schema
 from tests.builders import SECAS, SUPPLIER, Builder, publisher
+from tests.conftest import fresh_database
 
 MAX_TOKENS = 5000
 
@@ -326,3 +328,22 @@ async def test_listener_reconnects_and_rechecks_after_its_connection_is_killed(
     assert fresh.json()["data"]["manufacturer"]["name"] == "In the gap"
     await seeded_pool.execute("update manufacturers set name = 'After' where manufacturer_id = '106C'")
     await until(lambda: cache.version == written + 1)  # and notifications flow again
+
+
+async def test_a_mutation_clears_its_own_process_before_the_notification_arrives(
+    client: httpx.AsyncClient, resources: Resources, pg_server: DatabaseHandle, template_db: str
+) -> None:
+    # A healthy listener on another database never hears this one: only the mutation itself can clear.
+    deaf = DataVersionListener(await fresh_database(pg_server.url, template_db), resources.cache)
+    await deaf.start()
+    resources.listener = deaf
+    try:
+        await ask(client, NAME)
+        assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"
+        rename = 'mutation { upsertManufacturer(input: {manufacturerId: "106C", name: "Mine"}) { name } }'
+        assert "errors" not in (await ask(client, rename, "secas")).json()
+        fresh = await ask(client, NAME)
+        assert fresh.headers["x-fir-cache"] == "miss"
+        assert fresh.json()["data"]["manufacturer"]["name"] == "Mine"
+    finally:
+        await deaf.aclose()
