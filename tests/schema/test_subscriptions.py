@@ -12,7 +12,7 @@ import pytest
 from resolvers.events import ReleaseEvents
 from resolvers.principal import ANONYMOUS, Principal
 from schema.schema import FirSchema, build_schema
-from tests.builders import SUPPLIER, Builder, context_for, image_hash, publisher
+from tests.builders import SECAS, SUPPLIER, Builder, context_for, execute, image_hash, publisher
 
 SUBSCRIBE = """subscription($m: [String!], $models: [String!]) {
   firmwareReleased(manufacturerIds: $m, modelIds: $models) { id version status manufacturerId }
@@ -160,4 +160,39 @@ async def test_listener_reconnects_after_losing_its_connection(
     async with asyncio.timeout(5):
         result = await first
     assert result.data["firmwareReleased"]["id"] == str(release_id)
+    await stream.aclose()
+
+
+async def test_mutations_that_publish_notify(pool: asyncpg.Pool, events: ReleaseEvents, models: None) -> None:
+    """A submission published at once and one published by listCplEntry both reach the subscriber."""
+    schema = build_schema()
+    stream = await _subscribe(schema, pool, events, SUPPLIER)
+    first = asyncio.ensure_future(anext(stream))
+    await _until_subscribed(events)
+    ident = {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": "0000000C",
+    }
+    submitted = await execute(
+        schema,
+        pool,
+        "mutation($i: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $i) { id status } }",
+        publisher("106C"),
+        i=ident | {"imageHash": image_hash("c")},
+    )
+    assert submitted.data["submitFirmwareRelease"]["status"] == "SUBMITTED"
+    listed = await execute(
+        schema,
+        pool,
+        "mutation($e: CplEntryInput!) { listCplEntry(input: $e) { number } }",
+        SECAS,
+        e=ident | {"number": 7, "deviceType": "ESME", "imageHash": image_hash("c")},
+    )
+    assert listed.errors is None, listed.errors
+    async with asyncio.timeout(5):
+        result = await first
+    assert result.data["firmwareReleased"]["id"] == submitted.data["submitFirmwareRelease"]["id"]
+    assert result.data["firmwareReleased"]["status"] == "PUBLISHED"
     await stream.aclose()
