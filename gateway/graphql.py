@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 from gateway.authn import authenticate, resources_of, unauthenticated_response
 from gateway.cache import serve as serve_cached
@@ -46,3 +47,15 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
         return build_context(resources_of(request), principal, request, response)
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """Subscriptions authenticate once, at connection_init: the token travels in its payload."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if not isinstance(authorization, str) and context.request is not None:
+            authorization = context.request.headers.get("authorization")
+        try:
+            context.principal = await authenticate(resources_of(context.request), authorization)
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
+        return None

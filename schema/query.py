@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.federation.schema_directives import RequiresScopes
@@ -44,7 +44,7 @@ class Query:
         # coerced and checked every item; strawberry's per-object conversion is skipped for speed.
         raw = [
             (d.get("ref"), d["manufacturerId"], d["modelId"], d["hardwareVersion"], d["firmwareVersion"])
-            for d in devices
+            for d in cast(list[dict[str, str]], devices)
         ]
         return FleetStatus.from_result(await fleet.fleet_status(info.context, raw))
 

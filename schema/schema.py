@@ -76,7 +76,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Manufacturer, DeviceModel, CplEntry, FirmwareRelease, FleetDeviceInput],
-        federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
+        federation_version=FEDERATION_VERSION,
         extensions=[
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
             partial(AddValidationRules, [complexity_rule(limits.max_depth, limits.max_aliases)]),
