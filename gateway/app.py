@@ -19,6 +19,7 @@ from gateway.metrics import MetricsMiddleware, metrics
 from gateway.resources import Resources
 from gateway.settings import Settings
 from loaders.db import create_pool
+from resolvers.events import ReleaseEvents
 from schema.schema import SchemaLimits, build_schema
 
 log = logging.getLogger("fir.app")
@@ -34,6 +35,33 @@ def token_issuer(settings: Settings) -> tuple[str | None, DevIssuer | None]:
     return None, None
 
 
+async def _start_verifier(
+    settings: Settings, issuer: str | None, dev_issuer: DevIssuer | None, stack: contextlib.AsyncExitStack
+) -> TokenVerifier | None:
+    if dev_issuer is not None:
+        log.warning(
+            "DEVELOPMENT TOKENS ON: this gateway trusts tokens from its own issuer %s (`fir token`)."
+            " Never use FIR_DEV_AUTH outside a developer machine.",
+            issuer,
+        )
+    if issuer is None:
+        log.warning("no token issuer configured: every caller is anonymous (public CPL only)")
+        return None
+    verifier = TokenVerifier(settings, issuer)
+    # our own development issuer is not listening yet: its keys are fetched on first use
+    await verifier.start(prefetch=dev_issuer is None)
+    stack.push_async_callback(verifier.aclose)
+    return verifier
+
+
+async def _start_events(database_url: str, stack: contextlib.AsyncExitStack) -> ReleaseEvents:
+    """Every replica hears every publish through LISTEN, whichever replica wrote it."""
+    events = ReleaseEvents()
+    await events.start(database_url)
+    stack.push_async_callback(events.stop)
+    return events
+
+
 def create_app(settings: Settings, database_url: str) -> Starlette:
     schema = build_schema(SchemaLimits(settings.max_depth, settings.max_aliases, settings.max_tokens))
     graphql = GraphQLEndpoint(schema, graphql_ide="graphiql")
@@ -41,23 +69,12 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Resources]]:
-        pool = await create_pool(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
-        resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
         async with contextlib.AsyncExitStack() as stack:
+            pool = await create_pool(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
             stack.push_async_callback(pool.close)
-            if issuer is not None:
-                resources.verifier = TokenVerifier(settings, issuer)
-                # our own development issuer is not listening yet: its keys are fetched on first use
-                await resources.verifier.start(prefetch=dev_issuer is None)
-                stack.push_async_callback(resources.verifier.aclose)
-            if dev_issuer is not None:
-                log.warning(
-                    "DEVELOPMENT TOKENS ON: this gateway trusts tokens from its own issuer %s (`fir token`)."
-                    " Never use FIR_DEV_AUTH outside a developer machine.",
-                    issuer,
-                )
-            elif issuer is None:
-                log.warning("no token issuer configured: every caller is anonymous (public CPL only)")
+            resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
+            resources.verifier = await _start_verifier(settings, issuer, dev_issuer, stack)
+            resources.events = await _start_events(database_url, stack)
             resources.cache, resources.listener = await start_response_cache(settings, database_url, stack)
             yield {"resources": resources}
 

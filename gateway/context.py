@@ -22,4 +22,5 @@ def build_context(
         limits=Limits(max_page_size=settings.max_page_size, max_fleet_devices=settings.max_fleet_devices),
         request=request,
         response=response,
+        events=resources.events,
     )

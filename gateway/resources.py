@@ -18,3 +18,4 @@ class Resources:
     dev_issuer: Any = None
     cache: Any = None
     listener: Any = None
+    events: Any = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from loaders.db import Db
+from loaders.release_writes import notify_published
 
 # A row's columns as the audit log records them; the timestamps are bookkeeping, not content.
 _ROW_JSON = "to_jsonb({0}) - 'created_at' - 'updated_at'"
@@ -283,7 +284,8 @@ async def publish_matching_submissions(
     """Publish SUBMITTED releases whose identity and image hash match a Current CPL entry.
 
     `numbers` limits the entries considered (None: every Current entry). Each publication is
-    audited in the same statement, so run it inside the caller's transaction.
+    audited in the same statement and announced to subscribers on commit, so run it inside the
+    caller's transaction.
     """
     records = await db.fetch(
         "with old as ("
@@ -308,6 +310,7 @@ async def publish_matching_submissions(
         actor,
         organisation,
     )
+    await notify_published(db, [r["id"] for r in records])
     return [
         PublishedRelease(
             id=r["id"],

@@ -155,10 +155,9 @@ async def list_cpl_entry(ctx: Context, raw: CplEntryInput, *, today: dt.date | N
         # the lock submissions take: a submission and this listing never miss each other
         await rw.lock_model(tx, *ident.model_key)
         row = await _list_in(tx, ctx.principal, entry, raw.model_name)
-        published = await cpl_sql.publish_matching_submissions(
+        await cpl_sql.publish_matching_submissions(
             tx, numbers=[entry.number], actor=ctx.principal.actor, organisation=ctx.principal.organisation
         )
-        await rw.notify_published(tx, [p.id for p in published])
     ctx.loaders.clear_all()
     return row
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from loaders import cpl_import as sql
@@ -203,6 +205,18 @@ async def test_import_publishes_a_waiting_submission(db: Db, tmp_path: Path) -> 
     [event] = await audit(db, "firmwareRelease.publish")
     assert (event["entity_type"], event["entity_id"]) == ("FirmwareRelease", str(waiting))
     assert (event["before"]["status"], event["after"]["status"]) == ("SUBMITTED", "PUBLISHED")
+
+
+async def test_import_announces_what_it_publishes(db: Db, db_url: str, tmp_path: Path) -> None:
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(db_url)
+    try:
+        await listener.add_listener("fir_release_published", lambda *args: heard.put_nowait(args[3]))
+        waiting = await insert_release(db, status="SUBMITTED")
+        await run(db, write_cpl(tmp_path / "cpl.csv", REAL_ROWS))
+        assert await asyncio.wait_for(heard.get(), 5) == str(waiting)
+    finally:
+        await listener.close()
 
 
 async def test_publish_matching_submissions_limited_to_numbers(db: Db, tmp_path: Path) -> None:
