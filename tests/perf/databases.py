@@ -24,7 +24,7 @@ def postgres() -> Iterator[DatabaseHandle]:
         yield DatabaseHandle(url=external)
         return
     with tempfile.TemporaryDirectory(prefix="fir-bench-pg-") as tmp:
-        os.chmod(tmp, 0o755)  # noqa: S103  as tests/conftest.py: the server must traverse its parent
+        os.chmod(tmp, 0o755)  # as tests/conftest.py: the server must traverse its parent
         handle = start_embedded(Path(tmp))
         try:
             yield handle

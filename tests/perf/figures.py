@@ -152,8 +152,8 @@ def notes(res: Results) -> list[str]:
         " runs one SQL statement, computes latest and upgrade path with resolvers/paths.py and writes the"
         " same JSON with orjson: what the GraphQL layer adds is the difference.",
         "Lineage loads cycle over 1,000 distinct demo identities; fleets cycle over 2,000, each device with"
-        " its own reference. Fleet timings run on the cache-off server and include building no request"
-        " body, sending it, and parsing the answer.",
+        " its own reference. Fleet timings run on the cache-off server and exclude building the request"
+        " body; they include sending it and parsing the answer.",
     ]
     if res.cold and res.warm and abs(res.warm.rate / res.cold.rate - 1) < 0.1:
         out.append(

@@ -89,7 +89,7 @@ def markdown(rows: list[Row], facts: list[tuple[str, str]], details: list[str], 
 REPRODUCE = """## Reproduce
 
 ```sh
-make bench                                        # full run, rewrites BENCHMARKS.md (about 6 minutes)
+make bench                                        # full run, rewrites BENCHMARKS.md (about 5 minutes)
 .venv/bin/python -m tests.perf.run --quick        # 5 s loads, no 1M fleet; prints, writes nothing
 FIR_BENCH_DATABASE_URL=postgresql://... make bench  # an existing server instead of an embedded one
 ```
