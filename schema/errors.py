@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import DomainError
 
@@ -32,13 +34,21 @@ def _without_original(error: GraphQLError) -> GraphQLError:
         code = "QUERY_TOO_COMPLEX"
     elif isinstance(error, GraphQLSyntaxError):
         code = "GRAPHQL_PARSE_FAILED"
-    elif error.path is None and error.message.startswith("Variable"):
-        code = "BAD_USER_INPUT"
-    elif error.path is None:
-        code = "GRAPHQL_VALIDATION_FAILED"
     else:
+        # validation errors were tagged by TagValidationErrors; what is left is input coercion
+        # (variables, arguments): the caller's data, not the document, is wrong
         code = "BAD_USER_INPUT"
     return GraphQLError(error.message, error.nodes, path=error.path, extensions={"code": code})
+
+
+class TagValidationErrors(SchemaExtension):
+    """Marks document validation errors, so later shaping can tell them from bad variable values."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if not (error.extensions and "code" in error.extensions):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
 
 def shape_result(

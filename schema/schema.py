@@ -9,12 +9,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
-from strawberry.types import ExecutionResult
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.types import ExecutionResult
 
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.devices import FleetDeviceInput
-from schema.errors import shape_result
+from schema.errors import TagValidationErrors, shape_result
 from schema.limits import complexity_rule
 from schema.mutations import Mutation
 from schema.query import Query
@@ -40,7 +40,9 @@ class FirSchema(strawberry.federation.Schema):
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
-        context = kwargs.get("context_value") if "context_value" in kwargs else (args[2] if len(args) > 2 else None)
+        context = (
+            kwargs.get("context_value") if "context_value" in kwargs else (args[2] if len(args) > 2 else None)
+        )
         result.errors = shape_result(result.errors, getattr(context, "extra_errors", None))
         return result
 
@@ -66,7 +68,9 @@ def fleet_input(schema: GraphQLSchema) -> None:
     assert schema.query_type is not None
     item = schema.type_map["FleetDeviceInput"]
     assert isinstance(item, GraphQLInputObjectType)
-    schema.query_type.fields["fleetStatus"].args["devices"].type = GraphQLNonNull(GraphQLList(GraphQLNonNull(item)))
+    schema.query_type.fields["fleetStatus"].args["devices"].type = GraphQLNonNull(
+        GraphQLList(GraphQLNonNull(item))
+    )
 
 
 def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
@@ -78,6 +82,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
         types=[Manufacturer, DeviceModel, CplEntry, FirmwareRelease, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,
         extensions=[
+            TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
             partial(AddValidationRules, [complexity_rule(limits.max_depth, limits.max_aliases)]),
             partial(ParserCache, maxsize=1024),

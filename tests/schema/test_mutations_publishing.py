@@ -232,10 +232,6 @@ async def test_unknown_model_is_bad_user_input(pool: asyncpg.Pool, catalogue: No
     assert error_of(result) == {"code": "BAD_USER_INPUT", "field": "input.modelId"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schema/errors.py shapes strawberry's enum variable error as GRAPHQL_VALIDATION_FAILED",
-)
 async def test_bad_urgency_is_bad_user_input(pool: asyncpg.Pool, catalogue: None) -> None:
     result = await submit(pool, MAKER_A, submission("00000002", urgency="SOMEDAY"))
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
