@@ -26,7 +26,9 @@ Ctx = Info[Context, Any]
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One device's CPL entry, firmware lineage, latest release and upgrade path.")
+    @strawberry.field(
+        description="One device's CPL entry, firmware lineage, latest release and upgrade path."
+    )
     async def device(self, info: Ctx, identity: DeviceIdentityInput) -> DeviceFirmwareStatus:
         parsed = parse_identity(
             identity.manufacturer_id,
@@ -94,7 +96,7 @@ class Query:
         return connection(page, CplEntry.from_row)
 
     @strawberry.field(extensions=requires_read())
-    async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:  # noqa: A002
+    async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
         row = await release_rules.release(info.context, str(id))
         return FirmwareRelease.from_row(row) if row else None
 
