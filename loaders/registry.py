@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from loaders.cpl import CplEntriesByModelLoader, CplEntryByIdentityLoader, CplEntryByNumberLoader
 from loaders.db import Db
+from loaders.devices import IdentityRowsLoader
 from loaders.manufacturers import ContactsByManufacturerLoader, ManufacturerByIdLoader
 from loaders.models import ModelByKeyLoader, ModelsByManufacturerLoader
 from loaders.releases import ReleaseByIdLoader, ReleasesByIdentityLoader, ReleasesByModelHwLoader
@@ -21,6 +22,7 @@ class Loaders:
     cpl_entry_by_number: CplEntryByNumberLoader
     cpl_entry_by_identity: CplEntryByIdentityLoader
     cpl_entries_by_model: CplEntriesByModelLoader
+    identity_rows: IdentityRowsLoader
     release_by_id: ReleaseByIdLoader
     releases_by_model_hw: ReleasesByModelHwLoader
     releases_by_identity: ReleasesByIdentityLoader
@@ -42,6 +44,7 @@ def build_loaders(db: Db) -> Loaders:
         cpl_entry_by_number=CplEntryByNumberLoader(db),
         cpl_entry_by_identity=CplEntryByIdentityLoader(db),
         cpl_entries_by_model=CplEntriesByModelLoader(db),
+        identity_rows=IdentityRowsLoader(db),
         release_by_id=ReleaseByIdLoader(db),
         releases_by_model_hw=ReleasesByModelHwLoader(db),
         releases_by_identity=ReleasesByIdentityLoader(db),

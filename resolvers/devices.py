@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
@@ -36,18 +35,21 @@ class DeviceStatus:
 
 
 async def device_statuses(ctx: Context, identities: list[Identity]) -> list[DeviceStatus]:
-    """One batched statement per kind of row, whatever the number of identities."""
+    """One statement for any number of identities; nested fields then find their rows primed."""
     loaders = ctx.loaders
-    entries, models, makers = await asyncio.gather(
-        loaders.cpl_entry_by_identity.load_many(
-            [(i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version) for i in identities]
-        ),
-        loaders.model_by_key.load_many([(i.manufacturer_id, i.model_id) for i in identities]),
-        loaders.manufacturer_by_id.load_many([i.manufacturer_id for i in identities]),
+    found = await loaders.identity_rows.load_many(
+        [(i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version) for i in identities]
     )
+    for rows in found:
+        if rows.cpl_entry is not None:
+            loaders.cpl_entry_by_number.prime(rows.cpl_entry.number, rows.cpl_entry)
+        if rows.model is not None:
+            loaders.model_by_key.prime((rows.model.manufacturer_id, rows.model.model_id), rows.model)
+        if rows.manufacturer is not None:
+            loaders.manufacturer_by_id.prime(rows.manufacturer.manufacturer_id, rows.manufacturer)
     return [
-        DeviceStatus(identity, entry, model, maker)
-        for identity, entry, model, maker in zip(identities, entries, models, makers, strict=True)
+        DeviceStatus(identity, rows.cpl_entry, rows.model, rows.manufacturer)
+        for identity, rows in zip(identities, found, strict=True)
     ]
 
 

@@ -53,5 +53,5 @@ async def test_device_statement_count(pool: asyncpg.Pool, catalogue: None) -> No
     result = await execute(build_schema(), pool, DEVICE, SUPPLIER)
     assert result.errors is None, result.errors
     assert result.data["device"]["isLatest"] is False
-    # cpl entry by identity, model, manufacturer, releases by model+hw, contacts
-    assert result.context.loaders.db.log.count == 5, result.context.loaders.db.log.statements
+    # identity rows (CPL entry, model, manufacturer), releases by model+hw, contacts
+    assert result.context.loaders.db.log.count == 3, result.context.loaders.db.log.statements
