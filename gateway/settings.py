@@ -36,6 +36,8 @@ class Settings:
     oidc_leeway: int
     jwks_ttl: int
     jwks_min_refresh_interval: float
+    verified_tokens_max: int
+    verified_tokens_ttl: float
     manufacturer_claim: str
     dev_auth: bool
     public_url: str | None
@@ -96,6 +98,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         oidc_leeway=min(config("FIR_OIDC_LEEWAY", cast=int, default=30), 60),
         jwks_ttl=config("FIR_JWKS_TTL", cast=int, default=600),
         jwks_min_refresh_interval=config("FIR_JWKS_MIN_REFRESH", cast=float, default=10.0),
+        verified_tokens_max=config("FIR_VERIFIED_TOKENS_MAX", cast=int, default=4096),
+        verified_tokens_ttl=config("FIR_VERIFIED_TOKENS_TTL", cast=float, default=60.0),
         manufacturer_claim=config("FIR_MANUFACTURER_CLAIM", default="fir_manufacturer"),
         dev_auth=config("FIR_DEV_AUTH", cast=bool, default=False),
         public_url=config("FIR_PUBLIC_URL", default=None) or None,

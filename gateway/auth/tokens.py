@@ -21,6 +21,7 @@ from joserfc.jws import extract_compact
 from gateway.auth import claims
 from gateway.auth.algorithms import TokenRegistry, allowed_algorithms
 from gateway.auth.jwks import IssuerKeys, JwksCache, KeysUnavailable
+from gateway.auth.verified import VerifiedTokens
 from gateway.settings import Settings
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS, Principal
@@ -49,6 +50,9 @@ class TokenVerifier:
         self._registry = TokenRegistry(self._precheck)
         self._client: httpx.AsyncClient | None = None
         self._keys: JwksCache | None = None
+        self._verified = VerifiedTokens(
+            max_entries=settings.verified_tokens_max, ttl=settings.verified_tokens_ttl, leeway=self._leeway
+        )
 
     @property
     def keys(self) -> JwksCache:
@@ -86,6 +90,14 @@ class TokenVerifier:
         return ANONYMOUS if token is None else await self.verify(token)
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            return known
+        principal = await self._verify(token)
+        self._verified.put(token, principal)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         kid = self._precheck_header(token)
         keys = await self._keys_for(kid)
         try:
