@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
+from loaders.devices import IdentityRows
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
 from resolvers import paths
 from resolvers.context import Context
@@ -22,12 +24,23 @@ class Analysis:
     lineage: list[ReleaseRow]
 
 
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    """One model and hardware version's releases as this caller may see them: shared by its devices."""
+
+    visible: list[ReleaseRow]
+    lineage: list[ReleaseRow]
+    latest: ReleaseRow | None
+
+
 @dataclass(slots=True)
 class DeviceStatus:
     identity: Identity
     cpl_entry: CplEntryRow | None
     model: ModelRow | None
     manufacturer: ManufacturerRow | None
+    # None for a caller who may not see the FIR: the guarded fields never read it then
+    analysis: Analysis | None = None
 
     @property
     def on_cpl(self) -> bool:
@@ -35,11 +48,32 @@ class DeviceStatus:
 
 
 async def device_statuses(ctx: Context, identities: list[Identity]) -> list[DeviceStatus]:
-    """One statement for any number of identities; nested fields then find their rows primed."""
+    """Two statements for any number of identities, run at once: the identities' CPL rows, and every
+    release of their models (only for a caller who may see the FIR). The FIR fields are then computed
+    here, once per model and once per identity, so that they resolve without further awaits."""
     loaders = ctx.loaders
-    found = await loaders.identity_rows.load_many(
-        [(i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version) for i in identities]
+    keys = [(i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version) for i in identities]
+    model_keys = list(dict.fromkeys(i.model_key for i in identities)) if ctx.principal.can_read else []
+    found, releases = await asyncio.gather(
+        loaders.identity_rows.load_many(keys), loaders.releases_by_model_hw.load_many(model_keys)
     )
+    _prime(ctx, found)
+    views = {key: model_view(ctx, rows) for key, rows in zip(model_keys, releases, strict=True)}
+    return [
+        DeviceStatus(
+            identity,
+            rows.cpl_entry,
+            rows.model,
+            rows.manufacturer,
+            analyse(identity, views[identity.model_key]) if views else None,
+        )
+        for identity, rows in zip(identities, found, strict=True)
+    ]
+
+
+def _prime(ctx: Context, found: list[IdentityRows]) -> None:
+    """Nested fields (cplEntry { model { manufacturer } }) then find their rows without a query."""
+    loaders = ctx.loaders
     for rows in found:
         if rows.cpl_entry is not None:
             loaders.cpl_entry_by_number.prime(rows.cpl_entry.number, rows.cpl_entry)
@@ -47,31 +81,21 @@ async def device_statuses(ctx: Context, identities: list[Identity]) -> list[Devi
             loaders.model_by_key.prime((rows.model.manufacturer_id, rows.model.model_id), rows.model)
         if rows.manufacturer is not None:
             loaders.manufacturer_by_id.prime(rows.manufacturer.manufacturer_id, rows.manufacturer)
-    return [
-        DeviceStatus(identity, rows.cpl_entry, rows.model, rows.manufacturer)
-        for identity, rows in zip(identities, found, strict=True)
-    ]
 
 
-async def analyse(ctx: Context, identity: Identity) -> Analysis:
-    """Memoised per request: the five FIR fields of a status share one computation."""
-    key = ("analysis", identity)
-    found: Analysis | None = ctx.memo.get(key)
-    if found is None:
-        releases = await ctx.loaders.releases_by_model_hw.load(identity.model_key)
-        found = ctx.memo[key] = compute(ctx, identity, releases)
-    return found
-
-
-def compute(ctx: Context, identity: Identity, releases: list[ReleaseRow]) -> Analysis:
+def model_view(ctx: Context, releases: list[ReleaseRow]) -> ModelView:
     visible = [r for r in releases if can_see_release(ctx.principal, r)]
-    latest = paths.latest(visible)
-    current = current_release(identity.firmware_version, visible)
+    return ModelView(visible, paths.lineage(visible), paths.latest(visible))
+
+
+def analyse(identity: Identity, view: ModelView) -> Analysis:
+    current = current_release(identity.firmware_version, view.visible)
+    latest = view.latest
     if latest is None:
-        return Analysis(current, None, None, None, paths.lineage(visible))
+        return Analysis(current, None, None, None, view.lineage)
     is_latest = latest.firmware_version == identity.firmware_version
-    route = [] if is_latest else paths.upgrade_path(identity.firmware_version, latest, visible)
-    return Analysis(current, latest, is_latest, route, paths.lineage(visible))
+    route = [] if is_latest else paths.upgrade_path(identity.firmware_version, latest, view.visible)
+    return Analysis(current, latest, is_latest, route, view.lineage)
 
 
 def current_release(firmware_version: str, releases: list[ReleaseRow]) -> ReleaseRow | None:

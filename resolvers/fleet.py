@@ -77,22 +77,22 @@ async def fleet_status(ctx: Context, raw: Sequence[RawDevice]) -> FleetResult:
         raise BadUserInput(f"at most {ctx.limits.max_fleet_devices} devices per request", field="devices")
     groups, problems = group_devices(raw)
     statuses = await devices.device_statuses(ctx, [g.identity for g in groups])
-    # one statement for every model and hardware version in the fleet, then pure computation
-    await ctx.loaders.releases_by_model_hw.load_many(list({g.identity.model_key for g in groups}))
     result = FleetResult(total=len(raw), groups=groups, problems=problems)
     for group, status in zip(groups, statuses, strict=True):
         group.status = status
-        await _count(ctx, result, group, status)
+        _count(result, group, status)
     return result
 
 
-async def _count(ctx: Context, result: FleetResult, group: Group, status: devices.DeviceStatus) -> None:
+def _count(result: FleetResult, group: Group, status: devices.DeviceStatus) -> None:
     if not status.on_cpl:
         result.not_on_cpl += group.count
-    analysis = await devices.analyse(ctx, group.identity)
-    if analysis.is_latest is True:
+    analysis = status.analysis
+    if analysis is None or analysis.is_latest is None:
+        return  # unknown: the caller may not see the FIR, or the model has no published release
+    if analysis.is_latest:
         result.up_to_date += group.count
-    elif analysis.is_latest is False:
+    else:
         result.outdated += group.count
         if analysis.upgrade_path is None:
             result.no_upgrade_path += group.count

@@ -65,38 +65,44 @@ class DeviceFirmwareStatus:
             status=s,
         )
 
+    @property
+    def _analysis(self) -> rules.Analysis:
+        # computed with the status for any caller the guards let through (see device_statuses)
+        assert self.status.analysis is not None
+        return self.status.analysis
+
     @strawberry.field(extensions=requires_read(), description="The FIR record for this firmware.")
-    async def current(self, info: Ctx) -> FirmwareRelease | None:
-        found = (await rules.analyse(info.context, self.status.identity)).current
+    def current(self) -> FirmwareRelease | None:
+        found = self._analysis.current
         return FirmwareRelease.from_row(found) if found else None
 
     @strawberry.field(
         extensions=requires_read(),
         description="The newest published release on a Current CPL entry, same model and hardware version.",
     )
-    async def latest(self, info: Ctx) -> FirmwareRelease | None:
-        found = (await rules.analyse(info.context, self.status.identity)).latest
+    def latest(self) -> FirmwareRelease | None:
+        found = self._analysis.latest
         return FirmwareRelease.from_row(found) if found else None
 
     @strawberry.field(extensions=requires_read(), description="Null when unknown.")
-    async def is_latest(self, info: Ctx) -> bool | None:
-        return (await rules.analyse(info.context, self.status.identity)).is_latest
+    def is_latest(self) -> bool | None:
+        return self._analysis.is_latest
 
     @strawberry.field(
         extensions=requires_read(),
         description="Fewest steps from current to latest along upgradable-from edges, current excluded, "
         "latest included; [] when latest; null when no path exists.",
     )
-    async def upgrade_path(self, info: Ctx) -> list[FirmwareRelease] | None:
-        found = (await rules.analyse(info.context, self.status.identity)).upgrade_path
+    def upgrade_path(self) -> list[FirmwareRelease] | None:
+        found = self._analysis.upgrade_path
         return None if found is None else releases(found)
 
     @strawberry.field(
         extensions=requires_read(),
         description="Every published release of this model and hardware version, oldest first.",
     )
-    async def lineage(self, info: Ctx) -> list[FirmwareRelease]:
-        return releases((await rules.analyse(info.context, self.status.identity)).lineage)
+    def lineage(self) -> list[FirmwareRelease]:
+        return releases(self._analysis.lineage)
 
     @strawberry.field(extensions=requires_read(), description="The manufacturer's contacts.")
     async def contacts(self, info: Ctx) -> list[Contact] | None:
