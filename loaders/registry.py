@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
+
+from aiodataloader import DataLoader
 
 from loaders.cpl import CplEntriesByModelLoader, CplEntryByIdentityLoader, CplEntryByNumberLoader
 from loaders.db import Db
@@ -12,40 +14,62 @@ from loaders.models import ModelByKeyLoader, ModelsByManufacturerLoader
 from loaders.releases import ReleaseByIdLoader, ReleasesByIdentityLoader, ReleasesByModelHwLoader
 
 
-@dataclass
 class Loaders:
-    db: Db
-    manufacturer_by_id: ManufacturerByIdLoader
-    contacts_by_manufacturer: ContactsByManufacturerLoader
-    model_by_key: ModelByKeyLoader
-    models_by_manufacturer: ModelsByManufacturerLoader
-    cpl_entry_by_number: CplEntryByNumberLoader
-    cpl_entry_by_identity: CplEntryByIdentityLoader
-    cpl_entries_by_model: CplEntriesByModelLoader
-    identity_rows: IdentityRowsLoader
-    release_by_id: ReleaseByIdLoader
-    releases_by_model_hw: ReleasesByModelHwLoader
-    releases_by_identity: ReleasesByIdentityLoader
+    """Each loader is made on first use: most requests touch two or three of them."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    @cached_property
+    def manufacturer_by_id(self) -> ManufacturerByIdLoader:
+        return ManufacturerByIdLoader(self.db)
+
+    @cached_property
+    def contacts_by_manufacturer(self) -> ContactsByManufacturerLoader:
+        return ContactsByManufacturerLoader(self.db)
+
+    @cached_property
+    def model_by_key(self) -> ModelByKeyLoader:
+        return ModelByKeyLoader(self.db)
+
+    @cached_property
+    def models_by_manufacturer(self) -> ModelsByManufacturerLoader:
+        return ModelsByManufacturerLoader(self.db)
+
+    @cached_property
+    def cpl_entry_by_number(self) -> CplEntryByNumberLoader:
+        return CplEntryByNumberLoader(self.db)
+
+    @cached_property
+    def cpl_entry_by_identity(self) -> CplEntryByIdentityLoader:
+        return CplEntryByIdentityLoader(self.db)
+
+    @cached_property
+    def cpl_entries_by_model(self) -> CplEntriesByModelLoader:
+        return CplEntriesByModelLoader(self.db)
+
+    @cached_property
+    def identity_rows(self) -> IdentityRowsLoader:
+        return IdentityRowsLoader(self.db)
+
+    @cached_property
+    def release_by_id(self) -> ReleaseByIdLoader:
+        return ReleaseByIdLoader(self.db)
+
+    @cached_property
+    def releases_by_model_hw(self) -> ReleasesByModelHwLoader:
+        return ReleasesByModelHwLoader(self.db)
+
+    @cached_property
+    def releases_by_identity(self) -> ReleasesByIdentityLoader:
+        return ReleasesByIdentityLoader(self.db)
 
     def clear_all(self) -> None:
         """After a write in this request: later reads must see it."""
-        for loader in self.__dict__.values():
-            if hasattr(loader, "clear_all"):
+        for loader in vars(self).values():
+            if isinstance(loader, DataLoader):
                 loader.clear_all()
 
 
 def build_loaders(db: Db) -> Loaders:
-    return Loaders(
-        db=db,
-        manufacturer_by_id=ManufacturerByIdLoader(db),
-        contacts_by_manufacturer=ContactsByManufacturerLoader(db),
-        model_by_key=ModelByKeyLoader(db),
-        models_by_manufacturer=ModelsByManufacturerLoader(db),
-        cpl_entry_by_number=CplEntryByNumberLoader(db),
-        cpl_entry_by_identity=CplEntryByIdentityLoader(db),
-        cpl_entries_by_model=CplEntriesByModelLoader(db),
-        identity_rows=IdentityRowsLoader(db),
-        release_by_id=ReleaseByIdLoader(db),
-        releases_by_model_hw=ReleasesByModelHwLoader(db),
-        releases_by_identity=ReleasesByIdentityLoader(db),
-    )
+    return Loaders(db)
