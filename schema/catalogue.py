@@ -12,6 +12,7 @@ from loaders.rows import ContactRow, CplEntryRow, ManufacturerRow, ModelRow
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.errors import Forbidden
+from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import normalise_hex
 from schema.enums import ContactRole, CplStatus, DeviceType
 from schema.permissions import requires_read
@@ -84,9 +85,7 @@ class DeviceModel:
 
     @strawberry.field
     async def manufacturer(self, info: Ctx) -> Manufacturer:
-        row = await info.context.loaders.manufacturer_by_id.load(self.manufacturer_id)
-        assert row is not None  # foreign key
-        return Manufacturer.from_row(row)
+        return await manufacturer_of(info, self.manufacturer_id)
 
     @strawberry.field(description="Every CPL entry of this model, by entry number.")
     async def cpl_entries(self, info: Ctx) -> list[CplEntry]:
@@ -152,15 +151,11 @@ class CplEntry:
 
     @strawberry.field
     async def model(self, info: Ctx) -> DeviceModel:
-        row = await info.context.loaders.model_by_key.load((self.manufacturer_id, self.model_id))
-        assert row is not None  # foreign key
-        return DeviceModel.from_row(row)
+        return await model_of(info, self.manufacturer_id, self.model_id)
 
     @strawberry.field
     async def manufacturer(self, info: Ctx) -> Manufacturer:
-        row = await info.context.loaders.manufacturer_by_id.load(self.manufacturer_id)
-        assert row is not None  # foreign key
-        return Manufacturer.from_row(row)
+        return await manufacturer_of(info, self.manufacturer_id)
 
     @strawberry.field(extensions=requires_read(), description="The FIR record for this entry.")
     async def release(self, info: Ctx) -> FirmwareReleaseRef | None:
@@ -175,19 +170,25 @@ class CplEntry:
         if "number" in key:
             row = await loaders.cpl_entry_by_number.load(int(key["number"]))
         else:
-            ident = tuple(
-                normalise_hex(key.get(f), n)
-                for f, n in (
-                    ("manufacturerId", 4),
-                    ("modelId", 4),
-                    ("hardwareVersion", 4),
-                    ("firmwareVersion", 8),
-                )
-            )
+            ident = tuple(normalise_hex(key.get(field), digits) for field, digits in IDENTITY_FIELDS)
             if any(v is None for v in ident):
                 return None
             row = await loaders.cpl_entry_by_identity.load(ident)  # type: ignore[arg-type]
         return cls.from_row(row) if row else None
+
+
+async def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer:
+    """The manufacturer a row refers to (a foreign key: it exists)."""
+    row = await info.context.loaders.manufacturer_by_id.load(manufacturer_id)
+    assert row is not None
+    return Manufacturer.from_row(row)
+
+
+async def model_of(info: Ctx, manufacturer_id: str, model_id: str) -> DeviceModel:
+    """The device model a row refers to (a foreign key: it exists)."""
+    row = await info.context.loaders.model_by_key.load((manufacturer_id, model_id))
+    assert row is not None
+    return DeviceModel.from_row(row)
 
 
 def require_reader(info: Ctx) -> None:

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from loaders.rows import ReleaseRow
 from resolvers import releases as rules
 from resolvers.context import Context
-from schema.catalogue import CplEntry, DeviceModel, Manufacturer, require_reader
+from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of, require_reader
 from schema.enums import ReleaseStatus, Urgency
 
 Ctx = Info[Context, Any]
@@ -84,15 +84,11 @@ class FirmwareRelease:
 
     @strawberry.field
     async def model(self, info: Ctx) -> DeviceModel:
-        row = await info.context.loaders.model_by_key.load((self.manufacturer_id, self.model_id))
-        assert row is not None  # foreign key
-        return DeviceModel.from_row(row)
+        return await model_of(info, self.manufacturer_id, self.model_id)
 
     @strawberry.field
     async def manufacturer(self, info: Ctx) -> Manufacturer:
-        row = await info.context.loaders.manufacturer_by_id.load(self.manufacturer_id)
-        assert row is not None  # foreign key
-        return Manufacturer.from_row(row)
+        return await manufacturer_of(info, self.manufacturer_id)
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
