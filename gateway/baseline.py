@@ -3,7 +3,7 @@
 It answers what the GraphQL query
 `device(identity) { onCpl isLatest cplEntry { number status } latest { version releaseDate }
 upgradePath { version } lineage { version releaseDate status } }` answers a fir:read caller, in the same
-JSON shape, with one SQL statement and the same rules (resolvers.paths). Mounted only when
+JSON shape, with one SQL statement and the same rules (resolvers.devices). Mounted only when
 FIR_BASELINE_ENDPOINT is set: it exists to measure what GraphQL costs, not to be an API.
 """
 
@@ -18,9 +18,9 @@ from starlette.responses import Response
 from gateway.authn import authenticate, resources_of, unauthenticated_response
 from loaders import baseline as sql
 from loaders.rows import ReleaseRow
-from resolvers import paths
+from resolvers.devices import analyse, view_of
 from resolvers.errors import BadUserInput, DomainError, Forbidden, Unauthenticated
-from resolvers.identity import parse_identity
+from resolvers.identity import Identity, parse_identity
 
 Json = dict[str, Any]
 
@@ -37,7 +37,7 @@ async def baseline_device(request: Request) -> Response:
     except (DomainError, orjson.JSONDecodeError, TypeError) as error:
         return _error(error)
     found = await sql.device(resources_of(request).pool, identity)
-    return _json({"data": {"device": _device(identity[3], found)}})
+    return _json({"data": {"device": _device(Identity(*identity), found)}})
 
 
 def _identity(body: Any) -> tuple[str, str, str, str]:
@@ -48,22 +48,20 @@ def _identity(body: Any) -> tuple[str, str, str, str]:
     return (parsed.manufacturer_id, parsed.model_id, parsed.hardware_version, parsed.firmware_version)
 
 
-def _device(firmware_version: str, found: sql.BaselineDevice) -> Json:
-    # Mirrors resolvers.devices.compute for a fir:read caller, whose visible releases are all published.
-    lineage = paths.lineage(found.releases)
-    latest = paths.latest(found.releases)
-    is_latest = None if latest is None else latest.firmware_version == firmware_version
-    route = None
-    if latest is not None:
-        route = [] if is_latest else paths.upgrade_path(firmware_version, latest, found.releases)
+def _device(identity: Identity, found: sql.BaselineDevice) -> Json:
+    # The GraphQL resolvers' own computation; a fir:read caller's visible releases are the published
+    # ones, which is all the baseline's statement returns.
+    a = analyse(identity, view_of(found.releases))
     entry = None if found.cpl_number is None else {"number": found.cpl_number, "status": found.cpl_status}
     return {
         "onCpl": found.cpl_status == "CURRENT",
-        "isLatest": is_latest,
+        "isLatest": a.is_latest,
         "cplEntry": entry,
-        "latest": None if latest is None else _dated(latest),
-        "upgradePath": None if route is None else [{"version": r.firmware_version} for r in route],
-        "lineage": [{**_dated(r), "status": r.status} for r in lineage],
+        "latest": None if a.latest is None else _dated(a.latest),
+        "upgradePath": None
+        if a.upgrade_path is None
+        else [{"version": r.firmware_version} for r in a.upgrade_path],
+        "lineage": [{**_dated(r), "status": r.status} for r in a.lineage],
     }
 
 

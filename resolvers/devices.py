@@ -84,7 +84,11 @@ def _prime(ctx: Context, found: list[IdentityRows]) -> None:
 
 
 def model_view(ctx: Context, releases: list[ReleaseRow]) -> ModelView:
-    visible = [r for r in releases if can_see_release(ctx.principal, r)]
+    return view_of([r for r in releases if can_see_release(ctx.principal, r)])
+
+
+def view_of(visible: list[ReleaseRow]) -> ModelView:
+    """The view of releases already filtered to what the caller may see."""
     return ModelView(visible, paths.lineage(visible), paths.latest(visible))
 
 
