@@ -14,7 +14,6 @@ COLUMNS = (
     "number, status::text, manufacturer_id, model_id, hardware_version, firmware_version,"
     " device_type::text, smets_chts_version, gbcs_version, image_hash, cpl_version, listed_on, removed_on"
 )
-IdentityKey = tuple[str, str, str, str]
 
 
 class CplEntryByNumberLoader(DataLoader[int, rows.CplEntryRow | None]):
@@ -27,31 +26,6 @@ class CplEntryByNumberLoader(DataLoader[int, rows.CplEntryRow | None]):
             r["number"]: rows.cpl_entry(r)
             for r in await self.db.fetch(
                 f"select {COLUMNS} from cpl_entries where number = any($1::int[])", list(keys)
-            )
-        }
-        return [found.get(k) for k in keys]
-
-
-class CplEntryByIdentityLoader(DataLoader[IdentityKey, rows.CplEntryRow | None]):
-    """The CPL entry pinning exactly this identity: one statement for any number of identities."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
-    async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[rows.CplEntryRow | None]:
-        found = {
-            (
-                r["manufacturer_id"],
-                r["model_id"],
-                r["hardware_version"],
-                r["firmware_version"],
-            ): rows.cpl_entry(r)
-            for r in await self.db.fetch(
-                f"select {COLUMNS} from cpl_entries"
-                " where (manufacturer_id, model_id, hardware_version, firmware_version) in"
-                " (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]))",
-                *(list(col) for col in zip(*keys, strict=True)),
             )
         }
         return [found.get(k) for k in keys]

@@ -6,7 +6,7 @@ from functools import cached_property
 
 from aiodataloader import DataLoader
 
-from loaders.cpl import CplEntriesByModelLoader, CplEntryByIdentityLoader, CplEntryByNumberLoader
+from loaders.cpl import CplEntriesByModelLoader, CplEntryByNumberLoader
 from loaders.db import Db
 from loaders.devices import IdentityRowsLoader
 from loaders.manufacturers import ContactsByManufacturerLoader, ManufacturerByIdLoader
@@ -39,10 +39,6 @@ class Loaders:
     @cached_property
     def cpl_entry_by_number(self) -> CplEntryByNumberLoader:
         return CplEntryByNumberLoader(self.db)
-
-    @cached_property
-    def cpl_entry_by_identity(self) -> CplEntryByIdentityLoader:
-        return CplEntryByIdentityLoader(self.db)
 
     @cached_property
     def cpl_entries_by_model(self) -> CplEntriesByModelLoader:

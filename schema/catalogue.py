@@ -173,7 +173,7 @@ class CplEntry:
             ident = tuple(normalise_hex(key.get(field), digits) for field, digits in IDENTITY_FIELDS)
             if any(v is None for v in ident):
                 return None
-            row = await loaders.cpl_entry_by_identity.load(ident)  # type: ignore[arg-type]
+            row = (await loaders.identity_rows.load(ident)).cpl_entry  # type: ignore[arg-type]
         return cls.from_row(row) if row else None
 
 
