@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from collections.abc import Iterable
 
 from loaders.rows import ReleaseRow
 
 
-def age_key(r: ReleaseRow) -> tuple[dt.date, int, int]:
-    """Oldest first: release date, then CPL entry number, then record id; total and deterministic."""
-    return (r.release_date or dt.date.min, r.cpl_entry_number or 0, r.id)
+def listing_key(r: ReleaseRow) -> tuple[int, int, int]:
+    """Oldest first in CPL listing order: entry number, then record id; total and deterministic.
+
+    The CPL numbers its entries as it lists them, so the highest number is the newest. A release
+    with no entry yet (a submission awaiting listing) will be listed after every entry there is, so
+    it sorts after them, in submission (id) order. The manufacturer's release date is free text and
+    never decides.
+    """
+    number = r.cpl_entry_number
+    return (0, number, r.id) if number is not None else (1, 0, r.id)
+
+
+def runs_backwards(source_entry: int | None, target_entry: int | None) -> bool:
+    """An upgrade edge from a later-listed entry to an earlier-listed one, in listing_key's order.
+
+    Firmware not on the CPL yet will be listed after every entry there is, so an edge from it into a
+    listed release runs backwards too; between two unlisted versions there is no order yet.
+    """
+    if target_entry is None:
+        return False
+    return source_entry is None or source_entry > target_entry
 
 
 def is_step(r: ReleaseRow) -> bool:
@@ -20,11 +37,11 @@ def is_step(r: ReleaseRow) -> bool:
 
 
 def lineage(releases: Iterable[ReleaseRow]) -> list[ReleaseRow]:
-    return sorted((r for r in releases if r.status == "PUBLISHED"), key=age_key)
+    return sorted((r for r in releases if r.status == "PUBLISHED"), key=listing_key)
 
 
 def latest(releases: Iterable[ReleaseRow]) -> ReleaseRow | None:
-    return max((r for r in releases if is_step(r)), key=age_key, default=None)
+    return max((r for r in releases if is_step(r)), key=listing_key, default=None)
 
 
 def upgrade_path(
@@ -33,13 +50,13 @@ def upgrade_path(
     """Fewest steps from `start_version` to `target` along upgradable-from edges; None when unreachable.
 
     Breadth-first over firmware versions, so a cycle in bad data ends when every version has been
-    seen once. Ties between equally short routes go to the oldest release at each step (age_key),
-    because neighbours are expanded in that order.
+    seen once. Ties between equally short routes go to the earliest-listed release at each step
+    (listing_key), because neighbours are expanded in that order.
     """
     if start_version == target.firmware_version:
         return []
     successors: dict[str, list[ReleaseRow]] = {}
-    for r in sorted((r for r in releases if is_step(r)), key=age_key):
+    for r in sorted((r for r in releases if is_step(r)), key=listing_key):
         for source in r.upgradable_from:
             successors.setdefault(source, []).append(r)
     came_from: dict[str, tuple[str, ReleaseRow]] = {}

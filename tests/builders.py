@@ -94,8 +94,10 @@ class Builder:
         upgradable_from: tuple[str, ...] = (),
         status: str = "PUBLISHED",
         cpl_status: str | None = "CURRENT",
+        number: int | None = None,
     ) -> int:
-        number = await self.entry(mid, model, hw, fw, status=cpl_status) if cpl_status else None
+        if cpl_status:
+            number = await self.entry(mid, model, hw, fw, status=cpl_status, number=number)
         release_id: int = await self.conn.fetchval(
             "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
             " image_hash, status, cpl_entry_number, release_date, release_notes, urgency, published_at,"

@@ -127,6 +127,19 @@ async def test_export_round_trip(fir: Db, tmp_path: Path, suffix: str) -> None:
         assert [got[number][c] for c in HEADER[13:18]] == [None] * 5
 
 
+async def test_export_follows_listing_order_not_release_dates(fir: Db, tmp_path: Path) -> None:
+    # entry 105 is dated before 104 and upgrades from it: rows and sources stay in entry order
+    await add_release(fir, 104, "PUBLISHED", release_date=date(2025, 5, 19))
+    later = await add_release(fir, 105, "PUBLISHED", release_date=date(2025, 1, 1))
+    await fir.execute(
+        "insert into release_upgradable_from values ($1, '00000068'), ($1, '00000064'), ($1, '00000067')",
+        later,
+    )
+    header, *rows = read_back(tmp_path / "fir.csv") if await export_fir(fir, tmp_path / "fir.csv") else []
+    assert [int(row[1]) for row in rows] == [1, 23, 100, 101, 102, 103, 104, 105]
+    assert dict(zip(header, rows[-1], strict=True))["FIR.upgradable_from_entries"] == "100, 103, 104"
+
+
 async def test_export_matches_the_database(fir: Db, tmp_path: Path) -> None:
     got = by_number(read_back(tmp_path / "fir.csv") if await export_fir(fir, tmp_path / "fir.csv") else [])
     for entry in await fir.fetch("select * from cpl_entries"):

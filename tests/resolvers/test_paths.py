@@ -1,16 +1,27 @@
-"""Upgrade paths on hand-built graphs: fewest steps, tie-breaks, gaps, skipped steps, cycles."""
+"""Upgrade paths on hand-built graphs: fewest steps, tie-breaks, gaps, skipped steps, cycles, and CPL
+listing order (never the release date) deciding latest, lineage and ties."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from loaders.rows import ReleaseRow
-from resolvers.paths import latest, lineage, upgrade_path
+from resolvers.devices import analyse, view_of
+from resolvers.identity import Identity
+from resolvers.paths import latest, lineage, listing_key, upgrade_path
 
 
 def rel(
-    rid: int, fw: str, day: int, *sources: str, status: str = "PUBLISHED", cpl: str = "CURRENT"
+    rid: int,
+    fw: str,
+    day: int,
+    *sources: str,
+    status: str = "PUBLISHED",
+    cpl: str | None = "CURRENT",
+    entry: int | None = -1,
 ) -> ReleaseRow:
+    """A release on CPL entry `rid` (or `entry`; None: not listed yet) dated `day` days into 2020."""
     return ReleaseRow(
         id=rid,
         manufacturer_id="106C",
@@ -19,7 +30,7 @@ def rel(
         firmware_version=fw,
         image_hash="A" * 64,
         status=status,
-        cpl_entry_number=rid,
+        cpl_entry_number=rid if entry == -1 else entry,
         cpl_status=cpl,
         release_date=dt.date(2020, 1, 1) + dt.timedelta(days=day),
         release_notes=None,
@@ -99,3 +110,63 @@ def test_latest_and_lineage() -> None:
     top = latest(rs)
     assert top is not None and top.firmware_version == "B"
     assert [r.firmware_version for r in lineage(rs)] == ["A", "B", "C"]
+
+
+def on(number: int, fw: str, released: dt.date, *sources: str, **extra: str) -> ReleaseRow:
+    """A release on CPL entry `number` with an explicit release date (record id = entry number)."""
+    row = rel(number, fw, 0, *sources, **extra)  # type: ignore[arg-type]
+    return dataclasses.replace(row, release_date=released)
+
+
+def device(fw: str) -> Identity:
+    return Identity("106C", "4331", "00AC", fw)
+
+
+def test_latest_is_the_highest_current_entry_not_the_latest_release_date() -> None:
+    # Issue 10: entry 10 is dated after entry 13, yet entry 13 was listed later and upgrades from it.
+    rs = [on(10, "12610010", dt.date(2025, 5, 19)), on(13, "12620001", dt.date(2025, 1, 1), "12610010")]
+    for order in (rs, list(reversed(rs))):
+        a = analyse(device("12610010"), view_of(order))
+        assert a.latest is not None and a.latest.cpl_entry_number == 13
+        assert a.is_latest is False
+        assert [r.cpl_entry_number for r in a.upgrade_path or []] == [13]
+        assert [r.cpl_entry_number for r in a.lineage] == [10, 13]
+    assert analyse(device("12620001"), view_of(rs)).is_latest is True
+
+
+def test_lineage_is_listing_order_whatever_the_dates() -> None:
+    rs = [
+        on(7, "C", dt.date(2019, 1, 1)),
+        on(2, "A", dt.date(2024, 1, 1)),
+        on(5, "B", dt.date(2010, 1, 1)),
+        dataclasses.replace(on(9, "D", dt.date(2030, 1, 1)), release_date=None),
+    ]
+    assert [r.firmware_version for r in lineage(rs)] == ["A", "B", "C", "D"]
+    top = latest(rs)
+    assert top is not None and top.firmware_version == "D"
+
+
+def test_path_tie_goes_to_the_earlier_listed_release_not_the_earlier_dated() -> None:
+    # A -> B -> D and A -> C -> D are equally short; B is listed first (entry 2) but dated last.
+    rs = [
+        on(1, "A", dt.date(2020, 1, 1)),
+        on(2, "B", dt.date(2024, 1, 1), "A"),
+        on(3, "C", dt.date(2021, 1, 1), "A"),
+        on(4, "D", dt.date(2022, 1, 1), "B", "C"),
+    ]
+    for order in (rs, list(reversed(rs))):
+        assert versions(upgrade_path("A", rs[3], order)) == ["B", "D"]
+
+
+def test_listing_key_is_total_unlisted_after_listed_then_by_record_id() -> None:
+    listed = rel(30, "L", 0, entry=4)
+    relisted = rel(31, "L", 0, entry=4, status="WITHDRAWN")
+    waiting = [
+        rel(12, "W1", 9, status="SUBMITTED", cpl=None, entry=None),
+        rel(11, "W2", 0, cpl=None, entry=None),
+    ]
+    ordered = sorted([*waiting, relisted, listed], key=listing_key)
+    assert [r.id for r in ordered] == [30, 31, 11, 12]
+    # without an entry a release is never the latest, and a published one (bad data) comes last
+    top = latest([*waiting, listed])
+    assert top is not None and top.id == 30 and [r.id for r in lineage([*waiting, listed])] == [30, 11]

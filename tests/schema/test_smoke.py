@@ -72,3 +72,30 @@ async def test_malformed_identity_is_bad_user_input(pool: asyncpg.Pool) -> None:
     assert result.data is None
     [error] = result.errors
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": "identity.manufacturerId"}
+
+
+async def test_latest_follows_cpl_listing_order_not_release_date(pool: asyncpg.Pool) -> None:
+    # Issue 10: entry 10 is dated 2025-05-19; entry 13, listed later, is dated 2025-01-01 and
+    # upgrades from it. The device on entry 10's firmware is not on the latest.
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
+        await b.release("106C", "4331", "00AC", "12610010", date="2025-05-19", number=10)
+        await b.release(
+            "106C", "4331", "00AC", "12620001", date="2025-01-01", upgradable_from=("12610010",), number=13
+        )
+    ident = {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": "12610010",
+    }
+    query = """query($id: DeviceIdentityInput!) { device(identity: $id) {
+      isLatest latest { cplEntryNumber } upgradePath { cplEntryNumber } lineage { cplEntryNumber } } }"""
+    result = await execute(build_schema(), pool, query, SUPPLIER, id=ident)
+    assert result.errors is None, result.errors
+    d = result.data["device"]
+    assert d["isLatest"] is False and d["latest"] == {"cplEntryNumber": 13}
+    assert d["upgradePath"] == [{"cplEntryNumber": 13}]
+    assert d["lineage"] == [{"cplEntryNumber": 10}, {"cplEntryNumber": 13}]
