@@ -244,6 +244,12 @@ def _print_import_report(report: Any) -> None:
         for p in report.problems:
             table.add_row(str(p.row_number), p.column or "", p.reason)
         console.print(table)
+    if report.backward_edges:
+        title = f"{len(report.backward_edges)} upgrade edges against CPL listing order (rows imported)"
+        table = Table("row", "column", "problem", title=title)
+        for p in report.backward_edges:
+            table.add_row(str(p.row_number), p.column or "", p.reason)
+        console.print(table)
 
 
 @app.command()

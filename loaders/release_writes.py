@@ -95,18 +95,23 @@ async def model_exists(db: Db, manufacturer_id: str, model_id: str) -> bool:
     )
 
 
-async def known_versions(db: Db, manufacturer_id: str, model_id: str, hardware_version: str) -> set[str]:
-    """Firmware versions of one model and hardware that the CPL lists or the FIR records."""
+async def known_versions(
+    db: Db, manufacturer_id: str, model_id: str, hardware_version: str
+) -> dict[str, int | None]:
+    """Firmware versions of one model and hardware that the CPL lists or the FIR records, each with
+    its CPL entry number (None: recorded in the FIR only, not listed yet)."""
     found = await db.fetch(
-        "select firmware_version from cpl_entries"
+        "select firmware_version, number from cpl_entries"
         " where (manufacturer_id, model_id, hardware_version) = ($1, $2, $3)"
-        " union select firmware_version from firmware_releases"
+        " union select firmware_version, null from firmware_releases"
         " where (manufacturer_id, model_id, hardware_version) = ($1, $2, $3)",
         manufacturer_id,
         model_id,
         hardware_version,
     )
-    return {r["firmware_version"] for r in found}
+    known: dict[str, int | None] = {r["firmware_version"]: None for r in found}
+    known.update((r["firmware_version"], r["number"]) for r in found if r["number"] is not None)
+    return known
 
 
 async def upgrade_edges(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 from loaders import cpl_import as sql
+from loaders import listing_order
 from loaders.db import Db
 from resolvers import cpl_workbook as wb
 from resolvers.cpl_workbook import CplRow, Progress, RowProblem
@@ -37,10 +38,13 @@ class ImportReport:
     published: int  # SUBMITTED releases this import published
     problems: list[RowProblem]
     cpl_version: str | None
+    # rows imported all the same, whose listing leaves an upgrade edge against CPL listing order
+    backward_edges: list[RowProblem] = field(default_factory=list)
 
     def counts(self) -> dict[str, object]:
-        counts = {k: v for k, v in asdict(self).items() if k not in ("problems", "cpl_version")}
-        return counts | {"problems": len(self.problems)}
+        lists = ("problems", "cpl_version", "backward_edges")
+        counts = {k: v for k, v in asdict(self).items() if k not in lists}
+        return counts | {"problems": len(self.problems), "backward_edges": len(self.backward_edges)}
 
 
 async def import_cpl(
@@ -79,6 +83,7 @@ async def import_cpl(
                 published=len(published),
                 problems=sorted(problems, key=lambda p: p.row_number),
                 cpl_version=_main_version(versions),
+                backward_edges=[_backward(e) for e in await listing_order.backward_edges_in_stage(tx)],
             )
             summary = report.counts() | {"file": path.name}
             await sql.record_import(tx, cpl_version=report.cpl_version or path.name, counts=summary, who=who)
@@ -119,3 +124,12 @@ def _conflict_problem(c: sql.StageConflict) -> RowProblem:
             " and image hash never change"
         )
     return RowProblem(c.row_number, _CPL_COLUMN[c.field], reason)
+
+
+def _backward(e: listing_order.BackwardEdge) -> RowProblem:
+    source = "is not on the CPL" if e.source_entry is None else f"is listed later, as entry {e.source_entry}"
+    reason = (
+        f"release {e.release_id} on entry {e.entry} is upgradable from firmware {e.source_version}, which"
+        f" {source}: an upgrade runs from an earlier-listed CPL entry to a later one"
+    )
+    return RowProblem(e.row_number, wb.NUMBER, reason)

@@ -11,6 +11,7 @@ from loaders import catalogue_writes as cw
 from loaders import release_writes as rw
 from loaders.db import Db
 from loaders.rows import ReleaseRow
+from resolvers import paths
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.identity import Identity, normalise_hex, parse_identity, require_hex
@@ -212,7 +213,7 @@ async def _submit_in(tx: Db, principal: Principal, s: Submission) -> ReleaseRow:
             str(entry.number),
             {"imageHash": entry.image_hash},
         )
-    await _check_upgrade_graph(tx, s)
+    await _check_upgrade_graph(tx, s, entry.number if entry is not None else None)
     publish_with = entry.number if entry is not None and entry.status == "CURRENT" else None
     return await _create(tx, principal, s, publish_with)
 
@@ -262,19 +263,22 @@ def _replay(prior: ReleaseRow, s: Submission) -> ReleaseRow:
     return prior
 
 
-async def _check_upgrade_graph(tx: Db, s: Submission) -> None:
-    """Sources must exist for this model and hardware, and no new edge may close a cycle."""
+async def _check_upgrade_graph(tx: Db, s: Submission, entry_number: int | None) -> None:
+    """Sources must exist for this model and hardware, be listed on the CPL before this release's own
+    entry (`entry_number`, None when not listed yet), and no new edge may close a cycle."""
     if not s.upgradable_from:
         return
     model_key = s.identity.model_key
     known = await rw.known_versions(tx, *model_key)
     for i, version in enumerate(s.upgradable_from):
+        where = f"input.upgradableFrom[{i}]"
         if version not in known:
-            where = f"input.upgradableFrom[{i}]"
             raise BadUserInput(
                 f"{where}: firmware {version} is neither listed nor recorded for this model and hardware",
                 field=where,
             )
+        if paths.runs_backwards(known[version], entry_number):
+            raise BadUserInput(f"{where}: {_backwards(version, known[version], entry_number)}", field=where)
     # New edges run source -> this version, so a cycle exists when a source is reachable from it.
     reachable = _reachable(s.identity.firmware_version, await rw.upgrade_edges(tx, *model_key))
     for i, version in enumerate(s.upgradable_from):
@@ -284,6 +288,14 @@ async def _check_upgrade_graph(tx: Db, s: Submission) -> None:
                 f"{where}: {version} already upgrades (directly or in steps) to this version: a cycle",
                 field=where,
             )
+
+
+def _backwards(version: str, source_entry: int | None, entry_number: int | None) -> str:
+    listed = "is not on the CPL yet" if source_entry is None else f"is listed as CPL entry {source_entry}"
+    return (
+        f"firmware {version} {listed}, after this release's entry {entry_number}: an upgrade runs from"
+        " an earlier-listed CPL entry to a later one"
+    )
 
 
 def _reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:

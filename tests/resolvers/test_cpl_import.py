@@ -229,6 +229,41 @@ async def test_publish_matching_submissions_limited_to_numbers(db: Db, tmp_path:
     assert len(await audit(db, "firmwareRelease.publish")) == 1
 
 
+async def waiting_release(db: Db, number: int, *sources: int) -> int:
+    """A submission for generated_row(number)'s identity and hash, upgradable from the others'."""
+    await db.execute("insert into manufacturers values ('1234', 'M') on conflict do nothing")
+    await db.execute("insert into device_models values ('1234', '0000', null, 'ESME') on conflict do nothing")
+    release_id: int = await db.fetchval(
+        "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
+        " image_hash, status) values ('1234', '0000', '0102', $1, $2, 'SUBMITTED') returning id",
+        f"{number:08X}",
+        generated_row(number)[COLUMNS.index(IMAGE_HASH)],
+    )
+    for source in sources:
+        await db.execute("insert into release_upgradable_from values ($1, $2)", release_id, f"{source:08X}")
+    return release_id
+
+
+async def test_upgrade_edges_against_listing_order_are_reported_not_refused(db: Db, tmp_path: Path) -> None:
+    on_10 = await waiting_release(db, 10, 13)  # entry 13 is listed after entry 10: backwards
+    on_13 = await waiting_release(db, 13, 10, 15)  # 10 is fine; 15 is not on the CPL at all
+    await waiting_release(db, 15, 13)  # 15 stays unlisted: no order to break yet
+    report = await run(db, write_cpl(tmp_path / "cpl.csv", generated_rows([10, 13])))
+
+    assert (report.added, report.published, report.problems) == (2, 2, [])
+    found = [(p.row_number, p.column, p.reason) for p in report.backward_edges]
+    assert [(row, column) for row, column, _ in found] == [(2, NUMBER), (3, NUMBER)]
+    assert f"release {on_10} on entry 10" in found[0][2] and "entry 13" in found[0][2]
+    assert f"release {on_13} on entry 13" in found[1][2]
+    assert "firmware 0000000F, which is not on the CPL" in found[1][2]
+    assert report.counts()["backward_edges"] == 2
+    [summary] = await audit(db, "cpl.import")
+    assert summary["after"]["backward_edges"] == 2
+    # reported on each import that lists either end, until someone fixes the edge
+    again = await run(db, write_cpl(tmp_path / "cpl.csv", generated_rows([13])), today=DAY_2)
+    assert [p.row_number for p in again.backward_edges] == [2, 2]
+
+
 async def test_every_change_is_audited(db: Db, tmp_path: Path) -> None:
     await run(db, write_cpl(tmp_path / "v1.csv", REAL_ROWS))
     removed = with_cell(REAL_ROWS[0], "Entry.status", "Removed")
@@ -257,7 +292,7 @@ async def test_every_change_is_audited(db: Db, tmp_path: Path) -> None:
     assert summary["entity_type"] == "CplDocument"
     assert summary["after"] | {"file": None} == {
         "rows_read": 1, "added": 0, "updated": 0, "removed": 1, "unchanged": 0, "published": 0,
-        "problems": 0, "file": None,
+        "problems": 0, "backward_edges": 0, "file": None,
     }  # fmt: skip
 
 

@@ -256,6 +256,28 @@ async def test_upgrade_cycles_are_refused_even_through_existing_edges(
     assert fine.errors is None, fine.errors
 
 
+async def test_upgrade_edge_from_a_later_listed_entry_is_refused(pool: asyncpg.Pool, catalogue: None) -> None:
+    # The catalogue lists 00000002..00000004 as entries 1002..1004 (release 00000001 is 1001).
+    async with pool.acquire() as conn:
+        await conn.execute("update firmware_releases set release_date = '2026-01-01'")  # dates never decide
+        b = Builder(conn)
+        await b.release(
+            "106C", "4331", "00AC", "00000009", date="2020-01-01", status="SUBMITTED", cpl_status=None
+        )
+    before = await counts(pool)
+    later = await submit(pool, MAKER_A, submission("00000003", upgradableFrom=["00000001", "00000004"]))
+    assert error_of(later) == {"code": "BAD_USER_INPUT", "field": "input.upgradableFrom[1]"}
+    assert "entry 1004" in later.errors[0].message and "entry 1003" in later.errors[0].message
+    unlisted = await submit(pool, MAKER_A, submission("00000003", upgradableFrom=["00000009"]))
+    assert error_of(unlisted) == {"code": "BAD_USER_INPUT", "field": "input.upgradableFrom[0]"}
+    assert await counts(pool) == before
+    # Earlier-listed sources are fine, and a submission not listed yet may upgrade from anything known.
+    fine = await submit(pool, MAKER_A, submission("00000003", upgradableFrom=["00000002", "00000001"]))
+    assert fine.errors is None, fine.errors
+    waiting = await submit(pool, MAKER_A, submission("0000000A", upgradableFrom=["00000004", "00000009"]))
+    assert waiting.errors is None and waiting.data["submitFirmwareRelease"]["status"] == "SUBMITTED"
+
+
 # --- conflicts ------------------------------------------------------------------------------------
 
 
