@@ -32,6 +32,7 @@ TOKENS = {
     "secas": ("fir:admin", None),
 }
 DEVICE = '{ device(identity: {manufacturerId: "106C", modelId: "4331", hardwareVersion: "00AC", firmwareVersion: "00000001"}) { %s } }'
+FLEET = '{ fleetStatus(devices: [{manufacturerId: "106C", modelId: "4331", hardwareVersion: "00AC", firmwareVersion: "00000001"}]) { %s } }'
 READ_ONLY = dict(anonymous=F, reader=V, maker_106C=V, maker_1063=V, secas=V)
 
 # field -> (query, path to the value, expectation per principal)
@@ -61,6 +62,9 @@ MATRIX: dict[str, tuple[str, tuple[Any, ...], dict[str, str]]] = {
     ),
     "DeviceFirmwareStatus.lineage": (DEVICE % "lineage { version }", ("device", "lineage"), READ_ONLY),
     "DeviceFirmwareStatus.contacts": (DEVICE % "contacts { email }", ("device", "contacts"), READ_ONLY),
+    "FleetStatus.upToDate": (FLEET % "upToDate", ("fleetStatus", "upToDate"), READ_ONLY),
+    "FleetStatus.outdated": (FLEET % "outdated", ("fleetStatus", "outdated"), READ_ONLY),
+    "FleetStatus.noUpgradePath": (FLEET % "noUpgradePath", ("fleetStatus", "noUpgradePath"), READ_ONLY),
     "Query.firmwareRelease": (
         '{ firmwareRelease(id: "%(published)s") { version } }',
         ("firmwareRelease",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from resolvers.principal import ANONYMOUS
 from schema.schema import build_schema
 from tests.builders import SUPPLIER, Builder, execute
 
@@ -84,3 +85,25 @@ async def test_fleet_statement_count_does_not_grow(pool: asyncpg.Pool, model: No
     assert result.errors is None
     assert result.data["fleetStatus"]["distinct"] == 500
     assert result.context.loaders.db.log.count == 2
+
+
+async def test_anonymous_fleet_counts_from_the_fir_are_forbidden_not_zero(
+    pool: asyncpg.Pool, model: None
+) -> None:
+    query = """query($devices: [FleetDeviceInput!]!) { fleetStatus(devices: $devices) {
+      total distinct notOnCpl invalid upToDate outdated noUpgradePath groups { count status { onCpl } } } }"""
+    devices = [dev("00000002"), dev("00000003"), dev("0000FFFF"), dev("zz")]
+    result = await execute(build_schema(), pool, query, ANONYMOUS, devices=devices)
+    f = result.data["fleetStatus"]
+    assert (f["total"], f["distinct"], f["notOnCpl"], f["invalid"]) == (4, 3, 1, 1)
+    assert (f["upToDate"], f["outdated"], f["noUpgradePath"]) == (None, None, None)
+    assert [g["status"]["onCpl"] for g in f["groups"]] == [True, True, False]
+    forbidden = {tuple(e.path): e.extensions["code"] for e in result.errors}
+    assert forbidden == {
+        ("fleetStatus", "upToDate"): "FORBIDDEN",
+        ("fleetStatus", "outdated"): "FORBIDDEN",
+        ("fleetStatus", "noUpgradePath"): "FORBIDDEN",
+    }
+    seen = await execute(build_schema(), pool, query, SUPPLIER, devices=devices)
+    assert seen.errors is None
+    assert (seen.data["fleetStatus"]["upToDate"], seen.data["fleetStatus"]["outdated"]) == (1, 2)
