@@ -219,13 +219,16 @@ def import_cpl(
 ) -> None:
     """Import a CPL workbook: good rows committed atomically, each bad row reported with its row number."""
     from resolvers.cpl_import import import_cpl as run_import
-    from resolvers.cpl_workbook import CplFileError
+    from resolvers.cpl_rows import CplFileError
+    from spreadsheets.cpl_files import CplWorkbook
 
     settings = _settings()
 
     async def work(db: Db) -> object:
         with _progress_bar("importing") as advance:
-            return await run_import(db, file, actor=actor, organisation="SECAS", progress=advance)
+            return await run_import(
+                db, CplWorkbook(file), actor=actor, organisation="SECAS", progress=advance
+            )
 
     try:
         report = _run_with_pool(settings, work)
@@ -257,7 +260,7 @@ def export(
     file: Annotated[Path, typer.Argument(dir_okay=False, help="the FIR spreadsheet to write: .xlsx or .csv")],
 ) -> None:
     """Export the FIR spreadsheet: CPL columns plus release date, notes, upgrade sources, urgency, contacts."""
-    from resolvers.fir_export import export_fir
+    from spreadsheets.fir_files import export_fir
 
     if file.suffix.lower() not in (".xlsx", ".csv"):
         console.print("[red]the export file must end in .xlsx or .csv[/red]")

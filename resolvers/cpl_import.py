@@ -6,13 +6,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from pathlib import Path
 
 from loaders import cpl_import as sql
 from loaders import listing_order
 from loaders.db import Db
-from resolvers import cpl_workbook as wb
-from resolvers.cpl_workbook import CplRow, Progress, RowProblem
+from resolvers import cpl_rows as wb
+from resolvers.cpl_rows import CplRow, CplSource, Progress, RowProblem
 
 BULK_CHANGE = 1000  # changed entries beyond which table statistics are refreshed with the import
 STAGE_BATCH = 5000  # rows per staging statement: large enough to amortise, small enough to stream
@@ -49,18 +48,18 @@ class ImportReport:
 
 async def import_cpl(
     db: Db,
-    path: Path,
+    source: CplSource,
     *,
     actor: str,
     organisation: str | None,
     progress: Progress | None = None,
     today: date | None = None,
 ) -> ImportReport:
-    """Import one CPL file. Raises CplFileError (nothing written) when the file is no CPL at all."""
+    """Import one CPL (the edge opens the file). Raises CplFileError, nothing written, when it is no CPL."""
     who = sql.Actor(actor, organisation)
     problems: list[RowProblem] = []
     versions: Counter[str] = Counter()
-    with wb.open_cpl(path, progress=progress) as reader:
+    with source.open(progress) as reader:
         async with db.transaction() as tx:
             await sql.create_stage(tx)
             for batch in _batches(reader, problems, versions):
@@ -85,8 +84,10 @@ async def import_cpl(
                 cpl_version=_main_version(versions),
                 backward_edges=[_backward(e) for e in await listing_order.backward_edges_in_stage(tx)],
             )
-            summary = report.counts() | {"file": path.name}
-            await sql.record_import(tx, cpl_version=report.cpl_version or path.name, counts=summary, who=who)
+            summary = report.counts() | {"file": source.name}
+            await sql.record_import(
+                tx, cpl_version=report.cpl_version or source.name, counts=summary, who=who
+            )
     return report
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
-from resolvers.cpl_workbook import (
+from resolvers.cpl_rows import (
     COLUMNS,
     CONCATENATED,
     DEVICE_TYPE,

@@ -14,7 +14,8 @@ import pytest
 from loaders import cpl_import as sql
 from loaders.db import Db
 from resolvers.cpl_import import import_cpl
-from resolvers.cpl_workbook import COLUMNS, FIRMWARE, IMAGE_HASH, NUMBER, CplFileError
+from resolvers.cpl_rows import COLUMNS, FIRMWARE, IMAGE_HASH, NUMBER, CplFileError
+from spreadsheets.cpl_files import CplWorkbook
 from tests.fixtures_cpl import (
     FAULTY_ROWS,
     HASH_1,
@@ -42,7 +43,7 @@ async def audit(db: Db, action: str | None = None) -> list[Any]:
 
 
 async def run(db: Db, path: Path, today: date = DAY_1) -> Any:
-    return await import_cpl(db, path, actor="secas-1", organisation="SECAS", today=today)
+    return await import_cpl(db, CplWorkbook(path), actor="secas-1", organisation="SECAS", today=today)
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
@@ -301,7 +302,7 @@ async def test_ten_thousand_rows(db: Db, tmp_path: Path) -> None:
     seen: list[tuple[int, int | None]] = []
     started = time.perf_counter()
     report = await import_cpl(
-        db, path, actor="secas-1", organisation=None, progress=lambda d, t: seen.append((d, t))
+        db, CplWorkbook(path), actor="secas-1", organisation=None, progress=lambda d, t: seen.append((d, t))
     )
     elapsed = time.perf_counter() - started
     print(f"\n10,000-row xlsx import: {elapsed:.2f} s")

@@ -1,4 +1,4 @@
-"""Reading CPL files: header location, normalisation of every column, row-numbered problems, streaming."""
+"""Reading CPL files (xlsx, csv): header location, every column normalised, row-numbered problems, streaming."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from resolvers import cpl_workbook as wb
-from resolvers.cpl_workbook import COLUMNS, CplFileError, CplRow, RowProblem, open_cpl, read_cpl
+from resolvers import cpl_rows as wb
+from resolvers.cpl_rows import COLUMNS, CplFileError, CplRow, RowProblem
+from spreadsheets.cpl_files import open_cpl, read_cpl
 from tests.fixtures_cpl import (
     FAULTY_ROWS,
     HASH_1,
@@ -64,89 +65,6 @@ def test_real_rows_normalise(tmp_path: Path, rows: list[Row], suffix: str) -> No
     write_cpl(path, rows)
     cpl = read_cpl(path)
     assert cpl.problems == [] and cpl.rows == [ENTRY_1, ENTRY_23] and cpl.rows_read == 2
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("124074DA", "124074DA"),
-        (" 124074da ", "124074DA"),
-        ("0x124074da", "124074DA"),
-        ("03030236", "03030236"),
-        (3030236, "03030236"),  # xlsx took it for a number and dropped the zero
-        (3030236.0, "03030236"),
-        ("3030236", "03030236"),
-        ("12.40.74.DA", "124074DA"),
-        ("3.3.2.36", "03030236"),
-        ("12:40:74:da", "124074DA"),
-        ("0x1", "00000001"),
-        ("124074D", None),  # a short value with a hex letter: which digit is missing?
-        ("1.2.3", None),
-        ("1.0", None),
-        ("124.0.74.218", None),
-        ("124074DA0", None),
-        ("12G074DA", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_firmware_version_coding(raw: object, expected: str | None) -> None:
-    assert wb.firmware_version(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("0", "00"),
-        (0, "00"),
-        (1.0, "01"),
-        ("1.0", "01"),
-        ("ac", "AC"),
-        (" AC ", "AC"),
-        ("A", "0A"),
-        ("100", None),
-    ],
-)
-def test_hardware_octets(raw: object, expected: str | None) -> None:
-    assert wb.octet(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("106c", "106C"), (1063, "1063"), (63.0, "0063"), ("0x6C", "006C"), ("10 6C", None), ("106C0", None)],
-)
-def test_four_hex_digit_identifiers(raw: object, expected: str | None) -> None:
-    assert wb.hex_field(raw, 4) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("Electricity Smart Meter", "ESME"),
-        ("gas smart meter ", "GSME"),
-        ("Communications Hub", "CHF"),
-        ("Gas Proxy Function", "GPF"),
-        ("PPMID", "PPMID"),
-        ("Prepayment Meter Interface Device", "PPMID"),
-        ("HCALCS", "HCALCS"),
-        ("IHD", "IHD"),
-        ("In-Home Display", "IHD"),
-        ("CAD", "CAD"),
-        ("Consumer Access Device", "CAD"),
-        ("esme", "ESME"),
-        ("Gas Smart Meter (GSME)", "GSME"),
-        ("Water Meter", None),
-    ],
-)
-def test_device_types(raw: str, expected: str | None) -> None:
-    assert wb.device_type(raw) == expected
-
-
-def test_hash_and_number() -> None:
-    assert wb.image_hash(HASH_1.lower() + " ") == HASH_1
-    assert wb.image_hash(HASH_1[:63]) is None
-    assert [wb.entry_number(v) for v in (1, 1.0, "23", " 7 ", "2.0")] == [1, 1, 23, 7, 2]
-    assert [wb.entry_number(v) for v in (0, -1, 1.5, "x", None, True, 2**31)] == [None] * 7
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])

@@ -1,4 +1,4 @@
-"""FIR spreadsheet export: columns, values read back from xlsx and csv, only published FIR records."""
+"""The FIR spreadsheet written as xlsx and csv: columns, values read back, only published FIR records."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import pytest
 
 from loaders.db import Db
 from resolvers.cpl_import import import_cpl
-from resolvers.cpl_workbook import COLUMNS
-from resolvers.fir_export import HEADER, export_fir
+from resolvers.cpl_rows import COLUMNS
+from resolvers.fir_export import HEADER
+from spreadsheets.cpl_files import CplWorkbook
+from spreadsheets.fir_files import export_fir
 from tests.fixtures_cpl import HASH_1, REAL_ROWS, V2051, fake_hash, generated_rows, write_cpl
 
 RELEASE_DATE = date(2022, 8, 1)
@@ -63,7 +65,7 @@ async def fir(db: Db, tmp_path: Path) -> Db:
     """Two real entries and entries 100-105 of one model, with releases in every status and contacts."""
     await import_cpl(
         db,
-        write_cpl(tmp_path / "cpl.csv", REAL_ROWS + generated_rows(range(100, 106))),
+        CplWorkbook(write_cpl(tmp_path / "cpl.csv", REAL_ROWS + generated_rows(range(100, 106)))),
         actor="t",
         organisation=None,
     )
@@ -160,7 +162,7 @@ async def test_export_matches_the_database(fir: Db, tmp_path: Path) -> None:
 async def test_an_exported_fir_imports_as_unchanged(fir: Db, tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"fir{suffix}"
     await export_fir(fir, path)
-    report = await import_cpl(fir, path, actor="t", organisation=None)
+    report = await import_cpl(fir, CplWorkbook(path), actor="t", organisation=None)
     assert report.problems == []
     assert (report.rows_read, report.added, report.updated, report.unchanged) == (8, 0, 0, 8)
 
@@ -178,7 +180,10 @@ async def test_empty_fir_exports_the_header(db: Db, tmp_path: Path) -> None:
 
 async def test_thirty_thousand_rows(db: Db, tmp_path: Path) -> None:
     await import_cpl(
-        db, write_cpl(tmp_path / "cpl.csv", generated_rows(range(1, 30_001))), actor="t", organisation=None
+        db,
+        CplWorkbook(write_cpl(tmp_path / "cpl.csv", generated_rows(range(1, 30_001)))),
+        actor="t",
+        organisation=None,
     )
     await db.execute(
         "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
