@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from resolvers import devices
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
-from resolvers.identity import FIELDS, Identity, hex_problem, normalise_hex
+from resolvers.identity import Identity, identity_problem, normalise_identity
 
 # (ref, manufacturerId, modelId, hardwareVersion, firmwareVersion) as the caller sent them
 RawDevice = tuple[str | None, str, str, str, str]
@@ -54,13 +54,10 @@ def group_devices(raw: Sequence[RawDevice]) -> tuple[list[Group], list[Problem]]
     groups: dict[tuple[str, str, str, str], Group] = {}
     problems: list[Problem] = []
     for index, (ref, *values) in enumerate(raw):
-        clean = [normalise_hex(v, digits) for v, (_, digits) in zip(values, FIELDS, strict=True)]
-        m, mo, hw, fw = clean
+        m, mo, hw, fw = normalise_identity(values)
         if m is None or mo is None or hw is None or fw is None:
-            name, digits = FIELDS[clean.index(None)]
-            problems.append(
-                Problem(index, ref, name, f"{name} {hex_problem(values[clean.index(None)], digits)}")
-            )
+            name, message = identity_problem(values) or ("identity", "malformed")
+            problems.append(Problem(index, ref, name, message))
             continue
         key = (m, mo, hw, fw)
         group = groups.get(key)

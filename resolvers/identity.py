@@ -1,20 +1,15 @@
-"""Device identity: normalisation of the four hex fields (case, spaces) and their validation."""
+"""Device identity: normalisation of the four hex fields (case, spaces, firmware coding) and their validation."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from resolvers import cpl_codes
 from resolvers.errors import BadUserInput
 
 _HEX = {n: re.compile(rf"[0-9A-F]{{{n}}}") for n in (4, 8, 64)}
-
-FIELDS = (
-    ("manufacturerId", 4),
-    ("modelId", 4),
-    ("hardwareVersion", 4),
-    ("firmwareVersion", 8),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +33,40 @@ def normalise_hex(value: str | None, digits: int) -> str | None:
     return cleaned if _HEX[digits].fullmatch(cleaned) else None
 
 
+def normalise_firmware(value: str | None) -> str | None:
+    """8 hex digits from any coding the CPL import accepts (`0x` prefix, dotted octets, leading zeros
+    lost): the one rule, cpl_codes.firmware_version, for the CPL, identity input and upgrade sources."""
+    # the plain form first: a fleet of a million devices is almost all of it
+    return normalise_hex(value, 8) or (None if value is None else cpl_codes.firmware_version(value))
+
+
+def _hex4(value: str | None) -> str | None:
+    return normalise_hex(value, 4)
+
+
+# (GraphQL field, hex digits, normaliser), in identity order
+FIELDS: tuple[tuple[str, int, Callable[[str | None], str | None]], ...] = (
+    ("manufacturerId", 4, _hex4),
+    ("modelId", 4, _hex4),
+    ("hardwareVersion", 4, _hex4),
+    ("firmwareVersion", 8, normalise_firmware),
+)
+
+
+def normalise_identity(values: Sequence[str | None]) -> list[str | None]:
+    """The four identity fields normalised; None for each malformed one."""
+    return [normalise(value) for value, (_, _, normalise) in zip(values, FIELDS, strict=True)]
+
+
 def hex_problem(value: str | None, digits: int) -> str:
     return f"must be {digits} hexadecimal digits, got {value!r}"
+
+
+def require_firmware(value: str | None, field: str) -> str:
+    cleaned = normalise_firmware(value)
+    if cleaned is None:
+        raise BadUserInput(f"{field} {hex_problem(value, 8)}", field=field)
+    return cleaned
 
 
 def require_hex(value: str | None, digits: int, field: str) -> str:
@@ -49,10 +76,10 @@ def require_hex(value: str | None, digits: int, field: str) -> str:
     return cleaned
 
 
-def identity_problem(values: tuple[str | None, str | None, str | None, str | None]) -> tuple[str, str] | None:
+def identity_problem(values: Sequence[str | None]) -> tuple[str, str] | None:
     """The first malformed field of an identity as (field, message), or None when it is well formed."""
-    for (field, digits), value in zip(FIELDS, values, strict=True):
-        if normalise_hex(value, digits) is None:
+    for (field, digits, _), value, clean in zip(FIELDS, values, normalise_identity(values), strict=True):
+        if clean is None:
             return field, f"{field} {hex_problem(value, digits)}"
     return None
 
@@ -64,5 +91,5 @@ def parse_identity(
         require_hex(manufacturer_id, 4, prefix + "manufacturerId"),
         require_hex(model_id, 4, prefix + "modelId"),
         require_hex(hardware_version, 4, prefix + "hardwareVersion"),
-        require_hex(firmware_version, 8, prefix + "firmwareVersion"),
+        require_firmware(firmware_version, prefix + "firmwareVersion"),
     )

@@ -14,7 +14,7 @@ from loaders.rows import ReleaseRow
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
-from resolvers.identity import Identity, normalise_hex, parse_identity, require_hex
+from resolvers.identity import Identity, normalise_hex, parse_identity, require_firmware, require_hex
 from resolvers.mutations import (
     audit_change,
     clean_text,
@@ -159,7 +159,7 @@ def _upgradable_from(values: Sequence[str], own_version: str) -> tuple[str, ...]
     cleaned: list[str] = []
     for i, value in enumerate(values):
         where = f"input.upgradableFrom[{i}]"
-        version = require_hex(value, 8, where)
+        version = require_firmware(value, where)
         if version == own_version:
             raise BadUserInput(f"{where}: a release cannot upgrade from its own version", field=where)
         if version in cleaned:

@@ -13,7 +13,7 @@ from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.errors import Forbidden
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
-from resolvers.identity import normalise_hex
+from resolvers.identity import normalise_hex, normalise_identity
 from schema.enums import ContactRole, CplStatus, DeviceType
 from schema.permissions import requires_read
 
@@ -170,7 +170,7 @@ class CplEntry:
         if "number" in key:
             row = await loaders.cpl_entry_by_number.load(int(key["number"]))
         else:
-            ident = tuple(normalise_hex(key.get(field), digits) for field, digits in IDENTITY_FIELDS)
+            ident = tuple(normalise_identity([key.get(field) for field, _, _ in IDENTITY_FIELDS]))
             if any(v is None for v in ident):
                 return None
             row = (await loaders.identity_rows.load(ident)).cpl_entry  # type: ignore[arg-type]

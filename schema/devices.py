@@ -25,7 +25,9 @@ class DeviceIdentityInput:
     hardware_version: str = strawberry.field(
         description='4 hex digits: version then revision octet, e.g. "00AC"'
     )
-    firmware_version: str = strawberry.field(description="8 hex digits")
+    firmware_version: str = strawberry.field(
+        description='8 hex digits; also as the CPL writes them: "0x124074DA", "12.40.74.DA", "3030236"'
+    )
 
 
 @strawberry.type(description="A normalised device identity (upper-case hex).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resolvers import cpl_codes as codes
+from resolvers.identity import normalise_firmware
 from tests.fixtures_cpl import HASH_1
 
 
@@ -89,3 +90,10 @@ def test_hash_and_number() -> None:
     assert codes.image_hash(HASH_1[:63]) is None
     assert [codes.entry_number(v) for v in (1, 1.0, "23", " 7 ", "2.0")] == [1, 1, 23, 7, 2]
     assert [codes.entry_number(v) for v in (0, -1, 1.5, "x", None, True, 2**31)] == [None] * 7
+
+
+@pytest.mark.parametrize(
+    "raw", ["124074da", "0x124074da", "12.40.74.DA", "3.3.2.36", "3030236", "124074D", "1.2.3", ""]
+)
+def test_identity_input_reads_firmware_as_the_cpl_import_does(raw: str) -> None:
+    assert normalise_firmware(raw) == codes.firmware_version(raw)

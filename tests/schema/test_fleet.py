@@ -107,3 +107,14 @@ async def test_anonymous_fleet_counts_from_the_fir_are_forbidden_not_zero(
     seen = await execute(build_schema(), pool, query, SUPPLIER, devices=devices)
     assert seen.errors is None
     assert (seen.data["fleetStatus"]["upToDate"], seen.data["fleetStatus"]["outdated"]) == (1, 2)
+
+
+async def test_firmware_in_any_cpl_coding_groups_with_its_plain_form(pool: asyncpg.Pool, model: None) -> None:
+    forms = ["00000002", "0x2", "0.0.0.2", "00:00:00:02", " 2 ", "0X00000002"]
+    devices = [dev(fw, f"r{i}") for i, fw in enumerate(forms)] + [dev("0.0.2", "bad")]
+    result = await execute(build_schema(), pool, FLEET, SUPPLIER, devices=devices)
+    assert result.errors is None, result.errors
+    f = result.data["fleetStatus"]
+    assert (f["distinct"], f["invalid"]) == (1, 1) and f["groups"][0]["count"] == 6
+    assert f["groups"][0]["status"]["identity"]["firmwareVersion"] == "00000002"
+    assert f["problems"][0]["field"] == "firmwareVersion"

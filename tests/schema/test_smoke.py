@@ -99,3 +99,32 @@ async def test_latest_follows_cpl_listing_order_not_release_date(pool: asyncpg.P
     assert d["isLatest"] is False and d["latest"] == {"cplEntryNumber": 13}
     assert d["upgradePath"] == [{"cplEntryNumber": 13}]
     assert d["lineage"] == [{"cplEntryNumber": 10}, {"cplEntryNumber": 13}]
+
+
+@pytest.mark.parametrize("firmware", ["0x00000001", "0x1", "00.00.00.01", "0:0:0:1", "1", " 00000001 "])
+async def test_identity_input_accepts_the_cpl_firmware_codings(
+    pool: asyncpg.Pool, chain: None, firmware: str
+) -> None:
+    ident = {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": firmware,
+    }
+    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
+    assert result.errors is None, result.errors
+    d = result.data["device"]
+    assert d["identity"]["firmwareVersion"] == "00000001" and d["onCpl"] is True
+
+
+@pytest.mark.parametrize("firmware", ["1.2.3", "0000001G", "124074D", "0x123456789"])
+async def test_ambiguous_firmware_input_is_refused(pool: asyncpg.Pool, chain: None, firmware: str) -> None:
+    ident = {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": firmware,
+    }
+    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
+    [error] = result.errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "identity.firmwareVersion"}
