@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
 from gateway.data_version import start_response_cache
+from gateway.exports import routes as export_routes
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
@@ -84,6 +85,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        *export_routes(),
     ]
     if dev_issuer is not None:
         routes += dev_issuer.routes()

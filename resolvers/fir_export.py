@@ -5,9 +5,13 @@ The file formats (xlsx, csv) are written at the edge, spreadsheets/fir_files.py,
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from loaders import fir_export as sql
+from loaders.data_version import current_version
 from loaders.db import Db
 from resolvers.cpl_codes import CPL_DEVICE_TYPE_NAMES
 from resolvers.cpl_rows import COLUMNS, Progress
@@ -19,6 +23,7 @@ FIR_COLUMNS: tuple[str, ...] = (
     "FIR.urgency",
     "FIR.advisories",
     "FIR.firmware_contact",
+    "FIR.data_version",  # the data version of the snapshot the file was written from
 )
 HEADER: tuple[str, ...] = COLUMNS + FIR_COLUMNS
 CHUNK = 2000  # entries per query: bounded memory whatever the CPL's size
@@ -32,21 +37,43 @@ class Sheet(Protocol):
     def write(self, cells: list[object]) -> None: ...
 
 
-async def export_rows(db: Db, sheet: Sheet, progress: Progress | None = None) -> int:
-    """Write one row per CPL entry to `sheet`, in entry-number order, from one snapshot; rows written."""
-    written = 0
-    async with db.transaction() as tx:
-        total = await sql.begin_snapshot(tx)
-        after = 0
-        while chunk := await sql.export_chunk(tx, after=after, limit=CHUNK):
+@dataclass(frozen=True, slots=True)
+class FirSnapshot:
+    """One consistent read of the FIR: its entry count, the data version it reflects, and its rows."""
+
+    db: Db  # bound to the snapshot's read-only transaction
+    total: int
+    data_version: int
+
+    async def rows(self, progress: Progress | None = None) -> AsyncIterator[list[object]]:
+        """One row per CPL entry in HEADER order, by entry number; chunked, so memory stays bounded."""
+        written = after = 0
+        while chunk := await sql.export_chunk(self.db, after=after, limit=CHUNK):
             for row in chunk:
-                sheet.write(fir_cells(row))
+                yield fir_cells(row, self.data_version)
             written += len(chunk)
             after = chunk[-1].number
             if progress is not None:
-                progress(written, total)
-    if progress is not None and written == 0:
-        progress(0, 0)
+                progress(written, self.total)
+        if progress is not None and written == 0:
+            progress(0, 0)
+
+
+@contextlib.asynccontextmanager
+async def snapshot(db: Db) -> AsyncIterator[FirSnapshot]:
+    async with db.transaction() as tx:
+        total = await sql.begin_snapshot(tx)
+        # read inside the snapshot: exactly the version its rows reflect, whatever commits meanwhile
+        yield FirSnapshot(tx, total, await current_version(tx))
+
+
+async def export_rows(db: Db, sheet: Sheet, progress: Progress | None = None) -> int:
+    """Write one row per CPL entry to `sheet`, in entry-number order, from one snapshot; rows written."""
+    written = 0
+    async with snapshot(db) as snap:
+        async for cells in snap.rows(progress):
+            sheet.write(cells)
+            written += 1
     return written
 
 
@@ -67,7 +94,7 @@ def firmware_contact(row: sql.FirExportRow) -> str | None:
     return text or None
 
 
-def fir_cells(row: sql.FirExportRow) -> list[object]:
+def fir_cells(row: sql.FirExportRow, data_version: int) -> list[object]:
     """One entry in HEADER order; None is an empty cell."""
     return [
         row.cpl_version,
@@ -89,4 +116,5 @@ def fir_cells(row: sql.FirExportRow) -> list[object]:
         row.urgency,
         LIST_SEPARATOR.join(row.advisories) or None,
         firmware_contact(row),
+        data_version,
     ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
+import io
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,13 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
 from loaders.db import Db
 from resolvers.cpl_rows import Progress
-from resolvers.fir_export import HEADER, Sheet, export_rows
+from resolvers.fir_export import HEADER, FirSnapshot, Sheet, export_rows
+
+STREAM_CHUNK = 64 * 1024  # bytes per chunk of a download
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 async def export_fir(db: Db, path: Path, progress: Progress | None = None) -> int:
@@ -83,12 +92,56 @@ def _csv_writer(path: Path) -> Iterator[Sheet]:
         yield _CsvSheet(handle)
 
 
+def _xlsx_workbook() -> tuple[Any, _XlsxSheet]:
+    workbook = openpyxl.Workbook(write_only=True)
+    return workbook, _XlsxSheet(workbook.create_sheet("FIR"))
+
+
 @contextlib.contextmanager
 def _xlsx_writer(path: Path) -> Iterator[Sheet]:
-    workbook = openpyxl.Workbook(write_only=True)
-    worksheet = workbook.create_sheet("FIR")
-    yield _XlsxSheet(worksheet)
+    workbook, sheet = _xlsx_workbook()
+    yield sheet
     workbook.save(path)
 
 
 _WRITERS = {".xlsx": _xlsx_writer, ".csv": _csv_writer}
+
+
+# --- downloads ------------------------------------------------------------------------------------
+
+
+async def csv_stream(snap: FirSnapshot) -> AsyncIterator[bytes]:
+    """The csv in chunks as the snapshot yields its rows: nothing waits for the whole file."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # the BOM, as in the file `fir export` writes
+    sheet = _CsvSheet(buffer)
+    sheet.write(list(HEADER))
+    async for cells in snap.rows():
+        sheet.write(cells)
+        if buffer.tell() >= STREAM_CHUNK:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    data = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
+async def xlsx_stream(snap: FirSnapshot) -> AsyncIterator[bytes]:
+    """An xlsx is a zip whose directory comes last, so it is built in a temporary file (openpyxl's
+    write-only mode keeps memory bounded) and then streamed from there."""
+    with tempfile.TemporaryFile() as handle:
+        workbook, sheet = _xlsx_workbook()
+        sheet.write(list(HEADER))
+        async for cells in snap.rows():
+            sheet.write(cells)
+        await asyncio.to_thread(workbook.save, handle)
+        handle.seek(0)
+        while chunk := handle.read(STREAM_CHUNK):
+            yield chunk
+
+
+STREAMS = {"csv": csv_stream, "xlsx": xlsx_stream}
