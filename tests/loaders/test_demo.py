@@ -15,7 +15,6 @@ from loaders.demo import (
     SHOWCASE,
     DatabaseNotEmptyError,
     DemoSummary,
-    build_plan,
     database_is_empty,
     demo_identities,
     load_demo_data,
@@ -240,14 +239,6 @@ async def test_loading_twice_raises_and_leaves_data_alone(db_url: str) -> None:
         assert await _checksum(conn) == before
     finally:
         await conn.close()
-
-
-def test_plan_depends_on_nothing_but_the_scale() -> None:
-    first, second = build_plan(2), build_plan(2)
-    assert first == second
-    assert len(first.manufacturers) == 40
-    with pytest.raises(ValueError, match="scale"):
-        build_plan(0)
 
 
 async def test_scale_ten_loads_ten_times_as_much(db_url: str) -> None:
