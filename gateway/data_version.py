@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.cache import ResponseCache
+from gateway.cache_store import ResponseCache
 from gateway.settings import Settings
 from loaders.data_version import CHANNEL, connect_listener, current_version
 

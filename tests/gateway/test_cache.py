@@ -1,9 +1,8 @@
-"""The response cache: LRU bounds, keys and visibility, never mutations, and invalidation by the listener."""
+"""The response cache served through the real endpoint: visibility, never mutations, invalidation by the listener."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,135 +12,17 @@ import pytest
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from gateway.cache import (
-    CacheKey,
-    GraphQLRequest,
-    ResponseCache,
-    body_is_cacheable,
-    cache_key,
-    current_generation,
-    serve,
-)
+from gateway.cache import current_generation, serve
+from gateway.cache_store import ResponseCache
 from gateway.data_version import DataVersionListener
 from gateway.database import DatabaseHandle
 from gateway.graphql import GraphQLEndpoint
 from gateway.resources import Resources
 from gateway.settings import load_settings
-from resolvers.principal import ANONYMOUS, Principal
+from resolvers.principal import ANONYMOUS
 from schema.schema import build_schema
 from tests.builders import SECAS, SUPPLIER, Builder, publisher
 from tests.conftest import fresh_database
-
-MAX_TOKENS = 5000
-
-
-def key(name: str) -> CacheKey:
-    return CacheKey(f"{{ {name} }}", None, b"{}", "|")
-
-
-def query_key(query: str, principal: Principal = ANONYMOUS, **kwargs: Any) -> CacheKey | None:
-    request = GraphQLRequest(query, kwargs.get("operation_name"), kwargs.get("variables"))
-    return cache_key(request, principal, MAX_TOKENS)
-
-
-# --- the LRU ----------------------------------------------------------------------------------------
-
-
-def test_entries_bound_evicts_least_recently_used() -> None:
-    cache = ResponseCache(max_entries=2, max_bytes=1 << 20)
-    cache.put(key("a"), b"A", cache.generation)
-    cache.put(key("b"), b"B", cache.generation)
-    assert cache.get(key("a")) == b"A"  # a is now the most recent
-    cache.put(key("c"), b"C", cache.generation)
-    assert (cache.get(key("a")), cache.get(key("b")), cache.get(key("c"))) == (b"A", None, b"C")
-    assert len(cache) == 2
-
-
-def test_bytes_bound_evicts_oldest_until_under_budget() -> None:
-    cache = ResponseCache(max_entries=100, max_bytes=16 * 1024)
-    names = [f"k{i:02}" for i in range(30)]  # about 900 bytes each: 30 of them exceed 16 KiB
-    for name in names:
-        assert cache.put(key(name), b"x" * 700, cache.generation)
-    assert cache.nbytes <= cache.max_bytes
-    kept = [name for name in names if cache.get(key(name))]
-    assert kept == names[-len(kept) :] and 0 < len(kept) < len(names)
-    assert cache.nbytes == sum(700 + key(n).size + 200 for n in kept)
-
-
-def test_oversize_response_is_not_cached() -> None:
-    cache = ResponseCache(max_entries=100, max_bytes=16 * 1024)
-    assert not cache.put(key("big"), b"x" * 1024, cache.generation)  # over 1/16 of the budget
-    assert cache.get(key("big")) is None and cache.nbytes == 0
-
-
-def test_replacing_an_entry_keeps_the_byte_count_exact() -> None:
-    cache = ResponseCache(max_entries=10, max_bytes=1 << 20)
-    cache.put(key("a"), b"x" * 100, cache.generation)
-    cache.put(key("a"), b"y" * 10, cache.generation)
-    assert cache.get(key("a")) == b"y" * 10 and cache.nbytes == 10 + key("a").size + 200
-
-
-def test_an_answer_that_raced_a_write_is_not_stored() -> None:
-    cache = ResponseCache(max_entries=10, max_bytes=1 << 20)
-    cache.reset(5)
-    before = cache.generation  # read before executing
-    cache.advance(6)  # the write's notification arrives while the query runs
-    assert not cache.put(key("a"), b"computed at 5", before)
-    assert cache.get(key("a")) is None
-
-
-def test_versions_clear_forward_only_when_notified_and_on_any_change_when_read() -> None:
-    cache = ResponseCache(max_entries=10, max_bytes=1 << 20)
-    cache.reset(5)
-    cache.put(key("a"), b"A", cache.generation)
-    cache.advance(4)  # a late notification: already known
-    cache.advance(5)
-    assert cache.get(key("a")) == b"A"
-    cache.advance(6)
-    assert cache.get(key("a")) is None and cache.version == 6
-    cache.put(key("a"), b"A", cache.generation)
-    cache.reset(2)  # a restored database: older, but different
-    assert cache.get(key("a")) is None and cache.version == 2
-
-
-# --- keys ---------------------------------------------------------------------------------------------
-
-
-def test_key_ignores_layout_and_variable_order() -> None:
-    a = query_key("query Q($n: Int!) { cplEntry(number: $n) { number } }", variables={"n": 1, "x": [1, 2]})
-    b = query_key(
-        "# a comment\nquery   Q($n: Int!){cplEntry(number:$n){number}}", variables={"x": [1, 2], "n": 1}
-    )
-    assert a is not None and a == b
-    assert a != query_key("query Q($n: Int!) { cplEntry(number: $n) { number } }", variables={"n": 2})
-
-
-def test_key_partitions_on_visibility_only() -> None:
-    query = "{ manufacturers { edges { node { name } } } }"
-    assert query_key(query, ANONYMOUS) != query_key(query, SUPPLIER)
-    assert query_key(query, publisher("106C")) != query_key(query, publisher("2000"))
-    other_supplier = dataclasses.replace(SUPPLIER, subject="supplier-2", organisation="Other")
-    assert query_key(query, SUPPLIER) == query_key(query, other_supplier)
-
-
-def test_only_queries_have_keys() -> None:
-    assert query_key('mutation { removeCplEntry(number: 1, reason: "x") { number } }') is None
-    assert query_key("subscription { firmwareReleased { version } }") is None
-    assert query_key("{ device(") is None  # unparseable: strawberry reports it
-    two = "query A { manufacturers { edges { cursor } } } mutation B { __typename }"
-    assert query_key(two) is None  # no operationName: ambiguous
-    assert query_key(two, operation_name="A") is not None
-    assert query_key(two, operation_name="B") is None
-    assert query_key(two, operation_name="C") is None
-
-
-def test_errors_other_than_forbidden_are_never_cached() -> None:
-    assert body_is_cacheable(b'{"data":{"a":1}}')
-    assert body_is_cacheable(b'{"data":{"errors":"an alias"}}')
-    assert body_is_cacheable(b'{"data":null,"errors":[{"extensions":{"code":"FORBIDDEN"}}]}')
-    assert not body_is_cacheable(b'{"data":null,"errors":[{"extensions":{"code":"INTERNAL"}}]}')
-    assert not body_is_cacheable(b'{"data":null,"errors":[{"message":"boom"}]}')
-
 
 # --- through the real endpoint, schema and database ---------------------------------------------------
 
