@@ -20,15 +20,20 @@ def listing_key(r: ReleaseRow) -> tuple[int, int, int]:
     return (0, number, r.id) if number is not None else (1, 0, r.id)
 
 
-def runs_backwards(source_entry: int | None, target_entry: int | None) -> bool:
-    """An upgrade edge from a later-listed entry to an earlier-listed one, in listing_key's order.
+def backwards(version: str, source_entry: int | None, target_entry: int | None) -> str | None:
+    """Why an upgrade edge from `version` (on `source_entry`) into `target_entry` runs backwards in
+    listing order, or None when it does not.
 
     Firmware not on the CPL yet will be listed after every entry there is, so an edge from it into a
     listed release runs backwards too; between two unlisted versions there is no order yet.
     """
-    if target_entry is None:
-        return False
-    return source_entry is None or source_entry > target_entry
+    if target_entry is None or (source_entry is not None and source_entry < target_entry):
+        return None
+    listed = "is not on the CPL yet" if source_entry is None else f"is listed as CPL entry {source_entry}"
+    return (
+        f"firmware {version} {listed}, after this release's entry {target_entry}: an upgrade runs from"
+        " an earlier-listed CPL entry to a later one"
+    )
 
 
 def is_step(r: ReleaseRow) -> bool:

@@ -277,8 +277,8 @@ async def _check_upgrade_graph(tx: Db, s: Submission, entry_number: int | None) 
                 f"{where}: firmware {version} is neither listed nor recorded for this model and hardware",
                 field=where,
             )
-        if paths.runs_backwards(known[version], entry_number):
-            raise BadUserInput(f"{where}: {_backwards(version, known[version], entry_number)}", field=where)
+        if (why := paths.backwards(version, known[version], entry_number)) is not None:
+            raise BadUserInput(f"{where}: {why}", field=where)
     # New edges run source -> this version, so a cycle exists when a source is reachable from it.
     reachable = _reachable(s.identity.firmware_version, await rw.upgrade_edges(tx, *model_key))
     for i, version in enumerate(s.upgradable_from):
@@ -288,14 +288,6 @@ async def _check_upgrade_graph(tx: Db, s: Submission, entry_number: int | None) 
                 f"{where}: {version} already upgrades (directly or in steps) to this version: a cycle",
                 field=where,
             )
-
-
-def _backwards(version: str, source_entry: int | None, entry_number: int | None) -> str:
-    listed = "is not on the CPL yet" if source_entry is None else f"is listed as CPL entry {source_entry}"
-    return (
-        f"firmware {version} {listed}, after this release's entry {entry_number}: an upgrade runs from"
-        " an earlier-listed CPL entry to a later one"
-    )
 
 
 def _reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:

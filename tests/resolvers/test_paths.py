@@ -9,7 +9,7 @@ import datetime as dt
 from loaders.rows import ReleaseRow
 from resolvers.devices import analyse, view_of
 from resolvers.identity import Identity
-from resolvers.paths import latest, lineage, listing_key, upgrade_path
+from resolvers.paths import backwards, latest, lineage, listing_key, upgrade_path
 
 
 def rel(
@@ -170,3 +170,10 @@ def test_listing_key_is_total_unlisted_after_listed_then_by_record_id() -> None:
     # without an entry a release is never the latest, and a published one (bad data) comes last
     top = latest([*waiting, listed])
     assert top is not None and top.id == 30 and [r.id for r in lineage([*waiting, listed])] == [30, 11]
+
+
+def test_an_edge_runs_backwards_from_a_later_or_unlisted_source_into_a_listed_release() -> None:
+    assert backwards("A", 10, 13) is None
+    assert backwards("A", 13, 10) is not None and "entry 13" in (backwards("A", 13, 10) or "")
+    assert "not on the CPL yet" in (backwards("A", None, 10) or "")
+    assert backwards("A", 13, None) is None and backwards("A", None, None) is None  # not listed yet: no order
