@@ -3,6 +3,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY gateway gateway
 COPY schema schema
+COPY spreadsheets spreadsheets
 COPY resolvers resolvers
 COPY loaders loaders
 RUN pip install --no-cache-dir . && useradd --system fir
