@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +113,28 @@ def test_schema_command_prints_committed_sdl(tmp_path: Path) -> None:
         [sys.executable, "-m", "gateway", "schema"], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout == (ROOT / "schema.graphql").read_text()
+
+
+@pytest.mark.timeout(180)
+async def test_import_prints_upgrade_edges_against_listing_order(db_url: str, tmp_path: Path) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("insert into manufacturers values ('106C', 'M') on conflict do nothing")
+        await conn.execute(
+            "insert into device_models values ('106C', '4331', null, 'CHF') on conflict do nothing"
+        )
+        release = await conn.fetchval(
+            "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
+            " image_hash, status) values ('106C', '4331', '00AC', '124074DA', $1, 'SUBMITTED') returning id",
+            ROWS[0][-1],
+        )
+        await conn.execute("insert into release_upgradable_from values ($1, '12500101')", release)
+    finally:
+        await conn.close()
+    source = tmp_path / "cpl.csv"
+    with source.open("w", newline="") as f:
+        csv.writer(f).writerows([HEADER, ROWS[0]])
+    imported = fir(db_url, tmp_path, "import-cpl", str(source))
+    assert imported.returncode == 0, imported.stderr
+    assert "'published': 1" in imported.stderr and "'backward_edges': 1" in imported.stderr
+    assert "1 upgrade edges against CPL listing order" in imported.stderr
