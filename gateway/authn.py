@@ -8,20 +8,15 @@ import orjson
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from gateway.auth.tokens import authenticate as principal_of
 from gateway.auth.tokens import www_authenticate
 from gateway.resources import Resources
 from resolvers.errors import Unauthenticated
-from resolvers.principal import ANONYMOUS, Principal
+from resolvers.principal import Principal
 
 
 async def authenticate(resources: Resources, authorization: str | None) -> Principal:
-    if not authorization:
-        return ANONYMOUS
-    verifier = resources.verifier
-    if verifier is None:
-        raise Unauthenticated("this gateway has no token issuer configured (FIR_OIDC_ISSUER or FIR_DEV_AUTH)")
-    principal: Principal = await verifier.authenticate(authorization)
-    return principal
+    return await principal_of(resources.verifier, authorization)
 
 
 def unauthenticated_response(error: Unauthenticated) -> Response:

@@ -50,12 +50,24 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Subscriptions authenticate once, at connection_init: the token travels in its payload."""
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        if not isinstance(authorization, str) and context.request is not None:
-            authorization = context.request.headers.get("authorization")
         try:
+            authorization = _ws_authorization(context)
             context.principal = await authenticate(resources_of(context.request), authorization)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
         return None
+
+
+def _ws_authorization(context: Context) -> str | None:
+    """The payload's Authorization (either case), else the upgrade request's header.
+
+    A payload that names Authorization with anything but a string is refused, never read as no token.
+    """
+    params = context.connection_params if isinstance(context.connection_params, dict) else {}
+    names = [name for name in ("Authorization", "authorization") if name in params]
+    if not names:
+        return context.request.headers.get("authorization") if context.request is not None else None
+    value = params[names[0]]
+    if not isinstance(value, str):
+        raise Unauthenticated("connection_init Authorization must be a string")
+    return value

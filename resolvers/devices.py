@@ -10,7 +10,7 @@ from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.identity import Identity
-from resolvers.visibility import can_see_release
+from resolvers.visibility import can_see_fir_of, can_see_release
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class DeviceStatus:
     cpl_entry: CplEntryRow | None
     model: ModelRow | None
     manufacturer: ManufacturerRow | None
-    # None for a caller who may not see the FIR: the guarded fields never read it then
+    # None for a caller who may not see this manufacturer's FIR: the guarded fields never read it then
     analysis: Analysis | None = None
 
     @property
@@ -53,7 +53,10 @@ async def device_statuses(ctx: Context, identities: list[Identity]) -> list[Devi
     here, once per model and once per identity, so that they resolve without further awaits."""
     loaders = ctx.loaders
     keys = [(i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version) for i in identities]
-    model_keys = list(dict.fromkeys(i.model_key for i in identities)) if ctx.principal.can_read else []
+    principal = ctx.principal
+    model_keys = list(
+        dict.fromkeys(i.model_key for i in identities if can_see_fir_of(principal, i.manufacturer_id))
+    )
     found, releases = await asyncio.gather(
         loaders.identity_rows.load_many(keys), loaders.releases_by_model_hw.load_many(model_keys)
     )
@@ -65,7 +68,7 @@ async def device_statuses(ctx: Context, identities: list[Identity]) -> list[Devi
             rows.cpl_entry,
             rows.model,
             rows.manufacturer,
-            analyse(identity, views[identity.model_key]) if views else None,
+            analyse(identity, views[identity.model_key]) if identity.model_key in views else None,
         )
         for identity, rows in zip(identities, found, strict=True)
     ]

@@ -10,7 +10,6 @@ from collections.abc import AsyncGenerator, Sequence
 from loaders.release_writes import Listener
 from loaders.rows import ReleaseRow
 from resolvers.context import Context
-from resolvers.errors import Forbidden
 from resolvers.identity import require_hex
 from resolvers.visibility import can_see_release
 
@@ -131,9 +130,10 @@ class ReleaseEvents:
 def released(
     ctx: Context, manufacturer_ids: Sequence[str] | None, model_ids: Sequence[str] | None
 ) -> AsyncGenerator[ReleaseRow, None]:
-    """Checks run now, before anything streams; the stream yields what this caller may see."""
-    if not ctx.principal.can_read:
-        raise Forbidden("firmwareReleased needs scope fir:read", field="firmwareReleased")
+    """Checks run now, before anything streams; the stream yields what this caller may see.
+
+    Who may subscribe at all is the field's rule (schema.access); each event is then filtered by row.
+    """
     if ctx.events is None:
         raise RuntimeError("no ReleaseEvents in the context: subscriptions are not wired")
     makers = _hex_set(manufacturer_ids, 4, "manufacturerIds")

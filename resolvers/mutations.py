@@ -7,25 +7,14 @@ from typing import Any
 
 from loaders import audit
 from loaders.db import Db
-from resolvers.errors import BadUserInput, Forbidden, Unauthenticated
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.principal import Principal
-
-
-def require_signed_in(principal: Principal) -> None:
-    if principal.anonymous:
-        raise Unauthenticated("sign in to change the FIR")
-
-
-def require_admin(principal: Principal) -> None:
-    require_signed_in(principal)
-    if not principal.is_admin:
-        raise Forbidden("this change needs scope fir:admin")
+from resolvers.visibility import is_owner_or_secas
 
 
 def require_publisher(principal: Principal, manufacturer_id: str, field: str) -> None:
-    """fir:publish with a claim for exactly this manufacturer, or fir:admin."""
-    require_signed_in(principal)
-    if not principal.may_publish_for(manufacturer_id):
+    """The row-level half of the mutations' OWNER rule (schema.access): this manufacturer's publisher, or SECAS."""
+    if not is_owner_or_secas(principal, manufacturer_id):
         raise Forbidden(f"you may not change firmware records of manufacturer {manufacturer_id}", field=field)
 
 

@@ -28,16 +28,13 @@ class Principal:
 
     @property
     def can_read(self) -> bool:
-        """Sees the published FIR: any SEC Party with fir:read, and publishers and SECAS."""
-        return bool(self.scopes & {READ, PUBLISH, ADMIN})
+        """Sees the whole published FIR: any SEC Party with fir:read, and SECAS (fir:publish alone does not)."""
+        return bool(self.scopes & {READ, ADMIN})
 
     @property
     def publishes_for(self) -> frozenset[str]:
         """Manufacturer identifiers whose releases this caller may write and whose drafts it may see."""
         return self.manufacturers if PUBLISH in self.scopes else frozenset()
-
-    def may_publish_for(self, manufacturer_id: str) -> bool:
-        return self.is_admin or manufacturer_id in self.publishes_for
 
     @property
     def visibility_key(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from loaders.rows import CplEntryRow, ReleaseRow
 from resolvers import paths
 from resolvers.context import Context
@@ -55,3 +57,17 @@ async def upgrades_to(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
     return paths.lineage(
         r for r in await _siblings(ctx, release) if release.firmware_version in r.upgradable_from
     )
+
+
+async def upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str]:
+    """The firmware versions a release names as its sources, those the caller may see: a version with a
+    release visible to it, or one on the (public) CPL for the same model and hardware version."""
+    if ctx.principal.is_admin:
+        return list(release.upgradable_from)
+    siblings, entries = await asyncio.gather(
+        _siblings(ctx, release),
+        ctx.loaders.cpl_entries_by_model.load((release.manufacturer_id, release.model_id)),
+    )
+    known = {r.firmware_version for r in siblings}
+    known |= {e.firmware_version for e in entries if e.hardware_version == release.hardware_version}
+    return [v for v in release.upgradable_from if v in known]

@@ -1,4 +1,4 @@
-"""What a caller may see of the FIR: the SPEC access table applied to release records."""
+"""What a caller may see of the FIR: the row-level rules (whose record is it?) every access rule applies."""
 
 from __future__ import annotations
 
@@ -13,9 +13,25 @@ def can_see_release(principal: Principal, release: ReleaseRow) -> bool:
     if principal.is_admin:
         return True
     if release.status in PUBLIC_STATUSES:
-        return principal.can_read
+        return can_see_fir_of(principal, release.manufacturer_id)
     return release.manufacturer_id in principal.publishes_for
 
 
-def can_see_contacts(principal: Principal) -> bool:
-    return principal.can_read
+def can_see_fir_of(principal: Principal, manufacturer_id: str | None) -> bool:
+    """fir:read and SECAS see every manufacturer's FIR records; a publisher sees its own only.
+
+    `None`: the manufacturer is not known yet (a root field): whoever may see some FIR records passes,
+    and the rows are filtered one by one.
+    """
+    if principal.can_read:
+        return True
+    return is_owner_or_secas(principal, manufacturer_id)
+
+
+def is_owner_or_secas(principal: Principal, manufacturer_id: str | None) -> bool:
+    """SECAS, or a publisher bound to this manufacturer (`None`: to any manufacturer)."""
+    if principal.is_admin:
+        return True
+    if manufacturer_id is None:
+        return bool(principal.publishes_for)
+    return manufacturer_id in principal.publishes_for

@@ -11,11 +11,9 @@ from strawberry.types import Info
 from loaders.rows import ContactRow, CplEntryRow, ManufacturerRow, ModelRow
 from resolvers import releases as release_rules
 from resolvers.context import Context
-from resolvers.errors import Forbidden
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import normalise_hex, normalise_identity
 from schema.enums import ContactRole, CplStatus, DeviceType
-from schema.permissions import requires_read
 
 if TYPE_CHECKING:
     from schema.releases import FirmwareRelease
@@ -46,11 +44,11 @@ class Manufacturer:
     def from_row(cls, row: ManufacturerRow) -> Manufacturer:
         return cls(manufacturer_id=row.manufacturer_id, name=row.name, row=row)
 
-    @strawberry.field(extensions=requires_read())
+    @strawberry.field
     def website(self) -> str | None:
         return self.row.website
 
-    @strawberry.field(extensions=requires_read(), description="Firmware, support and security contacts.")
+    @strawberry.field(description="Firmware, support and security contacts.")
     async def contacts(self, info: Ctx) -> list[Contact] | None:
         found = await info.context.loaders.contacts_by_manufacturer.load(self.manufacturer_id)
         return [Contact.from_row(c) for c in found]
@@ -157,7 +155,7 @@ class CplEntry:
     async def manufacturer(self, info: Ctx) -> Manufacturer:
         return await manufacturer_of(info, self.manufacturer_id)
 
-    @strawberry.field(extensions=requires_read(), description="The FIR record for this entry.")
+    @strawberry.field(description="The FIR record for this entry.")
     async def release(self, info: Ctx) -> FirmwareReleaseRef | None:
         from schema.releases import FirmwareRelease
 
@@ -189,9 +187,3 @@ async def model_of(info: Ctx, manufacturer_id: str, model_id: str) -> DeviceMode
     row = await info.context.loaders.model_by_key.load((manufacturer_id, model_id))
     assert row is not None
     return DeviceModel.from_row(row)
-
-
-def require_reader(info: Ctx) -> None:
-    """For entry points that return FIR records outside a guarded field (federation lookups)."""
-    if not info.context.principal.can_read:
-        raise Forbidden("firmware release records need scope fir:read")

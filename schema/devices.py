@@ -12,7 +12,6 @@ from resolvers.context import Context
 from resolvers.fleet import FleetResult
 from resolvers.identity import Identity
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer
-from schema.permissions import requires_read
 from schema.releases import FirmwareRelease, releases
 
 Ctx = Info[Context, Any]
@@ -73,25 +72,23 @@ class DeviceFirmwareStatus:
         assert self.status.analysis is not None
         return self.status.analysis
 
-    @strawberry.field(extensions=requires_read(), description="The FIR record for this firmware.")
+    @strawberry.field(description="The FIR record for this firmware.")
     def current(self) -> FirmwareRelease | None:
         found = self._analysis.current
         return FirmwareRelease.from_row(found) if found else None
 
     @strawberry.field(
-        extensions=requires_read(),
         description="The newest published release on a Current CPL entry, same model and hardware version.",
     )
     def latest(self) -> FirmwareRelease | None:
         found = self._analysis.latest
         return FirmwareRelease.from_row(found) if found else None
 
-    @strawberry.field(extensions=requires_read(), description="Null when unknown.")
+    @strawberry.field(description="Null when unknown.")
     def is_latest(self) -> bool | None:
         return self._analysis.is_latest
 
     @strawberry.field(
-        extensions=requires_read(),
         description="Fewest steps from current to latest along upgradable-from edges, current excluded, "
         "latest included; [] when latest; null when no path exists.",
     )
@@ -100,13 +97,12 @@ class DeviceFirmwareStatus:
         return None if found is None else releases(found)
 
     @strawberry.field(
-        extensions=requires_read(),
         description="Every published release of this model and hardware version, oldest first.",
     )
     def lineage(self) -> list[FirmwareRelease]:
         return releases(self._analysis.lineage)
 
-    @strawberry.field(extensions=requires_read(), description="The manufacturer's contacts.")
+    @strawberry.field(description="The manufacturer's contacts.")
     async def contacts(self, info: Ctx) -> list[Contact] | None:
         found = await info.context.loaders.contacts_by_manufacturer.load(self.status.identity.manufacturer_id)
         return [Contact.from_row(c) for c in found]

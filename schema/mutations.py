@@ -6,21 +6,16 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from strawberry.federation.schema_directives import RequiresScopes
 from strawberry.types import Info
 
 from resolvers import administration as admin
 from resolvers import publishing
 from resolvers.context import Context
-from resolvers.principal import ADMIN, PUBLISH
 from schema.catalogue import CplEntry, Manufacturer
 from schema.enums import ContactRole, CplStatus, DeviceType, Urgency
 from schema.releases import FirmwareRelease
 
 Ctx = Info[Context, Any]
-# Printed for the federation router; the resolvers enforce the same rules (and the manufacturer claim).
-_PUBLISHER = [RequiresScopes(scopes=[[PUBLISH], [ADMIN]])]
-_ADMIN = [RequiresScopes(scopes=[[ADMIN]])]
 
 
 @strawberry.input(description="A firmware release for one of the caller's own device models.")
@@ -82,38 +77,33 @@ class CplEntryInput:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        directives=_PUBLISHER,
         description="PUBLISHED at once when a Current CPL entry has this identity and hash; else SUBMITTED.",
     )
     async def submit_firmware_release(self, info: Ctx, input: SubmitFirmwareReleaseInput) -> FirmwareRelease:
         row = await publishing.submit(info.context, _submission(input))
         return FirmwareRelease.from_row(row)
 
-    @strawberry.mutation(
-        directives=_PUBLISHER, description="Keeps the record as WITHDRAWN; repeating it is harmless."
-    )
+    @strawberry.mutation(description="Keeps the record as WITHDRAWN; repeating it is harmless.")
     async def withdraw_firmware_release(self, info: Ctx, id: strawberry.ID, reason: str) -> FirmwareRelease:
         return FirmwareRelease.from_row(await publishing.withdraw(info.context, str(id), reason))
 
-    @strawberry.mutation(directives=_ADMIN)
+    @strawberry.mutation
     async def upsert_manufacturer(self, info: Ctx, input: ManufacturerInput) -> Manufacturer:
         row = await admin.upsert_manufacturer(info.context, input.manufacturer_id, input.name, input.website)
         return Manufacturer.from_row(row)
 
-    @strawberry.mutation(
-        directives=_PUBLISHER, description="Replaces the live contacts; old ones are kept as history."
-    )
+    @strawberry.mutation(description="Replaces the live contacts; old ones are kept as history.")
     async def set_contacts(
         self, info: Ctx, manufacturer_id: str, contacts: list[ContactInput]
     ) -> Manufacturer:
         wanted = [admin.ContactInput(c.role.value, c.name, c.email, c.phone) for c in contacts]
         return Manufacturer.from_row(await admin.set_contacts(info.context, manufacturer_id, wanted))
 
-    @strawberry.mutation(directives=_ADMIN, description="Publishes the submissions waiting for this entry.")
+    @strawberry.mutation(description="Publishes the submissions waiting for this entry.")
     async def list_cpl_entry(self, info: Ctx, input: CplEntryInput) -> CplEntry:
         return CplEntry.from_row(await admin.list_cpl_entry(info.context, _cpl_entry(input)))
 
-    @strawberry.mutation(directives=_ADMIN, description="Marks the entry REMOVED today; it is never deleted.")
+    @strawberry.mutation(description="Marks the entry REMOVED today; it is never deleted.")
     async def remove_cpl_entry(self, info: Ctx, number: int, reason: str) -> CplEntry:
         return CplEntry.from_row(await admin.remove_cpl_entry(info.context, number, reason))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 import strawberry
-from strawberry.federation.schema_directives import RequiresScopes
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -18,7 +17,6 @@ from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
 from schema.enums import CplStatus, DeviceType
 from schema.pagination import Connection, connection
-from schema.permissions import ADMIN_SCOPES, requires_read
 from schema.releases import FirmwareRelease
 
 Ctx = Info[Context, Any]
@@ -95,13 +93,12 @@ class Query:
         )
         return connection(page, CplEntry.from_row)
 
-    @strawberry.field(extensions=requires_read())
+    @strawberry.field
     async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
         row = await release_rules.release(info.context, str(id))
         return FirmwareRelease.from_row(row) if row else None
 
     audit_log: Connection[AuditEvent] = strawberry.field(
         resolver=audit_log,
-        directives=[RequiresScopes(scopes=ADMIN_SCOPES)],
         description="Every change to the FIR, newest first (fir:admin).",
     )

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from loaders.rows import ReleaseRow
 from resolvers import releases as rules
 from resolvers.context import Context
-from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of, require_reader
+from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of
 from schema.enums import ReleaseStatus, Urgency
 
 Ctx = Info[Context, Any]
@@ -63,9 +63,12 @@ class FirmwareRelease:
             row=row,
         )
 
-    @strawberry.field(description="Firmware versions (same model and hardware) that may upgrade to this one.")
-    def upgradable_from_versions(self) -> list[str]:
-        return list(self.row.upgradable_from)
+    @strawberry.field(
+        description="Firmware versions (same model and hardware) that may upgrade to this one, as far as"
+        " the caller may see them."
+    )
+    async def upgradable_from_versions(self, info: Ctx) -> list[str]:
+        return await rules.upgradable_from_versions(info.context, self.row)
 
     @strawberry.field(description="Published releases that may upgrade to this one, oldest first.")
     async def upgradable_from(self, info: Ctx) -> list[FirmwareRelease]:
@@ -92,7 +95,6 @@ class FirmwareRelease:
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
-        require_reader(info)
         row = await rules.release(info.context, str(id))
         return cls.from_row(row) if row else None
 

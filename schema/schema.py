@@ -9,19 +9,24 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
+from strawberry.federation.schema import FederationAny
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, Info
+
+from resolvers.context import Context
 
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.devices import FleetDeviceInput
 from schema.errors import TagValidationErrors, shape_result
 from schema.limits import complexity_rule
 from schema.mutations import Mutation
+from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
 from schema.releases import FirmwareRelease
 from schema.subscriptions import Subscription
 
 FEDERATION_VERSION = "2.11"
+ENTITY_TYPES: list[type] = [Manufacturer, DeviceModel, CplEntry, FirmwareRelease]
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,20 @@ class FirSchema(strawberry.federation.Schema):
     """Errors are shaped after execution, whatever stage raised them (parse errors escape extensions)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        install([Query, Mutation, Subscription, *ENTITY_TYPES])
         super().__init__(*args, **kwargs)
+        if problems := undeclared(self._schema):
+            raise TypeError("access rules missing:\n" + "\n".join(problems))
         fleet_input(self._schema)
+
+    def entities_resolver(
+        self, info: Info[Context, Any], representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Each representation passes its type's declared entity rule first (schema.access.ENTITIES)."""
+        refusals = [entity_refusal(info, r) if isinstance(r, dict) else None for r in representations]
+        allowed = [r for r, refused in zip(representations, refusals, strict=True) if refused is None]
+        resolved = iter(super().entities_resolver(info, allowed))
+        return [next(resolved) if refused is None else refused for refused in refusals]
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
@@ -79,7 +96,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Manufacturer, DeviceModel, CplEntry, FirmwareRelease, FleetDeviceInput],
+        types=[*ENTITY_TYPES, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,
         extensions=[
             TagValidationErrors,

@@ -7,12 +7,10 @@ from contextlib import aclosing
 from typing import Any
 
 import strawberry
-from strawberry.federation.schema_directives import RequiresScopes
 from strawberry.types import Info
 
 from resolvers import events
 from resolvers.context import Context
-from schema.permissions import READ_SCOPES
 from schema.releases import FirmwareRelease
 
 Ctx = Info[Context, Any]
@@ -21,7 +19,6 @@ Ctx = Info[Context, Any]
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        directives=[RequiresScopes(scopes=READ_SCOPES)],
         description="Each release as it becomes PUBLISHED; no filter means every manufacturer or model.",
     )
     async def firmware_released(

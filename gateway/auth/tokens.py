@@ -85,9 +85,7 @@ class TokenVerifier:
         await self.aclose()
 
     async def authenticate(self, authorization: str | None) -> Principal:
-        """`ANONYMOUS` without credentials; raises `Unauthenticated` for anything but a valid bearer token."""
-        token = bearer_token(authorization)
-        return ANONYMOUS if token is None else await self.verify(token)
+        return await authenticate(self, authorization)
 
     async def verify(self, token: str) -> Principal:
         known = self._verified.get(token)
@@ -143,6 +141,19 @@ class TokenVerifier:
             iss={"essential": True, "value": keys.issuer},
             aud={"essential": True, "value": self._settings.oidc_audience},
         )
+
+
+async def authenticate(verifier: TokenVerifier | None, authorization: str | None) -> Principal:
+    """The one place where no credentials means `ANONYMOUS`; anything but a valid bearer token raises.
+
+    `verifier` is None when the gateway trusts no issuer: then any token is refused, never ignored.
+    """
+    token = bearer_token(authorization)
+    if token is None:
+        return ANONYMOUS
+    if verifier is None:
+        raise Unauthenticated("this gateway has no token issuer configured (FIR_OIDC_ISSUER or FIR_DEV_AUTH)")
+    return await verifier.verify(token)
 
 
 def bearer_token(authorization: str | None) -> str | None:

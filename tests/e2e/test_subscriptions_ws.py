@@ -113,3 +113,15 @@ async def test_bad_token_is_rejected_at_connection_init(server: tuple[str, DevIs
     with pytest.raises(ConnectionClosed) as closed:
         await next_message(ws)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+@pytest.mark.parametrize("value", [123, None, ["Bearer x"], {"token": "x"}])
+@pytest.mark.parametrize("name", ["Authorization", "authorization"])
+async def test_non_string_authorization_is_rejected(server: tuple[str, DevIssuer], name: str, value: object) -> None:
+    """Never read as "no token" (anonymous): the client meant to authenticate and got it wrong."""
+    base, _ = server
+    ws = await connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init", "payload": {name: value}}))
+    with pytest.raises(ConnectionClosed) as closed:
+        await next_message(ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403

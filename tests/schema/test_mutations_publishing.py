@@ -15,6 +15,9 @@ from tests.builders import SECAS, SUPPLIER, Builder, execute, image_hash, publis
 SCHEMA = build_schema()
 MAKER_A = publisher("106C")
 MAKER_B = publisher("1063")
+READING_MAKER_B = Principal(
+    subject="maker-1063-reader", scopes=frozenset({"fir:read", "fir:publish"}), manufacturers=frozenset({"1063"})
+)
 
 SUBMIT = """mutation($input: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $input) {
   id version status cplEntryNumber publishedBy submittedBy upgradableFromVersions advisories urgency
@@ -166,7 +169,9 @@ async def test_submit_access(
     [
         (ANONYMOUS, "UNAUTHENTICATED"),
         (SUPPLIER, "FORBIDDEN"),
-        (MAKER_B, "FORBIDDEN"),
+        # fir:publish alone does not see another manufacturer's records, so it cannot probe them
+        (MAKER_B, "NOT_FOUND"),
+        (READING_MAKER_B, "FORBIDDEN"),
         (MAKER_A, None),
         (SECAS, None),
     ],

@@ -123,7 +123,8 @@ async def test_malformed_filter_is_bad_user_input(pool: asyncpg.Pool, events: Re
 async def test_others_drafts_are_not_streamed(
     pool: asyncpg.Pool, events: ReleaseEvents, models: None
 ) -> None:
-    """A notice for a release the caller may not see (a SUBMITTED one of another maker) is skipped."""
+    """Notices for releases the caller may not see are skipped: another maker's submission, and (fir:publish
+    without fir:read) another maker's publication; its own publication arrives."""
     stream = await _subscribe(build_schema(), pool, events, publisher("1063"))
     first = asyncio.ensure_future(anext(stream))
     await _until_subscribed(events)
@@ -134,10 +135,11 @@ async def test_others_drafts_are_not_streamed(
             image_hash("hidden"),
         )
         await conn.execute("select pg_notify('fir_release_published', $1)", str(hidden))
-    visible = await _publish(pool, "106C", "4331", "0000000B")
+    await _publish(pool, "106C", "4331", "0000000B")
+    own = await _publish(pool, "1063", "4772", "0000000C")
     async with asyncio.timeout(5):
         result = await first
-    assert result.data["firmwareReleased"]["id"] == str(visible)
+    assert result.data["firmwareReleased"]["id"] == str(own)
     await stream.aclose()
 
 

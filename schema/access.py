@@ -1,0 +1,82 @@
+"""Who may use each field, mutation and entity, declared once: the guards and @requiresScopes derive from it.
+
+Every field of every object type in the schema has an entry (building the schema fails otherwise), so a
+new field cannot ship without someone deciding who sees it. `PUBLIC` means no check of the field's own:
+a field of a type that only guarded fields reach (an AuditEvent, a FirmwareRelease) is as visible as
+that parent allows, and release rows are filtered by resolvers.visibility wherever they are loaded.
+What each rule means is in resolvers.access; whose record a row is, in resolvers.visibility.
+"""
+
+from __future__ import annotations
+
+from resolvers.access import FIR, OWNER, PUBLIC, SECAS, Rule
+
+
+def fields(rule: Rule, names: str) -> dict[str, Rule]:
+    return dict.fromkeys(names.split(), rule)
+
+
+_PAGE = fields(PUBLIC, "edges pageInfo nodes")
+_EDGE = fields(PUBLIC, "cursor node")
+
+FIELDS: dict[str, dict[str, Rule]] = {
+    "Query": fields(PUBLIC, "device fleetStatus manufacturer manufacturers deviceModels cplEntry cplEntries")
+    # _entities checks each representation against ENTITIES; _service is the SDL, public by design
+    | fields(PUBLIC, "_entities _service")
+    | fields(FIR, "firmwareRelease")
+    | fields(SECAS, "auditLog"),
+    # the resolvers then hold a publisher to its own manufacturers (resolvers.visibility.is_owner_or_secas)
+    "Mutation": fields(OWNER, "submitFirmwareRelease withdrawFirmwareRelease setContacts")
+    | fields(SECAS, "upsertManufacturer listCplEntry removeCplEntry"),
+    "Subscription": fields(FIR, "firmwareReleased"),
+    "Manufacturer": fields(PUBLIC, "manufacturerId name deviceModels") | fields(FIR, "website contacts"),
+    "Contact": fields(PUBLIC, "role name email phone"),
+    "DeviceModel": fields(PUBLIC, "manufacturerId modelId name deviceType manufacturer cplEntries"),
+    "CplEntry": fields(
+        PUBLIC,
+        "number status deviceType cplVersion manufacturerId modelId hardwareVersion firmwareVersion"
+        " smetsChtsVersion gbcsVersion imageHash listedOn removedOn modelHardware model manufacturer",
+    )
+    | fields(FIR, "release"),
+    "FirmwareRelease": fields(
+        PUBLIC,
+        "id manufacturerId modelId version hardwareVersion imageHash releaseDate status releaseNotes urgency"
+        " advisories cplEntryNumber submittedAt publishedAt withdrawnAt cplEntry model manufacturer"
+        # filtered to the releases the caller may see (resolvers.releases)
+        " upgradableFromVersions upgradableFrom upgradesTo",
+    )
+    | fields(OWNER, "publishedBy submittedBy withdrawnReason"),
+    "DeviceFirmwareStatus": fields(PUBLIC, "identity onCpl cplEntry model manufacturer")
+    | fields(FIR, "current latest isLatest upgradePath lineage contacts"),
+    "DeviceIdentity": fields(PUBLIC, "manufacturerId modelId hardwareVersion firmwareVersion"),
+    "FleetStatus": fields(
+        PUBLIC, "total distinct upToDate outdated notOnCpl noUpgradePath invalid problems groups"
+    ),
+    "FleetGroup": fields(PUBLIC, "count refs status"),
+    "FleetProblem": fields(PUBLIC, "index ref field message"),
+    "AuditEvent": fields(
+        PUBLIC, "id occurredAt actor organisation action entityType entityId before after"
+    ),
+    "AuditEventConnection": _PAGE,
+    "AuditEventEdge": _EDGE,
+    "CplEntryConnection": _PAGE,
+    "CplEntryEdge": _EDGE,
+    "DeviceModelConnection": _PAGE,
+    "DeviceModelEdge": _EDGE,
+    "ManufacturerConnection": _PAGE,
+    "ManufacturerEdge": _EDGE,
+    "PageInfo": fields(PUBLIC, "hasNextPage hasPreviousPage startCursor endCursor"),
+    "_Service": fields(PUBLIC, "sdl"),
+}
+
+# Who may look an entity up through _entities (its fields then apply their own rules).
+ENTITIES: dict[str, Rule] = {
+    "Manufacturer": PUBLIC,
+    "DeviceModel": PUBLIC,
+    "CplEntry": PUBLIC,
+    "FirmwareRelease": FIR,
+}
+
+
+def rule_of(type_name: str, field_name: str) -> Rule | None:
+    return FIELDS.get(type_name, {}).get(field_name)
