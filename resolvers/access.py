@@ -35,7 +35,12 @@ def _secas(principal: Principal, owner: str | None) -> bool:
 
 PUBLIC = Rule("public", _anyone, (), "nothing")
 FIR = Rule(
-    "fir", can_see_fir_of, ((READ,), (PUBLISH,), (ADMIN,)), "scope fir:read (or fir:publish for its own records)"
+    "fir",
+    can_see_fir_of,
+    ((READ,), (PUBLISH,), (ADMIN,)),
+    "scope fir:read (or fir:publish for its own records)",
 )
-OWNER = Rule("owner", is_owner_or_secas, ((PUBLISH,), (ADMIN,)), "fir:admin, or fir:publish for this manufacturer")
+OWNER = Rule(
+    "owner", is_owner_or_secas, ((PUBLISH,), (ADMIN,)), "fir:admin, or fir:publish for this manufacturer"
+)
 SECAS = Rule("secas", _secas, ((ADMIN,),), "scope fir:admin")

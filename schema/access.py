@@ -54,9 +54,7 @@ FIELDS: dict[str, dict[str, Rule]] = {
     ),
     "FleetGroup": fields(PUBLIC, "count refs status"),
     "FleetProblem": fields(PUBLIC, "index ref field message"),
-    "AuditEvent": fields(
-        PUBLIC, "id occurredAt actor organisation action entityType entityId before after"
-    ),
+    "AuditEvent": fields(PUBLIC, "id occurredAt actor organisation action entityType entityId before after"),
     "AuditEventConnection": _PAGE,
     "AuditEventEdge": _EDGE,
     "CplEntryConnection": _PAGE,

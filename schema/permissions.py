@@ -56,7 +56,9 @@ class Guard(FieldExtension):
 
     def apply(self, field: StrawberryField) -> None:
         self.empty_list = isinstance(field.type, StrawberryList)
-        if self.type_name not in ROOTS and not (self.empty_list or isinstance(field.type, StrawberryOptional)):
+        if self.type_name not in ROOTS and not (
+            self.empty_list or isinstance(field.type, StrawberryOptional)
+        ):
             raise TypeError(f"guarded field {self.type_name}.{field.python_name} must be nullable or a list")
 
     def refusal(self, source: Any, info: Info[Context, Any]) -> Any:

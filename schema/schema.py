@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
-from strawberry.federation.schema import FederationAny
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionResult, Info
 
 from resolvers.context import Context
-
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.devices import FleetDeviceInput
 from schema.errors import TagValidationErrors, shape_result
@@ -53,7 +52,8 @@ class FirSchema(strawberry.federation.Schema):
         refusals = [entity_refusal(info, r) if isinstance(r, dict) else None for r in representations]
         allowed = [r for r, refused in zip(representations, refusals, strict=True) if refused is None]
         resolved = iter(super().entities_resolver(info, allowed))
-        return [next(resolved) if refused is None else refused for refused in refusals]
+        # graphql-core reports an exception in the list as an error at that index
+        return [next(resolved) if refused is None else cast(FederationAny, refused) for refused in refusals]
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)

@@ -117,7 +117,9 @@ async def test_bad_token_is_rejected_at_connection_init(server: tuple[str, DevIs
 
 @pytest.mark.parametrize("value", [123, None, ["Bearer x"], {"token": "x"}])
 @pytest.mark.parametrize("name", ["Authorization", "authorization"])
-async def test_non_string_authorization_is_rejected(server: tuple[str, DevIssuer], name: str, value: object) -> None:
+async def test_non_string_authorization_is_rejected(
+    server: tuple[str, DevIssuer], name: str, value: object
+) -> None:
     """Never read as "no token" (anonymous): the client meant to authenticate and got it wrong."""
     base, _ = server
     ws = await connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])

@@ -16,7 +16,9 @@ SCHEMA = build_schema()
 MAKER_A = publisher("106C")
 MAKER_B = publisher("1063")
 READING_MAKER_B = Principal(
-    subject="maker-1063-reader", scopes=frozenset({"fir:read", "fir:publish"}), manufacturers=frozenset({"1063"})
+    subject="maker-1063-reader",
+    scopes=frozenset({"fir:read", "fir:publish"}),
+    manufacturers=frozenset({"1063"}),
 )
 
 SUBMIT = """mutation($input: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $input) {
