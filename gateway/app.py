@@ -27,13 +27,14 @@ log = logging.getLogger("fir.app")
 
 
 def token_issuer(settings: Settings) -> tuple[str | None, DevIssuer | None]:
-    """The issuer whose tokens we accept: FIR_OIDC_ISSUER, else the development issuer, else none."""
-    if settings.oidc_issuer:
-        return settings.oidc_issuer, None
+    """The issuer whose tokens we accept: FIR_OIDC_ISSUER, else the development issuer, else none.
+
+    FIR_DEV_AUTH with FIR_OIDC_ISSUER is refused (check_dev_auth_allowed), never settled by precedence.
+    """
     if settings.dev_auth:
         check_dev_auth_allowed(settings)
         return settings.dev_issuer, DevIssuer(settings)
-    return None, None
+    return settings.oidc_issuer, None
 
 
 async def _start_verifier(

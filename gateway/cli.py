@@ -130,6 +130,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    _refuse_unsafe_dev_auth(settings)
     with database(settings) as handle:
         asyncio.run(_prepare(handle, demo))
         # Workers are separate processes: they find the (possibly embedded) database through the environment.
@@ -194,10 +195,9 @@ def _announce(settings: Settings, handle: DatabaseHandle) -> None:
     console.print("Example query (paste into GraphiQL):")
     # soft_wrap: a wrapped query or token would not paste
     console.print(EXAMPLE_QUERY, highlight=False, markup=False, soft_wrap=True)
-    if settings.dev_auth and not settings.oidc_issuer:
-        from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
+    if settings.dev_auth:  # allowed: serve() checked it
+        from gateway.auth.dev_issuer import DevIssuer
 
-        check_dev_auth_allowed(settings)
         issuer = DevIssuer(settings)
         console.print("\nDevelopment tokens (GraphiQL > Headers):", highlight=False)
         for label, scope, makers, subject in DEV_TOKENS:
@@ -309,15 +309,27 @@ def token(
     ttl: Annotated[int, typer.Option(min=60, max=7 * 24 * 3600, help="lifetime in seconds")] = 8 * 3600,
 ) -> None:
     """Mint a development token (FIR_DEV_AUTH only; refused when FIR_OIDC_ISSUER is set or not on loopback)."""
-    from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
+    from gateway.auth.dev_issuer import DevIssuer
 
     settings = _settings()
+    if not settings.dev_auth:
+        console.print("[red]the development issuer needs FIR_DEV_AUTH=1[/red]")
+        raise typer.Exit(2)
+    _refuse_unsafe_dev_auth(settings)
+    sys.stdout.write(DevIssuer(settings).mint(scope, manufacturer or None, subject, ttl) + "\n")
+
+
+def _refuse_unsafe_dev_auth(settings: Settings) -> None:
+    """FIR_DEV_AUTH with FIR_OIDC_ISSUER, or off loopback: a clear message and exit status 2, no server."""
+    from gateway.auth.dev_issuer import check_dev_auth_allowed
+
+    if not settings.dev_auth:
+        return
     try:
         check_dev_auth_allowed(settings)
     except RuntimeError as error:
-        console.print(f"[red]{error}[/red]")
+        console.print(f"[red]refusing to start: {error}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    sys.stdout.write(DevIssuer(settings).mint(scope, manufacturer or None, subject, ttl) + "\n")
 
 
 def _settings() -> Settings:

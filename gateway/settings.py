@@ -55,6 +55,8 @@ class Settings:
     log_json: bool
     # POST /baseline/device, the benchmark yardstick (gateway.baseline); off in production.
     baseline_endpoint: bool = False
+    # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
+    oidc_allowed_types: tuple[str, ...] = ("at+jwt",)
 
     @property
     def loopback_only(self) -> bool:
@@ -70,6 +72,17 @@ class Settings:
     @property
     def dev_issuer(self) -> str:
         return f"{self.base_url}/dev-oidc"
+
+
+def access_token_type(typ: str) -> str:
+    """A JOSE `typ` as compared: case-insensitive, "application/" optional (RFC 7515, section 4.1.9)."""
+    lowered = typ.strip().lower()
+    return lowered.removeprefix("application/")
+
+
+def _types(value: str) -> tuple[str, ...]:
+    found = tuple(dict.fromkeys(access_token_type(t) for t in value.split(",") if t.strip()))
+    return found or ("at+jwt",)
 
 
 def _default_data_dir() -> str:
@@ -116,4 +129,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         log_level=config("FIR_LOG_LEVEL", default="INFO").upper(),
         log_json=config("FIR_LOG_JSON", cast=bool, default=False),
         baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
+        oidc_allowed_types=_types(config("FIR_OIDC_ALLOWED_TYPES", default="at+jwt")),
     )

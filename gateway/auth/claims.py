@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from resolvers.errors import Unauthenticated
 from resolvers.principal import Principal
 
 MANUFACTURER_ID = re.compile(r"[0-9A-F]{4}")
@@ -17,10 +18,36 @@ def scopes(claims: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(_words(claims.get("scope"), r"\s+")) | frozenset(_words(claims.get("scp"), r"\s+"))
 
 
-def manufacturers(value: object) -> frozenset[str]:
-    """Well-formed manufacturer identifiers, upper-cased; anything else in the claim is ignored."""
-    candidates = (word.strip().upper() for word in _words(value, _SEPARATORS.pattern))
-    return frozenset(c for c in candidates if MANUFACTURER_ID.fullmatch(c))
+def manufacturers(value: object, claim: str = "manufacturer") -> frozenset[str]:
+    """Manufacturer identifiers, upper-cased, from a string or a list of strings, parsed the same way.
+
+    Each string may hold several identifiers separated by spaces or commas; every one must be exactly
+    4 hex digits. Anything else refuses the token: a mapper that emits the wrong value would otherwise
+    silently take a publisher's rights away (or, mistyped, give another manufacturer's).
+    """
+    if value is None:
+        return frozenset()
+    items: list[object] = value if isinstance(value, list) else [value]
+    strings = [item for item in items if isinstance(item, str)]
+    if len(strings) != len(items):
+        raise Unauthenticated(f"the {claim} claim must be a string or a list of strings")
+    found = [word.upper() for item in strings for word in _SEPARATORS.split(item) if word]
+    if not all(MANUFACTURER_ID.fullmatch(word) for word in found):
+        raise Unauthenticated(f"every {claim} value must be exactly 4 hex digits")
+    return frozenset(found)
+
+
+# Claims only OpenID Connect ID tokens carry (Core 1.0, sections 3.1.3.6, 3.3.2.11, and FAPI's s_hash)
+_ID_TOKEN_ONLY = ("at_hash", "c_hash", "s_hash")
+
+
+def looks_like_id_token(claims: Mapping[str, Any]) -> bool:
+    """A second line behind the `typ` check, for operators who accept `JWT` (providers that cannot send
+    at+jwt also type their ID tokens JWT): Keycloak's `typ: ID` claim, or a hash only ID tokens bear."""
+    typ = claims.get("typ")
+    if isinstance(typ, str) and typ.lower() in {"id", "id_token"}:
+        return True
+    return any(name in claims for name in _ID_TOKEN_ONLY)
 
 
 def principal(claims: Mapping[str, Any], manufacturer_claim: str) -> Principal:
@@ -28,7 +55,7 @@ def principal(claims: Mapping[str, Any], manufacturer_claim: str) -> Principal:
     return Principal(
         subject=_first_string(claims, ("sub",)) or client_id,
         scopes=scopes(claims),
-        manufacturers=manufacturers(claims.get(manufacturer_claim)),
+        manufacturers=manufacturers(claims.get(manufacturer_claim), manufacturer_claim),
         organisation=_first_string(claims, ("org", "organisation")) or client_id,
         client_id=client_id,
         claims=dict(claims),

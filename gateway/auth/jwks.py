@@ -101,8 +101,9 @@ class JwksCache:
         return self._clock() - keys.fetched_at >= self._ttl
 
     def _throttled(self) -> bool:
-        # Without any keys every token would fail anyway, so only a held key set is worth protecting.
-        if self._current is None or self._last_attempt is None:
+        # Held keys or not: a flood of tokens while the provider is down must not become a flood of
+        # fetches against it (nor let anyone with a forged header make us one).
+        if self._last_attempt is None:
             return False
         return self._clock() - self._last_attempt < self._min_interval
 

@@ -22,7 +22,7 @@ from gateway.auth import claims
 from gateway.auth.algorithms import TokenRegistry, allowed_algorithms
 from gateway.auth.jwks import IssuerKeys, JwksCache, KeysUnavailable
 from gateway.auth.verified import VerifiedTokens
-from gateway.settings import Settings
+from gateway.settings import Settings, access_token_type
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS, Principal
 
@@ -104,6 +104,8 @@ class TokenVerifier:
         except _DECODE_ERRORS as error:
             log.debug("token refused: %s", type(error).__name__)
             raise Unauthenticated(_reason(error)) from None
+        if claims.looks_like_id_token(decoded.claims):
+            raise Unauthenticated("an ID token is not an access token")
         principal = claims.principal(decoded.claims, self._settings.manufacturer_claim)
         if principal.subject is None:
             raise Unauthenticated("token names no subject or client")
@@ -120,6 +122,9 @@ class TokenVerifier:
             raise Unauthenticated("malformed token") from None
         if header.get("alg") not in self._precheck:
             raise Unauthenticated("token algorithm is not accepted")
+        typ = header.get("typ")
+        if not isinstance(typ, str) or access_token_type(typ) not in self._settings.oidc_allowed_types:
+            raise Unauthenticated("not an access token: its JOSE typ must be at+jwt (RFC 9068)")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise Unauthenticated("malformed token")

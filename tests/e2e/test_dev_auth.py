@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import running_server
+from tests.e2e.server import free_port, running_server
 from tests.e2e.test_http import DEVICE, IDENT, seeded  # noqa: F401  (fixture)
 
 
@@ -68,3 +68,28 @@ def test_token_refused_with_real_issuer_or_public_host(tmp_path: Path) -> None:
             check=False,
         )
         assert out.returncode == 2 and out.stdout == ""
+
+
+def test_serve_refuses_dev_auth_with_a_real_issuer(tmp_path: Path) -> None:
+    """Not settled by precedence: the operator meant one of them, and must say which."""
+    env = {
+        **os.environ,
+        "FIR_DATA_DIR": str(tmp_path),
+        "FIR_DEV_AUTH": "1",
+        "FIR_OIDC_ISSUER": "https://login.example.com",
+        "FIR_PORT": str(free_port()),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "refusing to start: FIR_DEV_AUTH cannot be combined with FIR_OIDC_ISSUER" in " ".join(
+        out.stderr.split()
+    )
+    assert "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []  # refused before any database was started

@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from joserfc.jws import extract_compact
 
 from tests.builders import Builder
 from tests.e2e.server import free_port, running_server
@@ -84,6 +85,8 @@ def test_tokens_from_oidc_provider_work_end_to_end(
     ):
         supplier = client_token(issuer, "supplier-portal", "supplier-secret", "fir:read")
         maker = client_token(issuer, "maker-106c", "maker-secret", "fir:publish")
+        # RFC 9068: the gateway accepts these because they say they are access tokens
+        assert extract_compact(supplier.encode()).headers()["typ"] == "at+jwt"
 
         def ask(query: str, token: str | None, **variables: object) -> httpx.Response:
             headers = {"authorization": f"Bearer {token}"} if token else {}

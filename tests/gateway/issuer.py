@@ -182,11 +182,13 @@ ALG_FOR = {"RSA": "RS256", "EC": "ES256", "OKP": "Ed25519"}
 
 
 def sign(claims: dict[str, Any], key: Key, header: dict[str, Any] | None = None) -> str:
-    full = {"alg": ALG_FOR[key.key_type], "kid": key.kid, **(header or {})}
+    """An RFC 9068 access token (`typ: at+jwt`) unless `header` says otherwise; a None value drops a member."""
+    full = {"alg": ALG_FOR[key.key_type], "kid": key.kid, "typ": "at+jwt", **(header or {})}
+    full = {name: value for name, value in full.items() if value is not None}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SecurityWarning)  # EdDSA is deprecated, and still in use
         registry = JWSRegistry(algorithms=[full["alg"]], strict_check_header=False)
-        return jwt.encode(full, claims, key, registry=registry)
+        return jwt.encode(full, claims, key, registry=registry, default_type=None)
 
 
 def b64(data: bytes | dict[str, Any]) -> str:
@@ -195,7 +197,8 @@ def b64(data: bytes | dict[str, Any]) -> str:
 
 
 def craft(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:
-    """A compact JWS assembled by hand, for tokens no well-behaved library would produce."""
+    """A compact JWS assembled by hand, for tokens no well-behaved library would produce (typ at+jwt unless set)."""
+    header = {"typ": "at+jwt", **header}
     return f"{b64(header)}.{b64(claims)}.{b64(signature)}"
 
 
@@ -210,6 +213,7 @@ def running_issuer(kty: str = "RSA") -> Iterator[LocalIssuer]:
 
 def craft_signed(header: dict[str, Any], claims: Any, key: Key) -> str:
     """Like `craft`, with a genuine RS256 signature: for headers and payloads joserfc refuses to produce."""
+    header = {"typ": "at+jwt", **header}
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
     private = key.get_op_key("sign")
     signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())

@@ -135,13 +135,30 @@ async def test_provider_gone_entirely_keeps_the_last_good_set(
 
 async def test_provider_down_at_start_is_not_fatal(issuer: LocalIssuer, tmp_path: Path) -> None:
     issuer.down = True
-    settings = make_settings(tmp_path, jwks_min_refresh_interval=3600.0)
-    async with TokenVerifier(settings, issuer.url) as verifier:
+    async with TokenVerifier(make_settings(tmp_path), issuer.url) as verifier:
         with pytest.raises(Unauthenticated, match="unavailable"):
             await verifier.authenticate(f"Bearer {issuer.token()}")
         issuer.down = False
-        # without any key set the minimum interval does not hold back the retry
         assert (await verifier.authenticate(f"Bearer {issuer.token()}")).can_read
+
+
+async def test_refetches_are_throttled_even_without_any_key(
+    issuer: LocalIssuer, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Tokens arriving while the provider is down must not turn into as many fetches against it."""
+    issuer.down = True
+    clock = Clock()
+    keys = cache(issuer, client, tmp_path, clock, jwks_min_refresh_interval=10.0)
+    for _ in range(5):
+        with pytest.raises(KeysUnavailable):
+            await keys.keys_for(issuer.key.kid)
+        clock.now += 1
+    assert keys.attempts == 1
+    assert issuer.hits["discovery"] == 1
+    issuer.down = False
+    clock.now += 5
+    assert (await keys.keys_for(issuer.key.kid)).knows(issuer.key.kid)
+    assert keys.attempts == 2
 
 
 async def test_concurrent_unknown_kids_share_one_fetch(issuer: LocalIssuer, tmp_path: Path) -> None:

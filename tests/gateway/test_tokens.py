@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from gateway.auth.tokens import TokenVerifier, bearer_token, www_authenticate
+from gateway.settings import load_settings
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS
 from tests.gateway.issuer import (
@@ -171,6 +172,16 @@ BAD: dict[str, Callable[[LocalIssuer], str]] = {
     "token-scheme": lambda i: f"Token {i.token()}",
     "no-scheme": lambda i: i.token(),
     "no-subject-or-client": lambda i: "Bearer " + i.token(sub=None),
+    # RFC 9068: an access token says so in its JOSE header; an ID token (typ JWT) never passes for one
+    "typ-JWT": lambda i: "Bearer " + i.token(header={"typ": "JWT"}),
+    "typ-missing": lambda i: "Bearer " + i.token(header={"typ": None}),
+    "typ-not-a-string": lambda i: (
+        "Bearer " + craft_signed({"alg": "RS256", "kid": i.key.kid, "typ": 1}, i.claims(), i.key)
+    ),
+    "typ-id-token": lambda i: "Bearer " + i.token(header={"typ": "id_token+jwt"}),
+    "typ-logout": lambda i: "Bearer " + i.token(header={"typ": "logout+jwt"}),
+    "id-token-typ-claim": lambda i: "Bearer " + i.token(typ="ID"),
+    "id-token-at-hash": lambda i: "Bearer " + i.token(at_hash="x8bqNRkWH5ZPaS4VTbDYaw", nonce="n-0S6_WzA2Mj"),
 }
 
 
@@ -199,6 +210,37 @@ async def test_good_token_still_works_after_the_battery(verifier: TokenVerifier,
         with pytest.raises(Unauthenticated):
             await verifier.authenticate(BAD[name](issuer))
     assert (await verifier.authenticate(f"Bearer {issuer.token()}")).can_read
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"])
+async def test_access_token_type_is_case_insensitive(
+    verifier: TokenVerifier, issuer: LocalIssuer, typ: str
+) -> None:
+    assert (await verifier.authenticate(f"Bearer {issuer.token(header={'typ': typ})}")).can_read
+
+
+async def test_operator_may_allow_other_types_but_never_an_id_token(
+    issuer: LocalIssuer, tmp_path: Path
+) -> None:
+    """FIR_OIDC_ALLOWED_TYPES=at+jwt,JWT for a provider that types its access tokens JWT (Entra ID)."""
+    settings = make_settings(tmp_path, oidc_allowed_types=("at+jwt", "jwt"))
+    async with TokenVerifier(settings, issuer.url) as verifier:
+        assert (await verifier.authenticate(f"Bearer {issuer.token(header={'typ': 'JWT'})}")).can_read
+        for id_token in (
+            issuer.token(header={"typ": "JWT"}, typ="ID"),
+            issuer.token(header={"typ": "JWT"}, at_hash="x"),
+        ):
+            with pytest.raises(Unauthenticated, match="an ID token is not an access token"):
+                await verifier.authenticate(f"Bearer {id_token}")
+        with pytest.raises(Unauthenticated, match="typ must be at"):
+            await verifier.authenticate(f"Bearer {issuer.token(header={'typ': None})}")
+
+
+def test_allowed_types_setting_is_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIR_OIDC_ALLOWED_TYPES", " at+jwt, application/JWT ,")
+    assert load_settings(None).oidc_allowed_types == ("at+jwt", "jwt")
+    monkeypatch.delenv("FIR_OIDC_ALLOWED_TYPES")
+    assert load_settings(None).oidc_allowed_types == ("at+jwt",)
 
 
 async def test_token_without_kid_needs_a_single_key(issuer: LocalIssuer, tmp_path: Path) -> None:
@@ -251,7 +293,8 @@ async def test_scopes_are_exact_tokens(
     principal = await verifier.authenticate(f"Bearer {issuer.token(**claims)}")
     assert principal.scopes == expected
     assert principal.is_admin == ("fir:admin" in expected)
-    assert principal.can_read == bool(expected & {"fir:read", "fir:publish", "fir:admin"})
+    # fir:publish alone is not a reader: it sees its own manufacturers' records only
+    assert principal.can_read == bool(expected & {"fir:read", "fir:admin"})
 
 
 @pytest.mark.parametrize(
@@ -261,10 +304,10 @@ async def test_scopes_are_exact_tokens(
         (" 106c ", {"106C"}),
         ("106C,2a00 0001", {"106C", "2A00", "0001"}),
         (["106c", "2A00"], {"106C", "2A00"}),
-        (["106c", "bad", "12345", "", 12, None, "10 6C", "G00D", "0x10"], {"106C"}),
-        ("nope", set()),
-        (4204, set()),
-        ({"id": "106C"}, set()),
+        (["106C,2a00 0001"], {"106C", "2A00", "0001"}),
+        ([" 106c "], {"106C"}),
+        ("", set()),
+        ([], set()),
         (None, set()),
     ],
     ids=[
@@ -272,20 +315,56 @@ async def test_scopes_are_exact_tokens(
         "padded",
         "separated",
         "list",
-        "malformed-entries",
-        "malformed",
-        "int",
-        "object",
+        "list-item-separated",
+        "list-padded",
+        "empty",
+        "empty-list",
         "absent",
     ],
 )
 async def test_manufacturer_claim(
     verifier: TokenVerifier, issuer: LocalIssuer, value: object, expected: set[str]
 ) -> None:
+    """A string and a list of strings parse the same way."""
     token = issuer.token(scope="fir:publish", fir_manufacturer=value)
     principal = await verifier.authenticate(f"Bearer {token}")
     assert principal.manufacturers == expected
     assert principal.publishes_for == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nope", "every fir_manufacturer value must be exactly 4 hex digits"),
+        ("106C 12345", "every fir_manufacturer value must be exactly 4 hex digits"),
+        (["106c", "bad"], "every fir_manufacturer value must be exactly 4 hex digits"),
+        (["0x10"], "every fir_manufacturer value must be exactly 4 hex digits"),
+        (["G00D"], "every fir_manufacturer value must be exactly 4 hex digits"),
+        (["106c", 12], "the fir_manufacturer claim must be a string or a list of strings"),
+        ([None], "the fir_manufacturer claim must be a string or a list of strings"),
+        (4204, "the fir_manufacturer claim must be a string or a list of strings"),
+        ({"id": "106C"}, "the fir_manufacturer claim must be a string or a list of strings"),
+    ],
+    ids=[
+        "word",
+        "five-digits",
+        "list-with-bad",
+        "hex-prefix",
+        "not-hex",
+        "list-with-int",
+        "list-with-null",
+        "int",
+        "object",
+    ],
+)
+async def test_malformed_manufacturer_claim_refuses_the_token(
+    verifier: TokenVerifier, issuer: LocalIssuer, value: object, message: str
+) -> None:
+    """Never silently dropped: a mapper emitting the wrong value must be noticed, not half-work."""
+    token = issuer.token(scope="fir:publish", fir_manufacturer=value)
+    with pytest.raises(Unauthenticated) as caught:
+        await verifier.authenticate(f"Bearer {token}")
+    assert caught.value.message == message
 
 
 async def test_manufacturer_claim_name_is_configurable(issuer: LocalIssuer, tmp_path: Path) -> None:
