@@ -49,9 +49,9 @@ FIELDS: dict[str, dict[str, Rule]] = {
     "DeviceFirmwareStatus": fields(PUBLIC, "identity onCpl cplEntry model manufacturer")
     | fields(FIR, "current latest isLatest upgradePath lineage contacts"),
     "DeviceIdentity": fields(PUBLIC, "manufacturerId modelId hardwareVersion firmwareVersion"),
-    "FleetStatus": fields(
-        PUBLIC, "total distinct upToDate outdated notOnCpl noUpgradePath invalid problems groups"
-    ),
+    # counted from what the caller may see of the FIR: a publisher's cover its own manufacturers only
+    "FleetStatus": fields(PUBLIC, "total distinct notOnCpl invalid problems groups")
+    | fields(FIR, "upToDate outdated noUpgradePath"),
     "FleetGroup": fields(PUBLIC, "count refs status"),
     "FleetProblem": fields(PUBLIC, "index ref field message"),
     "AuditEvent": fields(PUBLIC, "id occurredAt actor organisation action entityType entityId before after"),

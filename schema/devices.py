@@ -140,18 +140,13 @@ class FleetGroup:
 class FleetStatus:
     total: int
     distinct: int
-    # Counted from the FIR, so guarded like the fields they summarise. Nullable because a non-null
+    # Counted from the FIR, so guarded like the fields they summarise (schema.access). Nullable because a non-null
     # field cannot carry FORBIDDEN without nulling the whole fleetStatus; an anonymous caller gets
     # null and the error, never a misleading 0.
-    up_to_date: int | None = strawberry.field(
-        extensions=requires_read(), description="Devices on the latest release (fir:read)."
-    )
-    outdated: int | None = strawberry.field(
-        extensions=requires_read(), description="Devices not on the latest release (fir:read)."
-    )
+    up_to_date: int | None = strawberry.field(description="Devices on the latest release (fir:read).")
+    outdated: int | None = strawberry.field(description="Devices not on the latest release (fir:read).")
     not_on_cpl: int
     no_upgrade_path: int | None = strawberry.field(
-        extensions=requires_read(),
         description="Outdated devices with no upgrade path to the latest (fir:read).",
     )
     invalid: int = strawberry.field(description="Malformed devices never fail the fleet: counted and listed.")

@@ -47,12 +47,13 @@ def row(
 
 
 # What each rule means for a record of manufacturer 106C ("record"), for a root field that finds
-# records by id and filters them by row ("lookup"), for the subscription ("stream"), and for a mutation (whose resolver then checks
+# records by id and filters them by row ("lookup"), for a field without a single owner whose rows
+# are filtered instead (the subscription, fleet counts: "filtered"), and for a mutation (whose resolver then checks
 # the manufacturer itself; the inputs below fail validation first, so nothing is written).
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("fir", "record"): row(F, V, V, F, V, F, V),
     ("fir", "lookup"): row(F, V, V, H, V, F, V),
-    ("fir", "stream"): row(F, V, V, V, V, F, V),  # each event is then filtered by row
+    ("fir", "filtered"): row(F, V, V, V, V, F, V),  # no single owner: rows are filtered instead
     ("owner", "record"): row(F, F, V, F, F, F, V),
     ("owner", "mutation"): row(U, F, V, V, V, F, V),
     ("secas", "lookup"): row(F, F, F, F, F, F, V),
@@ -60,6 +61,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("public", "lookup"): row(V, V, V, V, V, V, V),
 }
 DEVICE = '{ device(identity: {manufacturerId: "106C", modelId: "4331", hardwareVersion: "00AC", firmwareVersion: "00000001"}) { %s } }'
+FLEET = '{ fleetStatus(devices: [{manufacturerId: "106C", modelId: "4331", hardwareVersion: "00AC", firmwareVersion: "00000001"}]) { %s } }'
 RELEASE = '{ firmwareRelease(id: "%%(%s)s") { %s } }'
 
 
@@ -91,6 +93,10 @@ FIELD_CASES: dict[str, Case] = {
     "DeviceFirmwareStatus.upgradePath": Case(DEVICE % "upgradePath { version }", ("device", "upgradePath")),
     "DeviceFirmwareStatus.lineage": Case(DEVICE % "lineage { version }", ("device", "lineage")),
     "DeviceFirmwareStatus.contacts": Case(DEVICE % "contacts { email }", ("device", "contacts")),
+    **{
+        f"FleetStatus.{count}": Case(FLEET % count, ("fleetStatus", count), "filtered")
+        for count in ("upToDate", "outdated", "noUpgradePath")
+    },
     "FirmwareRelease.publishedBy": Case(
         RELEASE % ("published", "publishedBy"), ("firmwareRelease", "publishedBy"), parent=("fir", "lookup")
     ),
@@ -338,7 +344,7 @@ async def test_subscription(
 ) -> None:
     """Over a real WebSocket: past the rule, the malformed filter is BAD_USER_INPUT; else FORBIDDEN."""
     client, tokens, _ = server
-    expected = EXPECTED[(declared("Subscription", "firmwareReleased"), "stream")]
+    expected = EXPECTED[(declared("Subscription", "firmwareReleased"), "filtered")]
     token = tokens[who]
     url = str(client.base_url).replace("http", "ws") + "/graphql"
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
