@@ -1,11 +1,11 @@
-"""Who may use each field, mutation and entity, declared once: the guards and @requiresScopes derive from it.
+"""Who may use each field, mutation and entity, declared once: the guards and @requiresScopes derive from it."""
 
-Every field of every object type in the schema has an entry (building the schema fails otherwise), so a
-new field cannot ship without someone deciding who sees it. `PUBLIC` means no check of the field's own:
-a field of a type that only guarded fields reach (an AuditEvent, a FirmwareRelease) is as visible as
-that parent allows, and release rows are filtered by resolvers.visibility wherever they are loaded.
-What each rule means is in resolvers.access; whose record a row is, in resolvers.visibility.
-"""
+# Every field of every object type in the schema has an entry (building the schema fails otherwise),
+# so a new field cannot ship before someone decides who sees it. PUBLIC means no check of the field's
+# own: a field of a type that only guarded fields reach (an AuditEvent, a FirmwareRelease) is as
+# visible as that parent allows, and release rows are filtered by resolvers.visibility wherever they
+# are loaded. What each rule means is in resolvers.access; whose record a row is, in
+# resolvers.visibility; how the rules are enforced, in schema.permissions.
 
 from __future__ import annotations
 
