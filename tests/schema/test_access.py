@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import strawberry
 from graphql import GraphQLObjectType
+from strawberry.federation.schema_directives import RequiresScopes
 
 from resolvers.access import PUBLIC
 from schema.access import FIELDS
@@ -61,3 +62,21 @@ def build_schema_with(query: type) -> None:
     from schema.schema import FirSchema
 
     FirSchema(query=query)
+
+
+def test_requires_scopes_is_printed_from_the_declared_rule() -> None:
+    """The SDL the router enforces says what the gateway enforces, field by field, once each."""
+    schema = build_schema()
+    for type_name, type_ in schema._schema.type_map.items():
+        if not isinstance(type_, GraphQLObjectType) or type_name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            rule = FIELDS[type_name][name]
+            definition = field.extensions.get("strawberry-definition")
+            printed = [
+                d.scopes for d in getattr(definition, "directives", ()) if isinstance(d, RequiresScopes)
+            ]
+            assert printed == ([] if rule is PUBLIC else [[list(s) for s in rule.scopes]]), (type_name, name)
+    sdl = schema.as_str()
+    assert 'publishedBy: String @requiresScopes(scopes: [["fir:publish"], ["fir:admin"]])' in sdl
+    assert "auditLog(" in sdl and '): AuditEventConnection! @requiresScopes(scopes: [["fir:admin"]])' in sdl
