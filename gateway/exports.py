@@ -16,6 +16,7 @@ from gateway.authn import authenticate, resources_of, unauthenticated_response
 from loaders.db import Db
 from resolvers import fir_export
 from resolvers.errors import Unauthenticated
+from schema.access import ROUTES
 from spreadsheets.fir_files import MEDIA_TYPES, STREAMS
 
 DATA_VERSION_HEADER = "x-fir-data-version"
@@ -39,7 +40,7 @@ async def _download(request: Request, kind: str) -> Response:
         return unauthenticated_response(error)
     if principal.anonymous:
         return _refused(401, "UNAUTHENTICATED", {"WWW-Authenticate": www_authenticate(None)})
-    if not principal.can_read:
+    if not ROUTES["/exports/fir"].allows(principal, None):
         return _refused(403, "FORBIDDEN")
     stack = contextlib.AsyncExitStack()
     snap = await stack.enter_async_context(fir_export.snapshot(Db(resources_of(request).pool)))

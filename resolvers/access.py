@@ -33,6 +33,10 @@ def _secas(principal: Principal, owner: str | None) -> bool:
     return principal.is_admin
 
 
+def _whole_fir(principal: Principal, owner: str | None) -> bool:
+    return principal.can_read
+
+
 PUBLIC = Rule("public", _anyone, (), "nothing")
 FIR = Rule(
     "fir",
@@ -44,3 +48,5 @@ OWNER = Rule(
     "owner", is_owner_or_secas, ((PUBLISH,), (ADMIN,)), "fir:admin, or fir:publish for this manufacturer"
 )
 SECAS = Rule("secas", _secas, ((ADMIN,),), "scope fir:admin")
+# every manufacturer's published records at once (the FIR spreadsheet): fir:publish alone does not pass
+READER = Rule("reader", _whole_fir, ((READ,), (ADMIN,)), "scope fir:read")

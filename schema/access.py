@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from resolvers.access import FIR, OWNER, PUBLIC, SECAS, Rule
+from resolvers.access import FIR, OWNER, PUBLIC, READER, SECAS, Rule
 
 
 def fields(rule: Rule, names: str) -> dict[str, Rule]:
@@ -74,6 +74,9 @@ ENTITIES: dict[str, Rule] = {
     "CplEntry": PUBLIC,
     "FirmwareRelease": FIR,
 }
+
+# HTTP routes outside GraphQL that serve FIR records (gateway/exports.py)
+ROUTES: dict[str, Rule] = {"/exports/fir": READER}
 
 
 def rule_of(type_name: str, field_name: str) -> Rule | None:

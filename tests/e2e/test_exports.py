@@ -37,6 +37,7 @@ def exports(seeded: str, tmp_path: Path) -> Iterator[Exports]:  # noqa: F811
         tokens = {
             "reader": issuer.mint("fir:read", None, "exports-reader"),
             "maker": issuer.mint("fir:publish", ["106C"], "exports-maker"),
+            "secas": issuer.mint("fir:admin", None, "exports-secas"),
             "nothing": issuer.mint("openid", None, "exports-no-scope"),
         }
         with httpx.Client(base_url=base, timeout=30) as client:
@@ -74,14 +75,14 @@ async def test_csv_download_is_stamped_with_the_data_version(exports: Exports) -
 
 
 async def test_xlsx_download_follows_writes(exports: Exports) -> None:
-    first = exports.client.get("/exports/fir.xlsx", headers=bearer(exports.tokens["maker"]))
+    first = exports.client.get("/exports/fir.xlsx", headers=bearer(exports.tokens["secas"]))
     assert first.status_code == 200 and first.headers["content-type"].startswith("application/vnd.openxml")
     conn = await asyncpg.connect(exports.url)
     try:
         await conn.execute("update cpl_entries set status = 'REMOVED', removed_on = current_date")
     finally:
         await conn.close()
-    second = exports.client.get("/exports/fir.xlsx", headers=bearer(exports.tokens["maker"]))
+    second = exports.client.get("/exports/fir.xlsx", headers=bearer(exports.tokens["secas"]))
     assert int(second.headers["x-fir-data-version"]) > int(first.headers["x-fir-data-version"])
     sheet = openpyxl.load_workbook(io.BytesIO(second.content), read_only=True).worksheets[0]
     header, *rows = list(sheet.iter_rows(values_only=True))
@@ -101,4 +102,6 @@ def test_only_fir_read_callers_download(exports: Exports, path: str) -> None:
     assert bad.status_code == 401 and "invalid_token" in bad.headers["www-authenticate"]
     no_scope = exports.client.get(path, headers=bearer(exports.tokens["nothing"]))
     assert no_scope.status_code == 403 and no_scope.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # fir:publish alone sees its own manufacturers' records only, never the whole FIR
+    assert exports.client.get(path, headers=bearer(exports.tokens["maker"])).status_code == 403
     assert exports.client.get("/exports/fir.ods", headers=bearer(exports.tokens["reader"])).status_code == 404
