@@ -21,6 +21,7 @@ from gateway.resources import Resources
 from gateway.settings import Settings
 from loaders.db import create_pool
 from resolvers.events import ReleaseEvents
+from schema.limits import Budgets
 from schema.schema import SchemaLimits, build_schema
 
 log = logging.getLogger("fir.app")
@@ -64,8 +65,18 @@ async def _start_events(database_url: str, stack: contextlib.AsyncExitStack) -> 
     return events
 
 
+def schema_limits(settings: Settings) -> SchemaLimits:
+    budgets = Budgets(
+        anonymous=settings.budget_anonymous,
+        reader=settings.budget_reader,
+        publisher=settings.budget_publisher,
+        admin=settings.budget_admin,
+    )
+    return SchemaLimits(settings.max_depth, settings.max_aliases, settings.max_tokens, budgets)
+
+
 def create_app(settings: Settings, database_url: str) -> Starlette:
-    schema = build_schema(SchemaLimits(settings.max_depth, settings.max_aliases, settings.max_tokens))
+    schema = build_schema(schema_limits(settings))
     graphql = GraphQLEndpoint(schema, graphql_ide="graphiql")
     issuer, dev_issuer = token_issuer(settings)
 

@@ -46,6 +46,11 @@ class Settings:
     max_depth: int
     max_aliases: int
     max_tokens: int
+    # query cost budgets (schema.limits.Budgets): anonymous, fir:read, fir:publish, fir:admin
+    budget_anonymous: int
+    budget_reader: int
+    budget_publisher: int
+    budget_admin: int
     max_page_size: int
     max_fleet_devices: int
     cache_enabled: bool
@@ -118,9 +123,13 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         public_url=config("FIR_PUBLIC_URL", default=None) or None,
         pool_min=config("FIR_DB_POOL_MIN", cast=int, default=2),
         pool_max=config("FIR_DB_POOL_MAX", cast=int, default=10),
-        max_depth=config("FIR_MAX_DEPTH", cast=int, default=12),
+        max_depth=config("FIR_MAX_DEPTH", cast=int, default=15),
         max_aliases=config("FIR_MAX_ALIASES", cast=int, default=30),
         max_tokens=config("FIR_MAX_TOKENS", cast=int, default=5000),
+        budget_anonymous=config("FIR_COST_BUDGET_ANONYMOUS", cast=int, default=20_000),
+        budget_reader=config("FIR_COST_BUDGET_READER", cast=int, default=2_000_000),
+        budget_publisher=config("FIR_COST_BUDGET_PUBLISHER", cast=int, default=3_000_000),
+        budget_admin=config("FIR_COST_BUDGET_ADMIN", cast=int, default=20_000_000),
         max_page_size=config("FIR_MAX_PAGE_SIZE", cast=int, default=100),
         max_fleet_devices=config("FIR_MAX_FLEET_DEVICES", cast=int, default=1_000_000),
         cache_enabled=config("FIR_CACHE", cast=bool, default=True),

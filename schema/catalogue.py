@@ -14,6 +14,7 @@ from resolvers.context import Context
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import normalise_hex, normalise_identity
 from schema.enums import ContactRole, CplStatus, DeviceType
+from schema.sizes import CONTACTS, CPL_ENTRIES_PER_MODEL, MODELS_PER_MANUFACTURER
 
 if TYPE_CHECKING:
     from schema.releases import FirmwareRelease
@@ -48,12 +49,12 @@ class Manufacturer:
     def website(self) -> str | None:
         return self.row.website
 
-    @strawberry.field(description="Firmware, support and security contacts.")
+    @strawberry.field(directives=[CONTACTS], description="Firmware, support and security contacts.")
     async def contacts(self, info: Ctx) -> list[Contact] | None:
         found = await info.context.loaders.contacts_by_manufacturer.load(self.manufacturer_id)
         return [Contact.from_row(c) for c in found]
 
-    @strawberry.field
+    @strawberry.field(directives=[MODELS_PER_MANUFACTURER])
     async def device_models(self, info: Ctx) -> list[DeviceModel]:
         found = await info.context.loaders.models_by_manufacturer.load(self.manufacturer_id)
         return [DeviceModel.from_row(m) for m in found]
@@ -85,7 +86,9 @@ class DeviceModel:
     async def manufacturer(self, info: Ctx) -> Manufacturer:
         return await manufacturer_of(info, self.manufacturer_id)
 
-    @strawberry.field(description="Every CPL entry of this model, by entry number.")
+    @strawberry.field(
+        directives=[CPL_ENTRIES_PER_MODEL], description="Every CPL entry of this model, by entry number."
+    )
     async def cpl_entries(self, info: Ctx) -> list[CplEntry]:
         found = await info.context.loaders.cpl_entries_by_model.load((self.manufacturer_id, self.model_id))
         return [CplEntry.from_row(e) for e in found]

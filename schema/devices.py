@@ -13,6 +13,7 @@ from resolvers.fleet import FleetResult
 from resolvers.identity import Identity
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer
 from schema.releases import FirmwareRelease, releases
+from schema.sizes import CONTACTS, FLEET_GROUPS, FLEET_PROBLEMS, LINEAGE, UPGRADE_PATH
 
 Ctx = Info[Context, Any]
 
@@ -89,6 +90,7 @@ class DeviceFirmwareStatus:
         return self._analysis.is_latest
 
     @strawberry.field(
+        directives=[UPGRADE_PATH],
         description="Fewest steps from current to latest along upgradable-from edges, current excluded, "
         "latest included; [] when latest; null when no path exists.",
     )
@@ -97,12 +99,13 @@ class DeviceFirmwareStatus:
         return None if found is None else releases(found)
 
     @strawberry.field(
+        directives=[LINEAGE],
         description="Every published release of this model and hardware version, oldest first.",
     )
     def lineage(self) -> list[FirmwareRelease]:
         return releases(self._analysis.lineage)
 
-    @strawberry.field(description="The manufacturer's contacts.")
+    @strawberry.field(directives=[CONTACTS], description="The manufacturer's contacts.")
     async def contacts(self, info: Ctx) -> list[Contact] | None:
         found = await info.context.loaders.contacts_by_manufacturer.load(self.status.identity.manufacturer_id)
         return [Contact.from_row(c) for c in found]
@@ -150,8 +153,8 @@ class FleetStatus:
         description="Outdated devices with no upgrade path to the latest (fir:read).",
     )
     invalid: int = strawberry.field(description="Malformed devices never fail the fleet: counted and listed.")
-    problems: list[FleetProblem]
-    groups: list[FleetGroup]
+    problems: list[FleetProblem] = strawberry.field(directives=[FLEET_PROBLEMS])
+    groups: list[FleetGroup] = strawberry.field(directives=[FLEET_GROUPS])
 
     @classmethod
     def from_result(cls, r: FleetResult) -> FleetStatus:

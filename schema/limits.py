@@ -1,60 +1,79 @@
-"""Query limits: depth and alias count as a validation rule, token count at parse time."""
+"""Query limits checked before validation runs: cost against the caller's budget, depth, aliases, expansion."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
-)
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 
-INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+from resolvers.principal import ANONYMOUS, PUBLISH, Principal
+from schema.cost import Analysis, CostModel, analyse
 
 
-def complexity_rule(max_depth: int, max_aliases: int) -> type[ValidationRule]:
-    class ComplexityRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.fragments: dict[str, FragmentDefinitionNode] = {
-                d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)
-            }
+@dataclass(frozen=True)
+class Budgets:
+    """The largest query cost each kind of caller may ask for (see README, "Query cost")."""
 
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            aliases = [0]
-            depth = self._depth(node.selection_set, 0, aliases, set())
-            if depth > max_depth:
-                self._too_complex(node, f"query depth {depth} exceeds the limit of {max_depth}")
-            if aliases[0] > max_aliases:
-                self._too_complex(node, f"{aliases[0]} aliases exceed the limit of {max_aliases}")
+    anonymous: int = 20_000
+    reader: int = 2_000_000
+    publisher: int = 3_000_000
+    admin: int = 20_000_000
 
-        def _too_complex(self, node: OperationDefinitionNode, message: str) -> None:
-            self.report_error(GraphQLError(message, node, extensions={"code": "QUERY_TOO_COMPLEX"}))
+    def of(self, principal: Principal) -> tuple[str, int]:
+        if principal.is_admin:
+            return "fir:admin", self.admin
+        if PUBLISH in principal.scopes:
+            return "fir:publish", self.publisher
+        if principal.can_read:
+            return "fir:read", self.reader
+        return "anonymous", self.anonymous
 
-        def _depth(self, sel: SelectionSetNode | None, depth: int, aliases: list[int], seen: set[str]) -> int:
-            if sel is None:
-                return depth
-            deepest = depth
-            for s in sel.selections:
-                if isinstance(s, FieldNode):
-                    if s.name.value in INTROSPECTION_ROOTS:
-                        continue
-                    aliases[0] += s.alias is not None
-                    deepest = max(deepest, self._depth(s.selection_set, depth + 1, aliases, seen))
-                elif isinstance(s, InlineFragmentNode):
-                    deepest = max(deepest, self._depth(s.selection_set, depth, aliases, seen))
-                elif isinstance(s, FragmentSpreadNode) and s.name.value not in seen:
-                    fragment = self.fragments.get(s.name.value)
-                    if fragment is not None:
-                        inner = self._depth(fragment.selection_set, depth, aliases, seen | {s.name.value})
-                        deepest = max(deepest, inner)
-            return deepest
 
-    return ComplexityRule
+@dataclass(frozen=True)
+class SchemaLimits:
+    max_depth: int = 15  # GraphiQL's introspection query is 15 deep
+    max_aliases: int = 30
+    # also the cap on field selections after fragment expansion: fragments never buy a bigger document
+    max_tokens: int = 5000
+    budgets: Budgets = field(default_factory=Budgets)
+
+
+class QueryLimits(SchemaExtension):
+    """Refuses before graphql-core validates (whose overlap rule is exponential in doubling fragments)."""
+
+    def __init__(self, limits: SchemaLimits) -> None:
+        super().__init__()
+        self.limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        model = getattr(context.schema, "cost_model", None)
+        if context.graphql_document is not None and isinstance(model, CostModel):
+            analysis = analyse(model, context.graphql_document, context.variables)
+            principal = getattr(context.context, "principal", ANONYMOUS)
+            error = self.refusal(analysis, principal)
+            if error is not None:
+                context.pre_execution_errors = [error]
+        yield
+
+    def refusal(self, analysis: Analysis, principal: Principal) -> GraphQLError | None:
+        caller, budget = self.limits.budgets.of(principal)
+        if analysis.cost > budget:
+            message = f"query cost {analysis.cost} exceeds the budget of {budget} for {caller} callers"
+            return too_complex(message, cost=analysis.cost, budget=budget)
+        if analysis.depth > self.limits.max_depth:
+            message = f"query depth {analysis.depth} exceeds the limit of {self.limits.max_depth}"
+            return too_complex(message, depth=analysis.depth, limit=self.limits.max_depth)
+        if analysis.aliases > self.limits.max_aliases:
+            message = f"{analysis.aliases} aliases exceed the limit of {self.limits.max_aliases}"
+            return too_complex(message, aliases=analysis.aliases, limit=self.limits.max_aliases)
+        if analysis.selections > self.limits.max_tokens:
+            message = f"fragments expand the query to {analysis.selections} fields, more than {self.limits.max_tokens}"
+            return too_complex(message, selections=analysis.selections, limit=self.limits.max_tokens)
+        return None
+
+
+def too_complex(message: str, **figures: int) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX", **figures})

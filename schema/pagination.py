@@ -6,11 +6,20 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 
-from resolvers.pagination import Page
+from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
 
 Node = TypeVar("Node")
 Row = TypeVar("Row")
+
+# On every field answering a Connection: `first` sizes its edges and nodes (absent: the default page).
+PAGED = ListSize(
+    slicing_arguments=["first"],
+    sized_fields=["edges", "nodes"],
+    assumed_size=DEFAULT_PAGE_SIZE,
+    require_one_slicing_argument=False,
+)
 
 
 @strawberry.type

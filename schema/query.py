@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,8 +16,9 @@ from schema.audit import AuditEvent, audit_log
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
 from schema.enums import CplStatus, DeviceType
-from schema.pagination import Connection, connection
+from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
+from schema.sizes import FLEET_DEVICE
 
 Ctx = Info[Context, Any]
 
@@ -39,7 +40,9 @@ class Query:
         return DeviceFirmwareStatus.from_status(status)
 
     @strawberry.field(description="The same for a whole fleet: one status per distinct identity.")
-    async def fleet_status(self, info: Ctx, devices: JSON) -> FleetStatus:
+    async def fleet_status(
+        self, info: Ctx, devices: Annotated[JSON, strawberry.argument(directives=[FLEET_DEVICE])]
+    ) -> FleetStatus:
         # `devices` is [FleetDeviceInput!]! in the schema (see schema.fleet_input): graphql-core has
         # coerced and checked every item; strawberry's per-object conversion is skipped for speed.
         raw = [
@@ -53,14 +56,14 @@ class Query:
         row = await catalogue.manufacturer(info.context, manufacturer_id)
         return Manufacturer.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(directives=[PAGED])
     async def manufacturers(
         self, info: Ctx, first: int | None = None, after: str | None = None
     ) -> Connection[Manufacturer]:
         page = await catalogue.manufacturers_page(info.context, first, after)
         return connection(page, Manufacturer.from_row)
 
-    @strawberry.field
+    @strawberry.field(directives=[PAGED])
     async def device_models(
         self,
         info: Ctx,
@@ -79,7 +82,7 @@ class Query:
         row = await catalogue.cpl_entry(info.context, number)
         return CplEntry.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(directives=[PAGED])
     async def cpl_entries(
         self,
         info: Ctx,
@@ -100,5 +103,6 @@ class Query:
 
     audit_log: Connection[AuditEvent] = strawberry.field(
         resolver=audit_log,
+        directives=[PAGED],
         description="Every change to the FIR, newest first (fir:admin).",
     )

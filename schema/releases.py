@@ -13,6 +13,7 @@ from resolvers import releases as rules
 from resolvers.context import Context
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of
 from schema.enums import ReleaseStatus, Urgency
+from schema.sizes import UPGRADE_EDGES
 
 Ctx = Info[Context, Any]
 
@@ -70,11 +71,16 @@ class FirmwareRelease:
     async def upgradable_from_versions(self, info: Ctx) -> list[str]:
         return await rules.upgradable_from_versions(info.context, self.row)
 
-    @strawberry.field(description="Published releases that may upgrade to this one, oldest first.")
+    @strawberry.field(
+        directives=[UPGRADE_EDGES],
+        description="Published releases that may upgrade to this one, oldest first.",
+    )
     async def upgradable_from(self, info: Ctx) -> list[FirmwareRelease]:
         return [FirmwareRelease.from_row(r) for r in await rules.upgradable_from(info.context, self.row)]
 
-    @strawberry.field(description="Published releases this one may upgrade to, oldest first.")
+    @strawberry.field(
+        directives=[UPGRADE_EDGES], description="Published releases this one may upgrade to, oldest first."
+    )
     async def upgrades_to(self, info: Ctx) -> list[FirmwareRelease]:
         return [FirmwareRelease.from_row(r) for r in await rules.upgrades_to(info.context, self.row)]
 

@@ -3,36 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionResult, Info
 
 from resolvers.context import Context
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.cost import CostModel
 from schema.devices import FleetDeviceInput
 from schema.errors import TagValidationErrors, shape_result
-from schema.limits import complexity_rule
+from schema.limits import QueryLimits, SchemaLimits
 from schema.mutations import Mutation
 from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
 from schema.releases import FirmwareRelease
 from schema.subscriptions import Subscription
+from schema.validation import RefusalAwareValidationCache
 
 FEDERATION_VERSION = "2.11"
 ENTITY_TYPES: list[type] = [Manufacturer, DeviceModel, CplEntry, FirmwareRelease]
 
 
-@dataclass(frozen=True)
-class SchemaLimits:
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5000
+__all__ = ["FirSchema", "SchemaLimits", "build_schema"]
 
 
 class FirSchema(strawberry.federation.Schema):
@@ -44,6 +41,7 @@ class FirSchema(strawberry.federation.Schema):
         if problems := undeclared(self._schema):
             raise TypeError("access rules missing:\n" + "\n".join(problems))
         fleet_input(self._schema)
+        self.cost_model = CostModel(self._schema)
 
     def entities_resolver(
         self, info: Info[Context, Any], representations: list[FederationAny]
@@ -101,9 +99,9 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
         extensions=[
             TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-            partial(AddValidationRules, [complexity_rule(limits.max_depth, limits.max_aliases)]),
+            partial(QueryLimits, limits),
             partial(ParserCache, maxsize=1024),
-            partial(ValidationCache, maxsize=1024),
+            partial(RefusalAwareValidationCache, maxsize=1024),
         ],
     )
 

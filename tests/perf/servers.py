@@ -41,6 +41,8 @@ def server_env(data_dir: Path, port: int, database_url: str | None, **extra: str
         "FIR_DATA_DIR": str(data_dir),
         "FIR_LOG_LEVEL": "WARNING",
         "FIR_DEV_AUTH": "1",
+        # the 1,000,000-device fleet costs about 10 million, five times a reader's default budget
+        "FIR_COST_BUDGET_READER": "12000000",
         **extra,
     }
     if database_url is not None:
