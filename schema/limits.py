@@ -41,7 +41,12 @@ class SchemaLimits:
 
 
 class QueryLimits(SchemaExtension):
-    """Refuses before graphql-core validates (whose overlap rule is exponential in doubling fragments)."""
+    """Refuses before graphql-core validates (whose overlap rule is exponential in doubling fragments).
+
+    Depth and aliases come from the same linear pass rather than strawberry's QueryDepthLimiter and
+    MaxAliasesLimiter: those are validation rules (they run too late), re-walk a fragment per spread,
+    and the depth limiter always skips introspection fields.
+    """
 
     def __init__(self, limits: SchemaLimits) -> None:
         super().__init__()

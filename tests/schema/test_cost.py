@@ -36,6 +36,9 @@ ALIASED_SCHEMA = (
     )
     + " } }"
 )
+PAGE = """{ cplEntries(first: 100) { edges { cursor node { number status imageHash model { name
+  manufacturer { name } } } } pageInfo { hasNextPage endCursor } } }"""
+INTROSPECTION = get_introspection_query(descriptions=True, input_value_deprecation=True)
 ENTITIES = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on CplEntry { number } } }"
 
 
@@ -94,7 +97,10 @@ def test_readme_figures() -> None:
     """The numbers the README quotes."""
     assert cost(DEVICE_EXAMPLE) == 101
     assert cost(FLEET_EXAMPLE, devices=fleet(100_000)) == 1_014_034
-    assert cost(get_introspection_query(descriptions=True, input_value_deprecation=True)) == 6_565
+    assert cost(FLEET_EXAMPLE, devices=fleet(1_000_000)) == 10_014_034
+    assert cost(INTROSPECTION) == 6_565
+    assert cost(PAGE) == 416
+    assert cost(CHAIN) == 2_020_602_051
 
 
 async def test_hundred_thousand_device_fleet_fits_a_reader(pool: asyncpg.Pool, entry_one: None) -> None:
@@ -111,9 +117,7 @@ async def test_anonymous_callers_cannot_send_big_fleets(pool: asyncpg.Pool) -> N
 
 
 async def test_page_of_a_hundred_entries_and_introspection_pass_anonymously(pool: asyncpg.Pool) -> None:
-    page = """{ cplEntries(first: 100) { edges { cursor node { number status imageHash model { name
-      manufacturer { name } } } } pageInfo { hasNextPage endCursor } } }"""
-    for query in (page, get_introspection_query(descriptions=True, input_value_deprecation=True)):
+    for query in (PAGE, INTROSPECTION):
         result = await execute(SCHEMA, pool, query, ANONYMOUS)
         assert result.errors is None, result.errors
 
