@@ -195,7 +195,7 @@ class Walk:
 
     def __init__(self, model: CostModel, document: DocumentNode, variables: Mapping[str, Any] | None) -> None:
         self.model = model
-        self.variables = variables or {}
+        self.variables = variables if isinstance(variables, Mapping) else {}
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
