@@ -26,7 +26,8 @@ CONTACTS = assumed(10)
 # (reading, normalising and grouping it, and its share of a group of its own). The spec's slicing
 # arguments must be integers, so groups and problems, at most one per distinct identity or bad device,
 # are sized like any list. 100,000 devices cost about a million: within a reader's default budget
-# (2 million); an anonymous caller's (20,000) stops below 2,000 devices.
+# (2 million); an anonymous caller's (20,000) stops a bare fleet below 2,000 devices, and one with
+# the README's selection near 600.
 FLEET_DEVICE_WEIGHT = 10
 FLEET_DEVICE = Cost(weight=FLEET_DEVICE_WEIGHT)
 FLEET_GROUPS = assumed(1000)
