@@ -130,6 +130,12 @@ async def test_doubling_fragments_refused_before_validation(pool: asyncpg.Pool) 
     assert extensions["budget"] == BUDGETS.admin
 
 
+async def test_fragments_cannot_expand_past_the_token_limit(pool: asyncpg.Pool) -> None:
+    """Within an admin's budget, but validation would walk 2**13 copies: capped like the text itself."""
+    extensions = await refused(pool, doubling(12), SECAS)
+    assert extensions == {"code": "QUERY_TOO_COMPLEX", "selections": 2**13 + 1, "limit": 5000}
+
+
 def test_fragments_are_costed_once() -> None:
     """Visits grow with the text, not with the expansion: each fragment is walked once."""
     small, large = (analyse(MODEL, parse(doubling(n))) for n in (10, 40))
