@@ -1,21 +1,8 @@
-"""Static analysis of a document before validation: demand-control cost, depth and aliases, in one linear pass.
-
-The cost follows the IBM GraphQL cost directive spec as Apollo Router's demand control computes it, from
-the `@cost` and `@listSize` directives the SDL prints (read back from the strawberry declarations, so
-the printed model and the enforced one cannot drift): an object field weighs 1, a scalar or enum 0, a
-list multiplies its element's cost by its size (a slicing argument such as `first`, a list argument's
-length, or its `assumedSize`), arguments add their input cost (an input object 1, a list the sum of
-its items). On top of that every field selection counts 1 once, after fragment expansion: the work
-validation and execution do whatever the data, which the router's defaults (scalars 0) leave out.
-
-Each fragment is analysed once per sizing context and memoised, never re-walked per spread, so a
-document of doubling fragments costs its (huge) number in time linear in its text; a fragment cycle
-counts 0 (validation refuses it next).
-"""
+"""A document's static cost, depth and aliases in one linear pass, before validation (README, "Query cost")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,56 +12,28 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLArgument,
-    GraphQLEnumType,
     GraphQLField,
-    GraphQLInputField,
-    GraphQLInputObjectType,
-    GraphQLInputType,
-    GraphQLList,
     GraphQLNamedType,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
-    NullValueNode,
-    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
-    SchemaMetaFieldDef,
     SelectionSetNode,
-    TypeMetaFieldDef,
-    TypeNameMetaFieldDef,
     ValueNode,
     VariableNode,
     get_named_type,
-    is_abstract_type,
     is_composite_type,
-    is_input_object_type,
-    is_list_type,
 )
-from graphql.type.definition import GraphQLInterfaceType, GraphQLType
-from strawberry import UNSET
-from strawberry.federation.schema_directives import Cost, ListSize
+from strawberry.federation.schema_directives import ListSize
 
-from schema.sizes import assumed
+from schema.cost_model import CostModel, FieldRule, weight_of
+from schema.input_cost import input_cost, is_list_somewhere
 
 # A list nothing declares a size for: Apollo Router's `static_estimated.list_size` in its examples.
 DEFAULT_LIST_SIZE = 10
 # Apollo Router's base cost of a mutation operation.
 MUTATION_COST = 10
-# `_entities` is federation's, not ours to decorate: one entity per representation.
-ENTITIES = ListSize(assumed_size=UNSET, slicing_arguments=["representations"], sized_fields=UNSET)
-BACKREF = "strawberry-definition"
-
-
-@dataclass(frozen=True)
-class FieldRule:
-    """What a field declares: `@cost(weight:)` and `@listSize(...)`."""
-
-    weight: int | None = None
-    list_size: ListSize | None = None
 
 
 @dataclass(frozen=True)
@@ -117,81 +76,11 @@ class Sizing:
 NO_SIZING = Sizing()
 
 
-def directives_of(definition: Any) -> Sequence[object]:
-    strawberry_definition = (getattr(definition, "extensions", None) or {}).get(BACKREF)
-    return getattr(strawberry_definition, "directives", None) or ()
-
-
-def weight_of(definition: Any) -> int | None:
-    return next((d.weight for d in directives_of(definition) if isinstance(d, Cost)), None)
-
-
-class CostModel:
-    """The declarations of one schema, looked up by type and field, plus sizes for introspection lists."""
-
-    def __init__(self, schema: GraphQLSchema) -> None:
-        self.schema = schema
-        self.rules: dict[tuple[str, str], FieldRule] = {}
-        self.introspection = introspection_sizes(schema)
-
-    def field(self, parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
-        if name == "__typename":
-            return TypeNameMetaFieldDef
-        if parent is self.schema.query_type and name in ("__schema", "__type"):
-            return SchemaMetaFieldDef if name == "__schema" else TypeMetaFieldDef
-        fields: dict[str, GraphQLField] = getattr(parent, "fields", None) or {}
-        return fields.get(name) if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else None
-
-    def rule(self, parent: GraphQLNamedType, name: str, definition: GraphQLField) -> FieldRule:
-        key = (parent.name, name)
-        if key not in self.rules:
-            self.rules[key] = self._rule(key, definition)
-        return self.rules[key]
-
-    def _rule(self, key: tuple[str, str], definition: GraphQLField) -> FieldRule:
-        if key in self.introspection:
-            return FieldRule(list_size=assumed(self.introspection[key]))
-        if key == (getattr(self.schema.query_type, "name", ""), "_entities"):
-            return FieldRule(list_size=ENTITIES)
-        directives = directives_of(definition)
-        size = next((d for d in directives if isinstance(d, ListSize)), None)
-        return FieldRule(weight=weight_of(definition), list_size=size)
-
-
-def introspection_sizes(schema: GraphQLSchema) -> dict[tuple[str, str], int]:
-    """Introspection lists sized by this (static) schema's average per parent, rounded up: a walk over
-    every type costs what it answers, and each nesting through `type { fields }` multiplies as it should."""
-    types = list(schema.type_map.values())
-    fields = [
-        f for t in types if isinstance(t, GraphQLObjectType | GraphQLInterfaceType) for f in t.fields.values()
-    ]
-
-    def per_type(count: Callable[[GraphQLNamedType], int]) -> int:
-        return -(-sum(count(t) for t in types) // len(types))
-
-    return {
-        ("__Schema", "types"): len(types),
-        ("__Schema", "directives"): len(schema.directives),
-        ("__Type", "fields"): per_type(
-            lambda t: len(t.fields) if isinstance(t, GraphQLObjectType | GraphQLInterfaceType) else 0
-        ),
-        ("__Type", "inputFields"): per_type(
-            lambda t: len(t.fields) if isinstance(t, GraphQLInputObjectType) else 0
-        ),
-        ("__Type", "enumValues"): per_type(lambda t: len(t.values) if isinstance(t, GraphQLEnumType) else 0),
-        ("__Type", "interfaces"): per_type(lambda t: len(getattr(t, "interfaces", ()))),
-        ("__Type", "possibleTypes"): per_type(
-            lambda t: len(schema.get_possible_types(t)) if is_abstract_type(t) else 0
-        ),
-        ("__Field", "args"): -(-sum(len(f.args) for f in fields) // max(1, len(fields))),
-        ("__Directive", "args"): -(
-            -sum(len(d.args) for d in schema.directives) // max(1, len(schema.directives))
-        ),
-    }
-
-
 class Walk:
-    """One document's analysis: fragments memoised per sizing context, cycles cut."""
+    """One document's analysis. Each fragment is walked once per sizing context and memoised, never per
+    spread, so doubling fragments cost their (huge) number in time linear in the text; a cycle counts 0
+    (validation refuses it next). Every field selection also counts 1, after expansion: the work
+    validation and execution do whatever the data, which the router's defaults (scalars 0) leave out."""
 
     def __init__(self, model: CostModel, document: DocumentNode, variables: Mapping[str, Any] | None) -> None:
         self.model = model
@@ -287,72 +176,8 @@ class Walk:
         for argument in node.arguments or ():
             declared = definition.args.get(argument.name.value)
             if declared is not None:
-                total += self.input_cost(argument.value, declared.type, weight_of(declared))
+                total += input_cost(argument.value, declared.type, weight_of(declared), self.variables)
         return total
-
-    def input_cost(self, value: Any, type_: GraphQLInputType, weight: int | None) -> int:
-        if isinstance(value, VariableNode):
-            return json_input_cost(self.variables.get(value.name.value), type_, weight)
-        if value is None or isinstance(value, NullValueNode):
-            return 0
-        named = get_named_type(type_)
-        if isinstance(value, ListValueNode):
-            item = unwrap_list(type_)
-            return (weight or 0) + sum(self.input_cost(v, item, weight) for v in value.values or ())
-        if isinstance(value, ObjectValueNode) and isinstance(named, GraphQLInputObjectType):
-            fields = named.fields
-            inner = sum(
-                self.input_cost(f.value, fields[f.name.value].type, weight_of(fields[f.name.value]))
-                for f in value.fields or ()
-                if f.name.value in fields
-            )
-            return (1 if weight is None else weight) + inner
-        return weight or 0
-
-
-def json_input_cost(value: Any, type_: GraphQLInputType, weight: int | None) -> int:
-    """The same cost for a variable's raw JSON value, in O(1) for a list of flat items (a fleet)."""
-    if value is None:
-        return 0
-    named = get_named_type(type_)
-    if isinstance(value, list):
-        item = unwrap_list(type_)
-        if is_flat(item):
-            each = (1 if weight is None else weight) if is_input_object_type(named) else (weight or 0)
-            return (weight or 0) + len(value) * each
-        return (weight or 0) + sum(json_input_cost(v, item, weight) for v in value)
-    if isinstance(value, dict) and isinstance(named, GraphQLInputObjectType):
-        inner = sum(
-            json_input_cost(value[n], f.type, weight_of(f)) for n, f in named.fields.items() if n in value
-        )
-        return (1 if weight is None else weight) + inner
-    return weight or 0
-
-
-def is_flat(type_: GraphQLInputType) -> bool:
-    """Scalars, or an input object whose fields are undecorated scalars: every item costs the same."""
-    named = get_named_type(type_)
-    if not isinstance(named, GraphQLInputObjectType):
-        return not is_list_somewhere(type_)
-    return not is_list_somewhere(type_) and all(flat_field(f) for f in named.fields.values())
-
-
-def flat_field(field: GraphQLInputField) -> bool:
-    return (
-        weight_of(field) is None
-        and not is_input_object_type(get_named_type(field.type))
-        and not is_list_somewhere(field.type)
-    )
-
-
-def unwrap_list(type_: GraphQLInputType) -> GraphQLInputType:
-    inner: Any = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-    return inner.of_type if isinstance(inner, GraphQLList) else inner  # type: ignore[no-any-return]
-
-
-def is_list_somewhere(type_: GraphQLType) -> bool:
-    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-    return is_list_type(inner)
 
 
 def size_of_json(value: Any) -> int | None:

@@ -9,7 +9,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.principal import ANONYMOUS, PUBLISH, Principal
-from schema.cost import Analysis, CostModel, analyse
+from schema.cost import Analysis, analyse
+from schema.cost_model import CostModel
 
 
 @dataclass(frozen=True)

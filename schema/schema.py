@@ -14,7 +14,7 @@ from strawberry.types import ExecutionResult, Info
 
 from resolvers.context import Context
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
-from schema.cost import CostModel
+from schema.cost_model import CostModel
 from schema.devices import FleetDeviceInput
 from schema.errors import TagValidationErrors, shape_result
 from schema.limits import QueryLimits, SchemaLimits

@@ -11,7 +11,8 @@ import pytest
 from graphql import get_introspection_query, get_named_type, is_object_type, parse
 
 from resolvers.principal import ANONYMOUS, Principal
-from schema.cost import analyse, is_list_somewhere
+from schema.cost import analyse
+from schema.input_cost import is_list_somewhere
 from schema.limits import Budgets, SchemaLimits
 from schema.schema import build_schema
 from schema.sizes import FLEET_DEVICE_WEIGHT
