@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -15,6 +17,7 @@ from gateway.database import start_embedded
 
 CRASH = """
 import os, signal, sys
+from collections.abc import Iterator
 from pathlib import Path
 from gateway.database import start_embedded
 handle = start_embedded(Path(sys.argv[1]))
@@ -38,9 +41,11 @@ def wait_gone(pid: int, seconds: float = 15) -> bool:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    os.chmod(tmp_path, 0o755)
-    return tmp_path
+def data_dir() -> Iterator[Path]:
+    """Not under tmp_path: pytest makes its parents 0700, which the server's own user cannot traverse."""
+    with tempfile.TemporaryDirectory(prefix="fir-db-test-") as tmp:
+        os.chmod(tmp, 0o755)
+        yield Path(tmp)
 
 
 def test_started_on_demand_and_stopped_on_close(data_dir: Path) -> None:
