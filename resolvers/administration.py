@@ -24,7 +24,7 @@ from resolvers.mutations import (
     require_text,
     snapshot,
 )
-from resolvers.pagination import Page, decode_cursor, make_page, page_size
+from resolvers.pagination import INT64_MAX, Page, decimal_position, make_page, page_size
 from resolvers.principal import Principal
 
 MAX_CONTACTS = 50
@@ -287,12 +287,10 @@ async def audit_log(
 ) -> Page[AuditEventRow]:
     """Newest first; SECAS only (schema.access)."""
     limit = page_size(first, ctx.limits.max_page_size)
-    position = decode_cursor("audit", after)
-    if position is not None and not (position.isdigit() and len(position) < 19):
-        raise BadUserInput("after is not a cursor this list issued", field="after")
+    position = decimal_position("audit", after, INT64_MAX)
     found = await audit.audit_page(
         ctx.loaders.db,
-        before_id=int(position) if position is not None else None,
+        before_id=position,
         limit=limit + 1,
         entity_type=where.entity_type,
         entity_id=where.entity_id,

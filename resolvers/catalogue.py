@@ -5,9 +5,8 @@ from __future__ import annotations
 from loaders import cpl, manufacturers, models
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow
 from resolvers.context import Context
-from resolvers.errors import BadUserInput
 from resolvers.identity import require_hex
-from resolvers.pagination import Page, decode_cursor, make_page, page_size
+from resolvers.pagination import INT32_MAX, Page, decimal_position, decode_cursor, make_page, page_size
 
 DEVICE_TYPES = frozenset({"ESME", "GSME", "CHF", "GPF", "PPMID", "HCALCS", "IHD", "CAD"})
 
@@ -51,13 +50,11 @@ async def cpl_entries_page(
     ctx: Context, first: int | None, after: str | None, status: str | None, manufacturer_id: str | None
 ) -> Page[CplEntryRow]:
     limit = page_size(first, ctx.limits.max_page_size)
-    position = decode_cursor("cpl", after)
-    if position is not None and not position.isdigit():
-        raise BadUserInput("after is not a cursor this list issued", field="after")
+    position = decimal_position("cpl", after, INT32_MAX)
     mfr_id = require_hex(manufacturer_id, 4, "manufacturerId") if manufacturer_id is not None else None
     found = await cpl.cpl_entries_page(
         ctx.loaders.db,
-        after=int(position) if position is not None else None,
+        after=position,
         limit=limit + 1,
         status=status,
         manufacturer_id=mfr_id,

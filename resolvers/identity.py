@@ -58,8 +58,17 @@ def normalise_identity(values: Sequence[str | None]) -> list[str | None]:
     return [normalise(value) for value, (_, _, normalise) in zip(values, FIELDS, strict=True)]
 
 
+# An error quotes the caller's value so it can be recognised, never a huge input in full.
+QUOTE_LIMIT = 40
+
+
+def quoted(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= QUOTE_LIMIT else f"{text[:QUOTE_LIMIT]}… ({len(text)} characters)"
+
+
 def hex_problem(value: str | None, digits: int) -> str:
-    return f"must be {digits} hexadecimal digits, got {value!r}"
+    return f"must be {digits} hexadecimal digits, got {quoted(value)}"
 
 
 def require_firmware(value: str | None, field: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -12,6 +13,11 @@ from resolvers.errors import BadUserInput
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+_DECIMAL = re.compile(r"[0-9]{1,19}")
+# What a cursor we issue can hold after its prefix: identifiers, numbers and separators only.
+_POSITION = re.compile(r"[0-9A-Za-z/._-]{1,64}")
 
 
 def encode_cursor(kind: str, key: str) -> str:
@@ -26,9 +32,28 @@ def decode_cursor(kind: str, cursor: str | None) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadUserInput("after is not a cursor this list issued", field="after") from None
     prefix, _, key = raw.partition(":")
-    if prefix != kind or not key:
+    if prefix != kind or not _POSITION.fullmatch(key):
         raise BadUserInput("after is not a cursor this list issued", field="after")
     return key
+
+
+def parse_decimal(text: str, maximum: int) -> int | None:
+    """ASCII digits only (str.isdigit and int accept other scripts' digits), within 0..maximum."""
+    if not _DECIMAL.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
+def decimal_position(kind: str, cursor: str | None, maximum: int) -> int | None:
+    """The position of a list keyed by a number (CPL entry number, audit event id)."""
+    key = decode_cursor(kind, cursor)
+    if key is None:
+        return None
+    position = parse_decimal(key, maximum)
+    if position is None:
+        raise BadUserInput("after is not a cursor this list issued", field="after")
+    return position
 
 
 def page_size(first: int | None, maximum: int) -> int:

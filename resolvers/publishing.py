@@ -14,7 +14,14 @@ from loaders.rows import ReleaseRow
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
-from resolvers.identity import Identity, normalise_hex, parse_identity, require_firmware, require_hex
+from resolvers.identity import (
+    Identity,
+    normalise_hex,
+    parse_identity,
+    quoted,
+    require_firmware,
+    require_hex,
+)
 from resolvers.mutations import (
     audit_change,
     clean_text,
@@ -143,7 +150,7 @@ def _advisories(values: Sequence[str]) -> tuple[str, ...]:
         # something that starts like a CVE id must be one: "CVE-24-1" is a typo, not a vendor id
         elif advisory.upper().startswith("CVE-") or not _VENDOR_ID.fullmatch(advisory):
             raise BadUserInput(
-                f"advisory {value!r} is neither a CVE id (CVE-2024-12345) nor a vendor id of at most 64"
+                f"advisory {quoted(value)} is neither a CVE id (CVE-2024-12345) nor a vendor id of at most 64"
                 " letters, digits and ._:/-",
                 field=f"input.advisories[{i}]",
             )
@@ -373,12 +380,12 @@ async def withdraw(ctx: Context, release_id: str, reason: str) -> ReleaseRow:
     why = require_text(reason, "reason", max_length=MAX_REASON)
     key = parse_release_id(release_id)
     if key is None:
-        raise NotFound(f"no firmware release {release_id!r}", field="id")
+        raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
     async with ctx.loaders.db.transaction() as tx:
         row = await rw.lock_release(tx, key)
         # Someone else's draft is reported missing, as the read side does, so it cannot be probed.
         if row is None or not can_see_release(principal, row):
-            raise NotFound(f"no firmware release {release_id!r}", field="id")
+            raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
         require_publisher(principal, row.manufacturer_id, "id")
         if row.status == "WITHDRAWN":
             return row

@@ -8,11 +8,14 @@ from loaders.rows import CplEntryRow, ReleaseRow
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.errors import NotFound
+from resolvers.identity import quoted
+from resolvers.pagination import INT64_MAX, parse_decimal
 from resolvers.visibility import can_see_release
 
 
 def parse_release_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    """Release ids are bigint serials; anything else names no release."""
+    return parse_decimal(value, INT64_MAX)
 
 
 async def release(ctx: Context, release_id: str) -> ReleaseRow | None:
@@ -27,7 +30,7 @@ async def release(ctx: Context, release_id: str) -> ReleaseRow | None:
 async def require_release(ctx: Context, release_id: str) -> ReleaseRow:
     row = await release(ctx, release_id)
     if row is None:
-        raise NotFound(f"no firmware release {release_id!r}", field="id")
+        raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
     return row
 
 

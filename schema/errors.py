@@ -12,6 +12,15 @@ from resolvers.errors import DomainError
 
 log = logging.getLogger("fir.errors")
 MASKED = "Internal server error"
+# graphql-core quotes input in its messages (names, values): a huge input is never echoed in full.
+MAX_MESSAGE = 500
+
+
+def shortened(error: GraphQLError) -> GraphQLError:
+    if len(error.message) <= MAX_MESSAGE:
+        return error
+    message = f"{error.message[:MAX_MESSAGE]}… (message cut at {MAX_MESSAGE} characters)"
+    return GraphQLError(message, error.nodes, path=error.path, extensions=error.extensions)
 
 
 def shape(error: GraphQLError) -> GraphQLError:
@@ -55,5 +64,5 @@ def shape_result(
     errors: list[GraphQLError] | None, extra: list[GraphQLError] | None
 ) -> list[GraphQLError] | None:
     """The errors a client sees: shaped, plus those recorded by guards that answered an empty list."""
-    shaped = [shape(e) for e in errors or ()] + list(extra or ())
+    shaped = [shortened(shape(e)) for e in errors or ()] + list(extra or ())
     return shaped or None
