@@ -72,7 +72,9 @@ def schema_limits(settings: Settings) -> SchemaLimits:
         publisher=settings.budget_publisher,
         admin=settings.budget_admin,
     )
-    return SchemaLimits(settings.max_depth, settings.max_aliases, settings.max_tokens, budgets)
+    return SchemaLimits(
+        settings.max_depth, settings.max_aliases, settings.max_tokens, budgets, settings.max_string_length
+    )
 
 
 def create_app(settings: Settings, database_url: str) -> Starlette:

@@ -7,7 +7,7 @@ from typing import Any
 from gateway.resources import Resources
 from loaders.db import Db
 from loaders.registry import build_loaders
-from resolvers.context import Context, Limits
+from resolvers.context import Context, InputCaps, InputCapsByPrincipal, Limits
 from resolvers.principal import Principal
 
 
@@ -15,12 +15,27 @@ def build_context(
     resources: Resources, principal: Principal, request: Any = None, response: Any = None
 ) -> Context:
     """Called inside the request's running loop: aiodataloader binds the loop at construction."""
-    settings = resources.settings
     return Context(
         principal=principal,
         loaders=build_loaders(Db(resources.pool)),
-        limits=Limits(max_page_size=settings.max_page_size, max_fleet_devices=settings.max_fleet_devices),
+        limits=limits_of(resources),
         request=request,
         response=response,
         events=resources.events,
+    )
+
+
+def caps_of(resources: Resources) -> InputCapsByPrincipal:
+    settings = resources.settings
+    tiers = zip(settings.max_body_bytes, settings.max_list_items, settings.max_entities, strict=True)
+    anonymous, authenticated, admin = (InputCaps(*tier) for tier in tiers)
+    return InputCapsByPrincipal(anonymous, authenticated, admin)
+
+
+def limits_of(resources: Resources) -> Limits:
+    settings = resources.settings
+    return Limits(
+        max_page_size=settings.max_page_size,
+        max_fleet_devices=settings.max_fleet_devices,
+        caps=caps_of(resources),
     )

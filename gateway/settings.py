@@ -53,6 +53,11 @@ class Settings:
     budget_admin: int
     max_page_size: int
     max_fleet_devices: int
+    # Input caps per principal tier (anonymous, authenticated, admin): see resolvers.context.InputCaps.
+    max_body_bytes: tuple[int, int, int]
+    max_list_items: tuple[int, int, int]
+    max_entities: tuple[int, int, int]
+    max_string_length: int
     cache_enabled: bool
     cache_max_entries: int
     cache_max_bytes: int
@@ -88,6 +93,15 @@ def access_token_type(typ: str) -> str:
 def _types(value: str) -> tuple[str, ...]:
     found = tuple(dict.fromkeys(access_token_type(t) for t in value.split(",") if t.strip()))
     return found or ("at+jwt",)
+
+
+def _tiers(config: Config, name: str, defaults: tuple[int, int, int]) -> tuple[int, int, int]:
+    """FIR_<NAME>_ANONYMOUS, FIR_<NAME>_AUTHENTICATED and FIR_<NAME>_ADMIN."""
+    anonymous, authenticated, admin = (
+        config(f"FIR_{name}_{tier}", cast=int, default=default)
+        for tier, default in zip(("ANONYMOUS", "AUTHENTICATED", "ADMIN"), defaults, strict=True)
+    )
+    return anonymous, authenticated, admin
 
 
 def _default_data_dir() -> str:
@@ -132,6 +146,10 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         budget_admin=config("FIR_COST_BUDGET_ADMIN", cast=int, default=20_000_000),
         max_page_size=config("FIR_MAX_PAGE_SIZE", cast=int, default=100),
         max_fleet_devices=config("FIR_MAX_FLEET_DEVICES", cast=int, default=1_000_000),
+        max_body_bytes=_tiers(config, "MAX_BODY_BYTES", (128 * 1024, 32 * 1024 * 1024, 128 * 1024 * 1024)),
+        max_list_items=_tiers(config, "MAX_LIST_ITEMS", (1_000, 100_000, 1_000_000)),
+        max_entities=_tiers(config, "MAX_ENTITIES", (100, 1_000, 10_000)),
+        max_string_length=config("FIR_MAX_STRING_LENGTH", cast=int, default=65_536),
         cache_enabled=config("FIR_CACHE", cast=bool, default=True),
         cache_max_entries=config("FIR_CACHE_MAX_ENTRIES", cast=int, default=10_000),
         cache_max_bytes=config("FIR_CACHE_MAX_BYTES", cast=int, default=64 * 1024 * 1024),

@@ -9,10 +9,34 @@ from loaders.registry import Loaders
 from resolvers.principal import Principal
 
 
+@dataclass(frozen=True)
+class InputCaps:
+    """How much input one request may carry, checked before any of it is coerced or parsed further."""
+
+    body_bytes: int
+    list_items: int
+    entities: int
+
+
+@dataclass(frozen=True)
+class InputCapsByPrincipal:
+    """Anonymous callers get the smallest caps, SECAS the largest; any token holder the middle."""
+
+    anonymous: InputCaps = InputCaps(body_bytes=128 * 1024, list_items=1_000, entities=100)
+    authenticated: InputCaps = InputCaps(body_bytes=32 * 1024 * 1024, list_items=100_000, entities=1_000)
+    admin: InputCaps = InputCaps(body_bytes=128 * 1024 * 1024, list_items=1_000_000, entities=10_000)
+
+    def of(self, principal: Principal) -> InputCaps:
+        if principal.is_admin:
+            return self.admin
+        return self.anonymous if principal.anonymous else self.authenticated
+
+
 @dataclass
 class Limits:
     max_page_size: int = 100
     max_fleet_devices: int = 1_000_000
+    caps: InputCapsByPrincipal = field(default_factory=InputCapsByPrincipal)
 
 
 @dataclass

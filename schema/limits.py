@@ -39,6 +39,8 @@ class SchemaLimits:
     # also the cap on field selections after fragment expansion: fragments never buy a bigger document
     max_tokens: int = 5000
     budgets: Budgets = field(default_factory=Budgets)
+    # characters in any string literal or variable value (schema.input_limits)
+    max_string_length: int = 65_536
 
 
 class QueryLimits(SchemaExtension):

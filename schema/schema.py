@@ -8,17 +8,22 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
-from strawberry.extensions import MaxTokensLimiter, ParserCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
 from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
 from strawberry.types import ExecutionResult, Info
 
 from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.cost_model import CostModel
 from schema.devices import FleetDeviceInput
+from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
+from schema.input_limits import input_limits, literal_strings_rule
 from schema.limits import QueryLimits, SchemaLimits
 from schema.mutations import Mutation
+from schema.operation_name import OperationNameRequired
 from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
 from schema.releases import FirmwareRelease
@@ -42,13 +47,25 @@ class FirSchema(strawberry.federation.Schema):
             raise TypeError("access rules missing:\n" + "\n".join(problems))
         fleet_input(self._schema)
         self.cost_model = CostModel(self._schema)
+        self.entities = entity_keys(self._schema, declared_keys(self))
 
     def entities_resolver(
         self, info: Info[Context, Any], representations: list[FederationAny]
     ) -> list[FederationAny]:
-        """Each representation passes its type's declared entity rule first (schema.access.ENTITIES)."""
-        refusals = [entity_refusal(info, r) if isinstance(r, dict) else None for r in representations]
-        allowed = [r for r, refused in zip(representations, refusals, strict=True) if refused is None]
+        """Each representation is checked against its type's keys (malformed: BAD_USER_INPUT at its
+        index), then passes its type's declared entity rule (schema.access.ENTITIES); the rest resolve."""
+        refusals: list[Exception | None] = []
+        allowed: list[FederationAny] = []
+        for index, representation in enumerate(representations):
+            try:
+                checked = checked_representation(representation, index, self.entities)
+            except BadUserInput as error:
+                refusals.append(error)
+                continue
+            refused = entity_refusal(info, checked)
+            refusals.append(refused)
+            if refused is None:
+                allowed.append(FederationAny(checked))
         resolved = iter(super().entities_resolver(info, allowed))
         # graphql-core reports an exception in the list as an error at that index
         return [next(resolved) if refused is None else cast(FederationAny, refused) for refused in refusals]
@@ -71,6 +88,17 @@ class FirSchema(strawberry.federation.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Logging happens once, in shape(), for unexpected errors only."""
+
+
+def declared_keys(schema: strawberry.federation.Schema) -> dict[str, list[str]]:
+    """Every entity type's @key field sets, as declared on the strawberry types."""
+    declared: dict[str, list[str]] = {}
+    for name, converted in schema.schema_converter.type_map.items():
+        directives = getattr(converted.definition, "directives", None) or ()
+        keys = [str(d.fields) for d in directives if isinstance(d, Key)]
+        if keys:
+            declared[name] = keys
+    return declared
 
 
 def fleet_input(schema: GraphQLSchema) -> None:
@@ -100,6 +128,9 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
             partial(QueryLimits, limits),
+            partial(AddValidationRules, [literal_strings_rule(limits.max_string_length)]),
+            OperationNameRequired,
+            input_limits(limits.max_string_length),
             partial(ParserCache, maxsize=1024),
             partial(RefusalAwareValidationCache, maxsize=1024),
         ],

@@ -1,0 +1,175 @@
+"""Input caps: list and string sizes, NUL characters and `_entities` batches, refused before coercion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    FieldNode,
+    GraphQLError,
+    InlineFragmentNode,
+    ListValueNode,
+    ObjectFieldNode,
+    OperationDefinitionNode,
+    StringValueNode,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+    get_operation_ast,
+)
+from strawberry.extensions import SchemaExtension
+
+from resolvers.context import Context, InputCaps
+from resolvers.errors import BadUserInput
+
+# PostgreSQL text cannot hold U+0000, and no field of this graph has a use for it.
+NUL = "\x00"
+
+
+def string_problem(value: str, max_length: int) -> str | None:
+    if NUL in value:
+        return "contains a NUL character, which no text field can hold"
+    if len(value) > max_length:
+        return f"is {len(value)} characters long; the limit is {max_length}"
+    return None
+
+
+def literal_strings_rule(max_length: int) -> type[ValidationRule]:
+    """String literals in the document: no NUL, bounded length; the error names the argument path."""
+
+    class LiteralStringsRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.path: list[str] = []
+
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            self.path.append(node.name.value)
+
+        def leave_argument(self, *_: Any) -> None:
+            self.path.pop()
+
+        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+            self.path.append(node.name.value)
+
+        def leave_object_field(self, *_: Any) -> None:
+            self.path.pop()
+
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            problem = string_problem(node.value, max_length)
+            if problem is not None:
+                field = ".".join(self.path) or "value"
+                extensions = {"code": "BAD_USER_INPUT", "field": field}
+                self.report_error(GraphQLError(f"{field} {problem}", node, extensions=extensions))
+
+    return LiteralStringsRule
+
+
+def _within(value: Any, caps: InputCaps, max_length: int) -> bool:
+    """The fast pass, without paths: almost every request is within its caps."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item or len(item) > max_length:
+                return False
+        elif isinstance(item, list):
+            if len(item) > caps.list_items:
+                return False
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if any(NUL in k or len(k) > max_length for k in item):
+                return False
+            stack.extend(item.values())
+    return True
+
+
+def _problems(name: str, value: Any, caps: InputCaps, max_length: int) -> Iterator[BadUserInput]:
+    """The slow pass, with paths, run only when the fast one found something."""
+    stack: list[tuple[str, Any]] = [(name, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            problem = string_problem(item, max_length)
+            if problem is not None:
+                yield BadUserInput(f"variable {path} {problem}", field=path)
+        elif isinstance(item, list):
+            if len(item) > caps.list_items:
+                message = (
+                    f"variable {path} holds {len(item)} items; the limit for this caller is {caps.list_items}"
+                )
+                yield BadUserInput(message, field=path, limit=caps.list_items)
+                continue
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+        elif isinstance(item, dict):
+            for key in item:
+                if string_problem(key, max_length) is not None:
+                    yield BadUserInput(f"variable {path} has a field name that is not a name", field=path)
+            stack.extend((f"{path}.{k[:max_length].replace(NUL, '')}", v) for k, v in reversed(item.items()))
+
+
+def variable_problem(variables: dict[str, Any], caps: InputCaps, max_length: int) -> BadUserInput | None:
+    """The first variable value over a cap (list length, string length) or holding a NUL, if any."""
+    if _within(variables, caps, max_length):
+        return None
+    for name, value in variables.items():
+        for problem in _problems(name, value, caps, max_length):
+            return problem
+    return None
+
+
+def _root_fields(operation: OperationDefinitionNode) -> Iterator[FieldNode]:
+    selections = list(operation.selection_set.selections)
+    while selections:
+        node = selections.pop()
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            selections.extend(node.selection_set.selections)
+
+
+def entities_requested(operation: OperationDefinitionNode, variables: dict[str, Any]) -> int:
+    """How many representations the operation's `_entities` fields ask for, counted before coercion."""
+    total = 0
+    for field in _root_fields(operation):
+        if field.name.value != "_entities":
+            continue
+        for argument in field.arguments or ():
+            value = argument.value
+            if argument.name.value != "representations":
+                continue
+            if isinstance(value, ListValueNode):
+                total += len(value.values)
+            elif isinstance(value, VariableNode) and isinstance(variables.get(value.name.value), list):
+                total += len(variables[value.name.value])
+            else:
+                total += 1
+    return total
+
+
+def input_limits(max_string_length: int) -> type[SchemaExtension]:
+    class InputLimits(SchemaExtension):
+        """Runs after validation and before graphql-core coerces a single variable value."""
+
+        def on_execute(self) -> Iterator[None]:
+            self.check()
+            yield
+
+        def check(self) -> None:
+            execution = self.execution_context
+            context = execution.context
+            if not isinstance(context, Context) or execution.graphql_document is None:
+                return
+            caps = context.limits.caps.of(context.principal)
+            variables = execution.variables or {}
+            problem = variable_problem(variables, caps, max_string_length)
+            if problem is not None:
+                raise problem
+            operation = get_operation_ast(execution.graphql_document, execution.operation_name)
+            requested = entities_requested(operation, variables) if operation is not None else 0
+            if requested > caps.entities:
+                message = f"_entities asks for {requested} representations; the limit for this caller is {caps.entities}"
+                raise BadUserInput(message, field="representations", limit=caps.entities)
+
+    return InputLimits
