@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from gateway.auth.tokens import authenticate as principal_of
 from gateway.auth.tokens import www_authenticate
+from gateway.media import JSON, content_type, is_graphql_response
 from gateway.resources import Resources
 from resolvers.errors import Unauthenticated
 from resolvers.principal import Principal
@@ -19,15 +20,14 @@ async def authenticate(resources: Resources, authorization: str | None) -> Princ
     return await principal_of(resources.verifier, authorization)
 
 
-def unauthenticated_response(error: Unauthenticated) -> Response:
-    body: dict[str, Any] = {
-        "data": None,
-        "errors": [{"message": error.message, "extensions": {"code": "UNAUTHENTICATED"}}],
-    }
+def unauthenticated_response(error: Unauthenticated, media_type: str = JSON) -> Response:
+    body: dict[str, Any] = {"errors": [{"message": error.message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    if not is_graphql_response(media_type):
+        body = {"data": None, **body}
     return Response(
         orjson.dumps(body),
         status_code=401,
-        media_type="application/json",
+        media_type=content_type(media_type),
         headers={"WWW-Authenticate": www_authenticate(error)},
     )
 

@@ -20,6 +20,7 @@ from gateway.cache_keys import (
     request_from_post,
 )
 from gateway.cache_store import OVERSIZE_FRACTION, CacheKey, ResponseCache
+from gateway.media import GRAPHQL_RESPONSE, JSON, content_type
 from gateway.resources import Resources
 from loaders.data_version import current_version
 from resolvers.principal import Principal
@@ -87,7 +88,7 @@ class _Capture:
 
     def cacheable(self, cache: ResponseCache, key: CacheKey) -> bool:
         """Checked cheapest first: an oversize body is never parsed for its errors."""
-        json = self.content_type.startswith("application/json")
+        json = self.content_type.startswith((JSON, GRAPHQL_RESPONSE))
         if self.status != 200 or not json or self.encoded:
             return False
         return cache.fits(key, sum(map(len, self.chunks))) and body_is_cacheable(self.body)
@@ -105,9 +106,10 @@ def _clearing(cache: ResponseCache, send: Send) -> Send:
     return clearing
 
 
-async def _send_hit(send: Send, body: bytes) -> None:
+async def _send_hit(send: Send, body: bytes, media_type: str) -> None:
+    """A stored body is a 200 answer with data, the same under either media type; only the header differs."""
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", content_type(media_type).encode()),
         (b"content-length", str(len(body)).encode()),
         (b"x-fir-cache", b"hit"),
     ]
@@ -139,7 +141,9 @@ async def _request_of(scope: Scope, receive: Receive, limit: int) -> tuple[Graph
     if scope["method"] == "GET":
         return request_from_get(scope), receive
     declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:  # not worth reading: strawberry reads it itself
+    if (
+        declared.isascii() and declared.isdigit() and int(declared) > limit
+    ):  # not worth reading: strawberry reads it itself
         return None, receive
     messages, body = await _read_body(receive)
     request = request_from_post(body) if len(body) <= limit else None
@@ -164,7 +168,7 @@ async def serve(
         return
     hit = cache.get(key)
     if hit is not None:
-        await _send_hit(send, hit)
+        await _send_hit(send, hit, scope.get("state", {}).get("media_type") or JSON)
         return
     await _store_after(cache, key, generation, lambda s: endpoint(scope, receive, s), send)
 

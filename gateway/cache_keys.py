@@ -66,7 +66,7 @@ def request_from_params(data: Any) -> GraphQLRequest | None:
     if not isinstance(data, dict):
         return None
     query, name, variables = data.get("query"), data.get("operationName"), data.get("variables")
-    if not isinstance(query, str) or not isinstance(name, str | None) or data.get("extensions"):
+    if not isinstance(query, str) or not isinstance(name, str | None) or data.get("extensions") is not None:
         return None
     if not isinstance(variables, dict | None):
         return None

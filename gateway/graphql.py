@@ -1,23 +1,54 @@
-"""The GraphQL endpoint: strawberry's ASGI view with our context, orjson and authentication."""
+"""The GraphQL endpoint: strawberry's ASGI view with our context, orjson, authentication and HTTP rules."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
 
 from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway.body_limit import BodyTooLarge, capped, declared_too_large
 from gateway.cache import serve as serve_cached
-from gateway.context import build_context
+from gateway.context import build_context, caps_of
+from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, response_media_type
+from gateway.refusals import RequestRefused, refusal_response, shorten
 from resolvers.context import Context
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS
+
+# Subscriptions are served over WebSocket only; GET never changes anything (GraphQL over HTTP).
+HTTP_OPERATIONS = {
+    "GET": {OperationType.QUERY},
+    "POST": {OperationType.QUERY, OperationType.MUTATION},
+}
+_OPERATION_WORDS = {
+    OperationType.QUERY: "a query",
+    OperationType.MUTATION: "a mutation",
+    OperationType.SUBSCRIPTION: "a subscription",
+}
+
+
+def media_type_of(scope: Scope) -> str:
+    media: str = scope.get("state", {}).get("media_type") or response_media_type(None)
+    return media
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Refused before execution (parse, validation, variable coercion, input caps): no data, no path."""
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -25,24 +56,108 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     def parse_json(self, data: str | bytes) -> Any:
-        return orjson.loads(data)
+        return json_object(data, "body")
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                parsed[name] = json_object(parsed[name], name)
+        return parsed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope, receive)
-            try:
-                scope.setdefault("state", {})["principal"] = await authenticate(
-                    resources_of(request), request.headers.get("authorization")
-                )
-            except Unauthenticated as error:
-                await unauthenticated_response(error)(scope, receive, send)
-                return
-            resources = resources_of(request)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media = response_media_type(request.headers.get("accept"))
+        scope.setdefault("state", {})["media_type"] = media
+        resources = resources_of(request)
+        try:
+            principal = await authenticate(resources, request.headers.get("authorization"))
+        except Unauthenticated as error:
+            await unauthenticated_response(error, media)(scope, receive, send)
+            return
+        scope["state"]["principal"] = principal
+        limit = caps_of(resources).of(principal).body_bytes
+        try:
+            if declared_too_large(scope, limit):
+                raise BodyTooLarge(limit)
+            receive = capped(receive, limit)
             if resources.cache is not None:
-                principal = scope["state"]["principal"]
-                await serve_cached(resources, principal, scope, receive, send, super().__call__)
-                return
-        await super().__call__(scope, receive, send)
+                await serve_cached(resources, principal, scope, receive, send, self._serve)
+            else:
+                await self._serve(scope, receive, send)
+        except BodyTooLarge as error:
+            refused = RequestRefused(413, str(error), field="body", limit=error.limit)
+            await refusal_response(refused, media)(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry's HTTP handling, with every refusal answered as a GraphQL error, never plain text."""
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:
+            response = refusal_response(error, media_type_of(scope))
+        await response(scope, receive, send)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        response = await super().run(request, context, root_value)
+        if isinstance(request, Request) and isinstance(response, Response):
+            self._apply_media_type(request, response)
+        return response
+
+    def _apply_media_type(self, request: Request, response: Response) -> None:
+        media = media_type_of(request.scope)
+        if not is_graphql_response(media) or response.media_type != "application/json":
+            return
+        response.headers["content-type"] = content_type(GRAPHQL_RESPONSE)
+        if request.scope["state"].get("request_error") and response.status_code == 200:
+            response.status_code = 400
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if isinstance(request, Request) and is_request_error(result):
+            request.scope["state"]["request_error"] = True
+            if is_graphql_response(media_type_of(request.scope)):
+                processed.pop("data", None)  # application/graphql-response+json: no data on a request error
+        return processed
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != "application/json":
+                raise RequestRefused(415, "POST a GraphQL request as application/json", field="content-type")
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise RequestRefused(400, "operationName must be a string or null", field="operationName")
+        return data
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        method = request_adapter.method
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=HTTP_OPERATIONS.get(method, set()),
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise operation_not_found(error.operation_name) from None
+        except InvalidOperationTypeError as error:
+            raise operation_not_allowed(error.operation_type, method) from None
+        except MissingQueryError:
+            raise RequestRefused(400, "no GraphQL query found in the request", field="query") from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
@@ -71,3 +186,36 @@ def _ws_authorization(context: Context) -> str | None:
     if not isinstance(value, str):
         raise Unauthenticated("connection_init Authorization must be a string")
     return value
+
+
+def json_object(data: str | bytes, field: str) -> dict[str, Any]:
+    """A GraphQL request (or its variables, or extensions) is a JSON object; anything else is refused."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise RequestRefused(400, f"{field} is not valid JSON", field=field) from None
+    if not isinstance(value, dict):
+        raise RequestRefused(400, f"{field} must be a JSON object, got {type_name(value)}", field=field)
+    return value
+
+
+def type_name(value: object) -> str:
+    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    return names.get(type(value), "an array")
+
+
+def operation_not_found(name: str | None) -> RequestRefused:
+    if name is None:
+        message = "the document holds several operations (or none): name the one to run in operationName"
+    else:
+        message = f"the document has no operation named {shorten(name)!r}"
+    return RequestRefused(400, message, code="GRAPHQL_VALIDATION_FAILED", field="operationName")
+
+
+def operation_not_allowed(operation: OperationType, method: str) -> RequestRefused:
+    what = _OPERATION_WORDS[operation]
+    if operation is OperationType.SUBSCRIPTION:
+        message = f"{what} is served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not HTTP {method}"
+        return RequestRefused(400, message, code="GRAPHQL_VALIDATION_FAILED")
+    message = f"{what} cannot be sent with HTTP {method}; use POST"
+    return RequestRefused(405, message, code="GRAPHQL_VALIDATION_FAILED", headers={"Allow": "POST"})
