@@ -11,6 +11,8 @@ import platformdirs
 from starlette.config import Config
 from starlette.datastructures import Secret
 
+from resolvers.context import InputCapsByPrincipal
+
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
 
@@ -95,6 +97,14 @@ def _types(value: str) -> tuple[str, ...]:
     return found or ("at+jwt",)
 
 
+def _default_caps(name: str) -> tuple[int, int, int]:
+    tiers = InputCapsByPrincipal()
+    anonymous, authenticated, admin = (
+        getattr(t, name) for t in (tiers.anonymous, tiers.authenticated, tiers.admin)
+    )
+    return anonymous, authenticated, admin
+
+
 def _tiers(config: Config, name: str, defaults: tuple[int, int, int]) -> tuple[int, int, int]:
     """FIR_<NAME>_ANONYMOUS, FIR_<NAME>_AUTHENTICATED and FIR_<NAME>_ADMIN."""
     anonymous, authenticated, admin = (
@@ -146,9 +156,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         budget_admin=config("FIR_COST_BUDGET_ADMIN", cast=int, default=20_000_000),
         max_page_size=config("FIR_MAX_PAGE_SIZE", cast=int, default=100),
         max_fleet_devices=config("FIR_MAX_FLEET_DEVICES", cast=int, default=1_000_000),
-        max_body_bytes=_tiers(config, "MAX_BODY_BYTES", (128 * 1024, 32 * 1024 * 1024, 128 * 1024 * 1024)),
-        max_list_items=_tiers(config, "MAX_LIST_ITEMS", (1_000, 100_000, 1_000_000)),
-        max_entities=_tiers(config, "MAX_ENTITIES", (100, 1_000, 10_000)),
+        max_body_bytes=_tiers(config, "MAX_BODY_BYTES", _default_caps("body_bytes")),
+        max_list_items=_tiers(config, "MAX_LIST_ITEMS", _default_caps("list_items")),
+        max_entities=_tiers(config, "MAX_ENTITIES", _default_caps("entities")),
         max_string_length=config("FIR_MAX_STRING_LENGTH", cast=int, default=65_536),
         cache_enabled=config("FIR_CACHE", cast=bool, default=True),
         cache_max_entries=config("FIR_CACHE_MAX_ENTRIES", cast=int, default=10_000),

@@ -1,0 +1,167 @@
+"""Malformed input is the caller's error, with a stable code and field: never INTERNAL, never echoed whole."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import asyncpg
+import pytest
+
+from resolvers.principal import ANONYMOUS
+from schema.schema import build_schema
+from tests.builders import SECAS, SUPPLIER, Builder, execute
+
+SCHEMA = build_schema()
+ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+IDENTITY = {
+    "manufacturerId": "106C",
+    "modelId": "4331",
+    "hardwareVersion": "00AC",
+    "firmwareVersion": "00000001",
+}
+
+
+def cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def extensions(result: Any) -> list[dict[str, Any]]:
+    return [e.extensions for e in result.errors or ()]
+
+
+@pytest.fixture
+async def seeded(pool: asyncpg.Pool) -> asyncpg.Pool:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
+        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
+    return pool
+
+
+@pytest.mark.parametrize(
+    ("field", "key"),
+    [
+        ("cplEntries", "cpl:99999999999"),  # overflows int32
+        ("cplEntries", "cpl:\u0661\u0662"),  # Arabic-Indic digits: str.isdigit() and int() accept them
+        ("cplEntries", "cpl:1\x00"),
+        ("cplEntries", "cpl:-1"),
+        ("auditLog", "audit:99999999999999999999"),  # overflows bigint
+        ("auditLog", "audit:\u0967"),  # Devanagari one
+        ("manufacturers", "manufacturer:10\x006C"),
+        ("deviceModels", "model:106C/\u00e9"),
+        ("manufacturers", "not-base64-\u0661"),
+    ],
+)
+async def test_cursors_that_are_not_ours(seeded: asyncpg.Pool, field: str, key: str) -> None:
+    query = f"query($a: String) {{ {field}(after: $a) {{ edges {{ cursor }} }} }}"
+    result = await execute(SCHEMA, seeded, query, SECAS, a=cursor(key) if ":" in key else key)
+    assert extensions(result) == [{"code": "BAD_USER_INPUT", "field": "after"}]
+
+
+@pytest.mark.parametrize("release_id", ["\u0661", "99999999999999999999", "1\x00", "-1", "1e3", ""])
+async def test_ids_that_are_not_ids_find_nothing(seeded: asyncpg.Pool, release_id: str) -> None:
+    result = await execute(
+        SCHEMA, seeded, "query($id: ID!) { firmwareRelease(id: $id) { id } }", SUPPLIER, id=release_id
+    )
+    assert result.data == {"firmwareRelease": None} or extensions(result)[0]["code"] == "BAD_USER_INPUT"
+    assert "INTERNAL" not in {e["code"] for e in extensions(result)}
+
+
+async def test_nul_in_a_literal_is_refused_in_validation_naming_the_argument(seeded: asyncpg.Pool) -> None:
+    query = '{ device(identity: {manufacturerId: "106C", modelId: "43\\u000031", hardwareVersion: "00AC", firmwareVersion: "00000001"}) { onCpl } }'
+    result = await execute(SCHEMA, seeded, query, SUPPLIER)
+    assert result.data is None
+    assert extensions(result) == [{"code": "BAD_USER_INPUT", "field": "identity.modelId"}]
+
+
+async def test_nul_in_a_nested_variable_is_refused_naming_its_path(seeded: asyncpg.Pool) -> None:
+    query = "query($d: [FleetDeviceInput!]!) { fleetStatus(devices: $d) { total } }"
+    devices = [IDENTITY, {**IDENTITY, "ref": "meter\x00"}]
+    result = await execute(SCHEMA, seeded, query, SUPPLIER, d=devices)
+    assert result.data is None
+    assert extensions(result) == [{"code": "BAD_USER_INPUT", "field": "d[1].ref"}]
+
+
+async def test_nul_in_a_mutation_input_writes_nothing(seeded: asyncpg.Pool) -> None:
+    query = "mutation($r: String!) { removeCplEntry(number: 1, reason: $r) { number } }"
+    result = await execute(SCHEMA, seeded, query, SECAS, r="typo\x00")
+    assert extensions(result) == [{"code": "BAD_USER_INPUT", "field": "r"}]
+
+
+async def test_huge_values_are_never_echoed(seeded: asyncpg.Pool) -> None:
+    huge = "Z" * 60_000
+    result = await execute(
+        SCHEMA, seeded, "query($m: String!) { manufacturer(manufacturerId: $m) { name } }", SUPPLIER, m=huge
+    )
+    [error] = result.errors
+    assert error.extensions["code"] == "BAD_USER_INPUT" and len(error.message) < 200
+    coerced = await execute(
+        SCHEMA, seeded, "query($n: Int!) { cplEntry(number: $n) { number } }", SUPPLIER, n=huge
+    )
+    assert all(len(e.message) < 600 for e in coerced.errors)
+    too_long = await execute(
+        SCHEMA,
+        seeded,
+        "query($m: String!) { manufacturer(manufacturerId: $m) { name } }",
+        SUPPLIER,
+        m="Z" * 70_000,
+    )
+    assert extensions(too_long) == [{"code": "BAD_USER_INPUT", "field": "m"}]
+
+
+@pytest.mark.parametrize(
+    ("representation", "field"),
+    [
+        ({"__typename": "Manufacturer"}, "representations[0]"),
+        ({"__typename": "Manufacturer", "manufacturerId": 123}, "representations[0].manufacturerId"),
+        ({"__typename": "CplEntry", "number": "1"}, "representations[0].number"),
+        ({"__typename": "CplEntry", "number": 2**40}, "representations[0].number"),
+        ({"__typename": "CplEntry", "number": True}, "representations[0].number"),
+        ({"__typename": "Nope", "id": "1"}, "representations[0].__typename"),
+        ({"manufacturerId": "106C"}, "representations[0].__typename"),
+        ("106C", "representations[0]"),
+        (0, "representations[0]"),
+        ([], "representations[0]"),
+    ],
+)
+async def test_malformed_representations_fail_alone(
+    seeded: asyncpg.Pool, representation: Any, field: str
+) -> None:
+    good = {"__typename": "Manufacturer", "manufacturerId": "106c", "extra": "ignored"}
+    result = await execute(SCHEMA, seeded, ENTITIES, SUPPLIER, r=[representation, good])
+    assert result.data == {"_entities": [None, {"__typename": "Manufacturer"}]}
+    assert extensions(result) == [{"code": "BAD_USER_INPUT", "field": field}]
+    assert result.errors[0].path == ["_entities", 0]
+
+
+async def test_a_null_representation_is_refused_by_coercion(seeded: asyncpg.Pool) -> None:
+    result = await execute(SCHEMA, seeded, ENTITIES, SUPPLIER, r=[None])
+    assert result.data is None and extensions(result) == [{"code": "BAD_USER_INPUT"}]
+
+
+async def test_caps_by_principal_before_coercion(seeded: asyncpg.Pool) -> None:
+    fleet = "query($d: [FleetDeviceInput!]!) { fleetStatus(devices: $d) { total } }"
+    anonymous = await execute(SCHEMA, seeded, fleet, ANONYMOUS, d=[IDENTITY] * 1001)
+    assert extensions(anonymous) == [{"code": "BAD_USER_INPUT", "field": "d", "limit": 1000}]
+    reader = await execute(SCHEMA, seeded, fleet, SUPPLIER, d=[IDENTITY] * 1001)
+    assert reader.data == {"fleetStatus": {"total": 1001}}
+    # a list nested anywhere in a variable counts, and so does a malformed item: coercion never runs
+    nested = await execute(SCHEMA, seeded, fleet, ANONYMOUS, d=[{**IDENTITY, "ref": ["x"] * 1001}])
+    assert extensions(nested) == [{"code": "BAD_USER_INPUT", "field": "d[0].ref", "limit": 1000}]
+    reps = [{"__typename": "Manufacturer", "manufacturerId": "106C"}] * 101
+    entities = await execute(SCHEMA, seeded, ENTITIES, ANONYMOUS, r=reps)
+    assert extensions(entities) == [{"code": "BAD_USER_INPUT", "field": "representations", "limit": 100}]
+    assert (await execute(SCHEMA, seeded, ENTITIES, SUPPLIER, r=reps)).errors is None
+
+
+async def test_several_operations_need_an_operation_name(seeded: asyncpg.Pool) -> None:
+    result = await execute(
+        SCHEMA,
+        seeded,
+        'query A { __typename } mutation B { removeCplEntry(number: 1, reason: "x") { number } }',
+        SECAS,
+    )
+    assert result.data is None
+    assert extensions(result) == [{"code": "GRAPHQL_VALIDATION_FAILED", "field": "operationName"}]
