@@ -8,7 +8,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from resolvers.context import InputCapsByPrincipal
 from resolvers.principal import ANONYMOUS
+from schema.input_limits import Screen, variable_problem
 from schema.schema import build_schema
 from tests.builders import SECAS, SUPPLIER, Builder, execute
 
@@ -165,3 +167,21 @@ async def test_several_operations_need_an_operation_name(seeded: asyncpg.Pool) -
     )
     assert result.data is None
     assert extensions(result) == [{"code": "GRAPHQL_VALIDATION_FAILED", "field": "operationName"}]
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("a" * 35_000 + '"' + "b" * 35_000, "v[4]"),  # an escaped quote splits the run of bytes
+        ("\u00e9" * 40_000, None),  # 80,000 bytes of UTF-8 but 40,000 characters: within
+        ("x\x00", "v[4]"),
+        ([["a"] * 1_001], "v[4][0]"),  # a nested list found breadth first
+        ('quote " and backslash \\', None),
+    ],
+)
+def test_the_fast_screen_never_misses_what_the_exact_walk_finds(value: Any, field: str | None) -> None:
+    caps = InputCapsByPrincipal().anonymous
+    for decoy in ("[", "\\u0000"):  # without, then with, a backslash elsewhere in the variables
+        variables = {"v": ["padding" * 5_000, "padding" * 5_000, "[", decoy, value]}
+        problem = variable_problem(variables, caps, Screen(65_536))
+        assert (problem.field if problem else None) == field
