@@ -43,6 +43,9 @@ def server_env(data_dir: Path, port: int, database_url: str | None, **extra: str
         "FIR_DEV_AUTH": "1",
         # the 1,000,000-device fleet costs about 10 million, five times a reader's default budget
         "FIR_COST_BUDGET_READER": "12000000",
+        # and past the default input caps for a token holder (100,000 list items, 32 MiB)
+        "FIR_MAX_BODY_BYTES_AUTHENTICATED": str(256 * 1024 * 1024),
+        "FIR_MAX_LIST_ITEMS_AUTHENTICATED": "1000000",
         **extra,
     }
     if database_url is not None:
