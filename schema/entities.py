@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from graphql import GraphQLNamedType, GraphQLObjectType, GraphQLSchema, get_named_type
 
 from resolvers.errors import BadUserInput
+from resolvers.pagination import INT32_MAX, parse_decimal
 
 INT32 = range(-(2**31), 2**31)
 
@@ -32,14 +33,24 @@ def entity_keys(schema: GraphQLSchema, declared: Mapping[str, list[str]]) -> dic
     return found
 
 
-def _well_typed(value: object, scalar: str) -> bool:
+class _Malformed(Exception):
+    pass
+
+
+def _key_value(value: object, scalar: str) -> object:
+    """The key value as its resolver takes it; an Int may come as a JSON number or as decimal text."""
     if isinstance(value, bool):
-        return False
+        raise _Malformed
     if scalar == "Int":
-        return isinstance(value, int) and value in INT32
-    if scalar == "ID":
-        return isinstance(value, str | int)
-    return isinstance(value, str)
+        number = parse_decimal(value, INT32_MAX) if isinstance(value, str) else value
+        if not isinstance(number, int) or number not in INT32:
+            raise _Malformed
+        return number
+    if scalar == "ID" and isinstance(value, str | int):
+        return value
+    if not isinstance(value, str):
+        raise _Malformed
+    return value
 
 
 def checked_representation(
@@ -58,8 +69,13 @@ def checked_representation(
     if key is None:
         wanted = " or ".join(f"({' '.join(k)})" for k in entity.keys)
         raise BadUserInput(f"{where} needs the key fields of {typename}: {wanted}", field=where)
+    checked: dict[str, object] = {"__typename": typename}
     for field in key:
-        if not _well_typed(representation[field], entity.scalars[field]):
-            scalar = entity.scalars[field]
-            raise BadUserInput(f"{where}.{field} must be of type {scalar}", field=f"{where}.{field}")
-    return {"__typename": typename, **{f: representation[f] for f in key}}
+        scalar = entity.scalars[field]
+        try:
+            checked[field] = _key_value(representation[field], scalar)
+        except _Malformed:
+            raise BadUserInput(
+                f"{where}.{field} must be of type {scalar}", field=f"{where}.{field}"
+            ) from None
+    return checked

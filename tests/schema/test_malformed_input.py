@@ -118,7 +118,8 @@ async def test_huge_values_are_never_echoed(seeded: asyncpg.Pool) -> None:
     [
         ({"__typename": "Manufacturer"}, "representations[0]"),
         ({"__typename": "Manufacturer", "manufacturerId": 123}, "representations[0].manufacturerId"),
-        ({"__typename": "CplEntry", "number": "1"}, "representations[0].number"),
+        ({"__typename": "CplEntry", "number": "\u00b2"}, "representations[0].number"),
+        ({"__typename": "CplEntry", "number": 1.5}, "representations[0].number"),
         ({"__typename": "CplEntry", "number": 2**40}, "representations[0].number"),
         ({"__typename": "CplEntry", "number": True}, "representations[0].number"),
         ({"__typename": "Nope", "id": "1"}, "representations[0].__typename"),
@@ -185,3 +186,13 @@ def test_the_fast_screen_never_misses_what_the_exact_walk_finds(value: Any, fiel
         variables = {"v": ["padding" * 5_000, "padding" * 5_000, "[", decoy, value]}
         problem = variable_problem(variables, caps, Screen(65_536))
         assert (problem.field if problem else None) == field
+
+
+async def test_an_int_key_may_come_as_decimal_text(seeded: asyncpg.Pool) -> None:
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on CplEntry { number } } }"
+    number = await seeded.fetchval("select min(number) from cpl_entries")
+    as_text = await execute(
+        SCHEMA, seeded, query, SUPPLIER, r=[{"__typename": "CplEntry", "number": str(number)}]
+    )
+    as_int = await execute(SCHEMA, seeded, query, SUPPLIER, r=[{"__typename": "CplEntry", "number": number}])
+    assert as_text.errors is None and as_text.data == as_int.data == {"_entities": [{"number": number}]}
