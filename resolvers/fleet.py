@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from resolvers import devices
 from resolvers.context import Context
@@ -39,14 +40,12 @@ class FleetResult:
     outdated: int = 0
     not_on_cpl: int = 0
     no_upgrade_path: int = 0
+    # malformed devices: len(problems) for a request; a file check counts them without listing them here
+    invalid: int = 0
 
     @property
     def distinct(self) -> int:
         return len(self.groups)
-
-    @property
-    def invalid(self) -> int:
-        return len(self.problems)
 
 
 def group_devices(raw: Sequence[RawDevice]) -> tuple[list[Group], list[Problem]]:
@@ -73,15 +72,29 @@ async def fleet_status(ctx: Context, raw: Sequence[RawDevice]) -> FleetResult:
     if len(raw) > ctx.limits.max_fleet_devices:
         raise BadUserInput(f"at most {ctx.limits.max_fleet_devices} devices per request", field="devices")
     groups, problems = group_devices(raw)
-    statuses = await devices.device_statuses(ctx, [g.identity for g in groups])
-    result = FleetResult(total=len(raw), groups=groups, problems=problems)
-    for group, status in zip(groups, statuses, strict=True):
-        group.status = status
-        _count(result, group, status)
+    result = FleetResult(total=len(raw), groups=groups, problems=problems, invalid=len(problems))
+    await resolve(ctx, result)
     return result
 
 
-def _count(result: FleetResult, group: Group, status: devices.DeviceStatus) -> None:
+async def resolve(ctx: Context, result: FleetResult) -> None:
+    """Each group's status and the summary counts: the one rule for fleetStatus and file checks."""
+    groups = result.groups
+    statuses = await devices.device_statuses(ctx, [g.identity for g in groups])
+    for group, status in zip(groups, statuses, strict=True):
+        group.status = status
+        count(result, group, status)
+
+
+class Counts(Protocol):
+    up_to_date: int
+    outdated: int
+    not_on_cpl: int
+    no_upgrade_path: int
+
+
+def count(result: Counts, group: Group, status: devices.DeviceStatus) -> None:
+    """Add a group's devices to FleetStatus's counts (a fleet's, or one manufacturer's share of it)."""
     if not status.on_cpl:
         result.not_on_cpl += group.count
     analysis = status.analysis

@@ -1,0 +1,163 @@
+"""Fleet files at the edge: a csv, parquet or xlsx meter list loaded into DuckDB and grouped by raw identity."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import openpyxl
+
+from resolvers.cpl_codes import cell_text, octet
+from resolvers.fleet_report import RawGroup, RawIdentity
+
+FORMATS = ("csv", "parquet", "xlsx")
+# header names, lower-cased and trimmed: the GraphQL names in snake and camel case, and the CPL's own
+REF = ("ref", "mpxn", "mpan", "mprn", "device_id", "deviceid")
+IDENTITY = (
+    ("manufacturer_id", "manufacturerid", "device_model.manufacturer_identifier"),
+    ("model_id", "modelid", "device_model.model_identifier"),
+    ("hardware_version", "hardwareversion"),
+    ("firmware_version", "firmwareversion", "device_model.firmware_version"),
+)
+CPL_OCTETS = ("device_model.hardware_version.version", "device_model.hardware_version.revision")
+# the devices table keeps the file's text; its rowid is the file's order, row number = rowid + 2
+KEY = ("k_manufacturer", "k_model", "k_hardware", "k_revision", "k_firmware")
+
+
+class FleetFileError(ValueError):
+    """The file cannot be read as a fleet at all (unknown type, a missing column): nothing checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetFile:
+    """A fleet file loaded into a DuckDB work database: `devices(ref, k_...)` in the file's order."""
+
+    conn: duckdb.DuckDBPyConnection
+    rows: int
+    columns: dict[str, str]  # what each column was found as, for the report's notes
+
+    def raw_groups(self) -> list[RawGroup]:
+        """One per distinct raw identity, with its count and first row: thousands, whatever the rows."""
+        found = self.conn.execute(
+            f"select {', '.join(KEY)}, count(*), min(rowid) from devices group by all"
+        ).fetchall()
+        octets = KEY[3] in self.columns
+        return [RawGroup(_identity(r[:5], octets), r[5], r[6] + 2, key=tuple(r[:5])) for r in found]
+
+
+def _identity(key: tuple[Any, ...], octets: bool) -> RawIdentity:
+    """The CPL prints the hardware version as two octets; joined as the CPL import joins them."""
+    manufacturer, model, hardware, revision, firmware = key
+    if octets:
+        version, rev = octet(hardware), octet(revision)
+        hardware = version + rev if version and rev else f"{hardware}/{revision}"
+    return (manufacturer, model, hardware, firmware)
+
+
+@contextlib.contextmanager
+def open_fleet(path: Path, memory_limit: str = "512MB") -> Iterator[FleetFile]:
+    """Load the file into a DuckDB database in a temporary directory: bounded memory, spills to disk."""
+    kind = file_kind(path)
+    with tempfile.TemporaryDirectory(prefix="fir-fleet-") as work:
+        conn = duckdb.connect(str(Path(work) / "fleet.duckdb"))
+        try:
+            conn.execute(f"set memory_limit = '{_memory(memory_limit)}'")
+            conn.execute(f"set temp_directory = '{Path(work) / 'spill'}'")
+            conn.execute("set preserve_insertion_order = true")
+            source = _source(conn, path, kind, Path(work))
+            columns = _load(conn, source)
+            rows = _scalar(conn, "select count(*) from devices")
+            yield FleetFile(conn, rows, columns)
+        finally:
+            conn.close()
+
+
+def file_kind(path: Path) -> str:
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in FORMATS:
+        raise FleetFileError(f"unsupported fleet file type {path.suffix!r}: expected .csv, .parquet or .xlsx")
+    return kind
+
+
+def _memory(limit: str) -> str:
+    if not limit.replace(" ", "").upper().rstrip("KMGTIB").isdigit():
+        raise FleetFileError(f"not a memory size: {limit!r}")
+    return limit
+
+
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
+    found = conn.execute(sql).fetchone()
+    return int(found[0]) if found else 0
+
+
+def _source(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, work: Path) -> str:
+    """A DuckDB table function over the file; an xlsx is first streamed to csv (at most 1M rows)."""
+    if kind == "xlsx":
+        path = _xlsx_as_csv(path, work / "sheet.csv")
+        kind = "csv"
+    name = str(path).replace("'", "''")
+    if kind == "parquet":
+        return f"read_parquet('{name}')"
+    return f"read_csv('{name}', header = true, all_varchar = true, null_padding = true, strict_mode = false)"
+
+
+def _load(conn: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    try:
+        names = [d[0] for d in conn.execute(f"select * from {source} limit 0").description]
+    except duckdb.Error as error:
+        raise FleetFileError(f"not a readable fleet file: {str(error).splitlines()[0]}") from None
+    columns = _columns(names)
+    select = ", ".join(
+        [_text(columns.get("ref"), "ref", empty=None)] + [_text(columns.get(k), k, empty="''") for k in KEY]
+    )
+    conn.execute(f"create table devices as select {select} from {source}")
+    return columns
+
+
+def _columns(names: list[str]) -> dict[str, str]:
+    """Which file column is which, by header name, case-insensitively."""
+    by_name = {n.strip().lower(): n for n in reversed(names)}
+    found: dict[str, str] = {}
+    if ref := next((by_name[a] for a in REF if a in by_name), None):
+        found["ref"] = ref
+    for key, aliases in zip((KEY[0], KEY[1], KEY[2], KEY[4]), IDENTITY, strict=True):
+        if name := next((by_name[a] for a in aliases if a in by_name), None):
+            found[key] = name
+    if KEY[2] not in found and all(o in by_name for o in CPL_OCTETS):
+        found[KEY[2]], found[KEY[3]] = by_name[CPL_OCTETS[0]], by_name[CPL_OCTETS[1]]
+    missing = [
+        aliases[0] for key, aliases in zip(KEY[:3] + KEY[4:], IDENTITY, strict=True) if key not in found
+    ]
+    if missing:
+        raise FleetFileError(f"no column for {', '.join(missing)} (headers found: {', '.join(names)})")
+    return found
+
+
+def _text(column: str | None, alias: str, *, empty: str | None) -> str:
+    if column is None:
+        return f"{empty or 'null::varchar'} as {alias}"
+    quoted = '"' + column.replace('"', '""') + '"'
+    value = f"cast({quoted} as varchar)"
+    return f"{value} as {alias}" if empty is None else f"coalesce({value}, {empty}) as {alias}"
+
+
+def _xlsx_as_csv(path: Path, target: Path) -> Path:
+    """The first sheet's cells as text, streamed (openpyxl read-only): an xlsx holds at most 1M rows."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is no workbook
+        raise FleetFileError(f"not a readable xlsx workbook: {type(error).__name__}") from None
+    try:
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            for cells in book.worksheets[0].iter_rows(values_only=True):
+                writer.writerow([cell_text(c) for c in cells])
+    finally:
+        book.close()
+    return target

@@ -1,0 +1,198 @@
+"""Fleet reports at the edge: one row per input row (csv, parquet, xlsx), a summary, manufacturers, a campaign plan."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import openpyxl
+
+from resolvers.fleet_report import CampaignStep, FleetReport, ManufacturerCount, Outcome
+from spreadsheets.fleet_files import FORMATS, KEY, FleetFile, FleetFileError
+
+DEVICE_COLUMNS = (
+    "row",
+    "ref",
+    "manufacturer_id",
+    "model_id",
+    "hardware_version",
+    "firmware_version",
+    "status",
+    "on_cpl",
+    "cpl_entry",
+    "is_latest",
+    "latest_version",
+    "latest_cpl_entry",
+    "upgrade_path",
+    "upgrade_steps",
+    "problem_field",
+    "problem",
+)
+_OUTCOME_TYPES = {"on_cpl": "boolean", "is_latest": "boolean", "cpl_entry": "integer"}
+_OUTCOME_TYPES |= {"latest_cpl_entry": "integer", "upgrade_steps": "integer"}
+_IDENTITY = DEVICE_COLUMNS[2:6]
+_DETAIL = DEVICE_COLUMNS[6:]
+XLSX_SHEET_ROWS = 1_048_575  # an xlsx sheet holds 1,048,576 rows, the header included
+_BATCH = 10_000
+TABLES = ("summary", "manufacturers", "campaign")
+
+
+def report_kind(path: Path) -> str:
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in FORMATS:
+        raise FleetFileError(f"unsupported report type {path.suffix!r}: expected .csv, .parquet or .xlsx")
+    return kind
+
+
+def write_report(fleet: FleetFile, report: FleetReport, path: Path) -> list[Path]:
+    """The report at `path`; csv and parquet get the three small tables beside it (`NAME.summary.csv`...).
+    Each file appears complete or not at all."""
+    kind = report_kind(path)
+    _outcomes(fleet.conn, report.outcomes)
+    if kind == "xlsx":
+        _atomic(path, lambda partial: _xlsx(fleet.conn, report, partial))
+        return [path]
+    _atomic(path, lambda partial: _copy(fleet.conn, devices_query(), partial, kind))
+    return [path, *write_tables(fleet.conn, report_tables(report), path)]
+
+
+def write_tables(
+    conn: duckdb.DuckDBPyConnection, tables: dict[str, list[dict[str, Any]]], path: Path
+) -> list[Path]:
+    """The summary, manufacturers and campaign tables as files beside a csv or parquet report."""
+    written = []
+    for name, rows in tables.items():
+        target = path.with_name(f"{path.stem}.{name}{path.suffix}")
+        _table(conn, f"t_{name}", rows)
+        _atomic(target, _copier(conn, f"select * from t_{name}", report_kind(path)))
+        written.append(target)
+    return written
+
+
+def _copier(conn: duckdb.DuckDBPyConnection, query: str, kind: str) -> Callable[[Path], None]:
+    def copy(target: Path) -> None:
+        _copy(conn, query, target, kind)
+
+    return copy
+
+
+def report_tables(report: FleetReport) -> dict[str, list[dict[str, Any]]]:
+    """The report's small tables as plain rows: what GET /fleet-checks/{id} answers too."""
+    return {
+        "summary": [{"measure": k, "devices": v} for k, v in report.summary().items()],
+        "manufacturers": [dataclasses.asdict(m) for m in report.manufacturers],
+        "campaign": [dataclasses.asdict(c) for c in report.campaign],
+    }
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _outcomes(conn: duckdb.DuckDBPyConnection, outcomes: Sequence[Outcome]) -> None:
+    """The few thousand outcomes as a table the devices join to on the file's own cells."""
+    columns = [f"{k} varchar" for k in KEY] + [f"{c} varchar" for c in _IDENTITY]
+    columns += [f"{c} {_OUTCOME_TYPES.get(c, 'varchar')}" for c in _DETAIL]
+    conn.execute(f"create or replace temp table outcomes ({', '.join(columns)})")
+    rows = [_outcome_row(o) for o in outcomes]
+    if rows:
+        conn.executemany(f"insert into outcomes values ({', '.join('?' * len(rows[0]))})", rows)
+
+
+def _outcome_row(o: Outcome) -> tuple[object, ...]:
+    i = o.identity
+    identity = (i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version) if i else (None,) * 4
+    detail = (o.status, o.on_cpl, o.cpl_entry, o.is_latest, o.latest_version, o.latest_cpl_entry)
+    return (*o.key, *identity, *detail, o.upgrade_path, o.upgrade_steps, o.problem_field, o.problem)
+
+
+def devices_query() -> str:
+    """Every input row in file order with its group's outcome; invalid rows keep the file's text."""
+    raw = dict(zip(_IDENTITY, (KEY[0], KEY[1], KEY[2], KEY[4]), strict=True))
+    identity = [f"coalesce(o.{c}, d.{raw[c]}) as {c}" for c in _IDENTITY]
+    on = " and ".join(f"d.{k} = o.{k}" for k in KEY)
+    select = ", ".join(["d.rowid + 2 as row", "d.ref", *identity, *(f"o.{c}" for c in _DETAIL)])
+    return f"select {select} from devices d join outcomes o on {on} order by d.rowid"
+
+
+def first_problems(fleet: FleetFile, limit: int) -> list[dict[str, Any]]:
+    """The first malformed rows, by row number (all of them are in the report)."""
+    found = fleet.conn.execute(
+        f"select row, ref, problem_field, problem from ({devices_query()}) where status = 'invalid' limit {int(limit)}"
+    ).fetchall()
+    return [{"row": r[0], "ref": r[1], "field": r[2], "message": r[3]} for r in found]
+
+
+def _copy(conn: duckdb.DuckDBPyConnection, query: str, target: Path, kind: str) -> None:
+    options = "format parquet, compression zstd" if kind == "parquet" else "format csv, header true"
+    conn.execute(f"copy ({query}) to '{str(target).replace(chr(39), chr(39) * 2)}' ({options})")
+
+
+def _table(conn: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        conn.execute(f"create or replace temp table {name} (empty varchar)")
+        return
+    columns = list(rows[0])
+    types = {c: _sql_type([r[c] for r in rows]) for c in columns}
+    conn.execute(f"create or replace temp table {name} ({', '.join(f'{c} {types[c]}' for c in columns)})")
+    conn.executemany(
+        f"insert into {name} values ({', '.join('?' * len(columns))})", [tuple(r.values()) for r in rows]
+    )
+
+
+def _sql_type(values: list[Any]) -> str:
+    present = [v for v in values if v is not None]
+    return "bigint" if present and all(isinstance(v, int) for v in present) else "varchar"
+
+
+def _xlsx(conn: duckdb.DuckDBPyConnection, report: FleetReport, target: Path) -> None:
+    """Summary, manufacturers and campaign first (what a supplier reads), then the devices, split over
+    as many sheets as an xlsx needs (write-only: rows stream through, never held)."""
+    book = openpyxl.Workbook(write_only=True)
+    for name, rows in report_tables(report).items():
+        sheet = book.create_sheet(name.capitalize())
+        header = list(rows[0]) if rows else _table_header(name)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(list(row.values()))
+    for number, batch in enumerate(_sheets(conn.execute(devices_query())), start=1):
+        sheet = book.create_sheet("Devices" if number == 1 else f"Devices {number}")
+        sheet.append(list(DEVICE_COLUMNS))
+        for chunk in batch:
+            for device in chunk:
+                sheet.append(list(device))
+    book.save(target)
+
+
+def _table_header(name: str) -> list[str]:
+    kind = {"manufacturers": ManufacturerCount, "campaign": CampaignStep}.get(name)
+    return [f.name for f in dataclasses.fields(kind)] if kind else ["measure", "devices"]
+
+
+def _sheets(cursor: duckdb.DuckDBPyConnection) -> Iterator[Iterator[list[tuple[Any, ...]]]]:
+    """Batches of rows, grouped into sheets of at most XLSX_SHEET_ROWS; at least one (maybe empty) sheet."""
+    pending = cursor.fetchmany(_BATCH)
+    first = True
+    while pending or first:
+        first = False
+        room = XLSX_SHEET_ROWS
+
+        def sheet() -> Iterator[list[tuple[Any, ...]]]:
+            nonlocal pending, room
+            while pending and room > 0:
+                take, pending = pending[:room], pending[room:]
+                room -= len(take)
+                yield take
+                if not pending:
+                    pending = cursor.fetchmany(_BATCH)
+
+        yield sheet()

@@ -1,0 +1,203 @@
+"""Fleet checks of a file: the same groups and counts as fleetStatus, every format, one report row per input row."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import asyncpg
+import duckdb
+import openpyxl
+import pytest
+
+from loaders.demo import demo_identities, load_demo_data
+from resolvers import fleet
+from spreadsheets.fleet_check import check_file
+from spreadsheets.fleet_files import FleetFileError
+from tests.builders import SUPPLIER, Builder, context_for
+
+HEADER = ["MPXN", "manufacturerId", "model_id", "Hardware_Version", "firmwareVersion"]
+
+
+def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def as_format(source: Path, kind: str) -> Path:
+    """The same rows as parquet (DuckDB) or xlsx (openpyxl), every cell text."""
+    target = source.with_suffix(f".{kind}")
+    if kind == "parquet":
+        duckdb.sql(
+            f"copy (select * from read_csv('{source}', all_varchar=true)) to '{target}' (format parquet)"
+        )
+    elif kind == "xlsx":
+        book = openpyxl.Workbook()
+        sheet = book.active
+        with source.open(newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                sheet.append(row)
+        book.save(target)
+    return target
+
+
+def report_rows(path: Path) -> list[dict[str, object]]:
+    relation = duckdb.sql(f"select * from '{path}' order by row")
+    names = relation.columns
+    return [dict(zip(names, r, strict=True)) for r in relation.fetchall()]
+
+
+@pytest.fixture
+async def demo(pool: asyncpg.Pool) -> list[tuple[str, str, str, str]]:
+    async with pool.acquire() as conn:
+        await load_demo_data(conn)
+        return await demo_identities(conn, 2000)
+
+
+async def test_a_100k_fleet_gives_fleet_status_groups_and_counts(
+    pool: asyncpg.Pool, demo: list[tuple[str, str, str, str]], tmp_path: Path
+) -> None:
+    raw: list[fleet.RawDevice] = []
+    for n in range(100_000):
+        m, mo, hw, fw = demo[(n * 7) % len(demo)]
+        if n % 3 == 0:
+            m, fw = f" {m.lower()} ", f"0x{fw}"  # what fleetStatus normalises, the file must too
+        if n % 997 == 0:
+            fw = "12.34"  # malformed: counted, never failing the file
+        raw.append((f"MPAN-{n:07d}", m, mo, hw, fw))
+    source = write_csv(tmp_path / "fleet.csv", [list(map(str, d)) for d in raw])
+
+    expected = await fleet.fleet_status(context_for(pool, SUPPLIER), raw)
+    done = await check_file(context_for(pool, SUPPLIER), source, tmp_path / "report.parquet")
+    got = done.report.result
+
+    assert [(g.identity, g.count) for g in got.groups] == [(g.identity, g.count) for g in expected.groups]
+    assert done.report.summary() == {
+        "total": 100_000,
+        "distinct": expected.distinct,
+        "upToDate": expected.up_to_date,
+        "outdated": expected.outdated,
+        "notOnCpl": expected.not_on_cpl,
+        "noUpgradePath": expected.no_upgrade_path,
+        "invalid": expected.invalid,
+    }
+    assert expected.up_to_date and expected.outdated and expected.invalid == 101  # the fleet exercises each
+    rows = duckdb.sql(
+        f"select count(*), count(distinct ref), min(row), max(row) from '{tmp_path / 'report.parquet'}'"
+    )
+    assert rows.fetchall()[0] == (100_000, 100_000, 2, 100_001)
+    invalid = duckdb.sql(
+        f"select row from '{tmp_path / 'report.parquet'}' where status = 'invalid' order by row"
+    )
+    assert [r[0] - 2 for r in invalid.fetchall()] == [p.index for p in expected.problems]
+
+
+@pytest.fixture
+async def model(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
+        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
+        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
+        await b.release("106C", "4331", "00AC", "00000003", date="2022-01-01", upgradable_from=("00000002",))
+
+
+ROWS = [
+    ["m1", "106c", "4331", "00ac", "00000001"],  # two steps behind
+    ["m2", "106C", "4331", "00AC", "00000003"],  # latest
+    ["m3", "106C", "4331", "00AC", "0000000Z"],  # malformed: row 4
+    ["m4", " 106C ", "4331", "00AC", "0x2"],  # one step behind, written as the CPL might
+    ["m5", "FFFF", "0001", "0000", "00000001"],  # not on the CPL, model unknown
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "out"),
+    [("csv", "csv"), ("parquet", "parquet"), ("xlsx", "xlsx"), ("csv", "xlsx"), ("xlsx", "parquet")],
+)
+async def test_every_format_in_and_out(
+    pool: asyncpg.Pool, model: None, tmp_path: Path, kind: str, out: str
+) -> None:
+    source = as_format(write_csv(tmp_path / "meters.csv", ROWS), kind)
+    target = tmp_path / f"report.{out}"
+    done = await check_file(context_for(pool, SUPPLIER), source, target)
+    summary = done.report.summary()
+    assert summary == {
+        "total": 5,
+        "distinct": 4,
+        "upToDate": 1,
+        "outdated": 2,
+        "notOnCpl": 1,
+        "noUpgradePath": 0,
+        "invalid": 1,
+    }
+    assert done.problems == [
+        {
+            "row": 4,
+            "ref": "m3",
+            "field": "firmwareVersion",
+            "message": "firmwareVersion must be 8 hexadecimal digits, got '0000000Z'",
+        }
+    ]
+    devices = _devices(target, out)
+    assert [(d["row"], d["ref"], d["status"], d["upgrade_path"]) for d in devices] == [
+        (2, "m1", "outdated", "00000002 > 00000003"),
+        (3, "m2", "up_to_date", ""),
+        (4, "m3", "invalid", None),
+        (5, "m4", "outdated", "00000003"),
+        (6, "m5", "unknown", None),
+    ]
+    assert devices[3]["firmware_version"] == "00000002" and devices[3]["manufacturer_id"] == "106C"
+    campaign = done.report.campaign
+    assert [(c.step, c.firmware_version, c.devices) for c in campaign] == [
+        (1, "00000002", 1),
+        (2, "00000003", 2),
+    ]
+    assert all(len(c.image_hash) == 64 and c.cpl_entry for c in campaign)
+    makers = {m.manufacturer_id: m for m in done.report.manufacturers}
+    assert makers["106C"].firmware_contact == "Firmware Desk <firmware@106c.example.com> +44 20 7946 0000"
+    assert (makers["106C"].devices, makers["106C"].outdated, makers["FFFF"].not_on_cpl) == (3, 2, 1)
+
+
+def _devices(target: Path, kind: str) -> list[dict[str, object]]:
+    if kind != "xlsx":
+        rows = report_rows(target)
+        if kind == "csv":  # csv has no types: compare as text does
+            for row in rows:
+                row["upgrade_path"] = (
+                    row["upgrade_path"]
+                    if row["upgrade_path"] is not None
+                    else ("" if row["status"] == "up_to_date" else None)
+                )
+        return rows
+    book = openpyxl.load_workbook(target, read_only=True)
+    assert book.sheetnames == ["Summary", "Manufacturers", "Campaign", "Devices"]
+    sheet = list(book["Devices"].iter_rows(values_only=True))
+    width = len(sheet[0])  # read-only openpyxl leaves out a row's trailing empty cells
+    found = [dict(zip(sheet[0], [*r, *[None] * (width - len(r))], strict=True)) for r in sheet[1:]]
+    for row in found:
+        row["upgrade_path"] = "" if row["status"] == "up_to_date" else row["upgrade_path"]
+    return found
+
+
+async def test_cpl_headers_and_hardware_octets(pool: asyncpg.Pool, model: None, tmp_path: Path) -> None:
+    header = [
+        "Device_Model.manufacturer_identifier",
+        "Device_Model.model_identifier",
+        "Device_Model.hardware_version.version",
+        "Device_Model.hardware_version.revision",
+        "Device_Model.firmware_version",
+    ]
+    source = write_csv(tmp_path / "cpl.csv", [["106C", "4331", "0", "AC", "00000003"]], header)
+    done = await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r.csv")
+    assert done.report.summary()["upToDate"] == 1
+
+
+async def test_a_file_without_an_identity_column_is_refused(pool: asyncpg.Pool, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "bad.csv", [["1", "2"]], ["ref", "manufacturer_id"])
+    with pytest.raises(FleetFileError, match="model_id, hardware_version, firmware_version"):
+        await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r.csv")
