@@ -14,6 +14,8 @@ from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
 from gateway.data_version import start_response_cache
 from gateway.exports import routes as export_routes
+from gateway.fleet_checks import routes as fleet_check_routes
+from gateway.fleet_jobs import FleetJobs
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
@@ -91,6 +93,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             resources.verifier = await _start_verifier(settings, issuer, dev_issuer, stack)
             resources.events = await _start_events(database_url, stack)
             resources.cache, resources.listener = await start_response_cache(settings, database_url, stack)
+            resources.fleet_jobs = FleetJobs(resources)
+            stack.push_async_callback(resources.fleet_jobs.aclose)
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [
@@ -100,6 +104,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         *export_routes(),
+        *fleet_check_routes(),
     ]
     if dev_issuer is not None:
         routes += dev_issuer.routes()

@@ -343,3 +343,13 @@ def main() -> None:
     # uses /tmp, which is fine: the warning only alarms whoever reads the start-up banner
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
     app()
+
+
+def _register_fleet_check() -> None:
+    # its own module (cli.py would pass 400 lines); imported last, since it uses this one's helpers
+    from gateway.cli_fleet import fleet_check
+
+    app.command("fleet-check")(fleet_check)
+
+
+_register_fleet_check()

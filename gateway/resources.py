@@ -19,3 +19,4 @@ class Resources:
     cache: Any = None
     listener: Any = None
     events: Any = None
+    fleet_jobs: Any = None  # gateway.fleet_jobs.FleetJobs

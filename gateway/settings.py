@@ -65,6 +65,13 @@ class Settings:
     cache_max_bytes: int
     log_level: str
     log_json: bool
+    # fleet checks of a file (POST /fleet-checks, fir fleet-check)
+    fleet_check_ttl: int = 24 * 3600  # seconds a result is kept
+    fleet_check_max_bytes: int = 4 * 1024**3  # the upload's own bound (/graphql's body cap is not for it)
+    fleet_memory_limit: str = "512MB"  # DuckDB's, per check: past it, it spills to disk
+    # the CLI as a client of a remote gateway: `fir fleet-check --url/--token`
+    fir_url: str | None = None
+    fir_token: Secret | None = None
     # POST /baseline/device, the benchmark yardstick (gateway.baseline); off in production.
     baseline_endpoint: bool = False
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
@@ -118,6 +125,10 @@ def _default_data_dir() -> str:
     return platformdirs.user_data_dir("fir-graph", appauthor=False)
 
 
+def _secret(value: str | None) -> Secret | None:
+    return Secret(value) if value else None
+
+
 def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
     """Read settings once; `.env` fills in what the environment leaves unset."""
     path = Path(env_file) if env_file else None
@@ -167,4 +178,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         log_json=config("FIR_LOG_JSON", cast=bool, default=False),
         baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
         oidc_allowed_types=_types(config("FIR_OIDC_ALLOWED_TYPES", default="at+jwt")),
+        fleet_check_ttl=config("FIR_FLEET_CHECK_TTL", cast=int, default=24 * 3600),
+        fleet_check_max_bytes=config("FIR_FLEET_CHECK_MAX_BYTES", cast=int, default=4 * 1024**3),
+        fleet_memory_limit=config("FIR_FLEET_MEMORY_LIMIT", default="512MB"),
+        fir_url=config("FIR_URL", default=None) or None,
+        fir_token=_secret(config("FIR_TOKEN", default=None)),
     )

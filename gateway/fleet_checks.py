@@ -1,0 +1,188 @@
+"""`POST /fleet-checks` (a meter file streamed in, a job id back), `GET /fleet-checks/{id}` and its `/report`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from gateway.auth.tokens import www_authenticate
+from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway.fleet_jobs import STALE_AFTER_SECONDS, FleetJobs
+from loaders import fleet_checks as sql
+from loaders.db import Db
+from resolvers.errors import Unauthenticated
+from resolvers.principal import Principal
+from spreadsheets.fleet_files import FORMATS
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FINISHED = ("done", "failed")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/fleet-checks", submit, methods=["POST"]),
+        Route("/fleet-checks/{check_id}", status, methods=["GET"]),
+        Route("/fleet-checks/{check_id}/report", report, methods=["GET"]),
+    ]
+
+
+def _error(status_code: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code, media_type="application/json", headers=headers)
+
+
+async def _reader(request: Request) -> Principal | Response:
+    """A fir:read caller, or the 401/403 response to send instead."""
+    try:
+        principal = await authenticate(resources_of(request), request.headers.get("authorization"))
+    except Unauthenticated as error:
+        return unauthenticated_response(error)
+    if principal.anonymous:
+        message = "a fleet check needs a token with scope fir:read"
+        return _error(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": www_authenticate(None)})
+    if not principal.can_read:
+        return _error(403, "FORBIDDEN", "a fleet check needs a token with scope fir:read")
+    return principal
+
+
+def _kind(request: Request, name: str, default: str) -> str | Response:
+    kind = request.query_params.get(name, default).lower()
+    if kind not in FORMATS:
+        return _error(400, "BAD_USER_INPUT", f"{name} must be one of {', '.join(FORMATS)}")
+    return kind
+
+
+async def submit(request: Request) -> Response:
+    principal = await _reader(request)
+    if isinstance(principal, Response):
+        return principal
+    input_kind, report_kind = _kind(request, "format", "csv"), _kind(request, "report", "xlsx")
+    if isinstance(input_kind, Response):
+        return input_kind
+    if isinstance(report_kind, Response):
+        return report_kind
+    resources = resources_of(request)
+    jobs: FleetJobs = resources.fleet_jobs
+    limit = resources.settings.fleet_check_max_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return _too_large(limit)
+    work = jobs.work_dir()
+    source = work / f"meters.{input_kind}"
+    if not await _spool(request, source, limit):
+        source.unlink(missing_ok=True)
+        work.rmdir()
+        return _too_large(limit)
+    db = Db(resources.pool)
+    await sql.delete_expired(db)
+    check_id = await sql.create_check(
+        db, principal.actor, input_kind, report_kind, resources.settings.fleet_check_ttl
+    )
+    jobs.start(check_id, principal, source, report_kind)
+    body = {"id": str(check_id), "stage": "queued", "status": f"/fleet-checks/{check_id}"}
+    return Response(
+        orjson.dumps(body), 202, media_type="application/json", headers={"location": body["status"]}
+    )
+
+
+def _too_large(limit: int) -> Response:
+    return _error(
+        413, "PAYLOAD_TOO_LARGE", f"a fleet file may be at most {limit} bytes (FIR_FLEET_CHECK_MAX_BYTES)"
+    )
+
+
+async def _spool(request: Request, target: Path, limit: int) -> bool:
+    """The body to disk as it arrives, never whole in memory; False once it passes `limit`."""
+    size = 0
+    with target.open("wb") as handle:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return False
+            handle.write(chunk)
+    return True
+
+
+async def _visible(request: Request) -> tuple[Principal, sql.FleetCheckRow] | Response:
+    """The check, for the principal that created it and for SECAS; 404 for anyone else (no hint it exists)."""
+    principal = await _reader(request)
+    if isinstance(principal, Response):
+        return principal
+    try:
+        check_id = uuid.UUID(request.path_params["check_id"])
+    except ValueError:
+        return _not_found()
+    found = await sql.get_check(Db(resources_of(request).pool), check_id)
+    if found is None or not (principal.is_admin or found.owner == principal.actor):
+        return _not_found()
+    return principal, found
+
+
+def _not_found() -> Response:
+    return _error(404, "NOT_FOUND", "no such fleet check (or it has expired)")
+
+
+async def status(request: Request) -> Response:
+    visible = await _visible(request)
+    if isinstance(visible, Response):
+        return visible
+    _, check = visible
+    return Response(orjson.dumps(describe(check)), media_type="application/json")
+
+
+def describe(check: sql.FleetCheckRow) -> dict[str, Any]:
+    stage, error = check.stage, check.error
+    idle = (dt.datetime.now(dt.UTC) - check.updated_at).total_seconds()
+    if stage not in FINISHED and idle > STALE_AFTER_SECONDS:
+        stage, error = "failed", "the gateway running this check stopped; submit the file again"
+    body: dict[str, Any] = {
+        "id": str(check.id),
+        "stage": stage,
+        "rows": check.rows,
+        "format": check.input_kind,
+        "reportFormat": check.report_kind,
+        "createdAt": check.created_at.isoformat(),
+        "expiresAt": check.expires_at.isoformat(),
+        "error": error,
+        "summary": check.summary,
+        "problems": check.problems,
+        "manufacturers": (check.tables or {}).get("manufacturers"),
+        "campaign": (check.tables or {}).get("campaign"),
+    }
+    if stage == "done":
+        body["report"] = f"/fleet-checks/{check.id}/report"
+        body["reportBytes"] = check.report_bytes
+    return body
+
+
+async def report(request: Request) -> Response:
+    visible = await _visible(request)
+    if isinstance(visible, Response):
+        return visible
+    _, check = visible
+    if check.stage != "done":
+        return _error(409, "NOT_READY", f"the fleet check is {check.stage}, not done")
+    chunks = sql.report_chunks(Db(resources_of(request).pool), check.id)
+    headers = {
+        "content-disposition": f'attachment; filename="fleet-check-{check.id}.{check.report_kind}"',
+        "cache-control": "private, no-store",
+        "content-length": str(check.report_bytes),
+    }
+    return StreamingResponse(_bytes(chunks), media_type=MEDIA_TYPES[check.report_kind], headers=headers)
+
+
+async def _bytes(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield chunk

@@ -1,0 +1,97 @@
+"""Fleet check jobs: run on the replica that took the upload, state and report kept in PostgreSQL for all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from gateway.context import build_context
+from gateway.resources import Resources
+from loaders import fleet_checks as sql
+from loaders.db import Db
+from resolvers.principal import Principal
+from spreadsheets.fleet_check import check_file
+from spreadsheets.fleet_files import FleetFileError
+from spreadsheets.fleet_reports import report_tables
+
+log = logging.getLogger("fir.fleet")
+CHUNK_BYTES = 1024 * 1024
+# a job whose replica stopped (crash, redeploy) stops moving: past this it is reported failed
+STALE_AFTER_SECONDS = 15 * 60
+
+
+class FleetJobs:
+    """The checks this replica runs, at most `concurrent` at once (each a DuckDB with its own memory limit)."""
+
+    def __init__(self, resources: Resources, concurrent: int = 1) -> None:
+        self.resources = resources
+        self._slots = asyncio.Semaphore(concurrent)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.spool = Path(resources.settings.data_dir) / "fleet-checks"
+
+    def work_dir(self) -> Path:
+        self.spool.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="check-", dir=self.spool))
+
+    def start(self, check_id: uuid.UUID, principal: Principal, source: Path, report_kind: str) -> None:
+        task = asyncio.create_task(self._run(check_id, principal, source, report_kind))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self, check_id: uuid.UUID, principal: Principal, source: Path, report_kind: str) -> None:
+        db = Db(self.resources.pool)
+        try:
+            async with self._slots:
+                await self._check(db, check_id, principal, source, report_kind)
+        except FleetFileError as error:
+            await sql.fail_check(db, check_id, str(error))
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(sql.fail_check(db, check_id, "the gateway stopped during the check"))
+            raise
+        except Exception:
+            log.exception(
+                "fleet check %s failed", check_id
+            )  # logged once, here; the caller gets no internals
+            await sql.fail_check(db, check_id, "internal error")
+        finally:
+            shutil.rmtree(source.parent, ignore_errors=True)
+
+    async def _check(
+        self, db: Db, check_id: uuid.UUID, principal: Principal, source: Path, report_kind: str
+    ) -> None:
+        async def stage(name: str, rows: int | None) -> None:
+            # done only once the report is stored, below
+            await sql.set_stage(db, check_id, "storing" if name == "done" else name, rows)
+
+        target = source.parent / f"report.{report_kind}"
+        ctx = build_context(self.resources, principal)
+        memory = self.resources.settings.fleet_memory_limit
+        done = await check_file(ctx, source, target, memory_limit=memory, progress=stage)
+        result = {
+            "summary": done.report.summary(),
+            "tables": report_tables(done.report),
+            "problems": done.problems,
+        }
+        async with db.transaction() as tx:  # the report is there whole, or the check is not done
+            size = await _store(tx, check_id, target)
+            await sql.finish_check(tx, check_id, result, size)
+
+
+async def _store(db: Db, check_id: uuid.UUID, report: Path) -> int:
+    size = 0
+    with report.open("rb") as handle:
+        for seq, chunk in enumerate(iter(lambda: handle.read(CHUNK_BYTES), b"")):
+            await sql.store_chunk(db, check_id, seq, chunk)
+            size += len(chunk)
+    return size
