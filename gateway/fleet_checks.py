@@ -20,6 +20,7 @@ from loaders import fleet_checks as sql
 from loaders.db import Db
 from resolvers.errors import Unauthenticated
 from resolvers.principal import Principal
+from schema.access import ROUTES
 from spreadsheets.fleet_files import FORMATS
 
 MEDIA_TYPES = {
@@ -52,7 +53,7 @@ async def _reader(request: Request) -> Principal | Response:
     if principal.anonymous:
         message = "a fleet check needs a token with scope fir:read"
         return _error(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": www_authenticate(None)})
-    if not principal.can_read:
+    if not ROUTES["/fleet-checks"].allows(principal, None):
         return _error(403, "FORBIDDEN", "a fleet check needs a token with scope fir:read")
     return principal
 

@@ -10,7 +10,7 @@ from resolvers import fleet
 from resolvers.context import Context
 from resolvers.devices import DeviceStatus
 from resolvers.identity import Identity, identity_problem, normalise_identity
-from resolvers.visibility import can_see_contacts
+from resolvers.visibility import can_see_fir_of
 
 # the four identity fields as the file wrote them (manufacturer, model, hardware, firmware)
 RawIdentity = tuple[str, str, str, str]
@@ -225,10 +225,10 @@ async def manufacturer_counts(ctx: Context, groups: Sequence[fleet.Group]) -> li
         mid = group.identity.manufacturer_id
         row = counts.get(mid) or counts.setdefault(mid, ManufacturerCount(mid))
         _add(row, group)
-    if can_see_contacts(ctx.principal):
-        contacts = await ctx.loaders.contacts_by_manufacturer.load_many(list(counts))
-        for row, found in zip(counts.values(), contacts, strict=True):
-            row.firmware_contact = firmware_contact(found)
+    visible = [mid for mid in counts if can_see_fir_of(ctx.principal, mid)]  # contacts are FIR records
+    contacts = await ctx.loaders.contacts_by_manufacturer.load_many(visible)
+    for mid, found in zip(visible, contacts, strict=True):
+        counts[mid].firmware_contact = firmware_contact(found)
     return sorted(counts.values(), key=lambda c: c.manufacturer_id)
 
 

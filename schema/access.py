@@ -75,8 +75,9 @@ ENTITIES: dict[str, Rule] = {
     "FirmwareRelease": FIR,
 }
 
-# HTTP routes outside GraphQL that serve FIR records (gateway/exports.py)
-ROUTES: dict[str, Rule] = {"/exports/fir": READER}
+# HTTP routes outside GraphQL that serve FIR records (gateway/exports.py, gateway/fleet_checks.py);
+# a fleet check reports on every manufacturer's records at once, as the spreadsheet does
+ROUTES: dict[str, Rule] = {"/exports/fir": READER, "/fleet-checks": READER}
 
 
 def rule_of(type_name: str, field_name: str) -> Rule | None:

@@ -62,14 +62,18 @@ def _identity(key: tuple[Any, ...], octets: bool) -> RawIdentity:
 
 @contextlib.contextmanager
 def open_fleet(path: Path, memory_limit: str = "512MB") -> Iterator[FleetFile]:
-    """Load the file into a DuckDB database in a temporary directory: bounded memory, spills to disk."""
+    """Load the file into DuckDB with a memory limit, spilling to a temporary directory past it; the
+    table's rowid is the file's order (preserve_insertion_order)."""
     kind = file_kind(path)
     with tempfile.TemporaryDirectory(prefix="fir-fleet-") as work:
-        conn = duckdb.connect(str(Path(work) / "fleet.duckdb"))
+        # in memory up to the limit, then spilled to the temporary directory (a file-backed table would
+        # compress and write every row to disk first: three times slower, measured)
+        conn = duckdb.connect()
         try:
             conn.execute(f"set memory_limit = '{_memory(memory_limit)}'")
             conn.execute(f"set temp_directory = '{Path(work) / 'spill'}'")
             conn.execute("set preserve_insertion_order = true")
+            conn.execute("set enable_progress_bar = false")  # the CLI draws its own, on stderr
             source = _source(conn, path, kind, Path(work))
             columns = _load(conn, source)
             rows = _scalar(conn, "select count(*) from devices")
@@ -116,7 +120,7 @@ def _load(conn: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
     select = ", ".join(
         [_text(columns.get("ref"), "ref", empty=None)] + [_text(columns.get(k), k, empty="''") for k in KEY]
     )
-    conn.execute(f"create table devices as select {select} from {source}")
+    conn.execute(f"create temp table devices as select {select} from {source}")
     return columns
 
 

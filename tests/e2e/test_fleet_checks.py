@@ -61,6 +61,7 @@ def gateway(seeded: str, tmp_path: Path) -> Iterator[Gateway]:  # noqa: F811
             "other": issuer.mint("fir:read", None, "fleet-other-supplier"),
             "admin": issuer.mint("fir:admin", None, "fleet-secas"),
             "nothing": issuer.mint("openid", None, "fleet-no-scope"),
+            "maker": issuer.mint("fir:publish", ["106C"], "fleet-maker"),
         }
         yield Gateway(base, seeded, tokens)
 
@@ -196,6 +197,8 @@ def test_endpoint_refuses_what_it_must(gateway: Gateway, tmp_path: Path) -> None
         )
         no_scope = client.post("/fleet-checks", content=b"ref\n", headers=bearer(gateway.tokens["nothing"]))
         assert no_scope.status_code == 403
+        maker = client.post("/fleet-checks", content=b"ref\n", headers=bearer(gateway.tokens["maker"]))
+        assert maker.status_code == 403  # fir:publish alone sees its own records, not a whole fleet's
         reader = bearer(gateway.tokens["reader"])
         bad_kind = client.post("/fleet-checks", params={"format": "ods"}, content=b"x", headers=reader)
         assert (

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from tests.perf.fleet import FleetTiming
+from tests.perf.fleet_files import FileRun
 from tests.perf.loadgen import LoadResult
 from tests.perf.report import Row
 from tests.perf.startup import Startup
@@ -26,6 +27,8 @@ class Results:
     latency: dict[int, LoadResult] = field(default_factory=dict)
     startup: Startup | None = None
     postgres: str = "?"
+    files: list[FileRun] = field(default_factory=list)
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load averages as the files ran
 
 
 def _load(r: LoadResult) -> str:
@@ -119,6 +122,66 @@ def startup_rows(res: Results) -> list[Row]:
 
 def rows(res: Results) -> list[Row]:
     return lineage_rows(res) + latency_rows(res) + fleet_rows(res) + startup_rows(res)
+
+
+FILE_TARGETS = {1_000_000: (4.0, None), 10_000_000: (30.0, 1e9)}
+PATHS = {
+    "local": "`fir fleet-check` on the database",
+    "http": "`fir fleet-check --url` through POST /fleet-checks",
+}
+
+
+def file_rows(res: Results) -> list[Row]:
+    out: list[Row] = []
+    for run in res.files:
+        seconds, memory = FILE_TARGETS.get(run.rows, (None, None))
+        name = f"fleet file {run.rows:,} rows, {PATHS[run.path]}"
+        out.append(
+            Row(
+                f"{name}: wall time",
+                f"{run.seconds:.1f} s",
+                _at_most(seconds, "s"),
+                _met(run.seconds, seconds),
+            )
+        )
+        peak = max(run.cli_rss, run.server_rss)
+        where = (
+            "CLI"
+            if run.path == "local"
+            else f"gateway {run.server_rss / MB:,.0f} MB, CLI {run.cli_rss / MB:,.0f} MB"
+        )
+        out.append(
+            Row(
+                f"{name}: peak RSS ({where})",
+                f"{peak / MB:,.0f} MB",
+                _at_most(memory and memory / MB, "MB"),
+                _met(peak, memory),
+            )
+        )
+    return out
+
+
+def _at_most(limit: float | None, unit: str) -> str:
+    return f"<= {limit:,.0f} {unit}" if limit else "-"
+
+
+def _met(value: float, limit: float | None) -> bool | None:
+    return None if limit is None else value <= limit
+
+
+def file_details(res: Results, graphql_1m: str | None) -> list[str]:
+    out = [
+        f"fleet file {r.rows:,} rows ({r.path}): csv {r.file_mb:,.0f} MB in, parquet report {r.report_mb:,.0f} MB out"
+        for r in res.files
+    ]
+    if res.files:
+        one, five, fifteen = res.load
+        out.append(
+            f"machine load average when the fleet files ran: {one:.1f} / {five:.1f} / {fifteen:.1f} (2 cores, shared)"
+        )
+    if graphql_1m:
+        out.append(f"for comparison, fleetStatus over GraphQL with 1,000,000 devices: {graphql_1m}")
+    return out
 
 
 def details(res: Results) -> list[str]:

@@ -86,6 +86,40 @@ def markdown(rows: list[Row], facts: list[tuple[str, str]], details: list[str], 
     return "\n".join(parts)
 
 
+FILES_BEGIN, FILES_END = "<!-- fleet files: begin -->", "<!-- fleet files: end -->"
+
+
+def files_section(rows: list[Row], facts: list[tuple[str, str]], details: list[str]) -> str:
+    """The fleet-file figures, replaceable on their own (`--only fleet-files`)."""
+    return "\n".join(
+        [
+            FILES_BEGIN,
+            "## Fleet files",
+            "",
+            "Measured by `python -m tests.perf.run --only fleet-files` (also part of `make bench`):"
+            " generated csv files cycling over 2,000 distinct demo identities, each row its own reference,"
+            " parquet report; one run each, wall time of the whole CLI process (start-up, upload and"
+            " download included for --url).",
+            "",
+            *(f"- {name}: {value}" for name, value in facts if name in ("date", "revision")),
+            "",
+            table(rows),
+            "",
+            *(f"- {d}" for d in details),
+            FILES_END,
+        ]
+    )
+
+
+def with_files_section(document: str, section: str) -> str:
+    """`document` with its fleet-file section replaced (or added before Reproduce)."""
+    if FILES_BEGIN in document and FILES_END in document:
+        head, rest = document.split(FILES_BEGIN, 1)
+        return head + section + rest.split(FILES_END, 1)[1]
+    head, sep, tail = document.partition("## Reproduce")
+    return head + section + "\n\n" + sep + tail
+
+
 REPRODUCE = """## Reproduce
 
 ```sh

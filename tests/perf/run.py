@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import re
 import signal
 import sys
 import tempfile
@@ -14,8 +16,8 @@ from pathlib import Path
 from types import FrameType
 
 from loaders.demo import Identity
-from tests.perf import databases, fleet, lineage, loadgen, report, startup
-from tests.perf.figures import Results, details, notes, rows
+from tests.perf import databases, fleet, fleet_files, lineage, loadgen, report, startup
+from tests.perf.figures import Results, details, file_details, file_rows, notes, rows
 from tests.perf.loadgen import Load, LoadResult
 from tests.perf.servers import RssSampler, Server, mint_read_token, running
 
@@ -23,6 +25,7 @@ OUTPUT = Path("BENCHMARKS.md")
 CONNECTIONS = 64
 DISTINCT_DEVICES = 1000
 FLEET_IDENTITIES = 2000
+FLEET_FILES = (1_000_000, 10_000_000)
 SEQUENTIAL_REQUESTS = 500
 
 
@@ -123,8 +126,56 @@ def measure_all(plan: Plan, results: Results) -> None:
         measure_warm(urls[1], Path(tmp), ids, plan, results)
         for scale in (1, 10):
             measure_latency(scale, urls[scale], Path(tmp), results)
+        measure_fleet_files(urls[1], Path(tmp), fleet_ids, results)
     say("start-up of `fir serve --demo`, fresh and warm…")
     results.startup = startup.measure()
+
+
+def measure_fleet_files(url: str, tmp: Path, fleet_ids: list[Identity], results: Results) -> None:
+    """Each file through the CLI on the database, then through a gateway (--url), parquet reports."""
+    results.load = os.getloadavg()
+    with running(tmp / "files", url, FIR_CACHE="0") as server:
+        token = mint_read_token(server)
+        for rows in FLEET_FILES:
+            say(f"generating a fleet file of {rows:,} rows…")
+            source = fleet_files.generate(tmp / f"fleet-{rows}.csv", fleet_ids, rows)
+            say(f"fir fleet-check, {rows:,} rows, local database…")
+            env = fleet_files.local_env(tmp / "files-cli", url)
+            results.files.append(fleet_files.run_cli(source, tmp / f"report-{rows}.parquet", env))
+            say(f"fir fleet-check --url, {rows:,} rows, through POST /fleet-checks…")
+            remote = fleet_files.remote_env(server, token)
+            out = tmp / f"report-http-{rows}.parquet"
+            results.files.append(fleet_files.run_cli(source, out, remote, server=server))
+            source.unlink()
+    results.load = tuple(max(a, b) for a, b in zip(results.load, os.getloadavg(), strict=True))  # type: ignore[assignment]
+
+
+def files_only(results: Results) -> None:
+    with databases.postgres() as pg, tempfile.TemporaryDirectory(prefix="fir-bench-") as tmp:
+        say("loading demo data at scale 1…")
+        url, results.demo_load[1] = asyncio.run(databases.demo_database(pg.url, 1))
+        results.postgres = asyncio.run(databases.server_version(url))
+        fleet_ids = asyncio.run(databases.identities(url, FLEET_IDENTITIES))
+        measure_fleet_files(url, Path(tmp), fleet_ids, results)
+
+
+def graphql_1m(results: Results) -> str | None:
+    """fleetStatus's 1M figure from this run, else from the last full run's BENCHMARKS.md."""
+    timing = results.fleets.get(1_000_000)
+    if timing is not None:
+        return f"{timing.median:.1f} s, peak RSS {results.fleet_rss[1_000_000] / 1e6:,.0f} MB"
+    found = (
+        re.search(r"fleetStatus 1,000,000: runs ([^;]*);.*peak RSS ([\d,]+ MB)", OUTPUT.read_text())
+        if OUTPUT.exists()
+        else None
+    )
+    return f"runs {found.group(1)}, peak RSS {found.group(2)} (last full run)" if found else None
+
+
+def write_files_section(results: Results, document: str) -> str:
+    facts = report.machine(results.postgres)
+    section = report.files_section(file_rows(results), facts, file_details(results, graphql_1m(results)))
+    return report.with_files_section(document, section)
 
 
 @contextlib.contextmanager
@@ -146,19 +197,30 @@ def deadline(seconds: int) -> Iterator[None]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
+    parser.add_argument(
+        "--only", choices=["fleet-files"], help="only this part; its section of BENCHMARKS.md is replaced"
+    )
     args = parser.parse_args(argv)
     plan = Plan.of(args.quick)
-    loadgen.check_node()
     results = Results()
+    if args.only == "fleet-files":
+        with deadline(30 * 60):
+            files_only(results)
+        print(report.table(file_rows(results)))
+        OUTPUT.write_text(write_files_section(results, OUTPUT.read_text() if OUTPUT.exists() else ""))
+        say(f"updated the fleet-file section of {OUTPUT}")
+        return
+    loadgen.check_node()
     with deadline(plan.budget):
         measure_all(plan, results)
     table_rows = rows(results)
-    print(report.table(table_rows))
+    print(report.table(table_rows + file_rows(results)))
     for line in details(results):
         print(f"- {line}")
     if not args.quick:
         facts = report.machine(results.postgres)
-        OUTPUT.write_text(report.markdown(table_rows, facts, details(results), notes(results)) + "\n")
+        document = report.markdown(table_rows, facts, details(results), notes(results)) + "\n"
+        OUTPUT.write_text(write_files_section(results, document))
         say(f"wrote {OUTPUT}")
 
 

@@ -89,6 +89,13 @@ async def test_a_100k_fleet_gives_fleet_status_groups_and_counts(
         f"select count(*), count(distinct ref), min(row), max(row) from '{tmp_path / 'report.parquet'}'"
     )
     assert rows.fetchall()[0] == (100_000, 100_000, 2, 100_001)
+    with duckdb.connect() as conn:  # every row where the file had it, read back on one thread
+        conn.execute("set threads = 1")
+        out_of_order = conn.execute(
+            "select count(*) filter (where row <> previous + 1) from (select row, lag(row, 1, 1) over ()"
+            f" as previous from read_parquet('{tmp_path / 'report.parquet'}'))"
+        )
+        assert out_of_order.fetchall() == [(0,)]
     invalid = duckdb.sql(
         f"select row from '{tmp_path / 'report.parquet'}' where status = 'invalid' order by row"
     )
