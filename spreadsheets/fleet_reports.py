@@ -116,12 +116,21 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 def _outcomes(conn: duckdb.DuckDBPyConnection, outcomes: Sequence[Outcome]) -> None:
     """The few thousand outcomes as a table the devices join to on the file's own cells."""
-    columns = [f"{k} varchar" for k in KEY] + [f"{c} varchar" for c in _IDENTITY]
-    columns += [f"{c} {_OUTCOME_TYPES.get(c, 'varchar')}" for c in _DETAIL]
-    conn.execute(f"create or replace temp table outcomes ({', '.join(columns)})")
-    rows = [_outcome_row(o) for o in outcomes]
-    if rows:
-        conn.executemany(f"insert into outcomes values ({', '.join('?' * len(rows[0]))})", rows)
+    columns = [(k, "varchar") for k in KEY] + [(c, "varchar") for c in _IDENTITY]
+    columns += [(c, _OUTCOME_TYPES.get(c, "varchar")) for c in _DETAIL]
+    _insert_columns(conn, "outcomes", columns, [_outcome_row(o) for o in outcomes])
+
+
+def _insert_columns(
+    conn: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]], rows: list[tuple[object, ...]]
+) -> None:
+    """A table from Python rows in one statement, a list parameter per column unnested side by side
+    (executemany costs 2 ms a row: 4 s for 2,000 outcomes, measured)."""
+    conn.execute(f"create or replace temp table {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+    if not rows:
+        return
+    select = ", ".join(f"unnest(?::{t}[]) as {c}" for c, t in columns)
+    conn.execute(f"insert into {name} select {select}", [list(column) for column in zip(*rows, strict=True)])
 
 
 def _outcome_row(o: Outcome) -> tuple[object, ...]:
@@ -143,6 +152,8 @@ def devices_query() -> str:
 
 def first_problems(fleet: FleetFile, limit: int) -> list[dict[str, Any]]:
     """The first malformed rows, by row number (all of them are in the report)."""
+    if not fleet.conn.execute("select count(*) from outcomes where status = 'invalid'").fetchall()[0][0]:
+        return []  # most files: no second pass over the rows
     found = fleet.conn.execute(
         f"select row, ref, problem_field, problem from ({devices_query()}) where status = 'invalid' order by row limit {int(limit)}"
     ).fetchall()
@@ -158,12 +169,15 @@ def _table(conn: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]
     if not rows:
         conn.execute(f"create or replace temp table {name} (empty varchar)")
         return
-    columns = list(rows[0])
-    types = {c: _sql_type([r[c] for r in rows]) for c in columns}
-    conn.execute(f"create or replace temp table {name} ({', '.join(f'{c} {types[c]}' for c in columns)})")
-    conn.executemany(
-        f"insert into {name} values ({', '.join('?' * len(columns))})", [tuple(r.values()) for r in rows]
-    )
+    columns = [(c, _sql_type([r[c] for r in rows])) for c in rows[0]]
+    values = [
+        tuple(
+            None if v is None else (v if t == "bigint" else str(v))
+            for v, (_, t) in zip(r.values(), columns, strict=True)
+        )
+        for r in rows
+    ]
+    _insert_columns(conn, name, columns, values)
 
 
 def _sql_type(values: list[Any]) -> str:
