@@ -171,7 +171,8 @@ def _met(value: float, limit: float | None) -> bool | None:
 
 def file_details(res: Results, graphql_1m: str | None) -> list[str]:
     out = [
-        f"fleet file {r.rows:,} rows ({r.path}): csv {r.file_mb:,.0f} MB in, parquet report {r.report_mb:,.0f} MB out"
+        f"fleet file {r.rows:,} rows ({r.path}): csv {r.file_mb:,.0f} MB in, parquet report {r.report_mb:,.0f} MB out;"
+        f" CLI process CPU time {r.cli_cpu:.1f} s (user + system) for {r.seconds:.1f} s wall"
         for r in res.files
     ]
     if res.files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ class FileRun:
     seconds: float
     cli_rss: int  # peak of the CLI process and its children
     server_rss: int  # peak of the gateway while it ran the check (0 for local)
+    cli_cpu: float  # user + system seconds of the CLI process: what the wall time is, less the machine's load
     file_mb: float
     report_mb: float
 
@@ -52,6 +54,7 @@ def generate(target: Path, identities: list[Identity], rows: int) -> Path:
 def run_cli(
     source: Path, report: Path, env: dict[str, str], *args: str, server: Server | None = None
 ) -> FileRun:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway", "fleet-check", str(source), "--out", str(report), "--json", *args],
@@ -68,6 +71,8 @@ def run_cli(
             proc.kill()
             out, err = proc.communicate()
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CLI was reaped by communicate()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise RuntimeError(f"fir fleet-check failed ({proc.returncode}): {err.decode()[-2000:]}")
     summary = orjson.loads(out.decode().splitlines()[-1])
@@ -77,6 +82,7 @@ def run_cli(
         elapsed,
         sampler.peak,
         gateway.peak if gateway is not None else 0,
+        cpu,
         source.stat().st_size / 1e6,
         report.stat().st_size / 1e6,
     )
