@@ -39,8 +39,10 @@ def routes() -> list[Route]:
     ]
 
 
-def _error(status_code: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+def _error(
+    status_code: int, code: str, message: str, headers: dict[str, str] | None = None, **extensions: object
+) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     return Response(orjson.dumps(body), status_code, media_type="application/json", headers=headers)
 
 
@@ -99,9 +101,9 @@ async def submit(request: Request) -> Response:
 
 
 def _too_large(limit: int) -> Response:
-    return _error(
-        413, "PAYLOAD_TOO_LARGE", f"a fleet file may be at most {limit} bytes (FIR_FLEET_CHECK_MAX_BYTES)"
-    )
+    # as /graphql's body cap answers (BAD_USER_INPUT at "body"), with this endpoint's own, larger bound
+    message = f"a fleet file may be at most {limit} bytes (FIR_FLEET_CHECK_MAX_BYTES)"
+    return _error(413, "BAD_USER_INPUT", message, field="body", limit=limit)
 
 
 async def _spool(request: Request, target: Path, limit: int) -> bool:
@@ -174,7 +176,7 @@ async def report(request: Request) -> Response:
         return visible
     _, check = visible
     if check.stage != "done":
-        return _error(409, "NOT_READY", f"the fleet check is {check.stage}, not done")
+        return _error(409, "CONFLICT", f"the fleet check is {check.stage}, not done")
     chunks = sql.report_chunks(Db(resources_of(request).pool), check.id)
     headers = {
         "content-disposition": f'attachment; filename="fleet-check-{check.id}.{check.report_kind}"',

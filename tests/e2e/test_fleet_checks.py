@@ -40,6 +40,17 @@ SUMMARY = {
     "invalid": 1,
 }
 MAX_BYTES = 100_000
+GRAPHQL_BODY_CAP = 1024
+# the same rows forty times over: 160 devices, 3 distinct identities
+SUMMARY_40 = {
+    "total": 160,
+    "distinct": 3,
+    "upToDate": 40,
+    "outdated": 40,
+    "notOnCpl": 40,
+    "noUpgradePath": 0,
+    "invalid": 40,
+}
 
 
 @dataclasses.dataclass
@@ -51,7 +62,14 @@ class Gateway:
 
 @pytest.fixture
 def gateway(seeded: str, tmp_path: Path) -> Iterator[Gateway]:  # noqa: F811
-    with running_server(seeded, tmp_path, FIR_DEV_AUTH="1", FIR_FLEET_CHECK_MAX_BYTES=str(MAX_BYTES)) as base:
+    with running_server(
+        seeded,
+        tmp_path,
+        FIR_DEV_AUTH="1",
+        FIR_FLEET_CHECK_MAX_BYTES=str(MAX_BYTES),
+        # /graphql's body cap, far below a fleet file: it must not apply to /fleet-checks
+        FIR_MAX_BODY_BYTES_AUTHENTICATED=str(GRAPHQL_BODY_CAP),
+    ) as base:
         settings = dataclasses.replace(
             load_settings(None), data_dir=tmp_path, port=int(base.rsplit(":", 1)[1]), dev_auth=True
         )
@@ -157,7 +175,8 @@ def wait_done(client: httpx.Client, check_id: str, token: str) -> dict[str, Any]
 
 @pytest.mark.timeout(300)
 def test_endpoint_jobs_are_the_callers_own(gateway: Gateway, tmp_path: Path) -> None:
-    body = as_format(write_csv(tmp_path / "meters.csv", ROWS), "parquet").read_bytes()
+    body = as_format(write_csv(tmp_path / "meters.csv", ROWS * 40), "parquet").read_bytes()
+    assert GRAPHQL_BODY_CAP < len(body) < MAX_BYTES  # over /graphql's cap, under this endpoint's
     with httpx.Client(base_url=gateway.base, timeout=30) as client:
         posted = client.post(
             "/fleet-checks",
@@ -169,7 +188,7 @@ def test_endpoint_jobs_are_the_callers_own(gateway: Gateway, tmp_path: Path) -> 
         check_id = posted.json()["id"]
         assert posted.headers["location"] == f"/fleet-checks/{check_id}"
         state = wait_done(client, check_id, gateway.tokens["reader"])
-        assert state["stage"] == "done" and state["summary"] == SUMMARY and state["rows"] == 4
+        assert state["stage"] == "done" and state["summary"] == SUMMARY_40 and state["rows"] == 160
         assert state["problems"][0]["row"] == 4 and state["manufacturers"][0]["manufacturer_id"] == "106C"
         report = client.get(state["report"], headers=bearer(gateway.tokens["reader"]))
         assert report.status_code == 200 and report.headers["content-type"].startswith(
@@ -206,7 +225,11 @@ def test_endpoint_refuses_what_it_must(gateway: Gateway, tmp_path: Path) -> None
             and bad_kind.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         )
         big = client.post("/fleet-checks", content=b"x" * (MAX_BYTES + 1), headers=reader)
-        assert big.status_code == 413 and big.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert big.status_code == 413 and big.json()["errors"][0]["extensions"] == {
+            "code": "BAD_USER_INPUT",
+            "field": "body",
+            "limit": MAX_BYTES,
+        }
         streamed = client.post(  # no content-length: the bound holds while the body streams in
             "/fleet-checks", content=iter([b"x" * 60_000, b"x" * 60_000]), headers=reader
         )
@@ -215,4 +238,6 @@ def test_endpoint_refuses_what_it_must(gateway: Gateway, tmp_path: Path) -> None
         state = wait_done(client, no_column.json()["id"], gateway.tokens["reader"])
         assert state["stage"] == "failed" and "no column for model_id" in state["error"]
         not_ready = client.get(f"/fleet-checks/{no_column.json()['id']}/report", headers=reader)
-        assert not_ready.status_code == 409
+        assert (
+            not_ready.status_code == 409 and not_ready.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
+        )
