@@ -94,7 +94,12 @@ def identity_problem(values: Sequence[str | None]) -> tuple[str, str] | None:
 
 
 def parse_identity(
-    manufacturer_id: str, model_id: str, hardware_version: str, firmware_version: str, *, prefix: str = ""
+    manufacturer_id: str | None,
+    model_id: str | None,
+    hardware_version: str | None,
+    firmware_version: str | None,
+    *,
+    prefix: str = "",
 ) -> Identity:
     return Identity(
         require_hex(manufacturer_id, 4, prefix + "manufacturerId"),

@@ -10,12 +10,16 @@ from strawberry.types import Info
 from resolvers import devices as rules
 from resolvers.context import Context
 from resolvers.fleet import FleetResult
-from resolvers.identity import Identity
+from resolvers.identity import FIELDS as IDENTITY_FIELDS
+from resolvers.identity import Identity, parse_identity
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer
 from schema.releases import FirmwareRelease, releases
 from schema.sizes import CONTACTS, FLEET_GROUPS, FLEET_PROBLEMS, LINEAGE, UPGRADE_PATH
 
 Ctx = Info[Context, Any]
+
+# A supplier's asset graph holds the four identity fields of each meter: that is the key.
+IDENTITY_KEY = "identity { " + " ".join(field for field, _, _ in IDENTITY_FIELDS) + " }"
 
 
 @strawberry.input(description="A device as it reports itself; hex in any case, surrounding spaces ignored.")
@@ -30,7 +34,9 @@ class DeviceIdentityInput:
     )
 
 
-@strawberry.type(description="A normalised device identity (upper-case hex).")
+@strawberry.federation.type(
+    shareable=True, description="A normalised device identity (upper-case hex); other graphs hold it too."
+)
 class DeviceIdentity:
     manufacturer_id: str
     model_id: str
@@ -47,7 +53,10 @@ class DeviceIdentity:
         )
 
 
-@strawberry.type(description="Whether a device's firmware is the latest, how to get there and whom to ask.")
+@strawberry.federation.type(
+    keys=[IDENTITY_KEY],
+    description="Whether a device's firmware is the latest, how to get there and whom to ask.",
+)
 class DeviceFirmwareStatus:
     identity: DeviceIdentity
     on_cpl: bool = strawberry.field(description="A Current CPL entry exists for exactly this identity.")
@@ -66,6 +75,12 @@ class DeviceFirmwareStatus:
             manufacturer=Manufacturer.from_row(s.manufacturer) if s.manufacturer else None,
             status=s,
         )
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, identity: dict[str, str]) -> DeviceFirmwareStatus:
+        """Another graph's device: the same normalisation as device(identity:), batched per request."""
+        parsed = parse_identity(*(identity.get(field) for field, _, _ in IDENTITY_FIELDS), prefix="identity.")
+        return cls.from_status(await rules.device_status(info.context, parsed))
 
     @property
     def _analysis(self) -> rules.Analysis:

@@ -80,3 +80,63 @@ async def test_entities_resolve_with_scope_rules(pool: asyncpg.Pool, one_release
     codes = {(tuple(e.path), e.extensions["code"]) for e in anon.errors}
     assert (("_entities", 0, "contacts"), "FORBIDDEN") in codes
     assert (("_entities", 3), "FORBIDDEN") in codes
+
+
+STATUS_FIELDS = """identity { manufacturerId modelId hardwareVersion firmwareVersion }
+  onCpl cplEntry { number status } model { name } manufacturer { name }
+  current { version } latest { version } isLatest upgradePath { version } lineage { version }
+  contacts { email }"""
+METERS = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on DeviceFirmwareStatus { %s } } }"
+DEVICE = "query($i: DeviceIdentityInput!) { device(identity: $i) { %s } }"
+
+
+def meter(fw: str, mfr: str = "106C", hw: str = "00AC") -> dict[str, object]:
+    identity = {"manufacturerId": mfr, "modelId": "4331", "hardwareVersion": hw, "firmwareVersion": fw}
+    return {"__typename": "DeviceFirmwareStatus", "identity": identity}
+
+
+@pytest.fixture
+async def path_model(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        b = Builder(conn)
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
+        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
+        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
+
+
+async def test_device_status_entity_equals_device_query(pool: asyncpg.Pool, path_model: None) -> None:
+    schema = build_schema()
+    reps = [meter("00000001"), meter(" 00000002 ", mfr="106c"), meter("0000FFFF")]
+    found = await execute(schema, pool, METERS % STATUS_FIELDS, SUPPLIER, reps=reps)
+    assert found.errors is None, found.errors
+    for rep, entity in zip(reps, found.data["_entities"], strict=True):
+        direct = await execute(schema, pool, DEVICE % STATUS_FIELDS, SUPPLIER, i=rep["identity"])
+        assert direct.errors is None and entity == direct.data["device"]
+    first, second, off = found.data["_entities"]
+    assert first["upgradePath"] == [{"version": "00000002"}] and second["isLatest"] is True
+    assert second["identity"]["manufacturerId"] == "106C"  # normalised like device(identity:)
+    assert off["onCpl"] is False and off["cplEntry"] is None
+
+
+async def test_malformed_identity_fails_only_its_representation(pool: asyncpg.Pool, path_model: None) -> None:
+    reps = [meter("00000001"), meter("0000000Z"), {"__typename": "DeviceFirmwareStatus", "identity": {}}]
+    found = await execute(build_schema(), pool, METERS % "onCpl isLatest", SUPPLIER, reps=reps)
+    assert found.data["_entities"] == [{"onCpl": True, "isLatest": False}, None, None]
+    errors = {tuple(e.path): (e.extensions["code"], e.extensions["field"]) for e in found.errors}
+    assert errors == {
+        ("_entities", 1): ("BAD_USER_INPUT", "identity.firmwareVersion"),
+        ("_entities", 2): ("BAD_USER_INPUT", "identity.manufacturerId"),
+    }
+
+
+async def test_device_status_entity_anonymous_sees_cpl_facts_only(
+    pool: asyncpg.Pool, path_model: None
+) -> None:
+    fields = "onCpl cplEntry { number } manufacturer { name } isLatest latest { version } contacts { email }"
+    found = await execute(build_schema(), pool, METERS % fields, ANONYMOUS, reps=[meter("00000001")])
+    [entity] = found.data["_entities"]
+    assert entity["onCpl"] is True and entity["cplEntry"]["number"] and entity["manufacturer"]["name"]
+    assert (entity["isLatest"], entity["latest"], entity["contacts"]) == (None, None, None)
+    codes = {(tuple(e.path), e.extensions["code"]) for e in found.errors}
+    assert codes == {(("_entities", 0, f), "FORBIDDEN") for f in ("isLatest", "latest", "contacts")}

@@ -55,3 +55,41 @@ async def test_device_statement_count(pool: asyncpg.Pool, catalogue: None) -> No
     assert result.data["device"]["isLatest"] is False
     # identity rows (CPL entry, model, manufacturer), releases by model+hw, contacts
     assert result.context.loaders.db.log.count == 3, result.context.loaders.db.log.statements
+
+
+METERS = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on DeviceFirmwareStatus {
+  onCpl isLatest cplEntry { number model { name } } manufacturer { name } latest { version }
+  upgradePath { version } contacts { email }
+} } }"""
+FLEET = """query($devices: [FleetDeviceInput!]!) { fleetStatus(devices: $devices) { groups { status {
+  onCpl isLatest cplEntry { number model { name } } manufacturer { name } latest { version }
+  upgradePath { version } contacts { email }
+} } } }"""
+
+
+async def test_a_thousand_federated_meters_cost_what_a_fleet_of_a_thousand_costs(
+    pool: asyncpg.Pool, catalogue: None
+) -> None:
+    # 1,000 distinct identities over the 25 models, four of every forty on the CPL
+    identities = [
+        {
+            "manufacturerId": f"10{1 + n % 5:02d}",
+            "modelId": f"{1 + n // 5 % 5:04d}",
+            "hardwareVersion": "0001",
+            "firmwareVersion": f"{1 + n // 25:08d}",
+        }
+        for n in range(1000)
+    ]
+    schema = build_schema()
+    reps = [{"__typename": "DeviceFirmwareStatus", "identity": i} for i in identities]
+    meters = await execute(schema, pool, METERS, SUPPLIER, reps=reps)
+    assert meters.errors is None, meters.errors
+    found = meters.data["_entities"]
+    assert len(found) == 1000 and found[0]["upgradePath"] and sum(m["onCpl"] for m in found) == 100
+    fleet = await execute(schema, pool, FLEET, SUPPLIER, devices=identities)
+    assert fleet.errors is None, fleet.errors
+    assert len(fleet.data["fleetStatus"]["groups"]) == 1000
+    # identity rows, releases by model+hw, contacts: the same three statements either way
+    assert meters.context.loaders.db.log.count == fleet.context.loaders.db.log.count == 3, (
+        meters.context.loaders.db.log.statements
+    )
