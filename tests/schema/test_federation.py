@@ -42,6 +42,10 @@ def test_apollo_composition_accepts_the_subgraph() -> None:
     assert result["ok"], result
     assert "requiresScopes" in result["supergraph"]
     assert '@join__type(graph: FIR, key: "number")' in result["supergraph"]
+    key = 'key: "identity { manufacturerId modelId hardwareVersion firmwareVersion }"'
+    assert f"@join__type(graph: FIR, {key})" in result["supergraph"]
+    assert f"@join__type(graph: METERS, {key}, resolvable: false)" in result["supergraph"]
+    assert result["hints"] == []
 
 
 @pytest.fixture
