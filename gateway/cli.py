@@ -210,6 +210,38 @@ def _announce(settings: Settings, handle: DatabaseHandle) -> None:
             )
 
 
+@app.command("register-documents")
+def register_documents(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="a persisted-query manifest (.json)")
+    ],
+    name: Annotated[str | None, typer.Option(help="what the manifest is, e.g. portal-v3.2")] = None,
+    actor: Annotated[
+        str, typer.Option(help="who registers it, for the audit log")
+    ] = f"cli:{getpass.getuser()}",
+) -> None:
+    """Register a client's trusted documents (Apollo persisted-query manifest, or GraphQL Codegen's map)."""
+    import orjson
+
+    from gateway.manifests import ManifestError, documents_of
+    from loaders import trusted_documents
+
+    try:
+        documents = documents_of(orjson.loads(file.read_bytes()))
+    except (ManifestError, orjson.JSONDecodeError) as error:
+        console.print(f"[red]{file}: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+
+    async def work(db: Db) -> tuple[int, int]:
+        added = await trusted_documents.register(db, documents, name or file.name, actor)
+        return added, await trusted_documents.count(db)
+
+    added, total = _run_with_pool(_settings(), work)
+    console.print(
+        f"{len(documents)} operations, {added} new; {total} trusted documents registered", highlight=False
+    )
+
+
 @app.command("import-cpl")
 def import_cpl(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CPL workbook: .xlsx or .csv")],

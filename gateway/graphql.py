@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from gateway.cache import serve as serve_cached
 from gateway.context import build_context, caps_of
 from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, response_media_type
 from gateway.refusals import RequestRefused, refusal_response, shorten
+from gateway.trusted_documents import Refused, RequestData
 from resolvers.context import Context
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS
@@ -130,7 +132,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
             raise RequestRefused(400, "operationName must be a string or null", field="operationName")
-        return data
+        return await self._with_document_id(request, data)
+
+    async def _with_document_id(self, request: AsyncHTTPRequestAdapter, data: Any) -> Any:
+        """Keep the top-level `documentId` (trusted documents) that strawberry's parser drops."""
+        if not isinstance(data, GraphQLRequestData) or data.query is not None:
+            return data
+        if request.method == "GET":
+            document_id = request.query_params.get("documentId")
+        else:
+            raw = self.parse_json(await request.get_body())
+            document_id = raw.get("documentId")
+        return RequestData(**asdict(data), document_id=document_id)
 
     async def execute_single(
         self,
@@ -141,6 +154,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        """A request by id runs the registered document; a caller restricted to trusted documents
+        runs nothing else. Both are decided before the document is parsed."""
+        trusted = resources_of(request).trusted_documents
+        try:
+            request_data = await trusted.resolve(context.loaders.db, context.principal, request_data)
+        except Refused as refused:
+            return refused.result()
         method = request_adapter.method
         try:
             return await self.schema.execute(
@@ -158,6 +178,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise operation_not_allowed(error.operation_type, method) from None
         except MissingQueryError:
             raise RequestRefused(400, "no GraphQL query found in the request", field="query") from None
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A GET by document id is a query, not a browser asking for GraphiQL."""
+        by_id = any(request.query_params.get(k) is not None for k in ("documentId", "extensions"))
+        return not by_id and super().should_render_graphql_ide(request)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)

@@ -20,3 +20,4 @@ class Resources:
     listener: Any = None
     events: Any = None
     fleet_jobs: Any = None  # gateway.fleet_jobs.FleetJobs
+    trusted_documents: Any = None

@@ -76,6 +76,8 @@ class Settings:
     baseline_endpoint: bool = False
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
     oidc_allowed_types: tuple[str, ...] = ("at+jwt",)
+    # Classes of caller (anonymous, read, publish, admin) that may run registered documents only.
+    trusted_documents_only: frozenset[str] = frozenset()
 
     @property
     def loopback_only(self) -> bool:
@@ -183,4 +185,19 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         fleet_memory_limit=config("FIR_FLEET_MEMORY_LIMIT", default="512MB"),
         fir_url=config("FIR_URL", default=None) or None,
         fir_token=_secret(config("FIR_TOKEN", default=None)),
+        trusted_documents_only=_classes(config("FIR_TRUSTED_DOCUMENTS_ONLY", default="")),
     )
+
+
+PRINCIPAL_CLASSES = ("anonymous", "read", "publish", "admin")
+
+
+def _classes(raw: str) -> frozenset[str]:
+    """`anonymous,read`: a comma-separated list of principal classes; a misspelling stops the start."""
+    found = frozenset(c.strip().lower() for c in raw.split(",") if c.strip())
+    unknown = found - set(PRINCIPAL_CLASSES)
+    if unknown:
+        raise ValueError(
+            f"FIR_TRUSTED_DOCUMENTS_ONLY: unknown {', '.join(sorted(unknown))}; use {', '.join(PRINCIPAL_CLASSES)}"
+        )
+    return found

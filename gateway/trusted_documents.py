@@ -1,0 +1,111 @@
+"""Trusted documents: requests by id (persistedQuery.sha256Hash, documentId), refused before parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
+
+from loaders import trusted_documents as store
+from loaders.db import Db
+from resolvers.principal import ADMIN, PUBLISH, READ, Principal
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def principal_class(p: Principal) -> str:
+    """The strongest role a caller holds: a SECAS token that also has fir:read is `admin`."""
+    if ADMIN in p.scopes:
+        return "admin"
+    if PUBLISH in p.scopes:
+        return "publish"
+    return "read" if READ in p.scopes else "anonymous"
+
+
+def sha256(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass
+class RequestData(GraphQLRequestData):
+    """strawberry's request data plus the top-level `documentId` it does not keep."""
+
+    document_id: Any = None
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def result(self) -> ExecutionResult:
+        return ExecutionResult(data=None, errors=[GraphQLError(str(self), extensions={"code": self.code})])
+
+
+def requested_id(data: GraphQLRequestData) -> str | None:
+    """The id a client sent: Apollo's `extensions.persistedQuery.sha256Hash`, or `documentId`
+    (bare hex, or `sha256:`-prefixed as the GraphQL over HTTP draft writes it)."""
+    persisted = (data.extensions or {}).get("persistedQuery")
+    raw = persisted.get("sha256Hash") if isinstance(persisted, Mapping) else None
+    if raw is None and isinstance(data, RequestData):
+        raw = data.document_id
+    if raw is None:
+        return None
+    cleaned = raw.removeprefix("sha256:").lower() if isinstance(raw, str) else ""
+    if not _SHA256.fullmatch(cleaned):
+        raise Refused(
+            "BAD_USER_INPUT", "a document id must be 64 hex digits (SHA-256), optionally sha256:-prefixed"
+        )
+    return cleaned
+
+
+class TrustedDocuments:
+    """Looks ids up in the database, which every replica shares; bodies are remembered in-process
+    (bounded), which is safe forever because an id is the hash of its body."""
+
+    def __init__(self, only_for: frozenset[str], max_cached: int = 10_000) -> None:
+        self.only_for = only_for
+        self.max_cached = max_cached
+        self._bodies: OrderedDict[str, str] = OrderedDict()
+
+    async def body(self, db: Db, document_id: str) -> str | None:
+        body = self._bodies.get(document_id)
+        if body is None:
+            body = await store.body_of(db, document_id)
+            if body is not None:
+                self._remember(document_id, body)
+        return body
+
+    def _remember(self, document_id: str, body: str) -> None:
+        self._bodies[document_id] = body
+        while len(self._bodies) > self.max_cached:
+            self._bodies.popitem(last=False)
+
+    async def resolve(self, db: Db, principal: Principal, data: GraphQLRequestData) -> GraphQLRequestData:
+        """The request to execute, its document filled in from the registry; Refused otherwise."""
+        restricted = principal_class(principal) in self.only_for
+        document_id = requested_id(data)
+        if document_id is None:
+            if restricted:
+                raise Refused(
+                    "TRUSTED_DOCUMENT_REQUIRED",
+                    "this gateway runs only registered documents for your kind of caller: send"
+                    " extensions.persistedQuery.sha256Hash or documentId",
+                )
+            return data
+        body = await self.body(db, document_id)
+        if body is not None:
+            data.query = body
+            return data
+        if not restricted and data.query is not None:
+            if sha256(data.query) != document_id:
+                raise Refused("BAD_USER_INPUT", "the document id is not the SHA-256 of the query sent")
+            return data
+        raise Refused("PERSISTED_QUERY_NOT_FOUND", f"document {document_id} is not registered")
