@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import shutil
 import subprocess
@@ -33,12 +34,14 @@ FIR_FIELDS = ("isLatest", "current", "latest", "upgradePath", "contacts")
 
 
 @contextlib.contextmanager
-def gateways(fir_graphql: str) -> Iterator[dict[str, Any]]:
+def gateways(fir_graphql: str, issuer: str) -> Iterator[dict[str, Any]]:
     """federation.mjs: the meters subgraph, composition with our live SDL, both gateways; stops with stdin."""
     if shutil.which("node") is None or not (PEERS / "node_modules" / "@graphql-hive").exists():
         pytest.fail("test peers missing: run `make peers` (needs Node.js)")
+    edge = {"FIR_EDGE_ISSUER": issuer, "FIR_EDGE_JWKS": f"{issuer}/jwks"}
     proc = subprocess.Popen(
         ["node", str(PEERS / "federation.mjs"), fir_graphql, "--seconds", "300"],
+        env={**os.environ, **edge},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -77,10 +80,12 @@ async def demo(db_url: str) -> str:
     return db_url
 
 
-def ask(url: str, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+def ask(
+    url: str, query: str, token: str | None = None, status: int = 200, **variables: Any
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = httpx.post(url, json={"query": query, "variables": variables}, headers=headers, timeout=60)
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
 
@@ -89,11 +94,13 @@ def test_meters_through_both_gateways(demo: str, tmp_path: Path) -> None:
     with running_server(demo, tmp_path, FIR_DEV_AUTH="1") as base:
         token = mint(tmp_path, {"FIR_PORT": base.rsplit(":", 1)[1]}, "fir:read")
         fir = f"{base}/graphql"
-        with gateways(fir) as started:
+        with gateways(fir, f"{base}/dev-oidc") as started:
             assert started["hints"] == [], started["hints"]
-            for name in ("apollo", "hive"):
+            for name in ("apollo", "hive", "hiveEdge"):
                 reader_sees_what_device_answers(started[name], fir, token, name)
+            for name in ("apollo", "hive"):
                 anonymous_sees_cpl_facts_only(started[name], name)
+            refused_at_the_edge(started["hiveEdge"])
 
 
 def reader_sees_what_device_answers(gateway: str, fir: str, token: str, name: str) -> None:
@@ -134,3 +141,22 @@ def anonymous_sees_cpl_facts_only(gateway: str, name: str) -> None:
         # graphql-tools batch-delegation limitation) and leaves the error for an empty non-null list at
         # its subgraph path: the codes and fields are FIR graph's, the item index is not.
         assert {f for _, f in forbidden} >= {*FIR_FIELDS, "lineage"}, (name, found["errors"])
+
+
+def refused_at_the_edge(gateway: str) -> None:
+    """deploy/hive-gateway.config.ts: the FIR fields never reach FIR graph for an anonymous caller;
+    the CPL facts still answer (with HTTP 401, generic-auth's status for a partly refused operation),
+    and a token that fails verification is refused outright. Hive 2.15 also writes an `"@": {...}`
+    member into the data for refused list fields (upgradePath, contacts): the README says so."""
+    found = ask(gateway, METERS % FIRMWARE, status=401)
+    first = found["data"]["meters"][0]
+    assert first["firmware"]["onCpl"] is True and first["firmware"]["cplEntry"]["number"] == 1, found
+    assert all(first["firmware"].get(f) is None for f in (*FIR_FIELDS, "lineage")), found
+    refused = {
+        e["path"][-1] for e in found["errors"] if e["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    }
+    assert refused >= {*FIR_FIELDS, "lineage"}, found["errors"]
+    forged = httpx.post(
+        gateway, json={"query": "{ meters { mpxn } }"}, headers={"Authorization": "Bearer x.y.z"}
+    )
+    assert forged.status_code in {400, 401} or "errors" in forged.json(), forged.text

@@ -25,6 +25,14 @@ def test_compose_file_is_valid() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_router_is_hive_gateway_with_the_tested_configuration() -> None:
+    """tests/e2e/test_federation_gateways.py runs deploy/hive-gateway.config.ts: the router mounts that file."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "image: ghcr.io/graphql-hive/gateway:" in compose
+    assert "./deploy/hive-gateway.config.ts:/gateway/gateway.config.ts:ro" in compose
+    assert "./deploy/supergraph.graphql:/gateway/supergraph.graphql:ro" in compose
+
+
 def test_keycloak_realm_grants_the_fir_scopes() -> None:
     realm = json.loads((ROOT / "deploy" / "keycloak" / "fir-realm.json").read_text())
     assert {s["name"] for s in realm["clientScopes"]} == {"fir:read", "fir:publish", "fir:admin"}

@@ -1,13 +1,13 @@
 // FIR graph joined by a supplier's meter-asset subgraph, behind two real gateways.
-// Usage: node federation.mjs FIR_GRAPHQL_URL [--seconds N]
+// Usage: [FIR_EDGE_ISSUER=... FIR_EDGE_JWKS=...] node federation.mjs FIR_GRAPHQL_URL [--seconds N]
 // Starts the meters subgraph, reads FIR graph's live `_service { sdl }`, composes both with Apollo's
-// composition, starts @apollo/gateway (in Apollo Server) and Hive Gateway on free loopback ports,
-// prints one JSON line {"apollo", "hive", "meters", "hints"} and runs until stdin closes or N seconds
+// composition, starts @apollo/gateway (in Apollo Server) and Hive Gateway on free loopback ports (and,
+// given an issuer, Hive Gateway again with deploy/hive-gateway.config.ts, which checks scopes itself),
+// prints one JSON line {"apollo", "hive", "hiveEdge", "meters", "hints"}, runs until stdin closes or N seconds
 // (default 300) pass, whichever is first; then it stops everything it started.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { composeServices } from "@apollo/composition";
@@ -22,7 +22,9 @@ const HOST = "127.0.0.1";
 const firUrl = process.argv[2];
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 300);
 const children = [];
-const scratch = mkdtempSync(join(tmpdir(), "fir-federation-"));
+// inside node_modules: a config copied here imports @graphql-hive/gateway as it would in the image
+mkdirSync(join(HERE, "node_modules", ".cache"), { recursive: true });
+const scratch = mkdtempSync(join(HERE, "node_modules", ".cache", "fir-federation-"));
 
 function stop(code) {
   for (const child of children) child.kill("SIGTERM");
@@ -78,14 +80,15 @@ async function apolloGateway(supergraphSdl) {
   return url;
 }
 
-async function hiveGateway(supergraphSdl) {
+async function hiveGateway(supergraphSdl, config, env = {}) {
   const file = join(scratch, "supergraph.graphql");
   writeFileSync(file, supergraphSdl);
   const port = await freePort();
   const bin = join(HERE, "node_modules", "@graphql-hive", "gateway", "dist", "bin.js");
   const args = [bin, "supergraph", file, "--host", HOST, "--port", String(port), "--polling", "1h"];
-  const child = spawn(process.execPath, [...args, "-c", join(HERE, "hive-gateway.config.mjs")], {
+  const child = spawn(process.execPath, [...args, "-c", config], {
     stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, ...env },
   });
   children.push(child);
   const base = `http://${HOST}:${port}`;
@@ -96,6 +99,12 @@ async function hiveGateway(supergraphSdl) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("hive-gateway did not become ready");
+}
+
+function deployConfig() {
+  const copy = join(scratch, "gateway.config.ts");
+  copyFileSync(join(HERE, "..", "..", "deploy", "hive-gateway.config.ts"), copy);
+  return copy;
 }
 
 try {
@@ -109,11 +118,16 @@ try {
     stop(1);
   }
   const hints = composed.hints.map((h) => ({ code: h.definition.code, message: h.message }));
-  const [apollo, hive] = await Promise.all([
+  // the same gateway with docker-compose's configuration: scopes enforced at the edge too
+  const edge = { FIR_OIDC_ISSUER: process.env.FIR_EDGE_ISSUER, FIR_OIDC_JWKS_URI: process.env.FIR_EDGE_JWKS };
+  const [apollo, hive, hiveEdge] = await Promise.all([
     apolloGateway(composed.supergraphSdl),
-    hiveGateway(composed.supergraphSdl),
+    hiveGateway(composed.supergraphSdl, join(HERE, "hive-gateway.config.mjs")),
+    edge.FIR_OIDC_ISSUER
+      ? hiveGateway(composed.supergraphSdl, deployConfig(), edge)
+      : null,
   ]);
-  console.log(JSON.stringify({ ok: true, apollo, hive, meters: metersUrl, hints }));
+  console.log(JSON.stringify({ ok: true, apollo, hive, hiveEdge, meters: metersUrl, hints }));
 } catch (error) {
   console.log(JSON.stringify({ ok: false, errors: [String(error?.stack ?? error)] }));
   stop(1);
