@@ -21,7 +21,6 @@ from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
 from gateway.resources import Resources
 from gateway.settings import Settings
-from gateway.trusted_documents import TrustedDocuments
 from loaders.db import create_pool
 from resolvers.events import ReleaseEvents
 from schema.limits import Budgets
@@ -91,7 +90,6 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             pool = await create_pool(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
             stack.push_async_callback(pool.close)
             resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
-            resources.trusted_documents = TrustedDocuments(settings.trusted_documents_only)
             resources.verifier = await _start_verifier(settings, issuer, dev_issuer, stack)
             resources.events = await _start_events(database_url, stack)
             resources.cache, resources.listener = await start_response_cache(settings, database_url, stack)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from gateway.settings import Settings
+from gateway.trusted_documents import TrustedDocuments
 
 
 @dataclass
@@ -20,4 +21,7 @@ class Resources:
     listener: Any = None
     events: Any = None
     fleet_jobs: Any = None  # gateway.fleet_jobs.FleetJobs
-    trusted_documents: Any = None
+    trusted_documents: TrustedDocuments = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.trusted_documents = TrustedDocuments(self.settings.trusted_documents_only)
