@@ -10,10 +10,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from graphql import get_named_type, is_leaf_type
 
 from resolvers.principal import ANONYMOUS
+from schema.permissions import GUARDED
 from schema.schema import build_schema
-from tests.builders import SUPPLIER, Builder, execute
+from tests.builders import SECAS, SUPPLIER, Builder, execute, publisher
 
 ROOT = Path(__file__).resolve().parents[2]
 PEERS = ROOT / "tests" / "peers"
@@ -144,3 +146,28 @@ async def test_device_status_entity_anonymous_sees_cpl_facts_only(
     assert (entity["isLatest"], entity["latest"], entity["contacts"]) == (None, None, None)
     codes = {(tuple(e.path), e.extensions["code"]) for e in found.errors}
     assert codes == {(("_entities", 0, f), "FORBIDDEN") for f in ("isLatest", "latest", "contacts")}
+
+
+def guarded_status_fields() -> list[str]:
+    build_schema()  # the guards register themselves as the schema is built
+    return sorted(f.split(".")[1] for f in GUARDED if f.startswith("DeviceFirmwareStatus."))
+
+
+@pytest.mark.parametrize("field", guarded_status_fields())
+async def test_every_guarded_status_field_is_guarded_through_entities(
+    pool: asyncpg.Pool, path_model: None, field: str
+) -> None:
+    """Derived from the guard registry: a field guarded later is checked here without editing this test."""
+    schema = build_schema()
+    named = get_named_type(schema._schema.type_map["DeviceFirmwareStatus"].fields[field].type)  # type: ignore[attr-defined]
+    selection = field if is_leaf_type(named) else f"{field} {{ __typename }}"
+    for principal, allowed in (
+        (ANONYMOUS, False),
+        (SUPPLIER, True),
+        (publisher("1063"), True),
+        (SECAS, True),
+    ):
+        found = await execute(schema, pool, METERS % selection, principal, reps=[meter("00000001")])
+        codes = [e.extensions["code"] for e in found.errors or []]
+        assert codes == ([] if allowed else ["FORBIDDEN"]), (field, principal.subject, codes)
+        assert found.data["_entities"][0][field] not in (None, []) or not allowed, (field, principal.subject)
