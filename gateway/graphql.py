@@ -27,6 +27,7 @@ from gateway.context import build_context, caps_of
 from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, response_media_type
 from gateway.refusals import RequestRefused, refusal_response, shorten
 from gateway.trusted_documents import Refused, RequestData
+from gateway.trusted_ws import LegacyWSHandler, TransportWSHandler
 from resolvers.context import Context
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS
@@ -54,6 +55,9 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 

@@ -17,6 +17,7 @@ import pytest
 from tests.e2e.server import running_server
 from tests.e2e.test_dev_auth import mint
 from tests.e2e.test_http import DEVICE, IDENT, seeded  # noqa: F401  (fixture)
+from tests.e2e.test_subscriptions_ws import next_message, open_session
 
 OTHER = "{ manufacturers(first: 1) { edges { node { name } } } }"
 DEVICE_ID = hashlib.sha256(DEVICE.encode()).hexdigest()
@@ -132,3 +133,27 @@ def test_codegen_manifest_registers_and_a_wrong_hash_is_refused(seeded: str, tmp
     assert refused.returncode == 1 and "hashAlgorithm" in refused.stderr, refused.stderr
     broken = register(seeded, {hashlib.sha256(b"{ x").hexdigest(): "{ x"}, tmp_path)
     assert broken.returncode == 1 and "Syntax Error" in broken.stderr, broken.stderr
+
+
+async def test_websocket_operations_follow_the_same_rules(server: tuple[str, dict[str, str | None]]) -> None:
+    base, tokens = server
+    ws = await open_session(base, tokens["read"])
+    assert (await next_message(ws))["type"] == "connection_ack"
+    raw = {"query": "subscription { firmwareReleased { version } }"}
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": raw}))
+    refused = await next_message(ws)
+    assert (
+        refused["type"] == "error"
+        and refused["payload"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+    )
+    by_id = {"documentId": DEVICE_ID, "variables": {"id": IDENT}}
+    await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": by_id}))
+    answer = await next_message(ws)
+    assert answer["type"] == "next" and answer["payload"]["data"]["device"]["onCpl"] is True, answer
+    await ws.close()
+    secas = await open_session(base, tokens["admin"])
+    assert (await next_message(secas))["type"] == "connection_ack"
+    text = {"query": DEVICE, "variables": {"id": IDENT}}
+    await secas.send(json.dumps({"id": "1", "type": "subscribe", "payload": text}))
+    assert (await next_message(secas))["payload"]["data"]["device"]["onCpl"] is True
+    await secas.close()

@@ -1,0 +1,54 @@
+"""Trusted documents over WebSocket: both protocols resolve an operation's id, or refuse it, as HTTP does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from gateway.authn import resources_of
+from gateway.trusted_documents import Refused, RequestData
+from resolvers.context import Context
+
+
+async def _resolve(context: Context, payload: dict[str, Any]) -> None:
+    """Fill in payload["query"] from the registry; Refused when the caller may not run it."""
+    data = RequestData(
+        query=payload.get("query"),
+        variables=payload.get("variables"),
+        operation_name=payload.get("operationName"),
+        extensions=payload.get("extensions"),
+        document_id=payload.get("documentId"),
+    )
+    trusted = resources_of(context.request).trusted_documents
+    resolved = await trusted.resolve(context.loaders.db, context.principal, data)
+    payload["query"] = resolved.query
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws: a refused operation gets an `error` message; the connection stays open."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and isinstance(message.get("payload"), dict):
+            try:
+                await _resolve(self.context, message["payload"])
+            except Refused as refused:
+                errors = [e.formatted for e in refused.result().errors or []]
+                await self.send_message({"id": message["id"], "type": "error", "payload": errors})
+                return
+        await super().handle_subscribe(message)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """graphql-ws (subscriptions-transport-ws): the same, with that protocol's `error` message."""
+
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged and isinstance(message.get("payload"), dict):
+            try:
+                await _resolve(self.context, message["payload"])
+            except Refused as refused:
+                [error] = refused.result().errors or []
+                await self.send_message({"id": message["id"], "type": "error", "payload": error.formatted})
+                return
+        await super().handle_start(message)
