@@ -10,10 +10,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from graphql import get_named_type, is_leaf_type
+from graphql import ObjectTypeDefinitionNode, get_named_type, is_leaf_type, parse
 
 from resolvers.principal import ANONYMOUS
-from schema.permissions import GUARDED
 from schema.schema import build_schema
 from tests.builders import SECAS, SUPPLIER, Builder, execute, publisher
 
@@ -149,15 +148,24 @@ async def test_device_status_entity_anonymous_sees_cpl_facts_only(
 
 
 def guarded_status_fields() -> list[str]:
-    build_schema()  # the guards register themselves as the schema is built
-    return sorted(f.split(".")[1] for f in GUARDED if f.startswith("DeviceFirmwareStatus."))
+    """Read from the SDL: whatever declares the rule, the directive it prints names the guarded fields."""
+    [status] = [
+        d
+        for d in parse(build_schema().as_str()).definitions
+        if isinstance(d, ObjectTypeDefinitionNode) and d.name.value == "DeviceFirmwareStatus"
+    ]
+    return sorted(
+        f.name.value
+        for f in status.fields or ()
+        if any(d.name.value == "requiresScopes" for d in f.directives or ())
+    )
 
 
 @pytest.mark.parametrize("field", guarded_status_fields())
 async def test_every_guarded_status_field_is_guarded_through_entities(
     pool: asyncpg.Pool, path_model: None, field: str
 ) -> None:
-    """Derived from the guard registry: a field guarded later is checked here without editing this test."""
+    """Derived from the SDL: a field guarded later is checked here without editing this test."""
     schema = build_schema()
     named = get_named_type(schema._schema.type_map["DeviceFirmwareStatus"].fields[field].type)  # type: ignore[attr-defined]
     selection = field if is_leaf_type(named) else f"{field} {{ __typename }}"
