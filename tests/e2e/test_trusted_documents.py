@@ -95,8 +95,10 @@ def registered_documents_run(base: str, token: str | None, caller: str) -> None:
         assert answer["data"]["device"]["onCpl"] is True, (caller, answer)
     params = {"documentId": DEVICE_ID, "variables": json.dumps({"id": IDENT})}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    got = httpx.get(f"{base}/graphql", params=params, headers=headers, timeout=30).json()
-    assert got["data"]["device"]["onCpl"] is True, got
+    extensions = json.dumps(BY_HASH["extensions"])
+    for query in (params, {"extensions": extensions, "variables": params["variables"]}):
+        got = httpx.get(f"{base}/graphql", params=query, headers=headers, timeout=30).json()
+        assert got["data"]["device"]["onCpl"] is True, (caller, got)
 
 
 def restricted_callers_run_nothing_else(base: str, token: str | None, caller: str) -> None:
