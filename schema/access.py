@@ -69,6 +69,8 @@ FIELDS: dict[str, dict[str, Rule]] = {
 
 # Who may look an entity up through _entities (its fields then apply their own rules).
 ENTITIES: dict[str, Rule] = {
+    # a supplier's meter by its identity: the CPL facts are public, its FIR fields apply their own rules
+    "DeviceFirmwareStatus": PUBLIC,
     "Manufacturer": PUBLIC,
     "DeviceModel": PUBLIC,
     "CplEntry": PUBLIC,

@@ -145,6 +145,15 @@ ENTITY_CASES: dict[str, Case] = {
     name: Case(ENTITY_QUERY % name, ("_entities", 0), "lookup", variables={"r": [rep]})
     for name, rep in {
         "Manufacturer": {"__typename": "Manufacturer", "manufacturerId": "106C"},
+        "DeviceFirmwareStatus": {
+            "__typename": "DeviceFirmwareStatus",
+            "identity": {
+                "manufacturerId": "106C",
+                "modelId": "4331",
+                "hardwareVersion": "00AC",
+                "firmwareVersion": "00000001",
+            },
+        },
         "DeviceModel": {"__typename": "DeviceModel", "manufacturerId": "106C", "modelId": "4331"},
         "CplEntry": {"__typename": "CplEntry", "number": "%(entry)s"},
         "FirmwareRelease": {"__typename": "FirmwareRelease", "id": "%(published)s"},

@@ -172,7 +172,8 @@ async def test_every_guarded_status_field_is_guarded_through_entities(
     for principal, allowed in (
         (ANONYMOUS, False),
         (SUPPLIER, True),
-        (publisher("1063"), True),
+        (publisher("106C"), True),  # fir:publish alone: its own manufacturer's FIR records only
+        (publisher("1063"), False),
         (SECAS, True),
     ):
         found = await execute(schema, pool, METERS % selection, principal, reps=[meter("00000001")])
