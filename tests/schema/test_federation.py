@@ -131,7 +131,7 @@ async def test_malformed_identity_fails_only_its_representation(pool: asyncpg.Po
     errors = {tuple(e.path): (e.extensions["code"], e.extensions["field"]) for e in found.errors}
     assert errors == {
         ("_entities", 1): ("BAD_USER_INPUT", "identity.firmwareVersion"),
-        ("_entities", 2): ("BAD_USER_INPUT", "identity.manufacturerId"),
+        ("_entities", 2): ("BAD_USER_INPUT", "representations[2].identity"),  # not the key's shape
     }
 
 
