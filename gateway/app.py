@@ -80,7 +80,12 @@ def schema_limits(settings: Settings) -> SchemaLimits:
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
     schema = build_schema(schema_limits(settings))
-    graphql = GraphQLEndpoint(schema, graphql_ide="graphiql")
+    graphql = GraphQLEndpoint(
+        schema,
+        graphql_ide="graphiql",
+        ws_max_connections=settings.ws_max_connections,
+        ws_max_subscriptions=settings.ws_max_subscriptions,
+    )
     issuer, dev_issuer = token_issuer(settings)
 
     @contextlib.asynccontextmanager
