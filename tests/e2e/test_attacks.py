@@ -87,6 +87,28 @@ def assert_loop_answered(probe: HealthProbe) -> None:
     assert probe.worst < HEALTHZ_BOUND, f"/healthz took {probe.worst * 1000:.0f} ms during the attack"
 
 
+def test_doubling_fragments(server: Server) -> None:
+    response, elapsed, probe = replay(server, {"query": attacks.doubling_fragments()})
+    assert len(attacks.doubling_fragments()) < 1000
+    assert codes(response) == {"QUERY_TOO_COMPLEX"}
+    assert elapsed < REFUSAL_BOUND
+    assert_loop_answered(probe)
+
+
+def test_aliases_under_schema(server: Server) -> None:
+    response, elapsed, probe = replay(server, {"query": attacks.aliased_introspection()})
+    assert codes(response) == {"QUERY_TOO_COMPLEX"}
+    assert elapsed < REFUSAL_BOUND
+    assert_loop_answered(probe)
+
+
+def test_unpaginated_chain(server: Server) -> None:
+    response, elapsed, probe = replay(server, {"query": attacks.unpaginated_chain()})
+    assert codes(response) == {"QUERY_TOO_COMPLEX"}
+    assert elapsed < REFUSAL_BOUND
+    assert_loop_answered(probe)
+
+
 def slow_client(server: Server, first: bytes, trickle: bytes) -> tuple[bytes, float]:
     """Send `first`, then one byte of `trickle` a second; return what the server answered and when."""
     host, port = server.base.removeprefix("http://").rsplit(":", 1)
