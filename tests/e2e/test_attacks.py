@@ -109,6 +109,40 @@ def test_unpaginated_chain(server: Server) -> None:
     assert_loop_answered(probe)
 
 
+def test_entities_with_100000_representations(server: Server) -> None:
+    """Anonymous, as the issue's attacker: the 4 MB body is over the anonymous cap before any parsing."""
+    response, elapsed, probe = replay(server, attacks.entities_body(100_000))
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["field"] == "body"
+    assert elapsed < REFUSAL_BOUND
+    assert_loop_answered(probe)
+
+
+def test_entities_over_the_callers_cap(server: Server) -> None:
+    """With a token the body fits; the representations cap refuses before graphql-core coerces them."""
+    response, elapsed, _ = replay(server, attacks.entities_body(100_000), token=server.reader)
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "representations"
+    assert elapsed < REFUSAL_BOUND
+
+
+def test_anonymous_fleet_of_1000001_devices(server: Server) -> None:
+    response, elapsed, probe = replay(server, attacks.fleet_body(1_000_001))
+    assert response.status_code == 413
+    assert codes(response) == {"BAD_USER_INPUT"}
+    assert elapsed < REFUSAL_BOUND
+    assert_loop_answered(probe)
+
+
+def test_200_megabyte_body(server: Server) -> None:
+    response, elapsed, probe = replay(server, attacks.huge_body(200))
+    assert response.status_code == 413
+    assert codes(response) == {"BAD_USER_INPUT"}
+    assert elapsed < REFUSAL_BOUND
+    assert_loop_answered(probe)
+
+
 def slow_client(server: Server, first: bytes, trickle: bytes) -> tuple[bytes, float]:
     """Send `first`, then one byte of `trickle` a second; return what the server answered and when."""
     host, port = server.base.removeprefix("http://").rsplit(":", 1)
