@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
 from gateway.data_version import start_response_cache
+from gateway.deadline import Deadline
 from gateway.exports import routes as export_routes
 from gateway.fleet_checks import routes as fleet_check_routes
 from gateway.fleet_jobs import FleetJobs
@@ -81,7 +82,12 @@ def schema_limits(settings: Settings) -> SchemaLimits:
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
     schema = build_schema(schema_limits(settings))
-    graphql = GraphQLEndpoint(schema, graphql_ide="graphiql")
+    graphql = GraphQLEndpoint(
+        schema,
+        graphql_ide="graphiql",
+        ws_max_connections=settings.ws_max_connections,
+        ws_max_subscriptions=settings.ws_max_subscriptions,
+    )
     issuer, dev_issuer = token_issuer(settings)
 
     @contextlib.asynccontextmanager
@@ -112,4 +118,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         from gateway.baseline import baseline_device  # benchmark-only: not even imported otherwise
 
         routes.append(Route("/baseline/device", baseline_device, methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(MetricsMiddleware)])
+    deadline = Middleware(
+        Deadline, request_timeout=settings.request_timeout, body_timeout=settings.body_timeout
+    )
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(MetricsMiddleware), deadline])

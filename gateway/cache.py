@@ -133,6 +133,9 @@ async def current_generation(resources: Resources) -> int | None:
     return cache.generation
 
 
+MAX_KEYED_REQUEST = 1024 * 1024
+
+
 async def _request_of(scope: Scope, receive: Receive, limit: int) -> tuple[GraphQLRequest | None, Receive]:
     """The GraphQL request if it might be cacheable, and the receive channel for the endpoint."""
     headers = Headers(scope=scope)
@@ -155,7 +158,9 @@ async def serve(
 ) -> None:
     """Answer from the cache when the query's answer at the current data version is known."""
     cache: ResponseCache = resources.cache
-    limit = cache.max_bytes // OVERSIZE_FRACTION  # a request this large could not be stored anyway
+    # a request this large could not be stored anyway, or is too large to be asked twice: decoding
+    # and hashing it here, on the loop, would double the JSON work strawberry does after us
+    limit = min(cache.max_bytes // OVERSIZE_FRACTION, MAX_KEYED_REQUEST)
     request, receive = await _request_of(scope, receive, limit)
     max_tokens = resources.settings.max_tokens
     if request is not None and operation_type(request, max_tokens) is OperationType.MUTATION:

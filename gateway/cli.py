@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import getpass
 import os
 import sys
@@ -129,6 +130,8 @@ def serve(
     """Migrate, then serve GraphQL on FIR_HOST:FIR_PORT."""
     import uvicorn
 
+    from gateway.slow_clients import TimedHeadersProtocol
+
     settings = _settings()
     _refuse_unsafe_dev_auth(settings)
     with database(settings) as handle:
@@ -143,7 +146,9 @@ def serve(
             port=settings.port,
             workers=workers or settings.workers,
             loop="uvloop",
-            http="httptools",
+            # a class, not "httptools": uvicorn has no timeout for slow headers
+            http=functools.partial(TimedHeadersProtocol, header_timeout=settings.header_timeout),  # type: ignore[arg-type]
+            timeout_keep_alive=settings.keepalive_timeout,
             ws="websockets-sansio",
             log_config=None,
             access_log=False,

@@ -28,6 +28,12 @@ from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, r
 from gateway.refusals import RequestRefused, refusal_response, shorten
 from gateway.trusted_documents import Refused, RequestData
 from gateway.trusted_ws import LegacyWSHandler, TransportWSHandler
+from gateway.websocket_limits import (
+    TOO_MANY_CONNECTIONS,
+    ConnectionSlots,
+    WebSocketAdapter,
+    connection_owner,
+)
 from resolvers.context import Context
 from resolvers.errors import Unauthenticated
 from resolvers.principal import ANONYMOUS
@@ -55,8 +61,16 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    websocket_adapter_class = WebSocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(
+        self, *args: Any, ws_max_connections: int = 20, ws_max_subscriptions: int = 20, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.ws_slots = ConnectionSlots(ws_max_connections)
+        self.max_subscriptions_per_connection = ws_max_subscriptions
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -73,7 +87,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                self.ws_slots.give_back(scope)
             return
         request = Request(scope, receive)
         media = response_media_type(request.headers.get("accept"))
@@ -199,6 +216,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             context.principal = await authenticate(resources_of(context.request), authorization)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
+        scope = context.request.scope
+        if not self.ws_slots.take(scope, connection_owner(context.principal, scope.get("client"))):
+            message = f"at most {self.ws_slots.limit} connections per caller"
+            raise ConnectionRejectionError({"code": TOO_MANY_CONNECTIONS, "message": message})
         return None
 
 

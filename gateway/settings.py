@@ -72,6 +72,13 @@ class Settings:
     # the CLI as a client of a remote gateway: `fir fleet-check --url/--token`
     fir_url: str | None = None
     fir_token: Secret | None = None
+    # Slow work and slow clients (gateway.deadline, gateway.slow_clients), WebSocket caps.
+    request_timeout: float = 30.0
+    body_timeout: float = 10.0
+    header_timeout: float = 10.0
+    keepalive_timeout: int = 5
+    ws_max_connections: int = 20
+    ws_max_subscriptions: int = 20
     # POST /baseline/device, the benchmark yardstick (gateway.baseline); off in production.
     baseline_endpoint: bool = False
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
@@ -178,6 +185,12 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         cache_max_bytes=config("FIR_CACHE_MAX_BYTES", cast=int, default=64 * 1024 * 1024),
         log_level=config("FIR_LOG_LEVEL", default="INFO").upper(),
         log_json=config("FIR_LOG_JSON", cast=bool, default=False),
+        request_timeout=config("FIR_REQUEST_TIMEOUT", cast=float, default=30.0),
+        body_timeout=config("FIR_BODY_TIMEOUT", cast=float, default=10.0),
+        header_timeout=config("FIR_HEADER_TIMEOUT", cast=float, default=10.0),
+        keepalive_timeout=config("FIR_KEEPALIVE_TIMEOUT", cast=int, default=5),
+        ws_max_connections=config("FIR_WS_MAX_CONNECTIONS", cast=int, default=20),
+        ws_max_subscriptions=config("FIR_WS_MAX_SUBSCRIPTIONS", cast=int, default=20),
         baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
         oidc_allowed_types=_types(config("FIR_OIDC_ALLOWED_TYPES", default="at+jwt")),
         fleet_check_ttl=config("FIR_FLEET_CHECK_TTL", cast=int, default=24 * 3600),

@@ -1,14 +1,14 @@
-"""Trusted documents over WebSocket: both protocols resolve an operation's id, or refuse it, as HTTP does."""
+"""Trusted documents over WebSocket: both protocols resolve an operation's id, or refuse it, as HTTP does.
+
+They extend the handlers that cap subscriptions per connection (gateway.websocket_limits)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-
 from gateway.authn import resources_of
 from gateway.trusted_documents import Refused, RequestData
+from gateway.websocket_limits import LegacyWsHandler, TransportWsHandler
 from resolvers.context import Context
 
 
@@ -26,7 +26,7 @@ async def _resolve(context: Context, payload: dict[str, Any]) -> None:
     payload["query"] = resolved.query
 
 
-class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+class TransportWSHandler(TransportWsHandler):
     """graphql-transport-ws: a refused operation gets an `error` message; the connection stays open."""
 
     async def handle_subscribe(self, message: Any) -> None:
@@ -40,7 +40,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
 
-class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+class LegacyWSHandler(LegacyWsHandler):
     """graphql-ws (subscriptions-transport-ws): the same, with that protocol's `error` message."""
 
     async def handle_start(self, message: Any) -> None:

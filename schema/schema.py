@@ -27,8 +27,9 @@ from schema.operation_name import OperationNameRequired
 from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
 from schema.releases import FirmwareRelease
+from schema.slices import SlicedExecutor, install_chunked_gather
 from schema.subscriptions import Subscription
-from schema.validation import RefusalAwareValidationCache
+from schema.validation import OffLoopValidation
 
 FEDERATION_VERSION = "2.11"
 ENTITY_TYPES: list[type] = [Manufacturer, DeviceModel, CplEntry, FirmwareRelease]
@@ -118,12 +119,14 @@ def fleet_input(schema: GraphQLSchema) -> None:
 
 def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
     limits = limits or SchemaLimits()
+    install_chunked_gather()
     return FirSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[*ENTITY_TYPES, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,
+        execution_context_class=SlicedExecutor,
         extensions=[
             TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
@@ -132,7 +135,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             OperationNameRequired,
             input_limits(limits.max_string_length),
             partial(ParserCache, maxsize=1024),
-            partial(RefusalAwareValidationCache, maxsize=1024),
+            OffLoopValidation,
         ],
     )
 

@@ -1,0 +1,100 @@
+"""WebSocket caps: connections per principal (close 4429) and subscriptions per connection (TOO_MANY_SUBSCRIPTIONS)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import MutableMapping
+from typing import Any
+
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from resolvers.context import Context
+from resolvers.principal import Principal
+
+TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+# graphql-transport-ws leaves 4400-4499 to the server; 4429 mirrors HTTP 429.
+CLOSE_TOO_MANY_CONNECTIONS = 4429
+_REFUSAL = "fir_ws_refusal"
+_SLOT = "fir_ws_slot"
+
+
+def connection_owner(principal: Principal, client: tuple[str, int] | None) -> str:
+    """Who a connection counts against: the token's subject, or the address of an anonymous caller."""
+    if principal.subject is not None:
+        return f"sub:{principal.subject}"
+    return f"anonymous:{client[0] if client else '?'}"
+
+
+class ConnectionSlots:
+    """Open WebSocket connections per owner, in this process."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: Counter[str] = Counter()
+
+    def take(self, scope: MutableMapping[str, Any], owner: str) -> bool:
+        if self.open[owner] >= self.limit:
+            scope.setdefault("state", {})[_REFUSAL] = (
+                CLOSE_TOO_MANY_CONNECTIONS,
+                f"at most {self.limit} connections per caller",
+            )
+            return False
+        self.open[owner] += 1
+        scope.setdefault("state", {})[_SLOT] = owner
+        return True
+
+    def give_back(self, scope: MutableMapping[str, Any]) -> None:
+        owner = scope.get("state", {}).pop(_SLOT, None)
+        if owner is not None:
+            self.open[owner] -= 1
+            if self.open[owner] <= 0:
+                del self.open[owner]
+
+
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    """strawberry closes every rejected connection_init with 4403 Forbidden; a refusal recorded
+    for this connection (too many connections) closes with its own code and reason instead."""
+
+    async def close(self, code: int, reason: str) -> None:
+        refusal = self.ws.scope.get("state", {}).pop(_REFUSAL, None)
+        if refusal is not None:
+            code, reason = refusal
+        await super().close(code, reason)
+
+
+def _limit_error(limit: int) -> dict[str, Any]:
+    return {
+        "message": f"at most {limit} subscriptions per connection",
+        "extensions": {"code": TOO_MANY_SUBSCRIPTIONS, "limit": limit},
+    }
+
+
+class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """strawberry's own cap answers a bare "Subscription limit reached"; ours carries a code."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        full = limit is not None and len(self.operations) >= limit
+        if self.connection_acknowledged and message["id"] not in self.operations and full:
+            assert limit is not None
+            error: Any = {"id": message["id"], "type": "error", "payload": [_limit_error(limit)]}
+            await self.send_message(error)
+            return
+        await super().handle_subscribe(message)
+
+
+class LegacyWsHandler(BaseGraphQLWSHandler[Context, None]):
+    """The same for the legacy graphql-ws protocol."""
+
+    async def handle_start(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        full = limit is not None and len(self.tasks) >= limit
+        if self.connection_acknowledged and message["id"] not in self.tasks and full:
+            assert limit is not None
+            error: Any = {"type": "error", "id": message["id"], "payload": _limit_error(limit)}
+            await self.send_message(error)
+            return
+        await super().handle_start(message)

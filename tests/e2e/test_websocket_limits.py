@@ -1,0 +1,77 @@
+"""WebSocket caps over a real server: connections per caller (close 4429), subscriptions per connection."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from gateway.auth.dev_issuer import DevIssuer
+from gateway.settings import load_settings
+from tests.e2e.server import running_server
+
+SUBSCRIBE = 'subscription { firmwareReleased(manufacturerIds: ["106c"]) { version } }'
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, DevIssuer]]:
+    env = {"FIR_DEV_AUTH": "1", "FIR_WS_MAX_CONNECTIONS": "2", "FIR_WS_MAX_SUBSCRIPTIONS": "2"}
+    with running_server(db_url, tmp_path, **env) as base:
+        port = int(base.rsplit(":", 1)[1])
+        settings = dataclasses.replace(load_settings(None), data_dir=tmp_path, port=port, dev_auth=True)
+        yield base, DevIssuer(settings)
+
+
+async def session(base: str, token: str | None = None) -> tuple[ClientConnection, dict[str, Any]]:
+    ws = await connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    payload = {"Authorization": f"Bearer {token}"} if token else {}
+    await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+    try:
+        return ws, json.loads(await asyncio.wait_for(ws.recv(), 10))
+    except ConnectionClosed:
+        return ws, {}
+
+
+async def test_connections_per_caller_are_capped(server: tuple[str, DevIssuer]) -> None:
+    base, issuer = server
+    first, ack1 = await session(base)
+    second, ack2 = await session(base)
+    assert ack1["type"] == ack2["type"] == "connection_ack"
+    third, _ = await session(base)
+    await third.wait_closed()
+    assert third.close_code == 4429 and "2 connections" in (third.close_reason or "")
+    # another caller has its own allowance
+    reader, ack = await session(base, issuer.mint("fir:read", None, "ws-cap-reader"))
+    assert ack["type"] == "connection_ack"
+    # a closed connection gives its slot back
+    await first.close()
+    await asyncio.sleep(0.3)
+    again, ack = await session(base)
+    assert ack["type"] == "connection_ack"
+    for ws in (second, reader, again):
+        await ws.close()
+
+
+async def test_subscriptions_per_connection_are_capped(server: tuple[str, DevIssuer]) -> None:
+    base, issuer = server
+    ws, ack = await session(base, issuer.mint("fir:read", None, "ws-cap-subscriber"))
+    assert ack["type"] == "connection_ack"
+    for op in ("1", "2", "3"):
+        await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+    refusal = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert refusal["id"] == "3" and refusal["type"] == "error"
+    assert refusal["payload"][0]["extensions"] == {"code": "TOO_MANY_SUBSCRIPTIONS", "limit": 2}
+    # the connection stays usable: ending one subscription makes room for another
+    await ws.send(json.dumps({"id": "1", "type": "complete"}))
+    await asyncio.sleep(0.3)
+    await ws.send(json.dumps({"id": "4", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+    await ws.send(json.dumps({"type": "ping"}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "pong"
+    await ws.close()
