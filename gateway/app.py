@@ -12,14 +12,16 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
-from gateway.data_version import start_response_cache
+from gateway.data_version import response_cache
 from gateway.exports import routes as export_routes
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
+from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.settings import Settings
 from loaders.db import create_pool
+from loaders.release_writes import PUBLISHED_CHANNEL
 from resolvers.events import ReleaseEvents
 from schema.limits import Budgets
 from schema.schema import SchemaLimits, build_schema
@@ -57,12 +59,21 @@ async def _start_verifier(
     return verifier
 
 
-async def _start_events(database_url: str, stack: contextlib.AsyncExitStack) -> ReleaseEvents:
-    """Every replica hears every publish through LISTEN, whichever replica wrote it."""
-    events = ReleaseEvents()
-    await events.start(database_url)
-    stack.push_async_callback(events.stop)
-    return events
+async def _start_notifier(
+    settings: Settings, database_url: str, resources: Resources, stack: contextlib.AsyncExitStack
+) -> None:
+    """One LISTEN connection per process feeds the response cache and the release events.
+
+    Every replica hears every write and every publish, whichever replica (or CLI) made it.
+    """
+    notifier = Notifier(database_url)
+    resources.cache, resources.listener = response_cache(settings, notifier)
+    resources.events = events = ReleaseEvents()
+    notifier.listen(PUBLISHED_CHANNEL, events.deliver)
+    resources.notifier = notifier
+    await notifier.start()
+    stack.callback(events.stop)
+    stack.push_async_callback(notifier.aclose)
 
 
 def schema_limits(settings: Settings) -> SchemaLimits:
@@ -89,8 +100,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             stack.push_async_callback(pool.close)
             resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
             resources.verifier = await _start_verifier(settings, issuer, dev_issuer, stack)
-            resources.events = await _start_events(database_url, stack)
-            resources.cache, resources.listener = await start_response_cache(settings, database_url, stack)
+            await _start_notifier(settings, database_url, resources, stack)
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [

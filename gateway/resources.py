@@ -19,3 +19,4 @@ class Resources:
     cache: Any = None
     listener: Any = None
     events: Any = None
+    notifier: Any = None
