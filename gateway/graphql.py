@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -26,7 +26,7 @@ from gateway.context import build_context, caps_of
 from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, response_media_type
 from gateway.refusals import RequestRefused, refusal_response, shorten
 from resolvers.context import Context
-from resolvers.errors import Unauthenticated
+from resolvers.errors import ServiceUnavailable, Unauthenticated
 from resolvers.principal import ANONYMOUS
 
 # Subscriptions are served over WebSocket only; GET never changes anything (GraphQL over HTTP).
@@ -49,6 +49,17 @@ def media_type_of(scope: Scope) -> str:
 def is_request_error(result: ExecutionResult) -> bool:
     """Refused before execution (parse, validation, variable coercion, input caps): no data, no path."""
     return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
+
+
+RETRY_AFTER_SECONDS = "1"  # the embedded database restarts within this; a failover takes a few retries
+
+
+def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    for item in data if isinstance(data, list) else [data]:
+        errors = cast("list[dict[str, Any]]", item.get("errors") or [])
+        if any((e.get("extensions") or {}).get("code") == ServiceUnavailable.code for e in errors):
+            return True
+    return False
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -158,6 +169,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise operation_not_allowed(error.operation_type, method) from None
         except MissingQueryError:
             raise RequestRefused(400, "no GraphQL query found in the request", field="query") from None
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """A database outage is HTTP 503 with Retry-After, so clients and proxies retry instead of failing."""
+        response = super().create_response(response_data, sub_response)
+        if _unavailable(response_data):
+            response.status_code = 503
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
