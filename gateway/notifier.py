@@ -41,7 +41,7 @@ class Notifier:
         *,
         check_interval: float = 30.0,
         min_backoff: float = 0.1,
-        max_backoff: float = 2.0,
+        max_backoff: float = 1.0,
     ) -> None:
         self.url = url
         self.check_interval = check_interval
