@@ -14,6 +14,7 @@ from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
 from gateway.data_version import response_cache
 from gateway.exports import routes as export_routes
+from gateway.graphiql import assets as graphiql_assets
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
@@ -84,13 +85,18 @@ def schema_limits(settings: Settings) -> SchemaLimits:
         admin=settings.budget_admin,
     )
     return SchemaLimits(
-        settings.max_depth, settings.max_aliases, settings.max_tokens, budgets, settings.max_string_length
+        settings.max_depth,
+        settings.max_aliases,
+        settings.max_tokens,
+        budgets,
+        settings.max_string_length,
+        introspection=settings.introspection,
     )
 
 
 def create_app(settings: Settings, database_url: str) -> Starlette:
     schema = build_schema(schema_limits(settings))
-    graphql = GraphQLEndpoint(schema, graphql_ide="graphiql")
+    graphql = GraphQLEndpoint(schema, graphql_ide="graphiql" if settings.graphiql else None)
     issuer, dev_issuer = token_issuer(settings)
 
     @contextlib.asynccontextmanager
@@ -111,6 +117,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/metrics", metrics),
         *export_routes(),
     ]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     if dev_issuer is not None:
         routes += dev_issuer.routes()
     if settings.baseline_endpoint:

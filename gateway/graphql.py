@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
+from gateway import graphiql
 from gateway.authn import authenticate, resources_of, unauthenticated_response
 from gateway.body_limit import BodyTooLarge, capped, declared_too_large
 from gateway.cache import serve as serve_cached
@@ -179,6 +180,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response.status_code = 503
             response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)

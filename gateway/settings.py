@@ -12,6 +12,7 @@ from starlette.config import Config
 from starlette.datastructures import Secret
 
 from resolvers.context import InputCapsByPrincipal
+from schema.introspection import Introspection
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
@@ -65,6 +66,10 @@ class Settings:
     cache_max_bytes: int
     log_level: str
     log_json: bool
+    # GraphiQL at GET /graphql (off for a public deployment; `make run` turns it on)
+    graphiql: bool = False
+    # who may introspect: all, authenticated (any valid token), off
+    introspection: Introspection = Introspection.AUTHENTICATED
     # POST /baseline/device, the benchmark yardstick (gateway.baseline); off in production.
     baseline_endpoint: bool = False
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
@@ -167,4 +172,14 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         log_json=config("FIR_LOG_JSON", cast=bool, default=False),
         baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
         oidc_allowed_types=_types(config("FIR_OIDC_ALLOWED_TYPES", default="at+jwt")),
+        graphiql=config("FIR_GRAPHIQL", cast=bool, default=False),
+        introspection=config("FIR_INTROSPECTION", cast=_introspection, default="authenticated"),
     )
+
+
+def _introspection(value: str) -> Introspection:
+    try:
+        return Introspection(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in Introspection)
+        raise ValueError(f"FIR_INTROSPECTION must be one of {choices}, not {value!r}") from None
