@@ -21,7 +21,7 @@ from gateway.metrics import MetricsMiddleware, metrics
 from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.settings import Settings
-from loaders.db import create_pool
+from loaders.db import close_pool, create_pool
 from loaders.release_writes import PUBLISHED_CHANNEL
 from resolvers.events import ReleaseEvents
 from schema.limits import Budgets
@@ -103,7 +103,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Resources]]:
         async with contextlib.AsyncExitStack() as stack:
             pool = await create_pool(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
-            stack.push_async_callback(pool.close)
+            stack.push_async_callback(close_pool, pool)
             resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
             resources.verifier = await _start_verifier(settings, issuer, dev_issuer, stack)
             await _start_notifier(settings, database_url, resources, stack)

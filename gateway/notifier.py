@@ -14,7 +14,13 @@ from loaders.data_version import connect_listener
 
 log = logging.getLogger("fir.notifier")
 
-CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+CONNECTION_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 
 OnNotify = Callable[[str], None]
 OnSync = Callable[[asyncpg.Connection], Awaitable[None]]
@@ -96,6 +102,8 @@ class Notifier:
                 await self._session()
             except (*CONNECTION_ERRORS, ConnectionLost) as error:
                 log.warning("notifier disconnected (%s); reconnecting in %.1fs", error, self._delay)
+            except Exception:  # whatever broke the session, the supervisor's job is to start another
+                log.exception("notifier session failed; reconnecting in %.1fs", self._delay)
             await self._drop()
             await asyncio.sleep(self._delay)
             self._delay = min(self._delay * 2, self.max_backoff)

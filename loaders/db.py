@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,14 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
     )
     assert pool is not None
     return pool
+
+
+async def close_pool(pool: asyncpg.Pool, grace: float = 5.0) -> None:
+    """Close gracefully, but bounded: a connection left broken by a lost server must not hang shutdown."""
+    try:
+        await asyncio.wait_for(pool.close(), grace)
+    except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        pool.terminate()
 
 
 @dataclass

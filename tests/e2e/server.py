@@ -56,7 +56,7 @@ def serving(data_dir: Path, *args: str, **env: str) -> Iterator[tuple[subprocess
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(15)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)

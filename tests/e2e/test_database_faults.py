@@ -63,16 +63,25 @@ def data_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def embedded(data_dir: Path) -> Iterator[tuple[str, DevIssuer]]:
-    with serving(data_dir, FIR_DEV_AUTH="1") as (_proc, base):
+    with serving(data_dir, FIR_DEV_AUTH="1") as (proc, base):
         port = int(base.rsplit(":", 1)[1])
         settings = dataclasses.replace(load_settings(None), data_dir=data_dir, port=port, dev_auth=True)
         yield base, DevIssuer(settings)
-    assert not postgres_of(data_dir), "SIGTERM must stop the embedded PostgreSQL too"
+    assert proc.returncode == 0, (
+        f"fir serve did not stop by itself on SIGTERM\n{_tail(data_dir / 'serve.log')}"
+    )
+    left = postgres_of(data_dir)
+    assert not left, f"SIGTERM must stop the embedded PostgreSQL too: {left}\n{_tail(data_dir / 'serve.log')}"
 
 
 def _classify(response: httpx.Response, tally: Tally) -> bool:
     """True when the request succeeded; anything but success or a proper 503 is recorded as bad."""
-    body = response.json()
+    try:
+        body = response.json()
+    except ValueError:
+        tally.bad.append(f"{response.status_code} {response.text[:200]}")
+        tally.failures.append(time.monotonic())
+        return False
     if response.status_code == 200 and not body.get("errors"):
         tally.outcomes["ok"] += 1
         return True
@@ -116,7 +125,9 @@ async def _reader(base: str, token: str, tally: Tally, stop: asyncio.Event) -> N
                 await asyncio.sleep(0.05)
 
 
-async def _under_load(base: str, issuer: DevIssuer, fault: Callable[[], None]) -> tuple[Tally, Tally, float]:
+async def _under_load(
+    base: str, issuer: DevIssuer, fault: Callable[[], None], logs: tuple[Path, ...] = ()
+) -> tuple[Tally, Tally, float]:
     """Writers and readers run; `fault` strikes; they run on until writes succeed again, then 1 s more.
 
     Returns the writes, the reads, and how long clients saw failures (from the fault to the last one).
@@ -140,8 +151,9 @@ async def _under_load(base: str, issuer: DevIssuer, fault: Callable[[], None]) -
         if time.monotonic() > deadline:
             stop.set()
             await asyncio.gather(*tasks)
+            tails = "\n".join(f"--- {log}\n{_tail(log)}" for log in logs)
             raise AssertionError(
-                f"no recovery in {RECOVERY_LIMIT} s: {writes.outcomes} {reads.outcomes} {writes.bad[:2]}"
+                f"no recovery in {RECOVERY_LIMIT} s: {writes.outcomes} {reads.outcomes} {writes.bad[:2]}\n{tails}"
             )
         await asyncio.sleep(0.01)
     await asyncio.sleep(1.0)  # keep going on the recovered server
@@ -149,6 +161,13 @@ async def _under_load(base: str, issuer: DevIssuer, fault: Callable[[], None]) -
     await asyncio.gather(*tasks)
     assert len(writes.acknowledged) > before
     return writes, reads, max(writes.failures + reads.failures) - struck
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    if not log.exists():
+        return "(none)"
+    kept = [line for line in log.read_text(errors="replace").splitlines() if "starting up" not in line]
+    return "\n".join(kept[-lines:])
 
 
 async def _count_stored(url: str, ids: list[str]) -> int:
@@ -188,7 +207,8 @@ async def test_sigkill_of_the_postmaster_under_load_loses_no_acknowledged_write(
 ) -> None:
     base, issuer = embedded
     victim = postmaster_pid(data_dir)
-    writes, reads, outage = await _under_load(base, issuer, lambda: os.kill(victim, signal.SIGKILL))
+    logs = (data_dir / "serve.log", data_dir / "pgdata" / "log")
+    writes, reads, outage = await _under_load(base, issuer, lambda: os.kill(victim, signal.SIGKILL), logs)
 
     restarted = re.search(
         r"embedded PostgreSQL restarted in ([0-9.]+)s", (data_dir / "serve.log").read_text()
