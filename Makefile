@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-## run: the gateway on embedded PostgreSQL with demo data, development tokens on
+## run: the gateway on embedded PostgreSQL with demo data, development tokens, GraphiQL and introspection on
 run: $(STAMP)
-	FIR_DEV_AUTH=$${FIR_DEV_AUTH:-1} $(BIN)/fir serve --demo
+	FIR_DEV_AUTH=$${FIR_DEV_AUTH:-1} FIR_GRAPHIQL=$${FIR_GRAPHIQL:-1} FIR_INTROSPECTION=$${FIR_INTROSPECTION:-all} \
+		$(BIN)/fir serve --demo
 
 ## test: everything the tests need, then the whole suite (lint, types, layers, pytest)
 test: $(STAMP) peers check

@@ -12,17 +12,20 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.auth.dev_issuer import DevIssuer, check_dev_auth_allowed
 from gateway.auth.tokens import TokenVerifier
-from gateway.data_version import start_response_cache
+from gateway.data_version import response_cache
 from gateway.deadline import Deadline
 from gateway.exports import routes as export_routes
 from gateway.fleet_checks import routes as fleet_check_routes
 from gateway.fleet_jobs import FleetJobs
+from gateway.graphiql import assets as graphiql_assets
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
+from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.settings import Settings
-from loaders.db import create_pool
+from loaders.db import close_pool, create_pool
+from loaders.release_writes import PUBLISHED_CHANNEL
 from resolvers.events import ReleaseEvents
 from schema.limits import Budgets
 from schema.schema import SchemaLimits, build_schema
@@ -60,12 +63,21 @@ async def _start_verifier(
     return verifier
 
 
-async def _start_events(database_url: str, stack: contextlib.AsyncExitStack) -> ReleaseEvents:
-    """Every replica hears every publish through LISTEN, whichever replica wrote it."""
-    events = ReleaseEvents()
-    await events.start(database_url)
-    stack.push_async_callback(events.stop)
-    return events
+async def _start_notifier(
+    settings: Settings, database_url: str, resources: Resources, stack: contextlib.AsyncExitStack
+) -> None:
+    """One LISTEN connection per process feeds the response cache and the release events.
+
+    Every replica hears every write and every publish, whichever replica (or CLI) made it.
+    """
+    notifier = Notifier(database_url)
+    resources.cache, resources.listener = response_cache(settings, notifier)
+    resources.events = events = ReleaseEvents()
+    notifier.listen(PUBLISHED_CHANNEL, events.deliver)
+    resources.notifier = notifier
+    await notifier.start()
+    stack.callback(events.stop)
+    stack.push_async_callback(notifier.aclose)
 
 
 def schema_limits(settings: Settings) -> SchemaLimits:
@@ -76,7 +88,12 @@ def schema_limits(settings: Settings) -> SchemaLimits:
         admin=settings.budget_admin,
     )
     return SchemaLimits(
-        settings.max_depth, settings.max_aliases, settings.max_tokens, budgets, settings.max_string_length
+        settings.max_depth,
+        settings.max_aliases,
+        settings.max_tokens,
+        budgets,
+        settings.max_string_length,
+        introspection=settings.introspection,
     )
 
 
@@ -84,7 +101,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     schema = build_schema(schema_limits(settings))
     graphql = GraphQLEndpoint(
         schema,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql else None,
         ws_max_connections=settings.ws_max_connections,
         ws_max_subscriptions=settings.ws_max_subscriptions,
     )
@@ -94,11 +111,10 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Resources]]:
         async with contextlib.AsyncExitStack() as stack:
             pool = await create_pool(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
-            stack.push_async_callback(pool.close)
+            stack.push_async_callback(close_pool, pool)
             resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
             resources.verifier = await _start_verifier(settings, issuer, dev_issuer, stack)
-            resources.events = await _start_events(database_url, stack)
-            resources.cache, resources.listener = await start_response_cache(settings, database_url, stack)
+            await _start_notifier(settings, database_url, resources, stack)
             resources.fleet_jobs = FleetJobs(resources)
             stack.push_async_callback(resources.fleet_jobs.aclose)
             yield {"resources": resources}
@@ -112,6 +128,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         *export_routes(),
         *fleet_check_routes(),
     ]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     if dev_issuer is not None:
         routes += dev_issuer.routes()
     if settings.baseline_endpoint:

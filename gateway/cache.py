@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 from graphql import OperationType
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +22,7 @@ from gateway.cache_store import OVERSIZE_FRACTION, CacheKey, ResponseCache
 from gateway.media import GRAPHQL_RESPONSE, JSON, content_type
 from gateway.resources import Resources
 from loaders.data_version import current_version
+from loaders.db import database_unavailable
 from resolvers.principal import Principal
 
 # --- the ASGI side: serve a hit, or run the endpoint and keep its answer ---------------------------
@@ -128,8 +128,10 @@ async def current_generation(resources: Resources) -> int | None:
     if listener is None or not listener.healthy:
         try:
             cache.reset(await current_version(resources.pool))
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            return None
+        except Exception as error:
+            if isinstance(error, TimeoutError) or database_unavailable(error):
+                return None  # not known fresh: answer without the cache (an outage is the endpoint's 503)
+            raise
     return cache.generation
 
 

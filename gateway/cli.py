@@ -130,12 +130,15 @@ def serve(
     """Migrate, then serve GraphQL on FIR_HOST:FIR_PORT."""
     import uvicorn
 
+    from gateway.shutdown import GRACE_SECONDS, WS_PROTOCOL, exit_cleanly_on_signals
     from gateway.slow_clients import TimedHeadersProtocol
 
     settings = _settings()
     _refuse_unsafe_dev_auth(settings)
+    exit_cleanly_on_signals()
     with database(settings) as handle:
         asyncio.run(_prepare(handle, demo))
+        handle.supervise()  # restarts the embedded PostgreSQL after a crash; no-op with DATABASE_URL
         # Workers are separate processes: they find the (possibly embedded) database through the environment.
         os.environ["DATABASE_URL"] = handle.url
         _announce(settings, handle)
@@ -149,11 +152,11 @@ def serve(
             # a class, not "httptools": uvicorn has no timeout for slow headers
             http=functools.partial(TimedHeadersProtocol, header_timeout=settings.header_timeout),  # type: ignore[arg-type]
             timeout_keep_alive=settings.keepalive_timeout,
-            ws="websockets-sansio",
+            ws=WS_PROTOCOL,
             log_config=None,
             access_log=False,
             lifespan="on",
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=GRACE_SECONDS,
         )
 
 

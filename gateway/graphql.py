@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
+from gateway import graphiql
 from gateway.authn import authenticate, resources_of, unauthenticated_response
 from gateway.body_limit import BodyTooLarge, capped, declared_too_large
 from gateway.cache import serve as serve_cached
@@ -35,7 +36,7 @@ from gateway.websocket_limits import (
     connection_owner,
 )
 from resolvers.context import Context
-from resolvers.errors import Unauthenticated
+from resolvers.errors import ServiceUnavailable, Unauthenticated
 from resolvers.principal import ANONYMOUS
 
 # Subscriptions are served over WebSocket only; GET never changes anything (GraphQL over HTTP).
@@ -58,6 +59,17 @@ def media_type_of(scope: Scope) -> str:
 def is_request_error(result: ExecutionResult) -> bool:
     """Refused before execution (parse, validation, variable coercion, input caps): no data, no path."""
     return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
+
+
+RETRY_AFTER_SECONDS = "1"  # the embedded database restarts within this; a failover takes a few retries
+
+
+def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    for item in data if isinstance(data, list) else [data]:
+        errors = cast("list[dict[str, Any]]", item.get("errors") or [])
+        if any((e.get("extensions") or {}).get("code") == ServiceUnavailable.code for e in errors):
+            return True
+    return False
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -204,6 +216,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """A GET by document id is a query, not a browser asking for GraphiQL."""
         by_id = any(request.query_params.get(k) is not None for k in ("documentId", "extensions"))
         return not by_id and super().should_render_graphql_ide(request)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """A database outage is HTTP 503 with Retry-After, so clients and proxies retry instead of failing."""
+        response = super().create_response(response_data, sub_response)
+        if _unavailable(response_data):
+            response.status_code = 503
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)

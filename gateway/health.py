@@ -15,9 +15,22 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
+    """503 with Retry-After while the database does not answer; `notifier` says whether LISTEN is up."""
+    resources = resources_of(request)
+    notifier = resources.notifier
+    listening = "listening" if notifier is not None and notifier.healthy else "reconnecting"
     try:
         async with asyncio.timeout(2):
-            await resources_of(request).pool.fetchval("select 1")
+            await resources.pool.fetchval("select 1")
     except Exception:  # any failure to reach the database means not ready
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "code": "SERVICE_UNAVAILABLE",
+                "database": "unreachable",
+                "notifier": listening,
+            },
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "notifier": listening})

@@ -20,6 +20,7 @@ class Resources:
     cache: Any = None
     listener: Any = None
     events: Any = None
+    notifier: Any = None
     fleet_jobs: Any = None  # gateway.fleet_jobs.FleetJobs
     trusted_documents: TrustedDocuments = field(init=False)
 

@@ -12,6 +12,7 @@ from starlette.config import Config
 from starlette.datastructures import Secret
 
 from resolvers.context import InputCapsByPrincipal
+from schema.introspection import Introspection
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
@@ -79,6 +80,10 @@ class Settings:
     keepalive_timeout: int = 5
     ws_max_connections: int = 20
     ws_max_subscriptions: int = 20
+    # GraphiQL at GET /graphql (off for a public deployment; `make run` turns it on)
+    graphiql: bool = False
+    # who may introspect: all, authenticated (any valid token), off
+    introspection: Introspection = Introspection.AUTHENTICATED
     # POST /baseline/device, the benchmark yardstick (gateway.baseline); off in production.
     baseline_endpoint: bool = False
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
@@ -199,6 +204,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         fir_url=config("FIR_URL", default=None) or None,
         fir_token=_secret(config("FIR_TOKEN", default=None)),
         trusted_documents_only=_classes(config("FIR_TRUSTED_DOCUMENTS_ONLY", default="")),
+        graphiql=config("FIR_GRAPHIQL", cast=bool, default=False),
+        introspection=config("FIR_INTROSPECTION", cast=_introspection, default="authenticated"),
     )
 
 
@@ -214,3 +221,11 @@ def _classes(raw: str) -> frozenset[str]:
             f"FIR_TRUSTED_DOCUMENTS_ONLY: unknown {', '.join(sorted(unknown))}; use {', '.join(PRINCIPAL_CLASSES)}"
         )
     return found
+
+
+def _introspection(value: str) -> Introspection:
+    try:
+        return Introspection(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in Introspection)
+        raise ValueError(f"FIR_INTROSPECTION must be one of {choices}, not {value!r}") from None

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 import asyncpg
 
 CHANNEL = "fir_data_version"
+LISTENER_NAME = "fir-notifier"  # the application_name of the one LISTEN connection per process
 
 
 class _Executor(Protocol):
@@ -21,4 +22,6 @@ async def current_version(executor: _Executor) -> int:
 
 async def connect_listener(url: str) -> asyncpg.Connection:
     """A dedicated connection, never from the pool: LISTEN state must outlive any one request."""
-    return await asyncpg.connect(url, timeout=10, command_timeout=10)
+    return await asyncpg.connect(
+        url, timeout=10, command_timeout=10, server_settings={"application_name": LISTENER_NAME}
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,35 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
+# SQLSTATEs of a server that is down, restarting or refusing connections: class 08 (connection
+# exception) and 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now: starting up or
+# in recovery).
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) means the database cannot be reached right now.
+
+    A timeout is not counted: a slow statement is not an outage.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and not isinstance(current, TimeoutError):
+            return True  # refused, reset, socket file gone
+        if isinstance(current, asyncpg.PostgresConnectionError):
+            return True
+        if isinstance(current, asyncpg.PostgresError) and current.sqlstate in _UNAVAILABLE_STATES:
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
+            return True
+        if isinstance(current, asyncpg.InternalClientError) and "another operation" in str(current):
+            return True  # a connection left mid-protocol by a server that went away under it
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url,
@@ -40,6 +70,14 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
     )
     assert pool is not None
     return pool
+
+
+async def close_pool(pool: asyncpg.Pool, grace: float = 5.0) -> None:
+    """Close gracefully, but bounded: a connection left broken by a lost server must not hang shutdown."""
+    try:
+        await asyncio.wait_for(pool.close(), grace)
+    except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        pool.terminate()
 
 
 @dataclass

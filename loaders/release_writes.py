@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import asyncpg
 
 from loaders import rows
 from loaders.db import Db
@@ -185,32 +183,3 @@ async def notify_published(db: Db, release_ids: Sequence[int]) -> None:
             f"select pg_notify('{PUBLISHED_CHANNEL}', id::text) from unnest($1::bigint[]) id",
             list(release_ids),
         )
-
-
-class Listener:
-    """A dedicated connection LISTENing for publications: LISTEN cannot share a pooled connection."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
-
-    @classmethod
-    async def open(cls, url: str, on_release: Callable[[int], None], on_lost: Callable[[], None]) -> Listener:
-        conn = await asyncpg.connect(url)
-        conn.add_termination_listener(lambda _conn: on_lost())
-        await conn.add_listener(
-            PUBLISHED_CHANNEL, lambda _c, _pid, _ch, payload: _deliver(payload, on_release)
-        )
-        return cls(conn)
-
-    async def ping(self, seconds: float) -> None:
-        """Raises when the server is gone: a silent network loss never closes the socket by itself."""
-        await self.conn.execute("select 1", timeout=seconds)
-
-    async def close(self) -> None:
-        if not self.conn.is_closed():
-            await self.conn.close(timeout=5)
-
-
-def _deliver(payload: str, on_release: Callable[[int], None]) -> None:
-    if payload.isdigit():  # anyone may NOTIFY the channel; ignore what is not a release id
-        on_release(int(payload))

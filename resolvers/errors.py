@@ -43,3 +43,9 @@ class Conflict(DomainError):
 
 class QueryTooComplex(DomainError):
     code = "QUERY_TOO_COMPLEX"
+
+
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached right now (down, restarting, failing over): retry shortly."""
+
+    code = "SERVICE_UNAVAILABLE"

@@ -1,13 +1,11 @@
-"""Release publications as a stream: one PostgreSQL LISTEN per replica, fanned out to its subscribers."""
+"""Release publications as a stream: notices from the process's notifier, fanned out to its subscribers."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncGenerator, Sequence
 
-from loaders.release_writes import Listener
 from loaders.rows import ReleaseRow
 from resolvers.context import Context
 from resolvers.identity import require_hex
@@ -19,42 +17,22 @@ _END = -1  # queued to end a subscriber's stream (stop, or a subscriber too slow
 
 
 class ReleaseEvents:
-    """Publication notices from PostgreSQL, for every subscriber in this process.
+    """Publication notices for every subscriber in this process, fed by the gateway's notifier.
 
     Every replica listens, so a publish through any replica (or the CPL import) reaches every
-    subscriber. Notices sent while the connection is down are lost: PostgreSQL keeps none.
+    subscriber. Notices sent while the notifier is disconnected are lost: PostgreSQL keeps none.
     """
 
-    def __init__(
-        self, *, retry_seconds: float = 1.0, ping_seconds: float = 30.0, queue_size: int = 1000
-    ) -> None:
-        self.retry_seconds = retry_seconds
-        self.ping_seconds = ping_seconds
+    def __init__(self, *, queue_size: int = 1000) -> None:
         self.queue_size = queue_size
-        self.connected = asyncio.Event()
         self._queues: set[asyncio.Queue[int]] = set()
-        self._listener: Listener | None = None
-        self._lost = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._url = ""
 
     @property
     def subscribers(self) -> int:
         return len(self._queues)
 
-    async def start(self, url: str) -> None:
-        """Connect once (failing loudly if the database is unreachable), then keep reconnecting."""
-        self._url = url
-        await self._connect()
-        self._task = asyncio.create_task(self._supervise(), name="fir-release-events")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self._disconnect()
+    def stop(self) -> None:
+        """End every stream (the process is shutting down)."""
         for queue in list(self._queues):
             self._end(queue)
 
@@ -63,6 +41,11 @@ class ReleaseEvents:
         queue: asyncio.Queue[int] = asyncio.Queue(self.queue_size)
         self._queues.add(queue)
         return self._drain(queue)
+
+    def deliver(self, payload: str) -> None:
+        """A notice's payload: a release id. Anyone may NOTIFY the channel; anything else is ignored."""
+        if payload.isdigit():
+            self._publish(int(payload))
 
     async def _drain(self, queue: asyncio.Queue[int]) -> AsyncGenerator[int, None]:
         try:
@@ -85,46 +68,6 @@ class ReleaseEvents:
             queue.get_nowait()
         queue.put_nowait(_END)
         self._queues.discard(queue)
-
-    async def _connect(self) -> None:
-        self._lost.clear()
-        self._listener = await Listener.open(self._url, self._publish, self._lost.set)
-        self.connected.set()
-
-    async def _disconnect(self) -> None:
-        self.connected.clear()
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await listener.close()
-
-    async def _supervise(self) -> None:
-        while True:
-            await self._wait_until_lost()
-            log.warning("release event listener lost its connection; reconnecting")
-            await self._disconnect()
-            await self._reconnect()
-
-    async def _wait_until_lost(self) -> None:
-        while not self._lost.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._lost.wait(), self.ping_seconds)
-                return
-            try:
-                assert self._listener is not None
-                await self._listener.ping(self.ping_seconds)
-            except Exception:  # any failure of the ping means the connection is no use
-                self._lost.set()
-
-    async def _reconnect(self) -> None:
-        while True:
-            await asyncio.sleep(self.retry_seconds)
-            try:
-                await self._connect()
-                log.info("release event listener reconnected")
-                return
-            except Exception as error:  # the database is down or restarting: keep trying
-                log.warning("release event listener cannot reconnect yet: %s", error)
 
 
 def released(

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import DomainError
+from loaders.db import database_unavailable
+from resolvers.errors import DomainError, ServiceUnavailable
 
 log = logging.getLogger("fir.errors")
 MASKED = "Internal server error"
+UNAVAILABLE = ServiceUnavailable("the database is unavailable; retry shortly")
 # graphql-core quotes input in its messages (names, values): a huge input is never echoed in full.
 MAX_MESSAGE = 500
 
@@ -31,6 +33,11 @@ def shape(error: GraphQLError) -> GraphQLError:
         return _without_original(error)
     if isinstance(original, GraphQLError):
         return shape(original)
+    if database_unavailable(original):
+        log.warning("database unavailable at %s: %s", error.path, original)
+        return GraphQLError(
+            UNAVAILABLE.message, error.nodes, path=error.path, extensions=UNAVAILABLE.extensions
+        )
     log.error("unexpected error at %s", error.path, exc_info=original)
     return GraphQLError(MASKED, error.nodes, path=error.path, extensions={"code": "INTERNAL"})
 

@@ -11,6 +11,7 @@ from strawberry.extensions import SchemaExtension
 from resolvers.principal import ANONYMOUS, PUBLISH, Principal
 from schema.cost import Analysis, analyse
 from schema.cost_model import CostModel
+from schema.introspection import Introspection
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class SchemaLimits:
     budgets: Budgets = field(default_factory=Budgets)
     # characters in any string literal or variable value (schema.input_limits)
     max_string_length: int = 65_536
+    introspection: Introspection = Introspection.ALL  # who may query __schema / __type
 
 
 class QueryLimits(SchemaExtension):

@@ -21,6 +21,7 @@ from schema.devices import FleetDeviceInput
 from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
 from schema.input_limits import input_limits, literal_strings_rule
+from schema.introspection import IntrospectionPolicy
 from schema.limits import QueryLimits, SchemaLimits
 from schema.mutations import Mutation
 from schema.operation_name import OperationNameRequired
@@ -136,6 +137,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             input_limits(limits.max_string_length),
             partial(ParserCache, maxsize=1024),
             OffLoopValidation,
+            partial(IntrospectionPolicy, mode=limits.introspection),
         ],
     )
 

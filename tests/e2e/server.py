@@ -24,42 +24,49 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_server(database_url: str, data_dir: Path, **env: str) -> Iterator[str]:
     """Start `fir serve`, wait for /readyz, yield the base URL, stop it (SIGTERM, then SIGKILL)."""
+    with serving(data_dir, DATABASE_URL=database_url, **env) as (_proc, base):
+        yield base
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, *args: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`fir serve ARGS` (embedded PostgreSQL under data_dir unless env names DATABASE_URL), ready."""
     port = free_port()
     environ = {
-        **os.environ,
-        "DATABASE_URL": database_url,
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "FIR_HOST": "127.0.0.1",
         "FIR_PORT": str(port),
         "FIR_DATA_DIR": str(data_dir),
         "FIR_LOG_LEVEL": "WARNING",
         **env,
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve"],
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "serve.log"  # a file, not a pipe: a chatty server must never block on a full pipe
+    with log.open("ab") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", *args],
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(proc, base)
-        yield base
+        _wait_ready(proc, base, log)
+        yield proc, base
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(15)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-        if proc.stderr:
-            proc.stderr.close()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], base: str, timeout: float = 30) -> None:
+def _wait_ready(proc: subprocess.Popen[bytes], base: str, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
+            err = log.read_text(errors="replace")
             raise RuntimeError(f"fir serve exited with {proc.returncode}: {err[-2000:]}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:

@@ -68,7 +68,8 @@ async def http_db(pg_server: Any, template_db: str) -> str:
 @pytest.fixture(scope="module")
 def server(http_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir: Path = tmp_path_factory.mktemp("http")
-    with running_server(http_db, data_dir, FIR_DEV_AUTH="1", **CAPS) as base:
+    # the audit asks `__type` anonymously: introspection open to all, as `make run` has it
+    with running_server(http_db, data_dir, FIR_DEV_AUTH="1", FIR_INTROSPECTION="all", **CAPS) as base:
         settings = dataclasses.replace(
             load_settings(None), data_dir=data_dir, port=int(base.rsplit(":", 1)[1]), dev_auth=True
         )

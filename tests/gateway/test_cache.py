@@ -17,6 +17,7 @@ from gateway.cache_store import ResponseCache
 from gateway.data_version import DataVersionListener
 from gateway.database import DatabaseHandle
 from gateway.graphql import GraphQLEndpoint
+from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.settings import load_settings
 from resolvers.principal import ANONYMOUS
@@ -151,13 +152,14 @@ async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
 
 @pytest.fixture
 async def listener(resources: Resources, db_url: str) -> AsyncIterator[DataVersionListener]:
-    found = DataVersionListener(db_url, resources.cache, min_backoff=0.5, max_backoff=1.0)
-    await found.start()
+    notifier = Notifier(db_url, min_backoff=0.5, max_backoff=1.0)
+    found = DataVersionListener(notifier, resources.cache)
+    await notifier.start()
     resources.listener = found
     try:
         yield found
     finally:
-        await found.aclose()
+        await notifier.aclose()
 
 
 async def test_listener_clears_on_notify(
@@ -194,8 +196,9 @@ async def test_listener_reconnects_and_rechecks_after_its_connection_is_killed(
     cache = listener.cache
     await ask(client, NAME)
     assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"
-    assert listener.connection is not None
-    pid = listener.connection.get_server_pid()
+    notifier = listener.notifier
+    assert notifier.connection is not None
+    pid = notifier.connection.get_server_pid()
     async with seeded_pool.acquire() as conn:
         assert await conn.fetchval("select pg_terminate_backend($1)", pid)
         await until(lambda: not listener.healthy)
@@ -204,7 +207,7 @@ async def test_listener_reconnects_and_rechecks_after_its_connection_is_killed(
         written = await conn.fetchval("select version from data_version")
     assert cache.version == written - 1 and len(cache) == 1  # nothing told the cache yet
     await until(lambda: listener.healthy, seconds=10)
-    assert listener.connections == 2 and listener.connection.get_server_pid() != pid
+    assert notifier.connections == 2 and notifier.connection.get_server_pid() != pid
     assert cache.version == written and len(cache) == 0  # the re-read after LISTEN caught it
     fresh = await ask(client, NAME)
     assert fresh.json()["data"]["manufacturer"]["name"] == "In the gap"
@@ -216,9 +219,9 @@ async def test_a_mutation_clears_its_own_process_before_the_notification_arrives
     client: httpx.AsyncClient, resources: Resources, pg_server: DatabaseHandle, template_db: str
 ) -> None:
     # A healthy listener on another database never hears this one: only the mutation itself can clear.
-    deaf = DataVersionListener(await fresh_database(pg_server.url, template_db), resources.cache)
+    deaf = Notifier(await fresh_database(pg_server.url, template_db))
+    resources.listener = DataVersionListener(deaf, resources.cache)
     await deaf.start()
-    resources.listener = deaf
     try:
         await ask(client, NAME)
         assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"

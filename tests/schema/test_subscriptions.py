@@ -9,6 +9,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from gateway.notifier import Notifier
+from loaders.release_writes import PUBLISHED_CHANNEL
 from resolvers.events import ReleaseEvents
 from resolvers.principal import ANONYMOUS, Principal
 from schema.schema import FirSchema, build_schema
@@ -20,13 +22,24 @@ SUBSCRIBE = """subscription($m: [String!], $models: [String!]) {
 
 
 @pytest.fixture
-async def events(db_url: str) -> AsyncIterator[ReleaseEvents]:
-    ev = ReleaseEvents(retry_seconds=0.05)
-    await ev.start(db_url)
+async def notifier(db_url: str) -> AsyncIterator[Notifier]:
+    found = Notifier(db_url, min_backoff=0.05)
+    try:
+        yield found
+    finally:
+        await found.aclose()
+
+
+@pytest.fixture
+async def events(notifier: Notifier) -> AsyncIterator[ReleaseEvents]:
+    """Wired as the gateway's lifespan wires them: the process's one notifier feeds the events."""
+    ev = ReleaseEvents()
+    notifier.listen(PUBLISHED_CHANNEL, ev.deliver)
+    await notifier.start()
     try:
         yield ev
     finally:
-        await ev.stop()
+        ev.stop()
 
 
 @pytest.fixture
@@ -144,17 +157,16 @@ async def test_others_drafts_are_not_streamed(
 
 
 async def test_listener_reconnects_after_losing_its_connection(
-    pool: asyncpg.Pool, events: ReleaseEvents, models: None
+    pool: asyncpg.Pool, events: ReleaseEvents, notifier: Notifier, models: None
 ) -> None:
     async with pool.acquire() as conn:
         await conn.execute(
             "select pg_terminate_backend(pid) from pg_stat_activity"
-            " where pid <> pg_backend_pid() and query like 'LISTEN%'"
+            " where pid <> pg_backend_pid() and application_name = 'fir-notifier'"
         )
     async with asyncio.timeout(10):
-        while events.connected.is_set():
+        while notifier.connections < 2 or not notifier.healthy:
             await asyncio.sleep(0.01)
-        await events.connected.wait()
     stream = await _subscribe(build_schema(), pool, events, SUPPLIER)
     first = asyncio.ensure_future(anext(stream))
     await _until_subscribed(events)
