@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from loaders.rows import CplEntryRow, ReleaseRow
+from loaders.vocabulary import ReleaseStatus
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.errors import NotFound
@@ -40,7 +41,7 @@ async def release_of_entry(ctx: Context, entry: CplEntryRow) -> ReleaseRow | Non
         (entry.manufacturer_id, entry.model_id, entry.hardware_version, entry.firmware_version)
     )
     visible = [r for r in found if can_see_release(ctx.principal, r) and r.image_hash == entry.image_hash]
-    live = [r for r in visible if r.status != "WITHDRAWN"]
+    live = [r for r in visible if r.status != ReleaseStatus.WITHDRAWN]
     return (live or visible)[-1] if visible else None
 
 

@@ -127,7 +127,7 @@ def _submission(i: SubmitFirmwareReleaseInput) -> publishing.SubmissionInput:
 def _cpl_entry(i: CplEntryInput) -> admin.CplEntryInput:
     return admin.CplEntryInput(
         number=i.number,
-        status=i.status.value if i.status else "CURRENT",
+        status=i.status or CplStatus.CURRENT,
         device_type=i.device_type.value,
         manufacturer_id=i.manufacturer_id,
         model_id=i.model_id,
