@@ -10,7 +10,7 @@ import asyncpg
 
 from loaders import rows
 from loaders.db import Db
-from loaders.releases import SELECT
+from loaders.releases import FIRST_REVISION, SELECT
 from loaders.vocabulary import CplStatus, ReleaseStatus
 
 # Every gateway replica LISTENs here; the payload is the release id.
@@ -196,6 +196,49 @@ async def insert_upgradable_from(db: Db, release_id: int, versions: Sequence[str
             release_id,
             list(versions),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """A release's amendable facts as they become."""
+
+    release_notes: str | None
+    urgency: str | None
+    advisories: tuple[str, ...]
+    upgradable_from: tuple[str, ...]
+
+
+async def amend(db: Db, release_id: int, new: Amendment, *, actor: str, reason: str | None) -> None:
+    """Store the release as it was (revision 1) if this is its first amendment, then the new revision."""
+    await db.execute(
+        "insert into release_revisions select release_id, revision, release_notes, urgency::urgency,"
+        f" advisories, upgradable_from, revised_at, revised_by, reason from ({FIRST_REVISION}) first",
+        [release_id],
+    )
+    await db.execute(
+        "insert into release_revisions (release_id, revision, release_notes, urgency, advisories,"
+        " upgradable_from, revised_at, revised_by, reason)"
+        " select $1, max(revision) + 1, $2, $3::urgency, $4::text[], $5::text[], now(), $6, $7"
+        " from release_revisions where release_id = $1",
+        release_id,
+        new.release_notes,
+        new.urgency,
+        list(new.advisories),
+        list(new.upgradable_from),
+        actor,
+        reason,
+    )
+    await db.execute(
+        "update firmware_releases set release_notes = $2, urgency = $3::urgency, advisories = $4::text[],"
+        " updated_at = now() where id = $1",
+        release_id,
+        new.release_notes,
+        new.urgency,
+        list(new.advisories),
+    )
+    # the revisions keep the earlier edges: the live table holds the newest revision's only
+    await db.execute("delete from release_upgradable_from where release_id = $1", release_id)
+    await insert_upgradable_from(db, release_id, new.upgradable_from)
 
 
 async def withdraw(db: Db, release_id: int, *, actor: str, reason: str) -> None:

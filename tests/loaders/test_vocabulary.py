@@ -50,7 +50,9 @@ def test_graphql_enums_are_the_vocabulary() -> None:
 
 def _sources() -> list[Path]:
     files = [
-        p for layer in ("gateway", "spreadsheets", "schema", "resolvers", "loaders") for p in (ROOT / layer).rglob("*.py")
+        p
+        for layer in ("gateway", "spreadsheets", "schema", "resolvers", "loaders")
+        for p in (ROOT / layer).rglob("*.py")
     ]
     return [p for p in files if p.relative_to(ROOT).as_posix() not in NOT_CODE]
 
