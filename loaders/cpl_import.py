@@ -90,7 +90,7 @@ async def create_stage(db: Db) -> None:
         " manufacturer_id text not null, model_id text not null,"
         " hardware_version text not null, firmware_version text not null,"
         " smets_chts_version text, gbcs_version text, image_hash text not null, cpl_version text,"
-        " stated_on date not null, model_name text"
+        " stated_on date not null, issue text, model_name text"
         ") on commit drop"
     )
     await db.execute("truncate cpl_stage")
@@ -101,24 +101,27 @@ async def stage_rows(
     rows: Sequence[StageRow],
     *,
     stated_on: Sequence[dt.date],
+    issues: Sequence[str | None],
     model_names: Sequence[str | None] | None = None,
 ) -> None:
     """One statement per batch: the rows travel as arrays and are unnested server-side.
 
-    `stated_on[i]` is the date of the CPL issue that states row i: an entry added is listed on
-    it, an entry that turns Removed (or arrives Removed) is removed on it.
+    `stated_on[i]` is the date of the CPL issue that states row i and `issues[i]` its number (None
+    when the row names none): an entry added is listed on and in it, an entry that turns Removed
+    (or arrives Removed) is removed on and in it.
     """
     if not rows:
         return
     values: list[list[Any]] = [[getattr(row, name) for row in rows] for name in _STAGE_FIELDS]
     names = list(model_names) if model_names is not None else [None] * len(rows)
     await db.execute(
-        "insert into cpl_stage select r, n, s::cpl_status, t::device_type, m, mo, hw, fw, sm, gb, h, v, d, mn"
-        " from unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-        " $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::date[], $14::text[])"
-        " as u(r, n, s, t, m, mo, hw, fw, sm, gb, h, v, d, mn)",
+        "insert into cpl_stage select r, n, s::cpl_status, t::device_type, m, mo, hw, fw, sm, gb, h, v, d, i,"
+        " mn from unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+        " $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::date[], $14::text[],"
+        " $15::text[]) as u(r, n, s, t, m, mo, hw, fw, sm, gb, h, v, d, i, mn)",
         *values,
         list(stated_on),
+        list(issues),
         names,
     )
 
@@ -220,6 +223,8 @@ async def _update_changed(db: Db) -> list[tuple[found_rows.CplEntryRow, found_ro
         " cpl_version = coalesce(s.cpl_version, e.cpl_version),"
         f" removed_on = case when s.status = '{CplStatus.CURRENT}' then null"
         f"  when e.status = '{CplStatus.CURRENT}' then s.stated_on else e.removed_on end,"
+        f" removed_in = case when s.status = '{CplStatus.CURRENT}' then null"
+        f"  when e.status = '{CplStatus.CURRENT}' then s.issue else e.removed_in end,"
         " updated_at = now()"
         f" from cpl_stage s where s.number = e.number and {_CHANGED}"
         f" returning {columns('e')}"
@@ -233,10 +238,11 @@ async def _insert_new(db: Db) -> list[found_rows.CplEntryRow]:
     added = await db.fetch(
         "insert into cpl_entries (number, status, manufacturer_id, model_id, hardware_version,"
         " firmware_version, device_type, smets_chts_version, gbcs_version, image_hash, cpl_version,"
-        " listed_on, removed_on)"
+        " listed_on, removed_on, listed_in, removed_in)"
         " select number, status, manufacturer_id, model_id, hardware_version, firmware_version,"
         " device_type, smets_chts_version, gbcs_version, image_hash, cpl_version, stated_on,"
-        f" case when status = '{CplStatus.REMOVED}' then stated_on end"
+        f" case when status = '{CplStatus.REMOVED}' then stated_on end, issue,"
+        f" case when status = '{CplStatus.REMOVED}' then issue end"
         " from cpl_stage s where not exists (select from cpl_entries e where e.number = s.number)"
         f" order by number returning {COLUMNS}"
     )

@@ -84,6 +84,13 @@ class ReleaseRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CplIssueRow:
+    number: str
+    title: str
+    issued_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
 class RevisionRow:
     """One revision of a release's amendable facts; revision 1 is the release as submitted."""
 
@@ -165,6 +172,10 @@ def release(r: asyncpg.Record) -> ReleaseRow:
         r["withdrawn_at"],
         r["withdrawn_reason"],
     )
+
+
+def cpl_issue(r: asyncpg.Record) -> CplIssueRow:
+    return CplIssueRow(r["number"], r["title"], r["issued_on"])
 
 
 def revision(r: asyncpg.Record) -> RevisionRow:

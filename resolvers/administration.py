@@ -132,7 +132,9 @@ async def list_cpl_entry(ctx: Context, raw: CplEntryInput, *, today: dt.date | N
         # the lock submissions take: a submission and this listing never miss each other
         await rw.lock_model(work.tx, entry.manufacturer_id, entry.model_id, entry.hardware_version)
         await listing.begin(work)
-        await listing.stage(work, [entry], [raw.listed_on or today or dt.date.today()], [model_name])
+        await listing.stage(
+            work, [entry], today or dt.date.today(), listed_on=raw.listed_on, model_names=[model_name]
+        )
         listed = await listing.apply(work, publish_for=[entry.number])
         if listed.conflicts:
             raise _listing_conflict(listed.conflicts[0])

@@ -62,12 +62,11 @@ async def import_cpl(
     """Import one CPL (the edge opens the file). Raises CplFileError, nothing written, when it is no CPL."""
     problems: list[RowProblem] = []
     versions: Counter[str] = Counter()
-    stated_on = today or date.today()
     with source.open(progress) as reader:
         async with unit_of_work(db, Actor(actor, organisation)) as work:
             await listing.begin(work)
             for batch in _batches(reader, problems, versions):
-                await listing.stage(work, batch, [stated_on] * len(batch))
+                await listing.stage(work, batch, today or date.today())
             listed = await listing.apply(work, publish_for=None)
             problems += [_conflict_problem(c) for c in listed.conflicts]
             if len(listed.added) + listed.updated + listed.removed >= BULK_CHANGE:

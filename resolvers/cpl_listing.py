@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from loaders import cpl_import as sql
+from loaders import cpl_issues
 from loaders.rows import CplEntryRow, ReleaseRow
 from loaders.vocabulary import AuditAction, CplStatus, EntityType
+from resolvers.cpl_issues import parse_issue
 from resolvers.publishing import publish_waiting
 from resolvers.unit_of_work import Change, UnitOfWork
 
@@ -33,10 +35,23 @@ async def begin(work: UnitOfWork) -> None:
 async def stage(
     work: UnitOfWork,
     rows: Sequence[sql.StageRow],
-    stated_on: Sequence[dt.date],
+    today: dt.date,
+    *,
+    listed_on: dt.date | None = None,
     model_names: Sequence[str | None] | None = None,
 ) -> None:
-    await sql.stage_rows(work.tx, rows, stated_on=stated_on, model_names=model_names)
+    """Stage rows, each stated on the date of the CPL issue its Version names (`today` if none).
+
+    `listed_on` overrides that date (listCplEntry's explicit input). New issues are recorded.
+    """
+    issues = [parse_issue(row.cpl_version) for row in rows]
+    seen = {i.number: i for i in issues if i is not None}
+    await cpl_issues.record_issues(
+        work.tx, list(seen), [i.title for i in seen.values()], [i.issued_on for i in seen.values()]
+    )
+    days = [listed_on or (i.issued_on if i is not None else today) for i in issues]
+    numbers = [i.number if i is not None else None for i in issues]
+    await sql.stage_rows(work.tx, rows, stated_on=days, issues=numbers, model_names=model_names)
 
 
 async def apply(work: UnitOfWork, *, publish_for: Sequence[int] | None) -> Listed:

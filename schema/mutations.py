@@ -70,7 +70,9 @@ class CplEntryInput:
     gbcs_version: str | None = None
     image_hash: str
     cpl_version: str | None = None
-    listed_on: dt.date | None = strawberry.field(default=None, description="Today when omitted")
+    listed_on: dt.date | None = strawberry.field(
+        default=None, description="When omitted: the date of the CPL issue cplVersion names, else today"
+    )
     model_name: str | None = strawberry.field(default=None, description="Names the device model if it is new")
 
 
