@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from loaders import catalogue_writes as cw
 from loaders import release_writes as rw
 from loaders.rows import ReleaseRow
-from loaders.vocabulary import AuditAction, CplStatus, EntityType, ReleaseStatus, Urgency
-from resolvers import paths
+from loaders.vocabulary import AuditAction, CplStatus, EntityType, ReleaseStatus
+from resolvers import release_rules as rules
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
-from resolvers.identity import Identity, normalise_hex, parse_identity, quoted, require_firmware, require_hex
+from resolvers.identity import Identity, normalise_hex, parse_identity, quoted, require_hex
 from resolvers.mutations import clean_text, require_publisher, require_text
 from resolvers.principal import Principal
 from resolvers.releases import parse_release_id
 from resolvers.unit_of_work import Change, UnitOfWork, actor_of, unit_of_work
 from resolvers.visibility import can_see_release
 
-EARLIEST_RELEASE = dt.date(2010, 1, 1)  # before GB smart metering existed: certainly a typo
-MAX_NOTES = 20_000
-MAX_ADVISORIES = 50
-MAX_UPGRADABLE_FROM = 200
 MAX_REASON = 2000
-_CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
-_VENDOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -99,66 +92,13 @@ def validate(raw: SubmissionInput, today: dt.date) -> Submission:
     return Submission(
         identity=identity,
         image_hash=require_hex(raw.image_hash, 64, "input.imageHash"),
-        release_date=_release_date(raw.release_date, today),
-        release_notes=clean_text(raw.release_notes, "input.releaseNotes", max_length=MAX_NOTES),
-        urgency=_urgency(raw.urgency),
-        advisories=_advisories(raw.advisories),
-        upgradable_from=_upgradable_from(raw.upgradable_from, identity.firmware_version),
+        release_date=rules.release_date(raw.release_date, today),
+        release_notes=clean_text(raw.release_notes, "input.releaseNotes", max_length=rules.MAX_NOTES),
+        urgency=rules.urgency(raw.urgency),
+        advisories=rules.advisories(raw.advisories),
+        upgradable_from=rules.upgradable_from(raw.upgradable_from, identity.firmware_version),
         idempotency_key=clean_text(raw.idempotency_key, "input.idempotencyKey", max_length=200),
     )
-
-
-def _release_date(value: dt.date | None, today: dt.date) -> dt.date | None:
-    if value is None:
-        return None
-    if value < EARLIEST_RELEASE:
-        raise BadUserInput(
-            f"input.releaseDate must not be before {EARLIEST_RELEASE}", field="input.releaseDate"
-        )
-    if value > today + dt.timedelta(days=365):
-        raise BadUserInput("input.releaseDate must be within a year from today", field="input.releaseDate")
-    return value
-
-
-def _urgency(value: str | None) -> str | None:
-    if value is not None and value not in set(Urgency):
-        raise BadUserInput(f"input.urgency must be one of {[*Urgency]}", field="input.urgency")
-    return value
-
-
-def _advisories(values: Sequence[str]) -> tuple[str, ...]:
-    if len(values) > MAX_ADVISORIES:
-        raise BadUserInput(f"at most {MAX_ADVISORIES} advisories", field="input.advisories")
-    cleaned: list[str] = []
-    for i, value in enumerate(values):
-        advisory = value.strip()
-        if _CVE.fullmatch(advisory):
-            advisory = advisory.upper()
-        # something that starts like a CVE id must be one: "CVE-24-1" is a typo, not a vendor id
-        elif advisory.upper().startswith("CVE-") or not _VENDOR_ID.fullmatch(advisory):
-            raise BadUserInput(
-                f"advisory {quoted(value)} is neither a CVE id (CVE-2024-12345) nor a vendor id of at most 64"
-                " letters, digits and ._:/-",
-                field=f"input.advisories[{i}]",
-            )
-        if advisory not in cleaned:  # a repeated advisory says nothing new
-            cleaned.append(advisory)
-    return tuple(cleaned)
-
-
-def _upgradable_from(values: Sequence[str], own_version: str) -> tuple[str, ...]:
-    if len(values) > MAX_UPGRADABLE_FROM:
-        raise BadUserInput(f"at most {MAX_UPGRADABLE_FROM} source versions", field="input.upgradableFrom")
-    cleaned: list[str] = []
-    for i, value in enumerate(values):
-        where = f"input.upgradableFrom[{i}]"
-        version = require_firmware(value, where)
-        if version == own_version:
-            raise BadUserInput(f"{where}: a release cannot upgrade from its own version", field=where)
-        if version in cleaned:
-            raise BadUserInput(f"{where}: version {version} is listed twice", field=where)
-        cleaned.append(version)
-    return tuple(cleaned)
 
 
 # --- submission -----------------------------------------------------------------------------------
@@ -204,7 +144,7 @@ async def _submit_in(work: UnitOfWork, principal: Principal, s: Submission) -> R
             str(entry.number),
             {"imageHash": entry.image_hash},
         )
-    await check_upgrade_graph(
+    await rules.check_upgrade_graph(
         work, s.identity, s.upgradable_from, entry.number if entry is not None else None
     )
     row = await _create(work, principal, s)
@@ -257,50 +197,6 @@ def _replay(prior: ReleaseRow, s: Submission) -> ReleaseRow:
             releaseId=str(prior.id),
         )
     return prior
-
-
-async def check_upgrade_graph(
-    work: UnitOfWork, identity: Identity, sources: Sequence[str], entry_number: int | None
-) -> None:
-    """Sources must exist for this model and hardware, be listed on the CPL before this release's own
-    entry (`entry_number`, None when not listed yet), and no new edge may close a cycle."""
-    if not sources:
-        return
-    model_key = identity.model_key
-    known = await rw.known_versions(work.tx, *model_key)
-    for i, version in enumerate(sources):
-        where = f"input.upgradableFrom[{i}]"
-        if version not in known:
-            raise BadUserInput(
-                f"{where}: firmware {version} is neither listed nor recorded for this model and hardware",
-                field=where,
-            )
-        if (why := paths.backwards(version, known[version], entry_number)) is not None:
-            raise BadUserInput(f"{where}: {why}", field=where)
-    # New edges run source -> this version, so a cycle exists when a source is reachable from it.
-    edges = [e for e in await rw.upgrade_edges(work.tx, *model_key) if e[1] != identity.firmware_version]
-    reachable = _reachable(identity.firmware_version, edges)
-    for i, version in enumerate(sources):
-        if version in reachable:
-            where = f"input.upgradableFrom[{i}]"
-            raise BadUserInput(
-                f"{where}: {version} already upgrades (directly or in steps) to this version: a cycle",
-                field=where,
-            )
-
-
-def _reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:
-    successors: dict[str, list[str]] = {}
-    for source, target in edges:
-        successors.setdefault(source, []).append(target)
-    seen: set[str] = set()
-    stack = [start]
-    while stack:
-        for nxt in successors.get(stack.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
 
 
 async def _create(work: UnitOfWork, principal: Principal, s: Submission) -> ReleaseRow:
@@ -410,61 +306,3 @@ async def owned_release_for_update(work: UnitOfWork, principal: Principal, relea
         raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
     require_publisher(principal, row.manufacturer_id, "id")
     return row
-
-
-# --- amendment ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AmendmentInput:
-    """What the client asks to change; None leaves a fact as it is (`clear_*` empties it)."""
-
-    reason: str | None = None
-    release_notes: str | None = None
-    clear_release_notes: bool = False
-    urgency: str | None = None
-    clear_urgency: bool = False
-    advisories: Sequence[str] | None = None
-    upgradable_from: Sequence[str] | None = None
-
-
-async def amend(ctx: Context, release_id: str, raw: AmendmentInput) -> ReleaseRow:
-    """Change notes, urgency, advisories or upgrade sources; the id, identity and hash never change.
-
-    Validated as a submission is, by its owner or SECAS; every revision is kept. An amendment that
-    changes nothing writes nothing. A withdrawn release is history and is not amended.
-    """
-    principal = ctx.principal
-    why = clean_text(raw.reason, "input.reason", max_length=MAX_REASON)
-    async with unit_of_work(ctx.loaders.db, actor_of(principal), loaders=ctx.loaders) as work:
-        row = await owned_release_for_update(work, principal, release_id)
-        if row.status == ReleaseStatus.WITHDRAWN:
-            raise Conflict(f"release {row.id} is withdrawn; submit a new release instead", field="id")
-        new = _amended(row, raw)
-        if _amendable(row) == replace(new, upgradable_from=tuple(sorted(new.upgradable_from))):
-            return row
-        ident = Identity(*row.identity)
-        entry = await cw.cpl_entry_by_identity(work.tx, *row.identity)
-        await check_upgrade_graph(work, ident, new.upgradable_from, entry.number if entry else None)
-        await rw.amend(work.tx, row.id, new, actor=principal.actor, reason=why)
-        [after] = await rw.releases_by_ids(work.tx, [row.id])
-        work.record(Change(AuditAction.RELEASE_AMEND, EntityType.FIRMWARE_RELEASE, str(row.id), row, after))
-    return after
-
-
-def _amendable(row: ReleaseRow) -> rw.Amendment:
-    return rw.Amendment(row.release_notes, row.urgency, row.advisories, row.upgradable_from)
-
-
-def _amended(row: ReleaseRow, raw: AmendmentInput) -> rw.Amendment:
-    old = _amendable(row)
-    notes = clean_text(raw.release_notes, "input.releaseNotes", max_length=MAX_NOTES)
-    sources = old.upgradable_from
-    if raw.upgradable_from is not None:
-        sources = _upgradable_from(raw.upgradable_from, row.firmware_version)
-    return rw.Amendment(
-        release_notes=None if raw.clear_release_notes else notes or old.release_notes,
-        urgency=None if raw.clear_urgency else _urgency(raw.urgency) or old.urgency,
-        advisories=_advisories(raw.advisories) if raw.advisories is not None else old.advisories,
-        upgradable_from=sources,
-    )

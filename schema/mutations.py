@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import administration as admin
-from resolvers import publishing
+from resolvers import amendments, publishing
 from resolvers.context import Context
 from schema.catalogue import CplEntry, Manufacturer
 from schema.enums import ContactRole, CplStatus, DeviceType, Urgency
@@ -111,7 +111,7 @@ class Mutation:
     async def amend_firmware_release(
         self, info: Ctx, id: strawberry.ID, input: AmendFirmwareReleaseInput
     ) -> FirmwareRelease:
-        return FirmwareRelease.from_row(await publishing.amend(info.context, str(id), _amendment(input)))
+        return FirmwareRelease.from_row(await amendments.amend(info.context, str(id), _amendment(input)))
 
     @strawberry.mutation
     async def upsert_manufacturer(self, info: Ctx, input: ManufacturerInput) -> Manufacturer:
@@ -150,9 +150,9 @@ def _submission(i: SubmitFirmwareReleaseInput) -> publishing.SubmissionInput:
     )
 
 
-def _amendment(i: AmendFirmwareReleaseInput) -> publishing.AmendmentInput:
+def _amendment(i: AmendFirmwareReleaseInput) -> amendments.AmendmentInput:
     given = {name: getattr(i, name) is not strawberry.UNSET for name in ("release_notes", "urgency")}
-    return publishing.AmendmentInput(
+    return amendments.AmendmentInput(
         reason=i.reason,
         release_notes=i.release_notes or None,
         clear_release_notes=given["release_notes"] and i.release_notes is None,
