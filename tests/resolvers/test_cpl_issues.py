@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from resolvers.cpl_issues import Issue, parse_issue
 from resolvers.principal import ANONYMOUS
 from schema.schema import build_schema
 from spreadsheets.cpl_files import CplWorkbook
+from spreadsheets.fir_files import export_fir
 from tests.builders import execute
 from tests.fixtures_cpl import V2051, generated_row, generated_rows, write_cpl
 
@@ -103,3 +105,28 @@ async def test_an_unreadable_version_argument(pool: asyncpg.Pool) -> None:
     result = await execute(SCHEMA, pool, ISSUE, ANONYMOUS, v="latest")
     [error] = result.errors
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": "version"}
+
+
+async def test_the_export_names_the_issue_each_row_came_from(db: Db, tmp_path: Path) -> None:
+    await import_cpl(
+        db,
+        CplWorkbook(write_cpl(tmp_path / "v1.csv", generated_rows(range(100, 103)))),
+        actor="s",
+        organisation=None,
+    )
+    newer = [
+        generated_row(100, version=V2052),  # unchanged: still as 2.051 stated it
+        generated_row(101, version=V2052, status="Removed"),
+        generated_row(103, version=V2052),
+    ]
+    await import_cpl(db, CplWorkbook(write_cpl(tmp_path / "v2.csv", newer)), actor="s", organisation=None)
+    out = tmp_path / "fir.csv"
+    await export_fir(db, out)
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {int(r["Entry.number"]): r["Version"] for r in rows} == {
+        100: V2051,
+        101: V2052,
+        102: V2051,
+        103: V2052,
+    }
