@@ -21,6 +21,8 @@ _EDGE = fields(PUBLIC, "cursor node")
 
 FIELDS: dict[str, dict[str, Rule]] = {
     "Query": fields(PUBLIC, "device fleetStatus manufacturer manufacturers deviceModels cplEntry cplEntries")
+    # the CPL's issues are as public as the CPL itself
+    | fields(PUBLIC, "cplIssues cplIssue")
     # _entities checks each representation against ENTITIES; _service is the SDL, public by design
     | fields(PUBLIC, "_entities _service")
     | fields(FIR, "firmwareRelease")
@@ -33,6 +35,7 @@ FIELDS: dict[str, dict[str, Rule]] = {
     "Subscription": fields(FIR, "firmwareReleased"),
     "Manufacturer": fields(PUBLIC, "manufacturerId name deviceModels") | fields(FIR, "website contacts"),
     "Contact": fields(PUBLIC, "role name email phone"),
+    "CplIssue": fields(PUBLIC, "version title issuedOn added removed"),
     "DeviceModel": fields(PUBLIC, "manufacturerId modelId name deviceType manufacturer cplEntries"),
     "CplEntry": fields(
         PUBLIC,
