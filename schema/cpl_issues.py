@@ -12,6 +12,7 @@ from loaders.rows import CplIssueRow
 from resolvers import cpl_issues as rules
 from resolvers.context import Context
 from schema.catalogue import CplEntry
+from schema.sizes import ISSUE_ENTRIES
 
 Ctx = Info[Context, Any]
 
@@ -27,11 +28,11 @@ class CplIssue:
     def from_row(cls, row: CplIssueRow) -> CplIssue:
         return cls(version=row.number, title=row.title, issued_on=row.issued_on, row=row)
 
-    @strawberry.field(description="Entries this issue listed first, by number.")
+    @strawberry.field(directives=[ISSUE_ENTRIES], description="Entries this issue listed first, by number.")
     async def added(self, info: Ctx) -> list[CplEntry]:
         return [CplEntry.from_row(r) for r in await rules.added(info.context, self.row)]
 
-    @strawberry.field(description="Entries this issue marked Removed, by number.")
+    @strawberry.field(directives=[ISSUE_ENTRIES], description="Entries this issue marked Removed, by number.")
     async def removed(self, info: Ctx) -> list[CplEntry]:
         return [CplEntry.from_row(r) for r in await rules.removed(info.context, self.row)]
 

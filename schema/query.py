@@ -19,7 +19,7 @@ from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatu
 from schema.enums import CplStatus, DeviceType
 from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
-from schema.sizes import FLEET_DEVICE
+from schema.sizes import CPL_ISSUES, FLEET_DEVICE
 
 Ctx = Info[Context, Any]
 
@@ -103,7 +103,9 @@ class Query:
         return FirmwareRelease.from_row(row) if row else None
 
     cpl_issues: list[CplIssue] = strawberry.field(
-        resolver=cpl_issues, description="Every CPL issue imported or listed, oldest first."
+        resolver=cpl_issues,
+        directives=[CPL_ISSUES],
+        description="Every CPL issue imported or listed, oldest first.",
     )
     cpl_issue: CplIssue | None = strawberry.field(
         resolver=cpl_issue, description="One CPL issue by number (2.051, or the whole Version cell)."

@@ -13,7 +13,7 @@ from resolvers import releases as rules
 from resolvers.context import Context
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of
 from schema.enums import ReleaseStatus, Urgency
-from schema.sizes import UPGRADE_EDGES
+from schema.sizes import REVISIONS, UPGRADE_EDGES
 
 Ctx = Info[Context, Any]
 
@@ -109,7 +109,10 @@ class FirmwareRelease:
     async def upgrades_to(self, info: Ctx) -> list[FirmwareRelease]:
         return [FirmwareRelease.from_row(r) for r in await rules.upgrades_to(info.context, self.row)]
 
-    @strawberry.field(description="Every revision, oldest first; the last is the release as it is now.")
+    @strawberry.field(
+        directives=[REVISIONS],
+        description="Every revision, oldest first; the last is the release as it is now.",
+    )
     async def revisions(self, info: Ctx) -> list[FirmwareReleaseRevision]:
         return [FirmwareReleaseRevision.from_row(r) for r in await rules.revisions(info.context, self.row)]
 
