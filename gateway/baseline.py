@@ -18,6 +18,7 @@ from starlette.responses import Response
 from gateway.authn import authenticate, resources_of, unauthenticated_response
 from loaders import baseline as sql
 from loaders.rows import ReleaseRow
+from loaders.vocabulary import CplStatus
 from resolvers.devices import analyse, view_of
 from resolvers.errors import BadUserInput, DomainError, Forbidden, Unauthenticated
 from resolvers.identity import Identity, parse_identity
@@ -54,7 +55,7 @@ def _device(identity: Identity, found: sql.BaselineDevice) -> Json:
     a = analyse(identity, view_of(found.releases))
     entry = None if found.cpl_number is None else {"number": found.cpl_number, "status": found.cpl_status}
     return {
-        "onCpl": found.cpl_status == "CURRENT",
+        "onCpl": found.cpl_status == CplStatus.CURRENT,
         "isLatest": a.is_latest,
         "cplEntry": entry,
         "latest": None if a.latest is None else _dated(a.latest),

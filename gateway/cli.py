@@ -233,6 +233,7 @@ def register_documents(
 
     from gateway.manifests import ManifestError, documents_of
     from loaders import trusted_documents
+    from resolvers.trusted_documents import register
 
     try:
         documents = documents_of(orjson.loads(file.read_bytes()))
@@ -241,7 +242,7 @@ def register_documents(
         raise typer.Exit(1) from None
 
     async def work(db: Db) -> tuple[int, int]:
-        added = await trusted_documents.register(db, documents, name or file.name, actor)
+        added = await register(db, documents, name or file.name, actor)
         return added, await trusted_documents.count(db)
 
     added, total = _run_with_pool(_settings(), work)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from loaders import rows
 from loaders.db import Db
@@ -11,27 +12,41 @@ from loaders.db import Db
 _COLUMNS = "id, occurred_at, actor, organisation, action, entity_type, entity_id, before, after"
 
 
-async def record(
-    db: Db,
-    *,
-    actor: str,
-    organisation: str | None,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    before: Any,
-    after: Any,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who the audit rows of one unit of work name."""
+
+    actor: str
+    organisation: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit row to write; `before` and `after` are JSON text (or None) in the canonical shape."""
+
+    action: str
+    entity_type: str
+    entity_id: str
+    before: str | None
+    after: str | None
+
+
+async def record(db: Db, who: Actor, entries: Sequence[AuditEntry]) -> None:
+    """Every entry in one statement, in the given order (ids follow it), in the caller's transaction."""
+    if not entries:
+        return
     await db.execute(
         "insert into audit_events (actor, organisation, action, entity_type, entity_id, before, after)"
-        " values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)",
-        actor,
-        organisation,
-        action,
-        entity_type,
-        entity_id,
-        before,
-        after,
+        " select $1, $2, a, t, i, b::jsonb, f::jsonb"
+        " from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
+        " with ordinality as u(a, t, i, b, f, o) order by o",
+        who.actor,
+        who.organisation,
+        [e.action for e in entries],
+        [e.entity_type for e in entries],
+        [e.entity_id for e in entries],
+        [e.before for e in entries],
+        [e.after for e in entries],
     )
 
 

@@ -10,21 +10,22 @@ import asyncpg
 import orjson
 
 from loaders.rows import ReleaseRow
+from loaders.vocabulary import ReleaseStatus
 
 # One round trip: the CPL entry of the identity and every published release of its model and
 # hardware version, aggregated into one JSON array so that an absent CPL entry or an empty lineage
 # still yields exactly one row. Only PUBLISHED releases: lineage, latest and upgrade steps never
 # use any other status for a fir:read caller, so the rest need not leave the database.
-DEVICE_SQL = """
+DEVICE_SQL = f"""
 with cpl as (
     select number, status::text as status from cpl_entries
     where manufacturer_id = $1 and model_id = $2 and hardware_version = $3 and firmware_version = $4
 ), published as (
     select r.id, r.firmware_version, r.release_date, r.cpl_entry_number, c.status::text as cpl_status,
            coalesce((select array_agg(u.from_firmware_version order by u.from_firmware_version)
-                     from release_upgradable_from u where u.release_id = r.id), '{}') as sources
+                     from release_upgradable_from u where u.release_id = r.id), '{{}}') as sources
     from firmware_releases r left join cpl_entries c on c.number = r.cpl_entry_number
-    where r.manufacturer_id = $1 and r.model_id = $2 and r.hardware_version = $3 and r.status = 'PUBLISHED'
+    where r.manufacturer_id = $1 and r.model_id = $2 and r.hardware_version = $3 and r.status = '{ReleaseStatus.PUBLISHED}'
 )
 select (select number from cpl) as cpl_number, (select status from cpl) as cpl_status,
        (select json_agg(json_build_array(id, firmware_version, release_date, cpl_entry_number, cpl_status,
@@ -48,7 +49,7 @@ def _release(model_key: tuple[str, str, str], item: list[Any]) -> ReleaseRow:
     rid, version, day, number, cpl_status, sources = item
     release_date = dt.date.fromisoformat(day) if day else None
     return ReleaseRow(
-        rid, *model_key, version, "", "PUBLISHED", number, cpl_status, release_date, None, None, (),
+        rid, *model_key, version, "", ReleaseStatus.PUBLISHED, number, cpl_status, release_date, None, None, (),
         tuple(sources), None, None, _NEVER_READ, None, None, None, None,
     )  # fmt: skip
 

@@ -10,10 +10,29 @@ from aiodataloader import DataLoader
 from loaders import rows
 from loaders.db import Db
 
-COLUMNS = (
-    "number, status::text, manufacturer_id, model_id, hardware_version, firmware_version,"
-    " device_type::text, smets_chts_version, gbcs_version, image_hash, cpl_version, listed_on, removed_on"
+_FIELDS = (
+    "number",
+    "status::text",
+    "manufacturer_id",
+    "model_id",
+    "hardware_version",
+    "firmware_version",
+    "device_type::text",
+    "smets_chts_version",
+    "gbcs_version",
+    "image_hash",
+    "cpl_version",
+    "listed_on",
+    "removed_on",
 )
+
+
+def columns(alias: str | None = None) -> str:
+    """The select list rows.cpl_entry reads, qualified by `alias` where a join makes names ambiguous."""
+    return ", ".join(f"{alias}.{f}" if alias else f for f in _FIELDS)
+
+
+COLUMNS = columns()
 
 
 class CplEntryByNumberLoader(DataLoader[int, rows.CplEntryRow | None]):

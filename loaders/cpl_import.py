@@ -1,4 +1,4 @@
-"""SQL of the CPL import: a staging table, set-based upserts, publication of waiting releases, audit."""
+"""SQL of CPL listings (the import and listCplEntry alike): a staging table and set-based upserts."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from loaders import rows as found_rows
+from loaders.cpl import COLUMNS, columns
 from loaders.db import Db
-from loaders.release_writes import notify_published
+from loaders.vocabulary import CplStatus
 
-# A row's columns as the audit log records them; the timestamps are bookkeeping, not content.
-_ROW_JSON = "to_jsonb({0}) - 'created_at' - 'updated_at'"
-_RELEASE_JSON = "to_jsonb({0}) - 'updated_at'"
+# A manufacturer the CPL names first is called this until SECAS renames it.
+DEFAULT_MANUFACTURER_NAME = "'Manufacturer ' || manufacturer_id"
 
 
 class StageRow(Protocol):
@@ -56,31 +57,12 @@ class StageConflict:
 
 
 @dataclass(frozen=True, slots=True)
-class ApplyCounts:
-    added: int
-    updated: int
-    removed: int
+class Applied:
+    """What applying the stage did: entries added, (before, after) of entries changed, and the rest."""
+
+    added: list[found_rows.CplEntryRow]
+    changed: list[tuple[found_rows.CplEntryRow, found_rows.CplEntryRow]]
     unchanged: int
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedRelease:
-    id: int
-    cpl_entry_number: int
-    manufacturer_id: str
-    model_id: str
-    hardware_version: str
-    firmware_version: str
-    image_hash: str
-    published_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who the audit rows name."""
-
-    actor: str
-    organisation: str | None
 
 
 _STAGE_FIELDS = (
@@ -107,23 +89,40 @@ async def create_stage(db: Db) -> None:
         " status cpl_status not null, device_type device_type not null,"
         " manufacturer_id text not null, model_id text not null,"
         " hardware_version text not null, firmware_version text not null,"
-        " smets_chts_version text, gbcs_version text, image_hash text not null, cpl_version text"
+        " smets_chts_version text, gbcs_version text, image_hash text not null, cpl_version text,"
+        " stated_on date not null, issue text, model_name text"
         ") on commit drop"
     )
     await db.execute("truncate cpl_stage")
 
 
-async def stage_rows(db: Db, rows: Sequence[StageRow]) -> None:
-    """One statement per batch: the rows travel as 12 arrays and are unnested server-side."""
+async def stage_rows(
+    db: Db,
+    rows: Sequence[StageRow],
+    *,
+    stated_on: Sequence[dt.date],
+    issues: Sequence[str | None],
+    model_names: Sequence[str | None] | None = None,
+) -> None:
+    """One statement per batch: the rows travel as arrays and are unnested server-side.
+
+    `stated_on[i]` is the date of the CPL issue that states row i and `issues[i]` its number (None
+    when the row names none): an entry added is listed on and in it, an entry that turns Removed
+    (or arrives Removed) is removed on and in it.
+    """
     if not rows:
         return
-    columns: list[list[Any]] = [[getattr(row, name) for row in rows] for name in _STAGE_FIELDS]
+    values: list[list[Any]] = [[getattr(row, name) for row in rows] for name in _STAGE_FIELDS]
+    names = list(model_names) if model_names is not None else [None] * len(rows)
     await db.execute(
-        "insert into cpl_stage select r, n, s::cpl_status, t::device_type, m, mo, hw, fw, sm, gb, h, v"
-        " from unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-        " $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
-        " as u(r, n, s, t, m, mo, hw, fw, sm, gb, h, v)",
-        *columns,
+        "insert into cpl_stage select r, n, s::cpl_status, t::device_type, m, mo, hw, fw, sm, gb, h, v, d, i,"
+        " mn from unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+        " $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::date[], $14::text[],"
+        " $15::text[]) as u(r, n, s, t, m, mo, hw, fw, sm, gb, h, v, d, i, mn)",
+        *values,
+        list(stated_on),
+        list(issues),
+        names,
     )
 
 
@@ -166,50 +165,38 @@ async def reject_conflicts(db: Db) -> list[StageConflict]:
     ]
 
 
-async def create_missing_models(db: Db, who: Actor) -> tuple[int, int]:
-    """Manufacturers and device models the CPL names but the FIR lacks: (manufacturers, models) made.
+async def create_missing_models(
+    db: Db,
+) -> tuple[list[found_rows.ManufacturerRow], list[found_rows.ModelRow]]:
+    """Manufacturers and device models the stage names but the FIR lacks: the rows made.
 
-    A new manufacturer is named after its identifier until SECAS renames it; a new model takes
-    the device type of its first row.
+    A new model takes the device type (and name, when listCplEntry gives one) of its first row.
     """
-    manufacturers = await db.fetchval(
-        "with made as ("
-        "  insert into manufacturers (manufacturer_id, name)"
-        "  select distinct manufacturer_id, 'Manufacturer ' || manufacturer_id from cpl_stage"
-        "  on conflict do nothing returning *"
-        "), audited as ("
-        "  insert into audit_events (actor, organisation, action, entity_type, entity_id, after)"
-        "  select $1, $2, 'manufacturer.create', 'Manufacturer', manufacturer_id,"
-        f"  {_ROW_JSON.format('made')} from made order by manufacturer_id"
-        ") select count(*) from made",
-        who.actor,
-        who.organisation,
+    makers = await db.fetch(
+        "insert into manufacturers (manufacturer_id, name)"
+        f" select distinct manufacturer_id, {DEFAULT_MANUFACTURER_NAME} from cpl_stage"
+        " on conflict do nothing returning manufacturer_id, name, website"
     )
-    models = await db.fetchval(
-        "with made as ("
-        "  insert into device_models (manufacturer_id, model_id, device_type)"
-        "  select distinct on (manufacturer_id, model_id) manufacturer_id, model_id, device_type"
-        "  from cpl_stage order by manufacturer_id, model_id, row_number"
-        "  on conflict do nothing returning *"
-        "), audited as ("
-        "  insert into audit_events (actor, organisation, action, entity_type, entity_id, after)"
-        "  select $1, $2, 'deviceModel.create', 'DeviceModel', manufacturer_id || '/' || model_id,"
-        f"  {_ROW_JSON.format('made')} from made order by manufacturer_id, model_id"
-        ") select count(*) from made",
-        who.actor,
-        who.organisation,
+    models = await db.fetch(
+        "insert into device_models (manufacturer_id, model_id, name, device_type)"
+        " select distinct on (manufacturer_id, model_id) manufacturer_id, model_id, model_name, device_type"
+        " from cpl_stage order by manufacturer_id, model_id, row_number"
+        " on conflict do nothing returning manufacturer_id, model_id, name, device_type::text"
     )
-    return int(manufacturers), int(models)
+    return (
+        sorted((found_rows.manufacturer(r) for r in makers), key=lambda m: m.manufacturer_id),
+        sorted((found_rows.model(r) for r in models), key=lambda m: (m.manufacturer_id, m.model_id)),
+    )
 
 
-async def apply_stage(db: Db, *, today: dt.date, who: Actor) -> ApplyCounts:
-    """Update the entries the stage changes, insert the ones it adds; audit each."""
+async def apply_stage(db: Db) -> Applied:
+    """Update the entries the stage changes and insert the ones it adds; both in entry order."""
     existing = int(
         await db.fetchval("select count(*) from cpl_stage s join cpl_entries e on e.number = s.number")
     )
-    updated, removed = await _update_changed(db, today, who)
-    added = await _insert_new(db, today, who)
-    return ApplyCounts(added=added, updated=updated, removed=removed, unchanged=existing - updated - removed)
+    changed = await _update_changed(db)
+    added = await _insert_new(db)
+    return Applied(added=added, changed=changed, unchanged=existing - len(changed))
 
 
 # A blank SMETS/GBCS cell keeps what the FIR knows: a missing column must not erase history.
@@ -221,123 +208,48 @@ _CHANGED = (
 )
 
 
-async def _update_changed(db: Db, today: dt.date, who: Actor) -> tuple[int, int]:
-    """(updated, newly removed): CURRENT -> REMOVED stamps removed_on, re-listing clears it."""
-    record = await db.fetchrow(
-        "with old as ("
-        "  select e.* from cpl_entries e join cpl_stage s on s.number = e.number"
-        f"  where {_CHANGED} for update of e"
-        "), new as ("
-        "  update cpl_entries e set status = s.status, device_type = s.device_type,"
-        "   smets_chts_version = coalesce(s.smets_chts_version, e.smets_chts_version),"
-        "   gbcs_version = coalesce(s.gbcs_version, e.gbcs_version),"
-        "   cpl_version = coalesce(s.cpl_version, e.cpl_version),"
-        "   removed_on = case when s.status = 'CURRENT' then null"
-        "    when e.status = 'CURRENT' then $1::date else e.removed_on end,"
-        "   updated_at = now()"
-        "  from cpl_stage s where s.number = e.number and e.number in (select number from old)"
-        "  returning e.*"
-        "), changes as ("
-        "  select o.number, o.status = 'CURRENT' and n.status = 'REMOVED' as removal,"
-        f"   {_ROW_JSON.format('o')} as before, {_ROW_JSON.format('n')} as after"
-        "  from old o join new n on n.number = o.number"
-        "), audited as ("
-        "  insert into audit_events (actor, organisation, action, entity_type, entity_id, before, after)"
-        "  select $2, $3, case when removal then 'cplEntry.remove' else 'cplEntry.update' end,"
-        "   'CplEntry', number::text, before, after from changes order by number"
-        ") select count(*) filter (where not removal) as updated, count(*) filter (where removal) as removed"
-        " from changes",
-        today,
-        who.actor,
-        who.organisation,
+async def _update_changed(db: Db) -> list[tuple[found_rows.CplEntryRow, found_rows.CplEntryRow]]:
+    """(before, after) of each changed entry: turning Removed stamps removed_on, re-listing clears it."""
+    before = await db.fetch(
+        f"select {columns('e')} from cpl_entries e join cpl_stage s on s.number = e.number"
+        f" where {_CHANGED} order by e.number for update of e"
     )
-    assert record is not None
-    return int(record["updated"]), int(record["removed"])
-
-
-async def _insert_new(db: Db, today: dt.date, who: Actor) -> int:
-    # an entry first seen as Removed was removed on a date this CPL does not give: removed_on stays null
-    added = await db.fetchval(
-        "with new as ("
-        "  insert into cpl_entries (number, status, manufacturer_id, model_id, hardware_version,"
-        "   firmware_version, device_type, smets_chts_version, gbcs_version, image_hash, cpl_version,"
-        "   listed_on)"
-        "  select number, status, manufacturer_id, model_id, hardware_version, firmware_version,"
-        "   device_type, smets_chts_version, gbcs_version, image_hash, cpl_version, $1::date"
-        "  from cpl_stage s where not exists (select from cpl_entries e where e.number = s.number)"
-        "  order by number returning *"
-        "), audited as ("
-        "  insert into audit_events (actor, organisation, action, entity_type, entity_id, after)"
-        "  select $2, $3, 'cplEntry.list', 'CplEntry', number::text,"
-        f"  {_ROW_JSON.format('new')} from new order by number"
-        ") select count(*) from new",
-        today,
-        who.actor,
-        who.organisation,
+    if not before:
+        return []
+    after = await db.fetch(
+        "update cpl_entries e set status = s.status, device_type = s.device_type,"
+        " smets_chts_version = coalesce(s.smets_chts_version, e.smets_chts_version),"
+        " gbcs_version = coalesce(s.gbcs_version, e.gbcs_version),"
+        " cpl_version = coalesce(s.cpl_version, e.cpl_version),"
+        f" removed_on = case when s.status = '{CplStatus.CURRENT}' then null"
+        f"  when e.status = '{CplStatus.CURRENT}' then s.stated_on else e.removed_on end,"
+        f" removed_in = case when s.status = '{CplStatus.CURRENT}' then null"
+        f"  when e.status = '{CplStatus.CURRENT}' then s.issue else e.removed_in end,"
+        " updated_at = now()"
+        f" from cpl_stage s where s.number = e.number and {_CHANGED}"
+        f" returning {columns('e')}"
     )
-    return int(added)
+    new = {r["number"]: found_rows.cpl_entry(r) for r in after}
+    return [(found_rows.cpl_entry(r), new[r["number"]]) for r in before]
 
 
-async def publish_matching_submissions(
-    db: Db, *, numbers: list[int] | None, actor: str, organisation: str | None = None
-) -> list[PublishedRelease]:
-    """Publish SUBMITTED releases whose identity and image hash match a Current CPL entry.
-
-    `numbers` limits the entries considered (None: every Current entry). Each publication is
-    audited in the same statement and announced to subscribers on commit, so run it inside the
-    caller's transaction.
-    """
-    records = await db.fetch(
-        "with old as ("
-        "  select r.*, e.number as entry_number from firmware_releases r join cpl_entries e"
-        "   on (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)"
-        "    = (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash)"
-        "  where r.status = 'SUBMITTED' and e.status = 'CURRENT'"
-        "   and ($1::int[] is null or e.number = any($1::int[]))"
-        "  for update of r"
-        "), new as ("
-        "  update firmware_releases r set status = 'PUBLISHED', cpl_entry_number = o.entry_number,"
-        "   published_at = now(), published_by = $2, updated_at = now()"
-        "  from old o where r.id = o.id returning r.*"
-        "), audited as ("
-        "  insert into audit_events (actor, organisation, action, entity_type, entity_id, before, after)"
-        "  select $2, $3, 'firmwareRelease.publish', 'FirmwareRelease', n.id::text,"
-        f"   {_RELEASE_JSON.format('o')} - 'entry_number', {_RELEASE_JSON.format('n')}"
-        "  from new n join old o on o.id = n.id order by n.id"
-        ") select id, cpl_entry_number, manufacturer_id, model_id, hardware_version, firmware_version,"
-        " image_hash, published_at from new order by id",
-        numbers,
-        actor,
-        organisation,
+async def _insert_new(db: Db) -> list[found_rows.CplEntryRow]:
+    # listed on the stating issue's date; an entry that arrives Removed was removed on that date too
+    added = await db.fetch(
+        "insert into cpl_entries (number, status, manufacturer_id, model_id, hardware_version,"
+        " firmware_version, device_type, smets_chts_version, gbcs_version, image_hash, cpl_version,"
+        " listed_on, removed_on, listed_in, removed_in)"
+        " select number, status, manufacturer_id, model_id, hardware_version, firmware_version,"
+        " device_type, smets_chts_version, gbcs_version, image_hash, cpl_version, stated_on,"
+        f" case when status = '{CplStatus.REMOVED}' then stated_on end, issue,"
+        f" case when status = '{CplStatus.REMOVED}' then issue end"
+        " from cpl_stage s where not exists (select from cpl_entries e where e.number = s.number)"
+        f" order by number returning {COLUMNS}"
     )
-    await notify_published(db, [r["id"] for r in records])
-    return [
-        PublishedRelease(
-            id=r["id"],
-            cpl_entry_number=r["cpl_entry_number"],
-            manufacturer_id=r["manufacturer_id"],
-            model_id=r["model_id"],
-            hardware_version=r["hardware_version"],
-            firmware_version=r["firmware_version"],
-            image_hash=r["image_hash"],
-            published_at=r["published_at"],
-        )
-        for r in records
-    ]
+    return sorted((found_rows.cpl_entry(r) for r in added), key=lambda e: e.number)
 
 
 async def refresh_statistics(db: Db) -> None:
     """After a bulk change the planner's row estimates are stale until autovacuum catches up; a
     query planned on them right after an import can pick a scan that is 10x slower."""
     await db.execute("analyze cpl_entries, device_models, manufacturers")
-
-
-async def record_import(db: Db, *, cpl_version: str, counts: dict[str, object], who: Actor) -> None:
-    await db.execute(
-        "insert into audit_events (actor, organisation, action, entity_type, entity_id, after)"
-        " values ($1, $2, 'cpl.import', 'CplDocument', $3, $4::jsonb)",
-        who.actor,
-        who.organisation,
-        cpl_version,
-        counts,
-    )

@@ -11,6 +11,7 @@ import asyncpg
 
 from loaders.demo_plan import ACTOR, SEED, SHOWCASE, Identity, Plan, build_plan
 from loaders.demo_rows import contact_rows, cpl_rows, release_rows
+from loaders.vocabulary import CplStatus, ReleaseStatus
 
 # the package's face: callers import these from loaders.demo
 __all__ = [
@@ -93,10 +94,10 @@ def _summary(plan: Plan, contacts: int, cpl: list[tuple[Any, ...]], releases: li
         cpl_entries=len(cpl),
         releases=len(releases),
         edges=edges,
-        submitted=status("SUBMITTED"),
-        removed=sum(1 for r in cpl if r[1] == "REMOVED"),
-        withdrawn=status("WITHDRAWN"),
-        drafts=status("DRAFT"),
+        submitted=status(ReleaseStatus.SUBMITTED),
+        removed=sum(1 for r in cpl if r[1] == CplStatus.REMOVED),
+        withdrawn=status(ReleaseStatus.WITHDRAWN),
+        drafts=status(ReleaseStatus.DRAFT),
     )
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from loaders.demo_words import BRANDS, MODEL_NAMES, REGIONS, SUFFIXES
+from loaders.vocabulary import CplStatus, ReleaseStatus
 
 # A fixed seed and string-seeded generators (hashed with SHA-512, immune to PYTHONHASHSEED)
 # make every run produce the same rows.
@@ -47,8 +48,8 @@ class Version:
 
     firmware: str
     day: date  # CPL listing date; the submission date when not listed
-    cpl: str | None = "CURRENT"
-    release: str | None = "PUBLISHED"
+    cpl: str | None = CplStatus.CURRENT
+    release: str | None = ReleaseStatus.PUBLISHED
     upgradable_from: tuple[str, ...] = ()
     removed_on: date | None = None
     number: int | None = None  # pinned only for the two real rows
@@ -164,14 +165,14 @@ def _fixed_models_and_lineages() -> tuple[list[Model], list[Lineage]]:
            cpl_version=_REAL_CPL_VERSION,
            image_hash="137ED5BC81A21F6D2187BC380381AEA7705BF65D3E4DAEA28EFD44113079D5E9"),
         _v("12407510", date(2019, 11, 20), "124074DA"),
-        _v("1240752C", date(2020, 9, 8), "12407510", cpl="REMOVED", removed_on=date(2021, 3, 2)),
+        _v("1240752C", date(2020, 9, 8), "12407510", cpl=CplStatus.REMOVED, removed_on=date(2021, 3, 2)),
         _v("12500101", date(2021, 6, 14), "12407510", "1240752C"),
         _v("12600004", date(2023, 2, 27), "12500101"),
         _v("12610010", date(2025, 5, 19), "12600004", "12500101"),
-        _v("12700002", date(2026, 5, 6), "12610010", cpl=None, release="SUBMITTED"),
+        _v("12700002", date(2026, 5, 6), "12610010", cpl=None, release=ReleaseStatus.SUBMITTED),
     ])  # fmt: skip
     gas = Lineage("1063", "4772", "0101", "GSME", [
-        _v("03030236", date(2019, 3, 12), number=23, cpl="REMOVED", removed_on=date(2021, 6, 15),
+        _v("03030236", date(2019, 3, 12), number=23, cpl=CplStatus.REMOVED, removed_on=date(2021, 6, 15),
            smets_chts="SMETS V2.0", gbcs="GBCS Version 1.0", cpl_version=_REAL_CPL_VERSION,
            image_hash="DDF62A640765028BA5C8412F864EF09D6D0508A90849017D0232F663460200A5"),
         _v("03040010", date(2020, 2, 24), "03030236"),
@@ -187,13 +188,13 @@ def _fixed_models_and_lineages() -> tuple[list[Model], list[Lineage]]:
     ])  # fmt: skip
     withdrawn = Lineage("A0E1", "E480", "0001", "ESME", [
         _v("02000001", date(2019, 9, 9)),
-        _v("02000105", date(2020, 11, 2), "02000001", release="WITHDRAWN"),
+        _v("02000105", date(2020, 11, 2), "02000001", release=ReleaseStatus.WITHDRAWN),
         _v("02010000", date(2021, 8, 16), "02000105"),
         _v("02020003", date(2024, 4, 8), "02010000"),
     ])  # fmt: skip
     removed = Lineage("A0E1", "6210", "0100", "GSME", [
         _v("05000003", date(2019, 5, 20)),
-        _v("05000100", date(2020, 7, 6), "05000003", cpl="REMOVED", removed_on=date(2022, 1, 10)),
+        _v("05000100", date(2020, 7, 6), "05000003", cpl=CplStatus.REMOVED, removed_on=date(2022, 1, 10)),
         _v("05010002", date(2021, 11, 29), "05000100"),
         _v("05010200", date(2023, 10, 16), "05010002"),
         _v("05020001", date(2025, 6, 2), "05010200"),
@@ -265,7 +266,7 @@ def _release_status(rng: random.Random) -> str | None:
     roll = rng.random()
     if roll < 0.08:  # listed on the CPL, never recorded in the FIR
         return None
-    return "WITHDRAWN" if roll < 0.09 else "PUBLISHED"
+    return ReleaseStatus.WITHDRAWN if roll < 0.09 else ReleaseStatus.PUBLISHED
 
 
 def _lineage_kind(rng: random.Random) -> str:
@@ -284,7 +285,7 @@ def _random_lineage(rng: random.Random, model: Model, hardware: str) -> Lineage:
             Version(
                 fw,
                 day,
-                cpl="REMOVED" if removed else "CURRENT",
+                cpl=CplStatus.REMOVED if removed else CplStatus.CURRENT,
                 removed_on=_removed_on(rng, days, i) if removed else None,
                 release=_release_status(rng),
                 upgradable_from=tuple(firmware[j] for j in _sources(rng, kind, i, gap)),
@@ -343,7 +344,7 @@ def build_plan(scale: int = 1) -> Plan:
         for model in _random_models(rng, maker, count - len(taken), taken):
             plan.models.append(model)
             generated.extend(_random_lineage(rng, model, hw) for hw in _hardware_versions(rng))
-    _pending(rng, generated, "SUBMITTED", 6 * scale)
-    _pending(rng, [g for g in generated if g.versions[-1].cpl is not None], "DRAFT", 2 * scale)
+    _pending(rng, generated, ReleaseStatus.SUBMITTED, 6 * scale)
+    _pending(rng, [g for g in generated if g.versions[-1].cpl is not None], ReleaseStatus.DRAFT, 2 * scale)
     plan.lineages.extend(generated)
     return plan

@@ -20,6 +20,7 @@ from loaders.demo_words import (
     URGENCIES,
     WITHDRAWN_REASONS,
 )
+from loaders.vocabulary import ReleaseStatus, Urgency
 
 _ERAS: Final = (  # (from, SMETS, CHTS, GBCS): the technical specifications in force when listed
     (date(2019, 1, 1), "SMETS V2.0", "CHTS V1.0", "GBCS Version 1.0"),
@@ -105,10 +106,14 @@ def _release_row(
     listed = version.cpl is not None
     released = version.day - timedelta(days=rng.randint(0, 21)) if listed else version.day
     urgency = rng.choices(URGENCIES, weights=(40, 35, 18, 7))[0]
-    urgent = urgency in ("HIGH", "CRITICAL")
-    published = _at(version.day, 10, rng) if version.release in ("PUBLISHED", "WITHDRAWN") else None
+    urgent = urgency in (Urgency.HIGH, Urgency.CRITICAL)
+    published = (
+        _at(version.day, 10, rng)
+        if version.release in (ReleaseStatus.PUBLISHED, ReleaseStatus.WITHDRAWN)
+        else None
+    )
     withdrawn = None
-    if version.release == "WITHDRAWN":
+    if version.release == ReleaseStatus.WITHDRAWN:
         withdrawn = min(_at(HORIZON, 9, rng), _at(version.day, 15, rng) + timedelta(days=rng.randint(3, 120)))
     return (
         *identity, _image_hash(lineage, version), version.release, numbers.get(identity), released,

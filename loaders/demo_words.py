@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from loaders.vocabulary import Urgency
+
 BRANDS: Final = (
     "Northwind", "Bluefield", "Harrowgate", "Kestrel", "Ashdown", "Brackenridge", "Calderwood",
     "Dunmore", "Elmstead", "Fenwick", "Glenholm", "Hawthorne", "Ivybridge", "Juniper", "Kingsmere",
@@ -96,7 +98,7 @@ WITHDRAWN_REASONS: Final = (
     "Regression in tariff switching found during supplier testing; superseded by the next release.",
     "Withdrawn at the manufacturer's request after a Change of Supplier processing fault.",
 )
-URGENCIES: Final = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+URGENCIES: Final = tuple(Urgency)
 
 
 FIRST_NAMES: Final = (

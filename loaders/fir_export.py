@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from loaders.db import Db
+from loaders.vocabulary import ContactRole, ReleaseStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ async def begin_snapshot(db: Db) -> int:
 # Only PUBLISHED releases: the release of an entry is the live one with the entry's identity and
 # image hash. Upgradable-from versions become the CPL entries of the same model and hardware
 # version (Current or Removed) that carry them; a version without an entry has no number to print.
-_CHUNK_SQL = """
+_CHUNK_SQL = f"""
 select e.number, e.status::text, e.device_type::text, e.manufacturer_id, e.model_id, e.hardware_version,
   e.firmware_version, e.smets_chts_version, e.gbcs_version, e.image_hash, e.cpl_version,
   r.release_date, r.release_notes, r.urgency::text, r.advisories,
@@ -61,16 +62,16 @@ select e.number, e.status::text, e.device_type::text, e.manufacturer_id, e.model
         = (e.manufacturer_id, e.model_id, e.hardware_version, u.from_firmware_version)
       offset 0
     ) f
-  ), '{}') as upgradable_from,
+  ), '{{}}') as upgradable_from,
   c.name as contact_name, c.email as contact_email, c.phone as contact_phone
 from cpl_entries e
 left join firmware_releases r
   on (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash)
    = (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)
-  and r.status = 'PUBLISHED'
+  and r.status = '{ReleaseStatus.PUBLISHED}'
 left join lateral (
   select name, email, phone from contacts
-  where manufacturer_id = e.manufacturer_id and role = 'FIRMWARE' and retired_at is null
+  where manufacturer_id = e.manufacturer_id and role = '{ContactRole.FIRMWARE}' and retired_at is null
   order by position, id limit 1
 ) c on true
 where e.number > $1

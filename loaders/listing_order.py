@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loaders.db import Db
+from loaders.vocabulary import ReleaseStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +21,11 @@ class BackwardEdge:
 
 # An edge runs backwards when its source is listed after the release's own entry, or not listed at
 # all (it will be listed after every entry there is). Only edges with an end in this import's stage.
-_STAGED_SQL = """
+_STAGED_SQL = f"""
 select coalesce(st.row_number, ss.row_number) as row_number, r.id as release_id, t.number as entry,
   u.from_firmware_version as source_version, s.number as source_entry
 from release_upgradable_from u
-join firmware_releases r on r.id = u.release_id and r.status <> 'WITHDRAWN'
+join firmware_releases r on r.id = u.release_id and r.status <> '{ReleaseStatus.WITHDRAWN}'
 join cpl_entries t
   on (t.manufacturer_id, t.model_id, t.hardware_version, t.firmware_version)
    = (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version)

@@ -11,7 +11,12 @@ from loaders.db import Db
 from loaders.devices import IdentityRowsLoader
 from loaders.manufacturers import ContactsByManufacturerLoader, ManufacturerByIdLoader
 from loaders.models import ModelByKeyLoader, ModelsByManufacturerLoader
-from loaders.releases import ReleaseByIdLoader, ReleasesByIdentityLoader, ReleasesByModelHwLoader
+from loaders.releases import (
+    ReleaseByIdLoader,
+    ReleasesByIdentityLoader,
+    ReleasesByModelHwLoader,
+    RevisionsByReleaseLoader,
+)
 
 
 class Loaders:
@@ -59,6 +64,10 @@ class Loaders:
     @cached_property
     def releases_by_identity(self) -> ReleasesByIdentityLoader:
         return ReleasesByIdentityLoader(self.db)
+
+    @cached_property
+    def revisions_by_release(self) -> RevisionsByReleaseLoader:
+        return RevisionsByReleaseLoader(self.db)
 
     def clear_all(self) -> None:
         """After a write in this request: later reads must see it."""

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from loaders import rows
 from loaders.db import Db
-from loaders.releases import SELECT
+from loaders.releases import FIRST_REVISION, SELECT
+from loaders.vocabulary import CplStatus, ReleaseStatus
 
 # Every gateway replica LISTENs here; the payload is the release id.
 PUBLISHED_CHANNEL = "fir_release_published"
@@ -16,15 +17,13 @@ PUBLISHED_CHANNEL = "fir_release_published"
 
 @dataclass(frozen=True, slots=True)
 class NewRelease:
-    """A validated submission, as the insert needs it."""
+    """A validated submission, as the insert needs it: always SUBMITTED, published by `publish`."""
 
     manufacturer_id: str
     model_id: str
     hardware_version: str
     firmware_version: str
     image_hash: str
-    status: str
-    cpl_entry_number: int | None
     release_date: dt.date | None
     release_notes: str | None
     urgency: str | None
@@ -74,7 +73,7 @@ async def live_release(
     """The one release of an identity that is not withdrawn (a partial unique index keeps it one)."""
     found = await db.fetchrow(
         f"{SELECT} where (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version)"
-        " = ($1, $2, $3, $4) and r.status <> 'WITHDRAWN'",
+        f" = ($1, $2, $3, $4) and r.status <> '{ReleaseStatus.WITHDRAWN}'",
         manufacturer_id,
         model_id,
         hardware_version,
@@ -120,7 +119,7 @@ async def upgrade_edges(
         "select u.from_firmware_version, r.firmware_version from release_upgradable_from u"
         " join firmware_releases r on r.id = u.release_id"
         " where (r.manufacturer_id, r.model_id, r.hardware_version) = ($1, $2, $3)"
-        " and r.status <> 'WITHDRAWN'",
+        f" and r.status <> '{ReleaseStatus.WITHDRAWN}'",
         manufacturer_id,
         model_id,
         hardware_version,
@@ -130,21 +129,17 @@ async def upgrade_edges(
 
 async def insert_release(db: Db, new: NewRelease) -> int | None:
     """The new release's id, or None when a unique index (identity, idempotency key) already holds one."""
-    published = new.status == "PUBLISHED"
     return await db.fetchval(  # type: ignore[no-any-return]
         "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
-        " image_hash, status, cpl_entry_number, release_date, release_notes, urgency, advisories,"
-        " idempotency_key, submitted_by, submitted_org, published_at, published_by)"
-        " values ($1, $2, $3, $4, $5, $6::release_status, $7, $8, $9, $10::urgency, $11::text[], $12,"
-        " $13, $14, case when $15 then now() end, case when $15 then $13 end)"
-        " on conflict do nothing returning id",
+        " image_hash, status, release_date, release_notes, urgency, advisories, idempotency_key,"
+        " submitted_by, submitted_org)"
+        f" values ($1, $2, $3, $4, $5, '{ReleaseStatus.SUBMITTED}', $6, $7, $8::urgency, $9::text[], $10,"
+        " $11, $12) on conflict do nothing returning id",
         new.manufacturer_id,
         new.model_id,
         new.hardware_version,
         new.firmware_version,
         new.image_hash,
-        new.status,
-        new.cpl_entry_number,
         new.release_date,
         new.release_notes,
         new.urgency,
@@ -152,7 +147,42 @@ async def insert_release(db: Db, new: NewRelease) -> int | None:
         new.idempotency_key,
         new.actor,
         new.organisation,
-        published,
+    )
+
+
+async def releases_by_ids(db: Db, release_ids: Sequence[int]) -> list[rows.ReleaseRow]:
+    """The releases in id order (inside a write: what the change just made)."""
+    found = await db.fetch(f"{SELECT} where r.id = any($1::bigint[]) order by r.id", list(release_ids))
+    return [rows.release(r) for r in found]
+
+
+async def matching_submissions(db: Db, numbers: Sequence[int] | None) -> list[tuple[int, int]]:
+    """(release id, entry number) of SUBMITTED releases whose identity and hash a Current entry lists.
+
+    `numbers` limits the entries considered (None: every entry). The releases stay locked until
+    commit, so a concurrent withdrawal waits for the publication.
+    """
+    found = await db.fetch(
+        "select r.id, e.number from firmware_releases r join cpl_entries e"
+        " on (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)"
+        " = (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash)"
+        f" where r.status = '{ReleaseStatus.SUBMITTED}' and e.status = '{CplStatus.CURRENT}'"
+        " and ($1::int[] is null or e.number = any($1::int[]))"
+        " order by r.id for update of r",
+        None if numbers is None else list(numbers),
+    )
+    return [(r["id"], r["number"]) for r in found]
+
+
+async def publish(db: Db, pairs: Sequence[tuple[int, int]], *, actor: str) -> None:
+    """Publish each (release id, entry number) in one statement."""
+    await db.execute(
+        f"update firmware_releases r set status = '{ReleaseStatus.PUBLISHED}', cpl_entry_number = u.number,"
+        " published_at = now(), published_by = $3, updated_at = now()"
+        " from unnest($1::bigint[], $2::int[]) as u(id, number) where r.id = u.id",
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        actor,
     )
 
 
@@ -166,9 +196,52 @@ async def insert_upgradable_from(db: Db, release_id: int, versions: Sequence[str
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """A release's amendable facts as they become."""
+
+    release_notes: str | None
+    urgency: str | None
+    advisories: tuple[str, ...]
+    upgradable_from: tuple[str, ...]
+
+
+async def amend(db: Db, release_id: int, new: Amendment, *, actor: str, reason: str | None) -> None:
+    """Store the release as it was (revision 1) if this is its first amendment, then the new revision."""
+    await db.execute(
+        "insert into release_revisions select release_id, revision, release_notes, urgency::urgency,"
+        f" advisories, upgradable_from, revised_at, revised_by, reason from ({FIRST_REVISION}) first",
+        [release_id],
+    )
+    await db.execute(
+        "insert into release_revisions (release_id, revision, release_notes, urgency, advisories,"
+        " upgradable_from, revised_at, revised_by, reason)"
+        " select $1, max(revision) + 1, $2, $3::urgency, $4::text[], $5::text[], now(), $6, $7"
+        " from release_revisions where release_id = $1",
+        release_id,
+        new.release_notes,
+        new.urgency,
+        list(new.advisories),
+        list(new.upgradable_from),
+        actor,
+        reason,
+    )
+    await db.execute(
+        "update firmware_releases set release_notes = $2, urgency = $3::urgency, advisories = $4::text[],"
+        " updated_at = now() where id = $1",
+        release_id,
+        new.release_notes,
+        new.urgency,
+        list(new.advisories),
+    )
+    # the revisions keep the earlier edges: the live table holds the newest revision's only
+    await db.execute("delete from release_upgradable_from where release_id = $1", release_id)
+    await insert_upgradable_from(db, release_id, new.upgradable_from)
+
+
 async def withdraw(db: Db, release_id: int, *, actor: str, reason: str) -> None:
     await db.execute(
-        "update firmware_releases set status = 'WITHDRAWN', withdrawn_at = now(), withdrawn_by = $2,"
+        f"update firmware_releases set status = '{ReleaseStatus.WITHDRAWN}', withdrawn_at = now(), withdrawn_by = $2,"
         " withdrawn_reason = $3, updated_at = now() where id = $1",
         release_id,
         actor,

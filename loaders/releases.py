@@ -20,6 +20,15 @@ SELECT = (
     " r.withdrawn_at, r.withdrawn_reason"
     " from firmware_releases r left join cpl_entries c on c.number = r.cpl_entry_number"
 )
+# Revision 1 of releases never amended: the release row as submitted (an amendment stores it first).
+FIRST_REVISION = (
+    "select r.id as release_id, 1 as revision, r.release_notes, r.urgency::text as urgency, r.advisories,"
+    " coalesce((select array_agg(u.from_firmware_version order by u.from_firmware_version)"
+    "   from release_upgradable_from u where u.release_id = r.id), '{}') as upgradable_from,"
+    " r.submitted_at as revised_at, r.submitted_by as revised_by, null::text as reason"
+    " from firmware_releases r where r.id = any($1::bigint[])"
+    " and not exists (select from release_revisions v where v.release_id = r.id)"
+)
 ModelHwKey = tuple[str, str, str]
 IdentityKey = tuple[str, str, str, str]
 
@@ -76,4 +85,23 @@ class ReleasesByIdentityLoader(DataLoader[IdentityKey, list[rows.ReleaseRow]]):
         ):
             row = rows.release(r)
             found[row.identity].append(row)
+        return [found.get(k, []) for k in keys]
+
+
+class RevisionsByReleaseLoader(DataLoader[int, list[rows.RevisionRow]]):
+    """Every revision of a release, oldest first (one, the release as submitted, until it is amended)."""
+
+    def __init__(self, db: Db) -> None:
+        super().__init__()
+        self.db = db
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[rows.RevisionRow]]:
+        found: dict[int, list[rows.RevisionRow]] = defaultdict(list)
+        for r in await self.db.fetch(
+            "select release_id, revision, release_notes, urgency::text, advisories, upgradable_from,"
+            " revised_at, revised_by, reason from release_revisions where release_id = any($1::bigint[])"
+            f" union all {FIRST_REVISION} order by release_id, revision",
+            list(keys),
+        ):
+            found[r["release_id"]].append(rows.revision(r))
         return [found.get(k, []) for k in keys]

@@ -84,6 +84,28 @@ class ReleaseRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CplIssueRow:
+    number: str
+    title: str
+    issued_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRow:
+    """One revision of a release's amendable facts; revision 1 is the release as submitted."""
+
+    release_id: int
+    revision: int
+    release_notes: str | None
+    urgency: str | None
+    advisories: tuple[str, ...]
+    upgradable_from: tuple[str, ...]
+    revised_at: dt.datetime
+    revised_by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEventRow:
     id: int
     occurred_at: dt.datetime
@@ -149,6 +171,24 @@ def release(r: asyncpg.Record) -> ReleaseRow:
         r["published_by"],
         r["withdrawn_at"],
         r["withdrawn_reason"],
+    )
+
+
+def cpl_issue(r: asyncpg.Record) -> CplIssueRow:
+    return CplIssueRow(r["number"], r["title"], r["issued_on"])
+
+
+def revision(r: asyncpg.Record) -> RevisionRow:
+    return RevisionRow(
+        r["release_id"],
+        r["revision"],
+        r["release_notes"],
+        r["urgency"],
+        tuple(r["advisories"]),
+        tuple(r["upgradable_from"]),
+        r["revised_at"],
+        r["revised_by"],
+        r["reason"],
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loaders import audit
 from loaders.db import Db
 
 
@@ -17,30 +16,18 @@ class TrustedDocumentRow:
     operation_type: str | None
 
 
-async def register(db: Db, documents: Sequence[TrustedDocumentRow], manifest: str | None, actor: str) -> int:
-    """Adds what is new, keeps what is there (an id names one body forever), audited; returns the count added."""
-    async with db.transaction() as tx:
-        added = await tx.fetchval(
-            "with new as (insert into trusted_documents (id, body, name, operation_type, manifest)"
-            " select * , $5::text from unnest($1::text[], $2::text[], $3::text[], $4::text[])"
-            " on conflict (id) do nothing returning 1) select count(*) from new",
-            [d.id for d in documents],
-            [d.body for d in documents],
-            [d.name for d in documents],
-            [d.operation_type for d in documents],
-            manifest,
-        )
-        after = {"manifest": manifest, "operations": len(documents), "added": added}
-        await audit.record(
-            tx,
-            actor=actor,
-            organisation="SECAS",
-            action="register_trusted_documents",
-            entity_type="TrustedDocuments",
-            entity_id=manifest or "manifest",
-            before=None,
-            after=after,
-        )
+async def register(tx: Db, documents: Sequence[TrustedDocumentRow], manifest: str | None) -> int:
+    """Adds what is new, keeps what is there (an id names one body forever); returns the count added."""
+    added = await tx.fetchval(
+        "with new as (insert into trusted_documents (id, body, name, operation_type, manifest)"
+        " select * , $5::text from unnest($1::text[], $2::text[], $3::text[], $4::text[])"
+        " on conflict (id) do nothing returning 1) select count(*) from new",
+        [d.id for d in documents],
+        [d.body for d in documents],
+        [d.name for d in documents],
+        [d.operation_type for d in documents],
+        manifest,
+    )
     return int(added)
 
 

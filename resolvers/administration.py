@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -9,23 +10,18 @@ from dataclasses import dataclass
 
 from loaders import audit
 from loaders import catalogue_writes as cw
-from loaders import cpl_import as cpl_sql
 from loaders import release_writes as rw
-from loaders.db import Db
+from loaders.cpl_import import StageConflict
 from loaders.rows import AuditEventRow, CplEntryRow, ManufacturerRow
-from resolvers.catalogue import DEVICE_TYPES
+from loaders.vocabulary import AuditAction, CplStatus, DeviceType, EntityType
+from resolvers import cpl_listing as listing
 from resolvers.context import Context
+from resolvers.cpl_rows import CplRow
 from resolvers.errors import BadUserInput, Conflict, NotFound
-from resolvers.identity import Identity, parse_identity, require_hex
-from resolvers.mutations import (
-    audit_change,
-    clean_text,
-    require_publisher,
-    require_text,
-    snapshot,
-)
+from resolvers.identity import parse_identity, require_hex
+from resolvers.mutations import clean_text, require_publisher, require_text
 from resolvers.pagination import INT64_MAX, Page, decimal_position, make_page, page_size
-from resolvers.principal import Principal
+from resolvers.unit_of_work import Change, actor_of, unit_of_work
 
 MAX_CONTACTS = 50
 _WEBSITE = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
@@ -45,15 +41,12 @@ async def upsert_manufacturer(
     clean_site = clean_text(website, "input.website", max_length=500)
     if clean_site is not None and not _WEBSITE.fullmatch(clean_site):
         raise BadUserInput("input.website must be an http(s) address", field="input.website")
-    async with ctx.loaders.db.transaction() as tx:
-        before = await cw.manufacturer_for_update(tx, mid)
+    async with unit_of_work(ctx.loaders.db, actor_of(ctx.principal), loaders=ctx.loaders) as work:
+        before = await cw.manufacturer_for_update(work.tx, mid)
         if before is not None and (before.name, before.website) == (clean_name, clean_site):
             return before
-        after = await cw.upsert_manufacturer(tx, mid, clean_name, clean_site)
-        await audit_change(
-            tx, ctx.principal, "manufacturer.upsert", "Manufacturer", mid, snapshot(before), snapshot(after)
-        )
-    ctx.loaders.clear_all()
+        after = await cw.upsert_manufacturer(work.tx, mid, clean_name, clean_site)
+        work.record(Change(AuditAction.MANUFACTURER_UPSERT, EntityType.MANUFACTURER, mid, before, after))
     return after
 
 
@@ -75,25 +68,17 @@ async def set_contacts(
     mid = require_hex(manufacturer_id, 4, "manufacturerId")
     require_publisher(ctx.principal, mid, "manufacturerId")
     wanted = _contacts(mid, contacts)
-    async with ctx.loaders.db.transaction() as tx:
-        row = await cw.manufacturer_for_update(tx, mid)  # the lock serialises concurrent replacements
+    async with unit_of_work(ctx.loaders.db, actor_of(ctx.principal), loaders=ctx.loaders) as work:
+        row = await cw.manufacturer_for_update(work.tx, mid)  # the lock serialises concurrent replacements
         if row is None:
             raise NotFound(f"no manufacturer {mid}", field="manufacturerId")
-        before = [(c.role, c.name, c.email, c.phone) for c in await cw.live_contacts(tx, mid)]
-        after = [(c.role, c.name, c.email, c.phone) for c in wanted]
-        if before == after:
+        before = [
+            cw.NewContact(c.role, c.name, c.email, c.phone) for c in await cw.live_contacts(work.tx, mid)
+        ]
+        if before == wanted:
             return row
-        await cw.replace_contacts(tx, mid, wanted)
-        await audit_change(
-            tx,
-            ctx.principal,
-            "contacts.set",
-            "Manufacturer",
-            mid,
-            _contact_json(before),
-            _contact_json(after),
-        )
-    ctx.loaders.clear_all()
+        await cw.replace_contacts(work.tx, mid, wanted)
+        work.record(Change(AuditAction.CONTACTS_SET, EntityType.MANUFACTURER, mid, before, wanted))
     return row
 
 
@@ -116,12 +101,6 @@ def _contact(c: ContactInput, where: str) -> cw.NewContact:
     return cw.NewContact(role=c.role, name=name, email=email, phone=phone)
 
 
-def _contact_json(
-    contacts: list[tuple[str, str | None, str | None, str | None]],
-) -> list[dict[str, str | None]]:
-    return [{"role": r, "name": n, "email": e, "phone": p} for r, n, e, p in contacts]
-
-
 # --- CPL entries ----------------------------------------------------------------------------------
 
 
@@ -134,7 +113,7 @@ class CplEntryInput:
     hardware_version: str
     firmware_version: str
     image_hash: str
-    status: str = "CURRENT"
+    status: str = CplStatus.CURRENT
     smets_chts_version: str | None = None
     gbcs_version: str | None = None
     cpl_version: str | None = None
@@ -143,33 +122,39 @@ class CplEntryInput:
 
 
 async def list_cpl_entry(ctx: Context, raw: CplEntryInput, *, today: dt.date | None = None) -> CplEntryRow:
-    """List (or re-state) one CPL entry and publish the submissions waiting for it."""
-    entry = _cpl_entry(raw, today or dt.date.today())
-    ident = Identity(entry.manufacturer_id, entry.model_id, entry.hardware_version, entry.firmware_version)
-    async with ctx.loaders.db.transaction() as tx:
+    """List (or re-state) one CPL entry and publish the submissions waiting for it.
+
+    The same listing rules as the CPL import (resolvers/cpl_listing.py): a one-row stage.
+    """
+    entry = _cpl_entry(raw)
+    model_name = clean_text(raw.model_name, "input.modelName", max_length=200)
+    async with unit_of_work(ctx.loaders.db, actor_of(ctx.principal), loaders=ctx.loaders) as work:
         # the lock submissions take: a submission and this listing never miss each other
-        await rw.lock_model(tx, *ident.model_key)
-        row = await _list_in(tx, ctx.principal, entry, raw.model_name)
-        await cpl_sql.publish_matching_submissions(
-            tx, numbers=[entry.number], actor=ctx.principal.actor, organisation=ctx.principal.organisation
+        await rw.lock_model(work.tx, entry.manufacturer_id, entry.model_id, entry.hardware_version)
+        await listing.begin(work)
+        await listing.stage(
+            work, [entry], today or dt.date.today(), listed_on=raw.listed_on, model_names=[model_name]
         )
-    ctx.loaders.clear_all()
+        listed = await listing.apply(work, publish_for=[entry.number])
+        if listed.conflicts:
+            raise _listing_conflict(listed.conflicts[0])
+        row = await cw.cpl_entry_for_update(work.tx, entry.number)
+    assert row is not None
     return row
 
 
-def _cpl_entry(raw: CplEntryInput, today: dt.date) -> cw.NewCplEntry:
+def _cpl_entry(raw: CplEntryInput) -> CplRow:
     if raw.number <= 0:
         raise BadUserInput("input.number must be positive", field="input.number")
-    if raw.device_type not in DEVICE_TYPES:
-        raise BadUserInput(
-            f"input.deviceType must be one of {sorted(DEVICE_TYPES)}", field="input.deviceType"
-        )
-    if raw.status not in ("CURRENT", "REMOVED"):
-        raise BadUserInput("input.status must be CURRENT or REMOVED", field="input.status")
+    if raw.device_type not in set(DeviceType):
+        raise BadUserInput(f"input.deviceType must be one of {[*DeviceType]}", field="input.deviceType")
+    if raw.status not in set(CplStatus):
+        raise BadUserInput(f"input.status must be one of {[*CplStatus]}", field="input.status")
     ident = parse_identity(
         raw.manufacturer_id, raw.model_id, raw.hardware_version, raw.firmware_version, prefix="input."
     )
-    return cw.NewCplEntry(
+    return CplRow(
+        row_number=1,
         number=raw.number,
         status=raw.status,
         manufacturer_id=ident.manufacturer_id,
@@ -181,67 +166,17 @@ def _cpl_entry(raw: CplEntryInput, today: dt.date) -> cw.NewCplEntry:
         gbcs_version=clean_text(raw.gbcs_version, "input.gbcsVersion", max_length=200),
         image_hash=require_hex(raw.image_hash, 64, "input.imageHash"),
         cpl_version=clean_text(raw.cpl_version, "input.cplVersion", max_length=200),
-        listed_on=raw.listed_on or today,
     )
 
 
-async def _list_in(tx: Db, principal: Principal, e: cw.NewCplEntry, model_name: str | None) -> CplEntryRow:
-    existing = await cw.cpl_entry_for_update(tx, e.number)
-    if existing is not None:
-        return await _relist(tx, principal, existing, e)
-    other = await cw.cpl_entry_by_identity(
-        tx, e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version
+def _listing_conflict(c: StageConflict) -> Conflict:
+    if c.field == "number":
+        return Conflict(
+            f"this device identity is already listed as entry {c.existing_number}", field="input.number"
+        )
+    return Conflict(
+        f"entry {c.number} already lists another device identity or image hash", field="input.number"
     )
-    if other is not None:
-        raise Conflict(
-            f"this device identity is already listed as entry {other.number}", field="input.number"
-        )
-    await _create_parents(tx, principal, e, clean_text(model_name, "input.modelName", max_length=200))
-    row = await cw.insert_cpl_entry(tx, e)
-    await audit_change(tx, principal, "cplEntry.list", "CplEntry", e.number, None, snapshot(row))
-    return row
-
-
-async def _relist(tx: Db, principal: Principal, existing: CplEntryRow, e: cw.NewCplEntry) -> CplEntryRow:
-    """A CPL entry's identity and hash never change; its status and versions may be re-stated."""
-    pinned = (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)
-    if pinned != (
-        existing.manufacturer_id,
-        existing.model_id,
-        existing.hardware_version,
-        existing.firmware_version,
-        existing.image_hash,
-    ):
-        raise Conflict(
-            f"entry {e.number} already lists another device identity or image hash", field="input.number"
-        )
-    stated = (e.status, e.device_type, e.smets_chts_version, e.gbcs_version, e.cpl_version)
-    if stated == (
-        existing.status,
-        existing.device_type,
-        existing.smets_chts_version,
-        existing.gbcs_version,
-        existing.cpl_version,
-    ):
-        return existing
-    row = await cw.relist_cpl_entry(tx, e)
-    await audit_change(
-        tx, principal, "cplEntry.update", "CplEntry", e.number, snapshot(existing), snapshot(row)
-    )
-    return row
-
-
-async def _create_parents(tx: Db, principal: Principal, e: cw.NewCplEntry, model_name: str | None) -> None:
-    """The manufacturer and device model a first listing names, as the CPL import makes them."""
-    made = await cw.create_manufacturer_if_missing(tx, e.manufacturer_id)
-    if made is not None:
-        await audit_change(
-            tx, principal, "manufacturer.create", "Manufacturer", e.manufacturer_id, None, snapshot(made)
-        )
-    model = await cw.create_model_if_missing(tx, e.manufacturer_id, e.model_id, model_name, e.device_type)
-    if model is not None:
-        key = f"{e.manufacturer_id}/{e.model_id}"
-        await audit_change(tx, principal, "deviceModel.create", "DeviceModel", key, None, snapshot(model))
 
 
 async def remove_cpl_entry(
@@ -249,24 +184,16 @@ async def remove_cpl_entry(
 ) -> CplEntryRow:
     """Mark REMOVED with today's date; never deleted. Removing a removed entry returns it unchanged."""
     why = require_text(reason, "reason", max_length=2000)
-    async with ctx.loaders.db.transaction() as tx:
-        existing = await cw.cpl_entry_for_update(tx, number)
+    async with unit_of_work(ctx.loaders.db, actor_of(ctx.principal), loaders=ctx.loaders) as work:
+        existing = await cw.cpl_entry_for_update(work.tx, number)
         if existing is None:
             raise NotFound(f"no CPL entry {number}", field="number")
-        if existing.status == "REMOVED":
+        if existing.status == CplStatus.REMOVED:
             return existing
-        row = await cw.remove_cpl_entry(tx, number, today or dt.date.today())
-        after = snapshot(row) or {}
-        await audit_change(
-            tx,
-            ctx.principal,
-            "cplEntry.remove",
-            "CplEntry",
-            number,
-            snapshot(existing),
-            after | {"reason": why},
-        )
-    ctx.loaders.clear_all()
+        row = await cw.remove_cpl_entry(work.tx, number, today or dt.date.today())
+        # the canonical entry, plus SECAS's reason: the CPL itself gives none
+        after = dataclasses.asdict(row) | {"reason": why}
+        work.record(Change(AuditAction.CPL_ENTRY_REMOVE, EntityType.CPL_ENTRY, str(number), existing, after))
     return row
 
 

@@ -8,8 +8,6 @@ from resolvers.context import Context
 from resolvers.identity import require_hex
 from resolvers.pagination import INT32_MAX, Page, decimal_position, decode_cursor, make_page, page_size
 
-DEVICE_TYPES = frozenset({"ESME", "GSME", "CHF", "GPF", "PPMID", "HCALCS", "IHD", "CAD"})
-
 
 async def manufacturer(ctx: Context, manufacturer_id: str) -> ManufacturerRow | None:
     return await ctx.loaders.manufacturer_by_id.load(require_hex(manufacturer_id, 4, "manufacturerId"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from loaders.vocabulary import CplStatus
+
 # How the CPL names device types; the export prints these back.
 CPL_DEVICE_TYPE_NAMES: dict[str, str] = {
     "ESME": "Electricity Smart Meter",
@@ -30,7 +32,7 @@ _DEVICE_TYPE_ALIASES: dict[str, str] = {
     "consumer access device": "CAD",
     **{code.lower(): code for code in CPL_DEVICE_TYPE_NAMES},
 }
-_STATUSES = {"CURRENT": "CURRENT", "REMOVED": "REMOVED"}
+_STATUSES = {status.value: status.value for status in CplStatus}
 
 _MAX_NUMBER = 2**31 - 1
 

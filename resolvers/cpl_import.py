@@ -9,9 +9,13 @@ from datetime import date
 
 from loaders import cpl_import as sql
 from loaders import listing_order
+from loaders.audit import Actor
 from loaders.db import Db
+from loaders.vocabulary import AuditAction, EntityType
+from resolvers import cpl_listing as listing
 from resolvers import cpl_rows as wb
 from resolvers.cpl_rows import CplRow, CplSource, Progress, RowProblem
+from resolvers.unit_of_work import Change, unit_of_work
 
 BULK_CHANGE = 1000  # changed entries beyond which table statistics are refreshed with the import
 STAGE_BATCH = 5000  # rows per staging statement: large enough to amortise, small enough to stream
@@ -56,38 +60,31 @@ async def import_cpl(
     today: date | None = None,
 ) -> ImportReport:
     """Import one CPL (the edge opens the file). Raises CplFileError, nothing written, when it is no CPL."""
-    who = sql.Actor(actor, organisation)
     problems: list[RowProblem] = []
     versions: Counter[str] = Counter()
     with source.open(progress) as reader:
-        async with db.transaction() as tx:
-            await sql.create_stage(tx)
+        async with unit_of_work(db, Actor(actor, organisation)) as work:
+            await listing.begin(work)
             for batch in _batches(reader, problems, versions):
-                await sql.stage_rows(tx, batch)
-            await sql.finish_staging(tx)
-            problems += [_conflict_problem(c) for c in await sql.reject_conflicts(tx)]
-            await sql.create_missing_models(tx, who)
-            counts = await sql.apply_stage(tx, today=today or date.today(), who=who)
-            if counts.added + counts.updated + counts.removed >= BULK_CHANGE:
-                await sql.refresh_statistics(tx)
-            published = await sql.publish_matching_submissions(
-                tx, numbers=None, actor=actor, organisation=organisation
-            )
+                await listing.stage(work, batch, today or date.today())
+            listed = await listing.apply(work, publish_for=None)
+            problems += [_conflict_problem(c) for c in listed.conflicts]
+            if len(listed.added) + listed.updated + listed.removed >= BULK_CHANGE:
+                await sql.refresh_statistics(work.tx)
             report = ImportReport(
                 rows_read=reader.rows_read,
-                added=counts.added,
-                updated=counts.updated,
-                removed=counts.removed,
-                unchanged=counts.unchanged,
-                published=len(published),
+                added=len(listed.added),
+                updated=listed.updated,
+                removed=listed.removed,
+                unchanged=listed.unchanged,
+                published=len(listed.published),
                 problems=sorted(problems, key=lambda p: p.row_number),
                 cpl_version=_main_version(versions),
-                backward_edges=[_backward(e) for e in await listing_order.backward_edges_in_stage(tx)],
+                backward_edges=[_backward(e) for e in await listing_order.backward_edges_in_stage(work.tx)],
             )
             summary = report.counts() | {"file": source.name}
-            await sql.record_import(
-                tx, cpl_version=report.cpl_version or source.name, counts=summary, who=who
-            )
+            document = report.cpl_version or source.name
+            work.record(Change(AuditAction.CPL_IMPORT, EntityType.CPL_DOCUMENT, document, None, summary))
     return report
 
 

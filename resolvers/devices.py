@@ -10,6 +10,7 @@ from aiodataloader import DataLoader
 
 from loaders.devices import IdentityRows
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
+from loaders.vocabulary import CplStatus, ReleaseStatus
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.identity import Identity
@@ -47,7 +48,7 @@ class DeviceStatus:
 
     @property
     def on_cpl(self) -> bool:
-        return self.cpl_entry is not None and self.cpl_entry.status == "CURRENT"
+        return self.cpl_entry is not None and self.cpl_entry.status == CplStatus.CURRENT
 
 
 async def device_statuses(ctx: Context, identities: list[Identity]) -> list[DeviceStatus]:
@@ -131,5 +132,5 @@ def analyse(identity: Identity, view: ModelView) -> Analysis:
 def current_release(firmware_version: str, releases: list[ReleaseRow]) -> ReleaseRow | None:
     """The live record for this firmware, else the most recent withdrawn one."""
     mine = [r for r in releases if r.firmware_version == firmware_version]
-    live = [r for r in mine if r.status != "WITHDRAWN"]
+    live = [r for r in mine if r.status != ReleaseStatus.WITHDRAWN]
     return (live or mine)[-1] if mine else None

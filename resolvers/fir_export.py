@@ -13,6 +13,7 @@ from typing import Protocol
 from loaders import fir_export as sql
 from loaders.data_version import current_version
 from loaders.db import Db
+from loaders.vocabulary import CplStatus
 from resolvers.cpl_codes import CPL_DEVICE_TYPE_NAMES
 from resolvers.cpl_rows import COLUMNS, Progress
 
@@ -27,7 +28,7 @@ FIR_COLUMNS: tuple[str, ...] = (
 )
 HEADER: tuple[str, ...] = COLUMNS + FIR_COLUMNS
 CHUNK = 2000  # entries per query: bounded memory whatever the CPL's size
-_STATUS_NAMES = {"CURRENT": "Current", "REMOVED": "Removed"}
+_STATUS_NAMES = {status.value: status.value.capitalize() for status in CplStatus}
 LIST_SEPARATOR = ", "
 
 

@@ -1,12 +1,7 @@
-"""Rules every write shares: who may write, how text input is cleaned, and how a change is audited."""
+"""Rules every write shares: who may write and how text input is cleaned (the write path: unit_of_work)."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
-from loaders import audit
-from loaders.db import Db
 from resolvers.errors import BadUserInput, Forbidden
 from resolvers.principal import Principal
 from resolvers.visibility import is_owner_or_secas
@@ -34,24 +29,3 @@ def require_text(value: str, field: str, *, max_length: int) -> str:
     cleaned = clean_text(value, field, max_length=max_length, required=True)
     assert cleaned is not None
     return cleaned
-
-
-def snapshot(row: Any) -> dict[str, Any] | None:
-    """A row dataclass as the audit log stores it (orjson writes dates and tuples as JSON)."""
-    return dataclasses.asdict(row) if row is not None else None
-
-
-async def audit_change(
-    tx: Db, principal: Principal, action: str, entity_type: str, entity_id: object, before: Any, after: Any
-) -> None:
-    """One audit row in the caller's transaction: it commits or rolls back with the change."""
-    await audit.record(
-        tx,
-        actor=principal.actor,
-        organisation=principal.organisation,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-    )

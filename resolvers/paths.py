@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from loaders.rows import ReleaseRow
+from loaders.vocabulary import CplStatus, ReleaseStatus
 
 
 def listing_key(r: ReleaseRow) -> tuple[int, int, int]:
@@ -38,11 +39,11 @@ def backwards(version: str, source_entry: int | None, target_entry: int | None) 
 
 def is_step(r: ReleaseRow) -> bool:
     """A release a device may be upgraded to: published in the FIR and listed Current on the CPL."""
-    return r.status == "PUBLISHED" and r.cpl_status == "CURRENT"
+    return r.status == ReleaseStatus.PUBLISHED and r.cpl_status == CplStatus.CURRENT
 
 
 def lineage(releases: Iterable[ReleaseRow]) -> list[ReleaseRow]:
-    return sorted((r for r in releases if r.status == "PUBLISHED"), key=listing_key)
+    return sorted((r for r in releases if r.status == ReleaseStatus.PUBLISHED), key=listing_key)
 
 
 def latest(releases: Iterable[ReleaseRow]) -> ReleaseRow | None:

@@ -3,44 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from loaders import catalogue_writes as cw
 from loaders import release_writes as rw
-from loaders.db import Db
 from loaders.rows import ReleaseRow
-from resolvers import paths
+from loaders.vocabulary import AuditAction, CplStatus, EntityType, ReleaseStatus
+from resolvers import release_rules as rules
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
-from resolvers.identity import (
-    Identity,
-    normalise_hex,
-    parse_identity,
-    quoted,
-    require_firmware,
-    require_hex,
-)
-from resolvers.mutations import (
-    audit_change,
-    clean_text,
-    require_publisher,
-    require_text,
-    snapshot,
-)
+from resolvers.identity import Identity, normalise_hex, parse_identity, quoted, require_hex
+from resolvers.mutations import clean_text, require_publisher, require_text
 from resolvers.principal import Principal
 from resolvers.releases import parse_release_id
+from resolvers.unit_of_work import Change, UnitOfWork, actor_of, unit_of_work
 from resolvers.visibility import can_see_release
 
-URGENCIES = frozenset({"LOW", "MEDIUM", "HIGH", "CRITICAL"})
-EARLIEST_RELEASE = dt.date(2010, 1, 1)  # before GB smart metering existed: certainly a typo
-MAX_NOTES = 20_000
-MAX_ADVISORIES = 50
-MAX_UPGRADABLE_FROM = 200
 MAX_REASON = 2000
-_CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
-_VENDOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -97,7 +77,7 @@ class Refused(Exception):
     """A conflict found inside the write transaction; it is audited after that transaction rolls back."""
 
     error: Conflict
-    entity_type: str
+    entity_type: EntityType
     entity_id: str
     existing: dict[str, object] = field(default_factory=dict)
 
@@ -112,66 +92,13 @@ def validate(raw: SubmissionInput, today: dt.date) -> Submission:
     return Submission(
         identity=identity,
         image_hash=require_hex(raw.image_hash, 64, "input.imageHash"),
-        release_date=_release_date(raw.release_date, today),
-        release_notes=clean_text(raw.release_notes, "input.releaseNotes", max_length=MAX_NOTES),
-        urgency=_urgency(raw.urgency),
-        advisories=_advisories(raw.advisories),
-        upgradable_from=_upgradable_from(raw.upgradable_from, identity.firmware_version),
+        release_date=rules.release_date(raw.release_date, today),
+        release_notes=clean_text(raw.release_notes, "input.releaseNotes", max_length=rules.MAX_NOTES),
+        urgency=rules.urgency(raw.urgency),
+        advisories=rules.advisories(raw.advisories),
+        upgradable_from=rules.upgradable_from(raw.upgradable_from, identity.firmware_version),
         idempotency_key=clean_text(raw.idempotency_key, "input.idempotencyKey", max_length=200),
     )
-
-
-def _release_date(value: dt.date | None, today: dt.date) -> dt.date | None:
-    if value is None:
-        return None
-    if value < EARLIEST_RELEASE:
-        raise BadUserInput(
-            f"input.releaseDate must not be before {EARLIEST_RELEASE}", field="input.releaseDate"
-        )
-    if value > today + dt.timedelta(days=365):
-        raise BadUserInput("input.releaseDate must be within a year from today", field="input.releaseDate")
-    return value
-
-
-def _urgency(value: str | None) -> str | None:
-    if value is not None and value not in URGENCIES:
-        raise BadUserInput(f"input.urgency must be one of {sorted(URGENCIES)}", field="input.urgency")
-    return value
-
-
-def _advisories(values: Sequence[str]) -> tuple[str, ...]:
-    if len(values) > MAX_ADVISORIES:
-        raise BadUserInput(f"at most {MAX_ADVISORIES} advisories", field="input.advisories")
-    cleaned: list[str] = []
-    for i, value in enumerate(values):
-        advisory = value.strip()
-        if _CVE.fullmatch(advisory):
-            advisory = advisory.upper()
-        # something that starts like a CVE id must be one: "CVE-24-1" is a typo, not a vendor id
-        elif advisory.upper().startswith("CVE-") or not _VENDOR_ID.fullmatch(advisory):
-            raise BadUserInput(
-                f"advisory {quoted(value)} is neither a CVE id (CVE-2024-12345) nor a vendor id of at most 64"
-                " letters, digits and ._:/-",
-                field=f"input.advisories[{i}]",
-            )
-        if advisory not in cleaned:  # a repeated advisory says nothing new
-            cleaned.append(advisory)
-    return tuple(cleaned)
-
-
-def _upgradable_from(values: Sequence[str], own_version: str) -> tuple[str, ...]:
-    if len(values) > MAX_UPGRADABLE_FROM:
-        raise BadUserInput(f"at most {MAX_UPGRADABLE_FROM} source versions", field="input.upgradableFrom")
-    cleaned: list[str] = []
-    for i, value in enumerate(values):
-        where = f"input.upgradableFrom[{i}]"
-        version = require_firmware(value, where)
-        if version == own_version:
-            raise BadUserInput(f"{where}: a release cannot upgrade from its own version", field=where)
-        if version in cleaned:
-            raise BadUserInput(f"{where}: version {version} is listed twice", field=where)
-        cleaned.append(version)
-    return tuple(cleaned)
 
 
 # --- submission -----------------------------------------------------------------------------------
@@ -186,19 +113,18 @@ async def submit(ctx: Context, raw: SubmissionInput, *, today: dt.date | None = 
     submission = validate(raw, today or dt.date.today())
     require_publisher(principal, submission.identity.manufacturer_id, "input.manufacturerId")
     try:
-        async with ctx.loaders.db.transaction() as tx:
-            row = await _submit_in(tx, principal, submission)
+        async with unit_of_work(ctx.loaders.db, actor_of(principal), loaders=ctx.loaders) as work:
+            row = await _submit_in(work, principal, submission)
     except Refused as refused:
-        await _record_conflict(ctx.loaders.db, principal, submission, refused)
+        await _record_conflict(ctx, submission, refused)
         raise refused.error from None
-    ctx.loaders.clear_all()
     return row
 
 
-async def _submit_in(tx: Db, principal: Principal, s: Submission) -> ReleaseRow:
-    ident = s.identity
+async def _submit_in(work: UnitOfWork, principal: Principal, s: Submission) -> ReleaseRow:
+    tx, ident = work.tx, s.identity
     await rw.lock_model(tx, *ident.model_key)
-    existing = await _existing(tx, s)
+    existing = await _existing(work, s)
     if existing is not None:
         return existing
     if not await rw.model_exists(tx, ident.manufacturer_id, ident.model_id):
@@ -214,17 +140,22 @@ async def _submit_in(tx: Db, principal: Principal, s: Submission) -> ReleaseRow:
                 field="input.imageHash",
                 cplEntry=entry.number,
             ),
-            "CplEntry",
+            EntityType.CPL_ENTRY,
             str(entry.number),
             {"imageHash": entry.image_hash},
         )
-    await _check_upgrade_graph(tx, s, entry.number if entry is not None else None)
-    publish_with = entry.number if entry is not None and entry.status == "CURRENT" else None
-    return await _create(tx, principal, s, publish_with)
+    await rules.check_upgrade_graph(
+        work, s.identity, s.upgradable_from, entry.number if entry is not None else None
+    )
+    row = await _create(work, principal, s)
+    if entry is not None and entry.status == CplStatus.CURRENT:
+        [row] = await publish_waiting(work, [entry.number]) or [row]
+    return row
 
 
-async def _existing(tx: Db, s: Submission) -> ReleaseRow | None:
+async def _existing(work: UnitOfWork, s: Submission) -> ReleaseRow | None:
     """The record a retry or an identical resubmission returns; a contradicting one is refused."""
+    tx = work.tx
     if s.idempotency_key is not None:
         prior = await rw.release_by_idempotency_key(tx, s.identity.manufacturer_id, s.idempotency_key)
         if prior is not None:
@@ -240,7 +171,7 @@ async def _existing(tx: Db, s: Submission) -> ReleaseRow | None:
                 field="input.imageHash",
                 releaseId=str(live.id),
             ),
-            "FirmwareRelease",
+            EntityType.FIRMWARE_RELEASE,
             str(live.id),
             {"imageHash": live.image_hash, "status": live.status},
         )
@@ -251,7 +182,7 @@ async def _existing(tx: Db, s: Submission) -> ReleaseRow | None:
                 field="input",
                 releaseId=str(live.id),
             ),
-            "FirmwareRelease",
+            EntityType.FIRMWARE_RELEASE,
             str(live.id),
             {"imageHash": live.image_hash, "status": live.status},
         )
@@ -268,66 +199,18 @@ def _replay(prior: ReleaseRow, s: Submission) -> ReleaseRow:
     return prior
 
 
-async def _check_upgrade_graph(tx: Db, s: Submission, entry_number: int | None) -> None:
-    """Sources must exist for this model and hardware, be listed on the CPL before this release's own
-    entry (`entry_number`, None when not listed yet), and no new edge may close a cycle."""
-    if not s.upgradable_from:
-        return
-    model_key = s.identity.model_key
-    known = await rw.known_versions(tx, *model_key)
-    for i, version in enumerate(s.upgradable_from):
-        where = f"input.upgradableFrom[{i}]"
-        if version not in known:
-            raise BadUserInput(
-                f"{where}: firmware {version} is neither listed nor recorded for this model and hardware",
-                field=where,
-            )
-        if (why := paths.backwards(version, known[version], entry_number)) is not None:
-            raise BadUserInput(f"{where}: {why}", field=where)
-    # New edges run source -> this version, so a cycle exists when a source is reachable from it.
-    reachable = _reachable(s.identity.firmware_version, await rw.upgrade_edges(tx, *model_key))
-    for i, version in enumerate(s.upgradable_from):
-        if version in reachable:
-            where = f"input.upgradableFrom[{i}]"
-            raise BadUserInput(
-                f"{where}: {version} already upgrades (directly or in steps) to this version: a cycle",
-                field=where,
-            )
-
-
-def _reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:
-    successors: dict[str, list[str]] = {}
-    for source, target in edges:
-        successors.setdefault(source, []).append(target)
-    seen: set[str] = set()
-    stack = [start]
-    while stack:
-        for nxt in successors.get(stack.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
-
-
-async def _create(tx: Db, principal: Principal, s: Submission, cpl_entry_number: int | None) -> ReleaseRow:
-    status = "PUBLISHED" if cpl_entry_number is not None else "SUBMITTED"
-    new_id = await rw.insert_release(tx, _new_release(principal, s, status, cpl_entry_number))
+async def _create(work: UnitOfWork, principal: Principal, s: Submission) -> ReleaseRow:
+    new_id = await rw.insert_release(work.tx, _new_release(principal, s))
     if new_id is None:
         # The model lock rules out a same-identity race; only a key taken for another model lands here.
         raise Conflict("idempotency key already used", field="input.idempotencyKey")
-    await rw.insert_upgradable_from(tx, new_id, s.upgradable_from)
-    row = await rw.release_row(tx, new_id)
-    assert row is not None
-    action = "firmwareRelease.publish" if status == "PUBLISHED" else "firmwareRelease.submit"
-    await audit_change(tx, principal, action, "FirmwareRelease", new_id, None, snapshot(row))
-    if status == "PUBLISHED":
-        await rw.notify_published(tx, [new_id])
+    await rw.insert_upgradable_from(work.tx, new_id, s.upgradable_from)
+    [row] = await rw.releases_by_ids(work.tx, [new_id])
+    work.record(Change(AuditAction.RELEASE_SUBMIT, EntityType.FIRMWARE_RELEASE, str(new_id), None, row))
     return row
 
 
-def _new_release(
-    principal: Principal, s: Submission, status: str, cpl_entry_number: int | None
-) -> rw.NewRelease:
+def _new_release(principal: Principal, s: Submission) -> rw.NewRelease:
     ident = s.identity
     return rw.NewRelease(
         manufacturer_id=ident.manufacturer_id,
@@ -335,8 +218,6 @@ def _new_release(
         hardware_version=ident.hardware_version,
         firmware_version=ident.firmware_version,
         image_hash=s.image_hash,
-        status=status,
-        cpl_entry_number=cpl_entry_number,
         release_date=s.release_date,
         release_notes=s.release_notes,
         urgency=s.urgency,
@@ -347,24 +228,50 @@ def _new_release(
     )
 
 
-async def _record_conflict(db: Db, principal: Principal, s: Submission, refused: Refused) -> None:
-    """Its own transaction: the refused submission wrote nothing, but the attempt is on record."""
+async def _record_conflict(ctx: Context, s: Submission, refused: Refused) -> None:
+    """Its own unit of work: the refused submission wrote nothing, but the attempt is on record."""
     attempted = {
         "identity": "/".join(_identity_tuple(s.identity)),
         "imageHash": s.image_hash,
         "idempotencyKey": s.idempotency_key,
         "reason": refused.error.message,
     }
-    async with db.transaction() as tx:
-        await audit_change(
-            tx,
-            principal,
-            "firmwareRelease.conflict",
-            refused.entity_type,
-            refused.entity_id,
-            refused.existing,
-            attempted,
+    async with unit_of_work(ctx.loaders.db, actor_of(ctx.principal), loaders=ctx.loaders) as work:
+        work.record(
+            Change(
+                AuditAction.RELEASE_CONFLICT,
+                refused.entity_type,
+                refused.entity_id,
+                refused.existing,
+                attempted,
+            )
         )
+
+
+# --- publication ----------------------------------------------------------------------------------
+
+
+async def publish_waiting(work: UnitOfWork, numbers: Sequence[int] | None) -> list[ReleaseRow]:
+    """Publish the SUBMITTED releases whose identity and image hash a Current CPL entry lists.
+
+    The one publishing rule: a submission that finds its entry listed, `listCplEntry` and the CPL
+    import all publish here, so a publication is the same SUBMITTED -> PUBLISHED change
+    whichever path made it. `numbers` limits the entries considered (None: every entry).
+    """
+    pairs = await rw.matching_submissions(work.tx, numbers)
+    if not pairs:
+        return []
+    ids = [release_id for release_id, _ in pairs]
+    before = await rw.releases_by_ids(work.tx, ids)
+    await rw.publish(work.tx, pairs, actor=work.who.actor)
+    after = await rw.releases_by_ids(work.tx, ids)
+    work.record_all(
+        [
+            Change(AuditAction.RELEASE_PUBLISH, EntityType.FIRMWARE_RELEASE, str(new.id), old, new)
+            for old, new in zip(before, after, strict=True)
+        ]
+    )
+    return after
 
 
 def _identity_tuple(ident: Identity) -> tuple[str, str, str, str]:
@@ -378,22 +285,24 @@ async def withdraw(ctx: Context, release_id: str, reason: str) -> ReleaseRow:
     """Keep the record, mark it WITHDRAWN. Withdrawing a withdrawn release returns it unchanged."""
     principal = ctx.principal
     why = require_text(reason, "reason", max_length=MAX_REASON)
-    key = parse_release_id(release_id)
-    if key is None:
-        raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
-    async with ctx.loaders.db.transaction() as tx:
-        row = await rw.lock_release(tx, key)
-        # Someone else's draft is reported missing, as the read side does, so it cannot be probed.
-        if row is None or not can_see_release(principal, row):
-            raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
-        require_publisher(principal, row.manufacturer_id, "id")
-        if row.status == "WITHDRAWN":
+    async with unit_of_work(ctx.loaders.db, actor_of(principal), loaders=ctx.loaders) as work:
+        row = await owned_release_for_update(work, principal, release_id)
+        if row.status == ReleaseStatus.WITHDRAWN:
             return row
-        await rw.withdraw(tx, key, actor=principal.actor, reason=why)
-        after = await rw.release_row(tx, key)
-        await audit_change(
-            tx, principal, "firmwareRelease.withdraw", "FirmwareRelease", key, snapshot(row), snapshot(after)
+        await rw.withdraw(work.tx, row.id, actor=principal.actor, reason=why)
+        [after] = await rw.releases_by_ids(work.tx, [row.id])
+        work.record(
+            Change(AuditAction.RELEASE_WITHDRAW, EntityType.FIRMWARE_RELEASE, str(row.id), row, after)
         )
-    ctx.loaders.clear_all()
-    assert after is not None
     return after
+
+
+async def owned_release_for_update(work: UnitOfWork, principal: Principal, release_id: str) -> ReleaseRow:
+    """The release, locked, when this caller may change it: its manufacturer's publisher or SECAS."""
+    key = parse_release_id(release_id)
+    row = await rw.lock_release(work.tx, key) if key is not None else None
+    # Someone else's draft is reported missing, as the read side does, so it cannot be probed.
+    if row is None or not can_see_release(principal, row):
+        raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
+    require_publisher(principal, row.manufacturer_id, "id")
+    return row

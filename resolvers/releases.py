@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
-from loaders.rows import CplEntryRow, ReleaseRow
+from loaders.rows import CplEntryRow, ReleaseRow, RevisionRow
+from loaders.vocabulary import ReleaseStatus
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.errors import NotFound
@@ -40,7 +42,7 @@ async def release_of_entry(ctx: Context, entry: CplEntryRow) -> ReleaseRow | Non
         (entry.manufacturer_id, entry.model_id, entry.hardware_version, entry.firmware_version)
     )
     visible = [r for r in found if can_see_release(ctx.principal, r) and r.image_hash == entry.image_hash]
-    live = [r for r in visible if r.status != "WITHDRAWN"]
+    live = [r for r in visible if r.status != ReleaseStatus.WITHDRAWN]
     return (live or visible)[-1] if visible else None
 
 
@@ -65,12 +67,27 @@ async def upgrades_to(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
 async def upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str]:
     """The firmware versions a release names as its sources, those the caller may see: a version with a
     release visible to it, or one on the (public) CPL for the same model and hardware version."""
+    known = await _visible_versions(ctx, release)
+    return [v for v in release.upgradable_from if known is None or v in known]
+
+
+async def revisions(ctx: Context, release: ReleaseRow) -> list[RevisionRow]:
+    """Every revision, oldest first, its upgrade sources filtered as upgradable_from_versions is."""
+    found, known = await asyncio.gather(
+        ctx.loaders.revisions_by_release.load(release.id), _visible_versions(ctx, release)
+    )
+    if known is None:
+        return found
+    return [replace(r, upgradable_from=tuple(v for v in r.upgradable_from if v in known)) for r in found]
+
+
+async def _visible_versions(ctx: Context, release: ReleaseRow) -> set[str] | None:
+    """Versions of the release's model and hardware the caller may see (None: every one, SECAS)."""
     if ctx.principal.is_admin:
-        return list(release.upgradable_from)
+        return None
     siblings, entries = await asyncio.gather(
         _siblings(ctx, release),
         ctx.loaders.cpl_entries_by_model.load((release.manufacturer_id, release.model_id)),
     )
     known = {r.firmware_version for r in siblings}
-    known |= {e.firmware_version for e in entries if e.hardware_version == release.hardware_version}
-    return [v for v in release.upgradable_from if v in known]
+    return known | {e.firmware_version for e in entries if e.hardware_version == release.hardware_version}

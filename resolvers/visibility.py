@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from loaders.rows import ReleaseRow
+from loaders.vocabulary import PUBLIC_RELEASE_STATUSES
 from resolvers.principal import Principal
-
-PUBLIC_STATUSES = frozenset({"PUBLISHED", "WITHDRAWN"})
 
 
 def can_see_release(principal: Principal, release: ReleaseRow) -> bool:
     """Published and withdrawn records are the FIR (fir:read); drafts and submissions are their owner's."""
     if principal.is_admin:
         return True
-    if release.status in PUBLIC_STATUSES:
+    if release.status in PUBLIC_RELEASE_STATUSES:
         return can_see_fir_of(principal, release.manufacturer_id)
     return release.manufacturer_id in principal.publishes_for
 

@@ -21,16 +21,21 @@ _EDGE = fields(PUBLIC, "cursor node")
 
 FIELDS: dict[str, dict[str, Rule]] = {
     "Query": fields(PUBLIC, "device fleetStatus manufacturer manufacturers deviceModels cplEntry cplEntries")
+    # the CPL's issues are as public as the CPL itself
+    | fields(PUBLIC, "cplIssues cplIssue")
     # _entities checks each representation against ENTITIES; _service is the SDL, public by design
     | fields(PUBLIC, "_entities _service")
     | fields(FIR, "firmwareRelease")
     | fields(SECAS, "auditLog"),
     # the resolvers then hold a publisher to its own manufacturers (resolvers.visibility.is_owner_or_secas)
-    "Mutation": fields(OWNER, "submitFirmwareRelease withdrawFirmwareRelease setContacts")
+    "Mutation": fields(
+        OWNER, "submitFirmwareRelease withdrawFirmwareRelease amendFirmwareRelease setContacts"
+    )
     | fields(SECAS, "upsertManufacturer listCplEntry removeCplEntry"),
     "Subscription": fields(FIR, "firmwareReleased"),
     "Manufacturer": fields(PUBLIC, "manufacturerId name deviceModels") | fields(FIR, "website contacts"),
     "Contact": fields(PUBLIC, "role name email phone"),
+    "CplIssue": fields(PUBLIC, "version title issuedOn added removed"),
     "DeviceModel": fields(PUBLIC, "manufacturerId modelId name deviceType manufacturer cplEntries"),
     "CplEntry": fields(
         PUBLIC,
@@ -43,9 +48,13 @@ FIELDS: dict[str, dict[str, Rule]] = {
         "id manufacturerId modelId version hardwareVersion imageHash releaseDate status releaseNotes urgency"
         " advisories cplEntryNumber submittedAt publishedAt withdrawnAt cplEntry model manufacturer"
         # filtered to the releases the caller may see (resolvers.releases)
-        " upgradableFromVersions upgradableFrom upgradesTo",
+        " upgradableFromVersions upgradableFrom upgradesTo revisions",
     )
     | fields(OWNER, "publishedBy submittedBy withdrawnReason"),
+    # a revision is as visible as its release; its upgrade sources are filtered as the release's are
+    "FirmwareReleaseRevision": fields(
+        PUBLIC, "revision releaseNotes urgency advisories upgradableFromVersions revisedAt reason"
+    ),
     "DeviceFirmwareStatus": fields(PUBLIC, "identity onCpl cplEntry model manufacturer")
     | fields(FIR, "current latest isLatest upgradePath lineage contacts"),
     "DeviceIdentity": fields(PUBLIC, "manufacturerId modelId hardwareVersion firmwareVersion"),

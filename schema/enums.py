@@ -1,48 +1,16 @@
-"""Enumerations of the FIR graph API."""
+"""Enumerations of the FIR graph API: loaders.vocabulary's classes, registered with strawberry."""
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
+from loaders.vocabulary import ContactRole, CplStatus, DeviceType, ReleaseStatus, Urgency
 
-@strawberry.enum(description="Device types as the CPL names them.")
-class DeviceType(Enum):
-    ESME = "ESME"
-    GSME = "GSME"
-    CHF = "CHF"
-    GPF = "GPF"
-    PPMID = "PPMID"
-    HCALCS = "HCALCS"
-    IHD = "IHD"
-    CAD = "CAD"
+# The vocabulary is the one source: these calls only attach the GraphQL definition to its classes.
+strawberry.enum(DeviceType, description="Device types as the CPL names them.")
+strawberry.enum(CplStatus)
+strawberry.enum(ReleaseStatus)
+strawberry.enum(Urgency)
+strawberry.enum(ContactRole)
 
-
-@strawberry.enum
-class CplStatus(Enum):
-    CURRENT = "CURRENT"
-    REMOVED = "REMOVED"
-
-
-@strawberry.enum
-class ReleaseStatus(Enum):
-    DRAFT = "DRAFT"
-    SUBMITTED = "SUBMITTED"
-    PUBLISHED = "PUBLISHED"
-    WITHDRAWN = "WITHDRAWN"
-
-
-@strawberry.enum
-class Urgency(Enum):
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    CRITICAL = "CRITICAL"
-
-
-@strawberry.enum
-class ContactRole(Enum):
-    FIRMWARE = "FIRMWARE"
-    SUPPORT = "SUPPORT"
-    SECURITY = "SECURITY"
+__all__ = ["ContactRole", "CplStatus", "DeviceType", "ReleaseStatus", "Urgency"]

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import administration as admin
-from resolvers import publishing
+from resolvers import amendments, publishing
 from resolvers.context import Context
 from schema.catalogue import CplEntry, Manufacturer
 from schema.enums import ContactRole, CplStatus, DeviceType, Urgency
@@ -70,8 +70,26 @@ class CplEntryInput:
     gbcs_version: str | None = None
     image_hash: str
     cpl_version: str | None = None
-    listed_on: dt.date | None = strawberry.field(default=None, description="Today when omitted")
+    listed_on: dt.date | None = strawberry.field(
+        default=None, description="When omitted: the date of the CPL issue cplVersion names, else today"
+    )
     model_name: str | None = strawberry.field(default=None, description="Names the device model if it is new")
+
+
+@strawberry.input(description="What an amendment changes; an omitted field keeps its value, null clears it.")
+class AmendFirmwareReleaseInput:
+    release_notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 20000 characters"
+    )
+    urgency: Urgency | None = strawberry.UNSET
+    advisories: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the advisories (null or [] clears them)"
+    )
+    upgradable_from: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the upgrade sources; checked as a submission's are (null or [] clears them)",
+    )
+    reason: str | None = strawberry.field(default=None, description="Why, for the revision history")
 
 
 @strawberry.type
@@ -86,6 +104,14 @@ class Mutation:
     @strawberry.mutation(description="Keeps the record as WITHDRAWN; repeating it is harmless.")
     async def withdraw_firmware_release(self, info: Ctx, id: strawberry.ID, reason: str) -> FirmwareRelease:
         return FirmwareRelease.from_row(await publishing.withdraw(info.context, str(id), reason))
+
+    @strawberry.mutation(
+        description="Changes notes, urgency, advisories or upgrade sources; same id, every revision kept."
+    )
+    async def amend_firmware_release(
+        self, info: Ctx, id: strawberry.ID, input: AmendFirmwareReleaseInput
+    ) -> FirmwareRelease:
+        return FirmwareRelease.from_row(await amendments.amend(info.context, str(id), _amendment(input)))
 
     @strawberry.mutation
     async def upsert_manufacturer(self, info: Ctx, input: ManufacturerInput) -> Manufacturer:
@@ -124,10 +150,23 @@ def _submission(i: SubmitFirmwareReleaseInput) -> publishing.SubmissionInput:
     )
 
 
+def _amendment(i: AmendFirmwareReleaseInput) -> amendments.AmendmentInput:
+    given = {name: getattr(i, name) is not strawberry.UNSET for name in ("release_notes", "urgency")}
+    return amendments.AmendmentInput(
+        reason=i.reason,
+        release_notes=i.release_notes or None,
+        clear_release_notes=given["release_notes"] and i.release_notes is None,
+        urgency=i.urgency.value if i.urgency else None,
+        clear_urgency=given["urgency"] and i.urgency is None,
+        advisories=None if i.advisories is strawberry.UNSET else tuple(i.advisories or ()),
+        upgradable_from=None if i.upgradable_from is strawberry.UNSET else tuple(i.upgradable_from or ()),
+    )
+
+
 def _cpl_entry(i: CplEntryInput) -> admin.CplEntryInput:
     return admin.CplEntryInput(
         number=i.number,
-        status=i.status.value if i.status else "CURRENT",
+        status=i.status or CplStatus.CURRENT,
         device_type=i.device_type.value,
         manufacturer_id=i.manufacturer_id,
         model_id=i.model_id,

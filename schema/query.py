@@ -14,11 +14,12 @@ from resolvers.context import Context
 from resolvers.identity import parse_identity
 from schema.audit import AuditEvent, audit_log
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.cpl_issues import CplIssue, cpl_issue, cpl_issues
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
 from schema.enums import CplStatus, DeviceType
 from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
-from schema.sizes import FLEET_DEVICE
+from schema.sizes import CPL_ISSUES, FLEET_DEVICE
 
 Ctx = Info[Context, Any]
 
@@ -100,6 +101,15 @@ class Query:
     async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
         row = await release_rules.release(info.context, str(id))
         return FirmwareRelease.from_row(row) if row else None
+
+    cpl_issues: list[CplIssue] = strawberry.field(
+        resolver=cpl_issues,
+        directives=[CPL_ISSUES],
+        description="Every CPL issue imported or listed, oldest first.",
+    )
+    cpl_issue: CplIssue | None = strawberry.field(
+        resolver=cpl_issue, description="One CPL issue by number (2.051, or the whole Version cell)."
+    )
 
     audit_log: Connection[AuditEvent] = strawberry.field(
         resolver=audit_log,

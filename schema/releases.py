@@ -8,14 +8,39 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from loaders.rows import ReleaseRow
+from loaders.rows import ReleaseRow, RevisionRow
 from resolvers import releases as rules
 from resolvers.context import Context
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of
 from schema.enums import ReleaseStatus, Urgency
-from schema.sizes import UPGRADE_EDGES
+from schema.sizes import REVISIONS, UPGRADE_EDGES
 
 Ctx = Info[Context, Any]
+
+
+@strawberry.type(
+    description="One revision of a release's amendable facts; revision 1 is the release as submitted."
+)
+class FirmwareReleaseRevision:
+    revision: int
+    release_notes: str | None
+    urgency: Urgency | None
+    advisories: list[str]
+    upgradable_from_versions: list[str]
+    revised_at: dt.datetime
+    reason: str | None = strawberry.field(description="Why it was amended, as its author said")
+
+    @classmethod
+    def from_row(cls, row: RevisionRow) -> FirmwareReleaseRevision:
+        return cls(
+            revision=row.revision,
+            release_notes=row.release_notes,
+            urgency=Urgency(row.urgency) if row.urgency else None,
+            advisories=list(row.advisories),
+            upgradable_from_versions=list(row.upgradable_from),
+            revised_at=row.revised_at,
+            reason=row.reason,
+        )
 
 
 @strawberry.federation.type(keys=["id"], description="The FIR record of one firmware version.")
@@ -83,6 +108,13 @@ class FirmwareRelease:
     )
     async def upgrades_to(self, info: Ctx) -> list[FirmwareRelease]:
         return [FirmwareRelease.from_row(r) for r in await rules.upgrades_to(info.context, self.row)]
+
+    @strawberry.field(
+        directives=[REVISIONS],
+        description="Every revision, oldest first; the last is the release as it is now.",
+    )
+    async def revisions(self, info: Ctx) -> list[FirmwareReleaseRevision]:
+        return [FirmwareReleaseRevision.from_row(r) for r in await rules.revisions(info.context, self.row)]
 
     @strawberry.field
     async def cpl_entry(self, info: Ctx) -> CplEntry | None:

@@ -21,6 +21,9 @@ LINEAGE = assumed(50)
 UPGRADE_PATH = assumed(10)
 UPGRADE_EDGES = assumed(10)
 CONTACTS = assumed(10)
+REVISIONS = assumed(20)  # a release amended this often would be a new release
+CPL_ISSUES = assumed(200)  # a few CPL issues a year since 2013
+ISSUE_ENTRIES = assumed(500)  # entries one CPL issue adds or removes
 
 # A fleet costs by its length: each device of `fleetStatus(devices:)` weighs FLEET_DEVICE_WEIGHT
 # (reading, normalising and grouping it, and its share of a group of its own). The spec's slicing

@@ -120,6 +120,12 @@ FIELD_CASES: dict[str, Case] = {
         ("withdrawFirmwareRelease",),
         "mutation",
     ),
+    "Mutation.amendFirmwareRelease": Case(
+        'mutation($r: String) { amendFirmwareRelease(id: "%(published)s", input: {reason: $r}) { id } }',
+        ("amendFirmwareRelease",),
+        "mutation",
+        variables={"r": "x" * 2001},
+    ),
     "Mutation.setContacts": Case(
         'mutation { setContacts(manufacturerId: "XYZ", contacts: []) { name } }', ("setContacts",), "mutation"
     ),
@@ -165,6 +171,14 @@ ROW_CASES: dict[str, tuple[Case, dict[str, str]]] = {
     "submitted release of 106C": (
         Case(RELEASE % ("submitted", "version"), ("firmwareRelease",), "lookup"),
         row(F, H, V, H, H, F, V),
+    ),
+    "revisions of a submitted release of 106C": (
+        Case(RELEASE % ("submitted", "revisions { revision }"), ("firmwareRelease", "revisions"), "lookup"),
+        row(F, H, V, H, H, F, V),
+    ),
+    "revisions of a published release of 106C": (
+        Case(RELEASE % ("published", "revisions { revision }"), ("firmwareRelease", "revisions"), "lookup"),
+        row(F, V, V, H, V, F, V),
     ),
     "draft release of 106C": (
         Case(RELEASE % ("draft", "version"), ("firmwareRelease",), "lookup"),

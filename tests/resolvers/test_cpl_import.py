@@ -11,10 +11,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from loaders import cpl_import as sql
+from loaders.audit import Actor
 from loaders.db import Db
+from loaders.rows import ReleaseRow
+from resolvers import cpl_listing as listing
 from resolvers.cpl_import import import_cpl
 from resolvers.cpl_rows import COLUMNS, FIRMWARE, IMAGE_HASH, NUMBER, CplFileError
+from resolvers.publishing import publish_waiting
+from resolvers.unit_of_work import unit_of_work
 from spreadsheets.cpl_files import CplWorkbook
 from tests.fixtures_cpl import (
     FAULTY_ROWS,
@@ -68,11 +72,11 @@ async def test_real_rows_are_listed_normalised(db: Db, tmp_path: Path, suffix: s
     assert (got[1]["firmware_version"], got[1]["image_hash"]) == ("124074DA", HASH_1)
     assert (got[1]["smets_chts_version"], got[1]["gbcs_version"]) == ("CHTS V1.0", "GBCS Version 1.0")
     assert (got[1]["listed_on"], got[1]["removed_on"], got[1]["cpl_version"]) == (DAY_1, None, V2051)
-    # an entry first seen as Removed: its removal date is not in the CPL
+    # an entry first seen as Removed was removed on the date of the issue that first shows it so
     assert (got[23]["status"], got[23]["hardware_version"], got[23]["removed_on"]) == (
         "REMOVED",
         "0101",
-        None,
+        DAY_1,
     )
     names = await db.fetch("select manufacturer_id, name from manufacturers order by 1")
     assert [tuple(r) for r in names] == [("1063", "Manufacturer 1063"), ("106C", "Manufacturer 106C")]
@@ -102,10 +106,10 @@ async def test_missing_columns_reject_the_file_before_any_write(db: Db, tmp_path
 async def test_a_failure_rolls_back_every_good_row(
     db: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*args: object, **kwargs: object) -> list[sql.PublishedRelease]:
+    async def broken(*args: object, **kwargs: object) -> list[ReleaseRow]:
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(sql, "publish_matching_submissions", broken)
+    monkeypatch.setattr(listing, "publish_waiting", broken)
     with pytest.raises(RuntimeError):
         await run(db, write_cpl(tmp_path / "cpl.csv", REAL_ROWS + generated_rows(range(100, 150))))
     assert await entries(db) == {}
@@ -220,13 +224,14 @@ async def test_import_announces_what_it_publishes(db: Db, db_url: str, tmp_path:
         await listener.close()
 
 
-async def test_publish_matching_submissions_limited_to_numbers(db: Db, tmp_path: Path) -> None:
+async def test_publish_waiting_limited_to_numbers(db: Db, tmp_path: Path) -> None:
     await run(db, write_cpl(tmp_path / "cpl.csv", REAL_ROWS))
     waiting = await insert_release(db, status="SUBMITTED")
-    async with db.transaction() as tx:
-        assert await sql.publish_matching_submissions(tx, numbers=[23], actor="a") == []
-        [published] = await sql.publish_matching_submissions(tx, numbers=[1], actor="a")
+    async with unit_of_work(db, Actor("a", None)) as work:
+        assert await publish_waiting(work, [23]) == []
+        [published] = await publish_waiting(work, [1])
     assert (published.id, published.cpl_entry_number, published.firmware_version) == (waiting, 1, "124074DA")
+    assert (published.status, published.published_by) == ("PUBLISHED", "a")
     assert len(await audit(db, "firmwareRelease.publish")) == 1
 
 

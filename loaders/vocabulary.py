@@ -1,0 +1,89 @@
+"""The domain's words, written once: statuses, device types, urgencies, contact roles, audit actions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# Every layer may import this module (it sits in the lowest one). The SQL enums of
+# loaders/migrations and the GraphQL enums of schema/enums.py are checked against these classes
+# by tests/loaders/test_vocabulary.py; a status written as a bare string elsewhere is a defect.
+
+
+class DeviceType(StrEnum):
+    """Device types as the CPL names them (SQL enum `device_type`)."""
+
+    ESME = "ESME"
+    GSME = "GSME"
+    CHF = "CHF"
+    GPF = "GPF"
+    PPMID = "PPMID"
+    HCALCS = "HCALCS"
+    IHD = "IHD"
+    CAD = "CAD"
+
+
+class CplStatus(StrEnum):
+    """A CPL entry's status (SQL enum `cpl_status`)."""
+
+    CURRENT = "CURRENT"
+    REMOVED = "REMOVED"
+
+
+class ReleaseStatus(StrEnum):
+    """A FIR record's status (SQL enum `release_status`)."""
+
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    PUBLISHED = "PUBLISHED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class Urgency(StrEnum):
+    """How soon a release should be installed (SQL enum `urgency`)."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class ContactRole(StrEnum):
+    """What a manufacturer's contact is for (SQL enum `contact_role`)."""
+
+    FIRMWARE = "FIRMWARE"
+    SUPPORT = "SUPPORT"
+    SECURITY = "SECURITY"
+
+
+class EntityType(StrEnum):
+    """What an audit event or a recorded change is about."""
+
+    MANUFACTURER = "Manufacturer"
+    DEVICE_MODEL = "DeviceModel"
+    CPL_ENTRY = "CplEntry"
+    FIRMWARE_RELEASE = "FirmwareRelease"
+    CPL_DOCUMENT = "CplDocument"
+    TRUSTED_DOCUMENTS = "TrustedDocuments"
+
+
+class AuditAction(StrEnum):
+    """The kind of a recorded change: the audit log's `action`, and what a change consumer keys on."""
+
+    MANUFACTURER_UPSERT = "manufacturer.upsert"
+    MANUFACTURER_CREATE = "manufacturer.create"
+    DEVICE_MODEL_CREATE = "deviceModel.create"
+    CONTACTS_SET = "contacts.set"
+    CPL_ENTRY_LIST = "cplEntry.list"
+    CPL_ENTRY_UPDATE = "cplEntry.update"
+    CPL_ENTRY_REMOVE = "cplEntry.remove"
+    CPL_IMPORT = "cpl.import"
+    RELEASE_SUBMIT = "firmwareRelease.submit"
+    RELEASE_PUBLISH = "firmwareRelease.publish"
+    RELEASE_WITHDRAW = "firmwareRelease.withdraw"
+    RELEASE_AMEND = "firmwareRelease.amend"
+    RELEASE_CONFLICT = "firmwareRelease.conflict"
+    TRUSTED_DOCUMENTS_REGISTER = "trustedDocuments.register"
+
+
+# A release readers outside its manufacturer may see: published, or published once and withdrawn.
+PUBLIC_RELEASE_STATUSES = frozenset({ReleaseStatus.PUBLISHED, ReleaseStatus.WITHDRAWN})

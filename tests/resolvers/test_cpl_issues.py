@@ -1,0 +1,126 @@
+"""CPL issues: each import records its issue; listedOn and removedOn are the issues' dates, not the import's."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from loaders.db import Db
+from resolvers.cpl_import import import_cpl
+from resolvers.cpl_issues import Issue, parse_issue
+from resolvers.principal import ANONYMOUS
+from schema.schema import build_schema
+from spreadsheets.cpl_files import CplWorkbook
+from spreadsheets.fir_files import export_fir
+from tests.builders import execute
+from tests.fixtures_cpl import V2051, generated_row, generated_rows, write_cpl
+
+SCHEMA = build_schema()
+V2052 = "Version 2.052 Issued on 05-10-2022"
+IMPORT_DAY = dt.date(2026, 3, 1)  # long after both issues: no date below may be this one
+ISSUES = """{ cplIssues { version title issuedOn } }"""
+CHANGES = """query($v: String!) { cplIssue(version: $v) { added { number } removed { number } } }"""
+ISSUE = """query($v: String!) { cplIssue(version: $v) { version issuedOn added { number listedOn }
+  removed { number status removedOn } } }"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (V2051, Issue("2.051", dt.date(2022, 9, 21), V2051)),
+        (
+            "  version 2.1   issued on 1/2/2023 ",
+            Issue("2.1", dt.date(2023, 2, 1), "version 2.1 issued on 1/2/2023"),
+        ),
+        ("Version 2.051", None),
+        ("Version 2.051 Issued on 31-02-2022", None),  # no such day
+        (None, None),
+    ],
+)
+def test_parse_issue(text: str | None, expected: Issue | None) -> None:
+    assert parse_issue(text) == expected
+
+
+async def query(pool: asyncpg.Pool, document: str, **variables: Any) -> Any:
+    result = await execute(SCHEMA, pool, document, ANONYMOUS, **variables)
+    assert result.errors is None, result.errors
+    return result.data
+
+
+async def test_issues_added_removed_and_their_dates(db: Db, pool: asyncpg.Pool, tmp_path: Path) -> None:
+    await import_cpl(
+        db, CplWorkbook(write_cpl(tmp_path / "v1.csv", generated_rows(range(100, 103)))), actor="s", organisation=None,
+        today=IMPORT_DAY,
+    )  # fmt: skip
+    newer = [
+        generated_row(100, version=V2052),
+        generated_row(101, version=V2052, status="Removed"),
+        generated_row(102, version=V2052),
+        generated_row(103, version=V2052),
+    ]
+    await import_cpl(
+        db, CplWorkbook(write_cpl(tmp_path / "v2.csv", newer)), actor="s", organisation=None, today=IMPORT_DAY
+    )
+
+    everything = await query(pool, ISSUES)
+    assert everything["cplIssues"] == [
+        {"version": "2.051", "title": V2051, "issuedOn": "2022-09-21"},
+        {"version": "2.052", "title": V2052, "issuedOn": "2022-10-05"},
+    ]
+    changes = {v: (await query(pool, CHANGES, v=v))["cplIssue"] for v in ("2.051", "2.052")}
+    assert changes == {
+        "2.051": {"added": [{"number": 100}, {"number": 101}, {"number": 102}], "removed": []},
+        "2.052": {"added": [{"number": 103}], "removed": [{"number": 101}]},
+    }
+    second = (await query(pool, ISSUE, v="2.052"))["cplIssue"]
+    assert second["added"] == [{"number": 103, "listedOn": "2022-10-05"}]
+    assert second["removed"] == [{"number": 101, "status": "REMOVED", "removedOn": "2022-10-05"}]
+    first = (await query(pool, ISSUE, v=V2051))["cplIssue"]
+    assert {e["listedOn"] for e in first["added"]} == {"2022-09-21"}
+    assert (await query(pool, ISSUE, v="Version 9.999"))["cplIssue"] is None
+
+
+async def test_a_row_without_an_issue_is_stated_on_the_import_day(db: Db, tmp_path: Path) -> None:
+    row = generated_row(7, version="draft list")
+    await import_cpl(
+        db, CplWorkbook(write_cpl(tmp_path / "x.csv", [row])), actor="s", organisation=None, today=IMPORT_DAY
+    )
+    entry = await db.fetchrow("select listed_on, listed_in from cpl_entries where number = 7")
+    assert (entry["listed_on"], entry["listed_in"]) == (IMPORT_DAY, None)
+    assert await db.fetchval("select count(*) from cpl_issues") == 0
+
+
+async def test_an_unreadable_version_argument(pool: asyncpg.Pool) -> None:
+    result = await execute(SCHEMA, pool, ISSUE, ANONYMOUS, v="latest")
+    [error] = result.errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "version"}
+
+
+async def test_the_export_names_the_issue_each_row_came_from(db: Db, tmp_path: Path) -> None:
+    await import_cpl(
+        db,
+        CplWorkbook(write_cpl(tmp_path / "v1.csv", generated_rows(range(100, 103)))),
+        actor="s",
+        organisation=None,
+    )
+    newer = [
+        generated_row(100, version=V2052),  # unchanged: still as 2.051 stated it
+        generated_row(101, version=V2052, status="Removed"),
+        generated_row(103, version=V2052),
+    ]
+    await import_cpl(db, CplWorkbook(write_cpl(tmp_path / "v2.csv", newer)), actor="s", organisation=None)
+    out = tmp_path / "fir.csv"
+    await export_fir(db, out)
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {int(r["Entry.number"]): r["Version"] for r in rows} == {
+        100: V2051,
+        101: V2052,
+        102: V2051,
+        103: V2052,
+    }
