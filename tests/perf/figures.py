@@ -10,6 +10,7 @@ from tests.perf.fleet_files import FileRun
 from tests.perf.loadgen import LoadResult
 from tests.perf.report import Row
 from tests.perf.startup import Startup
+from tests.perf.tail import Tail
 
 MB = 1e6  # decimal megabytes: the stricter reading of "400 MB"
 
@@ -21,6 +22,9 @@ class Results:
     cold: LoadResult | None = None
     warm: LoadResult | None = None
     baseline: LoadResult | None = None
+    cold_tail: Tail | None = None
+    warm_tail: Tail | None = None
+    baseline_tail: Tail | None = None
     fleets: dict[int, FleetTiming] = field(default_factory=dict)
     idle_rss: int = 0
     fleet_rss: dict[int, int] = field(default_factory=dict)
@@ -68,6 +72,38 @@ def lineage_rows(res: Results) -> list[Row]:
             res.warm.p99_ms < 50,
         ),
     ]
+
+
+def cpu_rows(res: Results) -> list[Row]:
+    """Server CPU per request: what a request costs, read from the process, not from the clock of a shared machine."""
+    if res.cold_tail is None or res.baseline_tail is None:
+        return []
+    base = res.baseline_tail.cpu_ms_per_request
+    out = [Row("server CPU per request, baseline endpoint, 64 clients", f"{base:.2f} ms")]
+    for name, t in (("cache off", res.cold_tail), ("cache on", res.warm_tail)):
+        if t is not None:
+            out.append(
+                Row(
+                    f"server CPU per request, GraphQL {name}, 64 clients",
+                    f"{t.cpu_ms_per_request:.2f} ms = {base / t.cpu_ms_per_request:.2f}x baseline's rate",
+                )
+            )
+    return out
+
+
+def tail_rows(res: Results) -> list[Row]:
+    out = []
+    for name, t in (("cache off", res.cold_tail), ("cache on", res.warm_tail)):
+        if t is not None:
+            out.append(
+                Row(
+                    f"collector and event loop, GraphQL {name}, 64 clients",
+                    f"{t.collections:,} collections ({t.full_collections} full), GC CPU"
+                    f" {t.gc_cpu_ms_per_request:.3f} ms per request; pause max {t.gc_max_ms:.1f} ms;"
+                    f" loop lag p99 <= {t.lag_p99_ms:g} ms, max {t.lag_max_ms:.0f} ms",
+                )
+            )
+    return out
 
 
 def latency_rows(res: Results) -> list[Row]:
@@ -121,7 +157,14 @@ def startup_rows(res: Results) -> list[Row]:
 
 
 def rows(res: Results) -> list[Row]:
-    return lineage_rows(res) + latency_rows(res) + fleet_rows(res) + startup_rows(res)
+    return (
+        lineage_rows(res)
+        + cpu_rows(res)
+        + tail_rows(res)
+        + latency_rows(res)
+        + fleet_rows(res)
+        + startup_rows(res)
+    )
 
 
 FILE_TARGETS = {1_000_000: (4.0, None), 10_000_000: (30.0, 1e9)}
@@ -202,6 +245,9 @@ def details(res: Results) -> list[str]:
             f" response {timing.response_mb:.1f} MB; peak RSS {res.fleet_rss[devices] / MB:,.0f} MB"
         )
     out.append(f"gateway RSS at rest before the fleet runs: {res.idle_rss / MB:,.0f} MB")
+    out.append(
+        f"load average (1, 5, 15 min) at the end of the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     return out
 
 
@@ -218,6 +264,11 @@ def notes(res: Results) -> list[str]:
         "Lineage loads cycle over 1,000 distinct demo identities; fleets cycle over 2,000, each device with"
         " its own reference. Fleet timings run on the cache-off server and exclude building the request"
         " body; they include sending it and parsing the answer.",
+        "Server CPU per request is the gateway process's user + system time over the measured run divided by"
+        " its answers: unlike requests per second it does not depend on how many cores the other processes"
+        " leave free. Collector pauses and loop lag come from the server's /metrics"
+        " (gateway/runtime.py): pauses and lag are wall time, so on a loaded machine they include waiting"
+        " for a core; GC CPU does not. Maxima are since the server started.",
     ]
     if res.cold and res.warm and abs(res.warm.rate / res.cold.rate - 1) < 0.1:
         out.append(

@@ -16,9 +16,9 @@ from pathlib import Path
 from types import FrameType
 
 from loaders.demo import Identity
-from tests.perf import databases, fleet, fleet_files, lineage, loadgen, report, startup
+from tests.perf import databases, fleet, fleet_files, lineage, loadgen, report, startup, tail
 from tests.perf.figures import Results, details, file_details, file_rows, notes, rows
-from tests.perf.loadgen import Load, LoadResult
+from tests.perf.loadgen import Load
 from tests.perf.servers import RssSampler, Server, mint_read_token, running
 
 OUTPUT = Path("BENCHMARKS.md")
@@ -47,11 +47,16 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def throughput(server: Server, token: str, path: str, bodies: list[bytes], plan: Plan) -> LoadResult:
-    """64 connections over the distinct identities; a short unmeasured run first warms pools and buffers."""
+def throughput(server: Server, token: str, path: str, bodies: list[bytes], plan: Plan) -> tail.Tail:
+    """64 connections over the distinct identities; a short unmeasured run first warms pools and buffers.
+
+    The server's own CPU time and its /metrics (collector, event loop) are read around the measured run.
+    """
     url = server.base + path
     loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.warmup))
-    return loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.duration))
+    before, cpu = tail.snapshot(server.base), tail.cpu_seconds(server.proc.pid)
+    result = loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.duration))
+    return tail.between(before, tail.snapshot(server.base), result, tail.cpu_seconds(server.proc.pid) - cpu)
 
 
 def check_agreement(server: Server, token: str, ids: list[Identity], results: Results) -> None:
@@ -73,9 +78,13 @@ def measure_cold(
         say("checking that the baseline answers what GraphQL answers…")
         check_agreement(server, token, ids, results)
         say("lineage over GraphQL, cache off…")
-        results.cold = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.cold_tail = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.cold = results.cold_tail.load
         say("lineage over the baseline endpoint…")
-        results.baseline = throughput(server, token, "/baseline/device", lineage.baseline_bodies(ids), plan)
+        results.baseline_tail = throughput(
+            server, token, "/baseline/device", lineage.baseline_bodies(ids), plan
+        )
+        results.baseline = results.baseline_tail.load
         measure_fleets(server, token, fleet_ids, plan, results)
 
 
@@ -98,7 +107,8 @@ def measure_warm(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: 
         say("warming the cache with every identity once…")
         check_agreement(server, token, ids, results)
         say("lineage over GraphQL, cache on…")
-        results.warm = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.warm_tail = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.warm = results.warm_tail.load
 
 
 def measure_latency(scale: int, url: str, tmp: Path, results: Results) -> None:
