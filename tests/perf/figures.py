@@ -80,12 +80,15 @@ def cpu_rows(res: Results) -> list[Row]:
         return []
     base = res.baseline_tail.cpu_ms_per_request
     out = [Row("server CPU per request, baseline endpoint, 64 clients", f"{base:.2f} ms")]
-    for name, t in (("cache off", res.cold_tail), ("cache on", res.warm_tail)):
+    for name, t, target in (("cache off", res.cold_tail, 0.4), ("cache on", res.warm_tail, 1.0)):
         if t is not None:
+            ratio = base / t.cpu_ms_per_request
             out.append(
                 Row(
                     f"server CPU per request, GraphQL {name}, 64 clients",
-                    f"{t.cpu_ms_per_request:.2f} ms = {base / t.cpu_ms_per_request:.2f}x baseline's rate",
+                    f"{t.cpu_ms_per_request:.2f} ms: {ratio:.2f}x baseline's requests per CPU second",
+                    f">= {target}x baseline",
+                    ratio >= target,
                 )
             )
     return out

@@ -40,6 +40,14 @@ class Tail:
     lag_p99_ms: float
     lag_max_ms: float
 
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_seconds / self.load.requests if self.load.requests else float("nan")
+
+    @property
+    def gc_cpu_ms_per_request(self) -> float:
+        return 1000 * self.gc_cpu_seconds / self.load.requests if self.load.requests else float("nan")
+
 
 def snapshot(base: str) -> Runtime:
     text = httpx.get(f"{base}/metrics", timeout=10).text
@@ -75,14 +83,6 @@ def snapshot(base: str) -> Runtime:
         values.get("fir_event_loop_lag_seconds_count", 0.0),
         values.get("fir_event_loop_lag_max_seconds", 0.0),
     )
-
-    @property
-    def cpu_ms_per_request(self) -> float:
-        return 1000 * self.cpu_seconds / self.load.requests if self.load.requests else float("nan")
-
-    @property
-    def gc_cpu_ms_per_request(self) -> float:
-        return 1000 * self.gc_cpu_seconds / self.load.requests if self.load.requests else float("nan")
 
 
 def cpu_seconds(pid: int) -> float:
