@@ -25,6 +25,7 @@ class Results:
     cold_tail: Tail | None = None
     warm_tail: Tail | None = None
     baseline_tail: Tail | None = None
+    collector: dict[bool, list[Tail]] = field(default_factory=dict)  # FIR_GC_TUNING on: its runs
     fleets: dict[int, FleetTiming] = field(default_factory=dict)
     idle_rss: int = 0
     fleet_rss: dict[int, int] = field(default_factory=dict)
@@ -109,6 +110,30 @@ def tail_rows(res: Results) -> list[Row]:
     return out
 
 
+def collector_rows(res: Results) -> list[Row]:
+    if not (res.collector.get(True) and res.collector.get(False)):
+        return []
+
+    def per_request(runs: list[Tail], seconds: str) -> float:
+        answers = sum(t.load.requests for t in runs)
+        return 1000 * sum(getattr(t, seconds) for t in runs) / answers if answers else float("nan")
+
+    on, off = res.collector[True], res.collector[False]
+    cpu_on, cpu_off = per_request(on, "cpu_seconds"), per_request(off, "cpu_seconds")
+    gc_on, gc_off = per_request(on, "gc_cpu_seconds"), per_request(off, "gc_cpu_seconds")
+    p99_on = max(t.load.p99_ms for t in on)
+    p99_off = max(t.load.p99_ms for t in off)
+    return [
+        Row(
+            "collector tuning (FIR_GC_TUNING 1 vs 0), cache off, 64 clients, interleaved",
+            f"server CPU {cpu_on:.2f} vs {cpu_off:.2f} ms per request = {cpu_on / cpu_off:.2f}x; GC CPU"
+            f" {gc_on:.3f} vs {gc_off:.3f} ms; worst p99 {p99_on:.0f} vs {p99_off:.0f} ms",
+            "< 1.0x CPU",
+            cpu_on < cpu_off,
+        )
+    ]
+
+
 def latency_rows(res: Results) -> list[Row]:
     if 1 not in res.latency or 10 not in res.latency:
         return []
@@ -164,6 +189,7 @@ def rows(res: Results) -> list[Row]:
         lineage_rows(res)
         + cpu_rows(res)
         + tail_rows(res)
+        + collector_rows(res)
         + latency_rows(res)
         + fleet_rows(res)
         + startup_rows(res)

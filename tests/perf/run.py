@@ -47,7 +47,9 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def throughput(server: Server, token: str, path: str, bodies: list[bytes], plan: Plan) -> tail.Tail:
+def throughput(
+    server: Server, token: str, path: str, bodies: list[bytes], plan: Plan, duration: float | None = None
+) -> tail.Tail:
     """64 connections over the distinct identities; a short unmeasured run first warms pools and buffers.
 
     The server's own CPU time and its /metrics (collector, event loop) are read around the measured run.
@@ -55,7 +57,7 @@ def throughput(server: Server, token: str, path: str, bodies: list[bytes], plan:
     url = server.base + path
     loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.warmup))
     before, cpu = tail.snapshot(server.base), tail.cpu_seconds(server.proc.pid)
-    result = loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.duration))
+    result = loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=duration or plan.duration))
     return tail.between(before, tail.snapshot(server.base), result, tail.cpu_seconds(server.proc.pid) - cpu)
 
 
@@ -86,6 +88,22 @@ def measure_cold(
         )
         results.baseline = results.baseline_tail.load
         measure_fleets(server, token, fleet_ids, plan, results)
+
+
+def measure_collector(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: Results) -> None:
+    """FIR_GC_TUNING=0 and =1 side by side, cache off: the two servers take turns, two rounds each."""
+    bodies = lineage.graphql_bodies(ids)
+    with contextlib.ExitStack() as stack:
+        servers = {
+            tuned: stack.enter_context(running(tmp / f"gc-{tuned}", url, FIR_CACHE="0", FIR_GC_TUNING=tuned))
+            for tuned in ("0", "1")
+        }
+        tokens = {tuned: mint_read_token(server) for tuned, server in servers.items()}
+        for _ in range(2):
+            for tuned, server in servers.items():
+                say(f"collector A/B, FIR_GC_TUNING={tuned}…")
+                t = throughput(server, tokens[tuned], "/graphql", bodies, plan, duration=plan.duration / 2)
+                results.collector.setdefault(tuned == "1", []).append(t)
 
 
 def measure_fleets(
@@ -134,6 +152,7 @@ def measure_all(plan: Plan, results: Results) -> None:
         fleet_ids = asyncio.run(databases.identities(urls[1], FLEET_IDENTITIES))
         measure_cold(urls[1], Path(tmp), ids, fleet_ids, plan, results)
         measure_warm(urls[1], Path(tmp), ids, plan, results)
+        measure_collector(urls[1], Path(tmp), ids, plan, results)
         for scale in (1, 10):
             measure_latency(scale, urls[scale], Path(tmp), results)
         measure_fleet_files(urls[1], Path(tmp), fleet_ids, results)
