@@ -26,6 +26,7 @@ class Results:
     warm_tail: Tail | None = None
     baseline_tail: Tail | None = None
     collector: dict[bool, list[Tail]] = field(default_factory=dict)  # FIR_GC_TUNING on: its runs
+    profile: list[str] = field(default_factory=list)  # the rendered py-spy profiles
     fleets: dict[int, FleetTiming] = field(default_factory=dict)
     idle_rss: int = 0
     fleet_rss: dict[int, int] = field(default_factory=dict)

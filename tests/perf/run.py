@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from loaders.demo import Identity
-from tests.perf import databases, fleet, fleet_files, lineage, loadgen, report, startup, tail
+from tests.perf import databases, fleet, fleet_files, lineage, loadgen, profile, report, startup, tail
 from tests.perf.figures import Results, details, file_details, file_rows, notes, rows
 from tests.perf.loadgen import Load
 from tests.perf.servers import RssSampler, Server, mint_read_token, running
@@ -27,6 +27,7 @@ DISTINCT_DEVICES = 1000
 FLEET_IDENTITIES = 2000
 FLEET_FILES = (1_000_000, 10_000_000)
 SEQUENTIAL_REQUESTS = 500
+PROFILED_REQUESTS = 2000
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,10 @@ def measure_collector(url: str, tmp: Path, ids: list[Identity], plan: Plan, resu
                 say(f"collector A/B, FIR_GC_TUNING={tuned}…")
                 t = throughput(server, tokens[tuned], "/graphql", bodies, plan, duration=plan.duration / 2)
                 results.collector.setdefault(tuned == "1", []).append(t)
+        for tuned, server in servers.items():
+            say(f"profiling with py-spy, FIR_GC_TUNING={tuned}…")
+            found = profile.sample(server, tokens[tuned], bodies, 4, PROFILED_REQUESTS, 25)
+            results.profile += [*profile.render(f"FIR_GC_TUNING={tuned}", found), ""]
 
 
 def measure_fleets(
@@ -246,10 +251,11 @@ def main(argv: list[str] | None = None) -> None:
     print(report.table(table_rows + file_rows(results)))
     for line in details(results):
         print(f"- {line}")
+    print("\n".join(results.profile))
     if not args.quick:
         facts = report.machine(results.postgres)
-        document = report.markdown(table_rows, facts, details(results), notes(results)) + "\n"
-        OUTPUT.write_text(write_files_section(results, document))
+        document = report.markdown(table_rows, facts, details(results), notes(results), results.profile)
+        OUTPUT.write_text(write_files_section(results, document + "\n"))
         say(f"wrote {OUTPUT}")
 
 
