@@ -118,7 +118,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             await _start_notifier(settings, database_url, resources, stack)
             resources.fleet_jobs = FleetJobs(resources)
             stack.push_async_callback(resources.fleet_jobs.aclose)
-            await stack.enter_async_context(measured_runtime(settings.gc_tuning))
+            await stack.enter_async_context(measured_runtime(settings.gc_tuning, settings.gc_young_threshold))
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [

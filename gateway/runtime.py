@@ -64,14 +64,14 @@ class PauseTimer:
             GC_PAUSE_MAX.set(pause)
 
 
-def tune_collector() -> None:
+def tune_collector(young_threshold: int = GEN0_THRESHOLD) -> None:
     """After start-up: what the process has built so far (schema, modules, pools) is frozen out of every
     later collection, so a full collection scans only what requests allocate; the young generation is
     collected less often. FIR_GC_TUNING=0 leaves CPython's defaults (for comparison)."""
     gc.collect()
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(GEN0_THRESHOLD, gen1, gen2)
+    gc.set_threshold(young_threshold, gen1, gen2)
 
 
 async def _probe_loop() -> None:
@@ -88,10 +88,10 @@ async def _probe_loop() -> None:
 
 
 @contextlib.asynccontextmanager
-async def measured_runtime(tune: bool) -> AsyncIterator[None]:
+async def measured_runtime(tune: bool, young_threshold: int = GEN0_THRESHOLD) -> AsyncIterator[None]:
     """For the lifespan: tune the collector once start-up is done, time pauses and lag until shutdown."""
     if tune:
-        tune_collector()
+        tune_collector(young_threshold)
     timer = PauseTimer()
     gc.callbacks.append(timer)
     probe = asyncio.create_task(_probe_loop(), name="fir-loop-lag-probe")

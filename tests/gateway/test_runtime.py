@@ -58,6 +58,11 @@ async def test_tuning_freezes_start_up_and_collects_the_young_less_often(collect
         assert gc.get_threshold()[0] == runtime.GEN0_THRESHOLD
 
 
+async def test_the_young_threshold_is_configurable(collector_defaults: None) -> None:
+    async with runtime.measured_runtime(tune=True, young_threshold=5_000):
+        assert gc.get_threshold()[0] == 5_000
+
+
 async def test_untuned_leaves_the_defaults(collector_defaults: None) -> None:
     gc.unfreeze()
     threshold = gc.get_threshold()
