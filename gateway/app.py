@@ -23,6 +23,7 @@ from gateway.health import healthz, readyz
 from gateway.metrics import MetricsMiddleware, metrics
 from gateway.notifier import Notifier
 from gateway.resources import Resources
+from gateway.runtime import measured_runtime
 from gateway.settings import Settings
 from loaders.db import close_pool, create_pool
 from loaders.release_writes import PUBLISHED_CHANNEL
@@ -117,6 +118,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             await _start_notifier(settings, database_url, resources, stack)
             resources.fleet_jobs = FleetJobs(resources)
             stack.push_async_callback(resources.fleet_jobs.aclose)
+            await stack.enter_async_context(measured_runtime(settings.gc_tuning, settings.gc_young_threshold))
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [

@@ -86,6 +86,8 @@ class Settings:
     introspection: Introspection = Introspection.AUTHENTICATED
     # POST /baseline/device, the benchmark yardstick (gateway.baseline); off in production.
     baseline_endpoint: bool = False
+    gc_tuning: bool = True
+    gc_young_threshold: int = 20_000
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
     oidc_allowed_types: tuple[str, ...] = ("at+jwt",)
     # Classes of caller (anonymous, read, publish, admin) that may run registered documents only.
@@ -197,6 +199,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         ws_max_connections=config("FIR_WS_MAX_CONNECTIONS", cast=int, default=20),
         ws_max_subscriptions=config("FIR_WS_MAX_SUBSCRIPTIONS", cast=int, default=20),
         baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
+        gc_tuning=config("FIR_GC_TUNING", cast=bool, default=True),
+        gc_young_threshold=config("FIR_GC_YOUNG_THRESHOLD", cast=int, default=20_000),
         oidc_allowed_types=_types(config("FIR_OIDC_ALLOWED_TYPES", default="at+jwt")),
         fleet_check_ttl=config("FIR_FLEET_CHECK_TTL", cast=int, default=24 * 3600),
         fleet_check_max_bytes=config("FIR_FLEET_CHECK_MAX_BYTES", cast=int, default=4 * 1024**3),

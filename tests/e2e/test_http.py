@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,9 @@ def test_device_query_over_http(server: str) -> None:
         assert client.get("/readyz").json()["database"] == "ok"
         metrics = client.get("/metrics").text
         assert 'fir_http_requests_total{method="POST",route="/graphql",status="200"}' in metrics
+        # the lifespan runs gateway.runtime: its loop-lag probe has fired since start-up
+        lag = re.search(r"^fir_event_loop_lag_seconds_count (\S+)$", metrics, re.MULTILINE)
+        assert lag is not None and float(lag[1]) >= 1
 
 
 def test_errors_are_stable_and_never_500(server: str) -> None:

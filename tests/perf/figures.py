@@ -10,6 +10,7 @@ from tests.perf.fleet_files import FileRun
 from tests.perf.loadgen import LoadResult
 from tests.perf.report import Row
 from tests.perf.startup import Startup
+from tests.perf.tail import Tail
 
 MB = 1e6  # decimal megabytes: the stricter reading of "400 MB"
 
@@ -21,6 +22,11 @@ class Results:
     cold: LoadResult | None = None
     warm: LoadResult | None = None
     baseline: LoadResult | None = None
+    cold_tail: Tail | None = None
+    warm_tail: Tail | None = None
+    baseline_tail: Tail | None = None
+    collector: dict[bool, list[Tail]] = field(default_factory=dict)  # FIR_GC_TUNING on: its runs
+    profile: list[str] = field(default_factory=list)  # the rendered py-spy profiles
     fleets: dict[int, FleetTiming] = field(default_factory=dict)
     idle_rss: int = 0
     fleet_rss: dict[int, int] = field(default_factory=dict)
@@ -67,6 +73,65 @@ def lineage_rows(res: Results) -> list[Row]:
             "< 50 ms",
             res.warm.p99_ms < 50,
         ),
+    ]
+
+
+def cpu_rows(res: Results) -> list[Row]:
+    """Server CPU per request: what a request costs, read from the process, not from the clock of a shared machine."""
+    if res.cold_tail is None or res.baseline_tail is None:
+        return []
+    base = res.baseline_tail.cpu_ms_per_request
+    out = [Row("server CPU per request, baseline endpoint, 64 clients", f"{base:.2f} ms")]
+    for name, t, target in (("cache off", res.cold_tail, 0.4), ("cache on", res.warm_tail, 1.0)):
+        if t is not None:
+            ratio = base / t.cpu_ms_per_request
+            out.append(
+                Row(
+                    f"server CPU per request, GraphQL {name}, 64 clients",
+                    f"{t.cpu_ms_per_request:.2f} ms: {ratio:.2f}x baseline's requests per CPU second",
+                    f">= {target}x baseline",
+                    ratio >= target,
+                )
+            )
+    return out
+
+
+def tail_rows(res: Results) -> list[Row]:
+    out = []
+    for name, t in (("cache off", res.cold_tail), ("cache on", res.warm_tail)):
+        if t is not None:
+            out.append(
+                Row(
+                    f"collector and event loop, GraphQL {name}, 64 clients",
+                    f"{t.collections:,} collections ({t.full_collections} full), GC CPU"
+                    f" {t.gc_cpu_ms_per_request:.3f} ms per request; pause max {t.gc_max_ms:.1f} ms;"
+                    f" loop lag p99 <= {t.lag_p99_ms:g} ms, max {t.lag_max_ms:.0f} ms",
+                )
+            )
+    return out
+
+
+def collector_rows(res: Results) -> list[Row]:
+    if not (res.collector.get(True) and res.collector.get(False)):
+        return []
+
+    def per_request(runs: list[Tail], seconds: str) -> float:
+        answers = sum(t.load.requests for t in runs)
+        return 1000 * sum(getattr(t, seconds) for t in runs) / answers if answers else float("nan")
+
+    on, off = res.collector[True], res.collector[False]
+    cpu_on, cpu_off = per_request(on, "cpu_seconds"), per_request(off, "cpu_seconds")
+    gc_on, gc_off = per_request(on, "gc_cpu_seconds"), per_request(off, "gc_cpu_seconds")
+    p99_on = max(t.load.p99_ms for t in on)
+    p99_off = max(t.load.p99_ms for t in off)
+    return [
+        Row(
+            "collector tuning (FIR_GC_TUNING 1 vs 0), cache off, 64 clients, interleaved",
+            f"server CPU {cpu_on:.2f} vs {cpu_off:.2f} ms per request = {cpu_on / cpu_off:.2f}x; GC CPU"
+            f" {gc_on:.3f} vs {gc_off:.3f} ms; worst p99 {p99_on:.0f} vs {p99_off:.0f} ms",
+            "< 1.0x CPU",
+            cpu_on < cpu_off,
+        )
     ]
 
 
@@ -121,7 +186,15 @@ def startup_rows(res: Results) -> list[Row]:
 
 
 def rows(res: Results) -> list[Row]:
-    return lineage_rows(res) + latency_rows(res) + fleet_rows(res) + startup_rows(res)
+    return (
+        lineage_rows(res)
+        + cpu_rows(res)
+        + tail_rows(res)
+        + collector_rows(res)
+        + latency_rows(res)
+        + fleet_rows(res)
+        + startup_rows(res)
+    )
 
 
 FILE_TARGETS = {1_000_000: (4.0, None), 10_000_000: (30.0, 1e9)}
@@ -202,6 +275,9 @@ def details(res: Results) -> list[str]:
             f" response {timing.response_mb:.1f} MB; peak RSS {res.fleet_rss[devices] / MB:,.0f} MB"
         )
     out.append(f"gateway RSS at rest before the fleet runs: {res.idle_rss / MB:,.0f} MB")
+    out.append(
+        f"load average (1, 5, 15 min) at the end of the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     return out
 
 
@@ -218,6 +294,11 @@ def notes(res: Results) -> list[str]:
         "Lineage loads cycle over 1,000 distinct demo identities; fleets cycle over 2,000, each device with"
         " its own reference. Fleet timings run on the cache-off server and exclude building the request"
         " body; they include sending it and parsing the answer.",
+        "Server CPU per request is the gateway process's user + system time over the measured run divided by"
+        " its answers: unlike requests per second it does not depend on how many cores the other processes"
+        " leave free. Collector pauses and loop lag come from the server's /metrics"
+        " (gateway/runtime.py): pauses and lag are wall time, so on a loaded machine they include waiting"
+        " for a core; GC CPU does not. Maxima are since the server started.",
     ]
     if res.cold and res.warm and abs(res.warm.rate / res.cold.rate - 1) < 0.1:
         out.append(

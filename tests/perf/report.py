@@ -59,7 +59,13 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def markdown(rows: list[Row], facts: list[tuple[str, str]], details: list[str], notes: list[str]) -> str:
+def markdown(
+    rows: list[Row],
+    facts: list[tuple[str, str]],
+    details: list[str],
+    notes: list[str],
+    profile: list[str] | None = None,
+) -> str:
     parts = [
         "# Benchmarks",
         "",
@@ -81,6 +87,7 @@ def markdown(rows: list[Row], facts: list[tuple[str, str]], details: list[str], 
         "",
         *(f"- {n}" for n in notes),
         "",
+        *(["## Profile", "", PROFILE, "", "```", *profile, "```", ""] if profile else []),
         REPRODUCE,
     ]
     return "\n".join(parts)
@@ -119,6 +126,16 @@ def with_files_section(document: str, section: str) -> str:
     head, sep, tail = document.partition("## Reproduce")
     return head + section + "\n\n" + sep + tail
 
+
+PROFILE = """py-spy (`tests/perf/profile.py`) samples the cache-off server while 4 clients send lineage
+requests, once with CPython's collector defaults (FIR_GC_TUNING=0) and once tuned; only samples that
+hold the GIL count. On a machine whose cores are oversubscribed, a process that wakes PostgreSQL or the
+load generator through a socket is often preempted inside that write, still holding the GIL: the self
+time of asyncpg's `_do_execute` and uvicorn's `send` is largely time given to those processes, not
+Python work. The Python work is graphql-core's per-field execution (execute_fields, execute_field,
+complete_value and their strawberry wrappers), the strawberry extension hooks around each operation,
+and the DataLoader round: no single frame stands out. The collector does not show as a frame: its
+cost is the GC CPU per request in the figures."""
 
 REPRODUCE = """## Reproduce
 

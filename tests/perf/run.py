@@ -16,9 +16,9 @@ from pathlib import Path
 from types import FrameType
 
 from loaders.demo import Identity
-from tests.perf import databases, fleet, fleet_files, lineage, loadgen, report, startup
+from tests.perf import databases, fleet, fleet_files, lineage, loadgen, profile, report, startup, tail
 from tests.perf.figures import Results, details, file_details, file_rows, notes, rows
-from tests.perf.loadgen import Load, LoadResult
+from tests.perf.loadgen import Load
 from tests.perf.servers import RssSampler, Server, mint_read_token, running
 
 OUTPUT = Path("BENCHMARKS.md")
@@ -27,6 +27,7 @@ DISTINCT_DEVICES = 1000
 FLEET_IDENTITIES = 2000
 FLEET_FILES = (1_000_000, 10_000_000)
 SEQUENTIAL_REQUESTS = 500
+PROFILED_REQUESTS = 2000
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,18 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def throughput(server: Server, token: str, path: str, bodies: list[bytes], plan: Plan) -> LoadResult:
-    """64 connections over the distinct identities; a short unmeasured run first warms pools and buffers."""
+def throughput(
+    server: Server, token: str, path: str, bodies: list[bytes], plan: Plan, duration: float | None = None
+) -> tail.Tail:
+    """64 connections over the distinct identities; a short unmeasured run first warms pools and buffers.
+
+    The server's own CPU time and its /metrics (collector, event loop) are read around the measured run.
+    """
     url = server.base + path
     loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.warmup))
-    return loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=plan.duration))
+    before, cpu = tail.snapshot(server.base), tail.cpu_seconds(server.proc.pid)
+    result = loadgen.run(Load(url, token, bodies, CONNECTIONS, duration=duration or plan.duration))
+    return tail.between(before, tail.snapshot(server.base), result, tail.cpu_seconds(server.proc.pid) - cpu)
 
 
 def check_agreement(server: Server, token: str, ids: list[Identity], results: Results) -> None:
@@ -73,10 +81,34 @@ def measure_cold(
         say("checking that the baseline answers what GraphQL answers…")
         check_agreement(server, token, ids, results)
         say("lineage over GraphQL, cache off…")
-        results.cold = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.cold_tail = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.cold = results.cold_tail.load
         say("lineage over the baseline endpoint…")
-        results.baseline = throughput(server, token, "/baseline/device", lineage.baseline_bodies(ids), plan)
+        results.baseline_tail = throughput(
+            server, token, "/baseline/device", lineage.baseline_bodies(ids), plan
+        )
+        results.baseline = results.baseline_tail.load
         measure_fleets(server, token, fleet_ids, plan, results)
+
+
+def measure_collector(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: Results) -> None:
+    """FIR_GC_TUNING=0 and =1 side by side, cache off: the two servers take turns, two rounds each."""
+    bodies = lineage.graphql_bodies(ids)
+    with contextlib.ExitStack() as stack:
+        servers = {
+            tuned: stack.enter_context(running(tmp / f"gc-{tuned}", url, FIR_CACHE="0", FIR_GC_TUNING=tuned))
+            for tuned in ("0", "1")
+        }
+        tokens = {tuned: mint_read_token(server) for tuned, server in servers.items()}
+        for _ in range(2):
+            for tuned, server in servers.items():
+                say(f"collector A/B, FIR_GC_TUNING={tuned}…")
+                t = throughput(server, tokens[tuned], "/graphql", bodies, plan, duration=plan.duration / 2)
+                results.collector.setdefault(tuned == "1", []).append(t)
+        for tuned, server in servers.items():
+            say(f"profiling with py-spy, FIR_GC_TUNING={tuned}…")
+            found = profile.sample(server, tokens[tuned], bodies, 4, PROFILED_REQUESTS, 25)
+            results.profile += [*profile.render(f"FIR_GC_TUNING={tuned}", found), ""]
 
 
 def measure_fleets(
@@ -98,7 +130,8 @@ def measure_warm(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: 
         say("warming the cache with every identity once…")
         check_agreement(server, token, ids, results)
         say("lineage over GraphQL, cache on…")
-        results.warm = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.warm_tail = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
+        results.warm = results.warm_tail.load
 
 
 def measure_latency(scale: int, url: str, tmp: Path, results: Results) -> None:
@@ -124,6 +157,7 @@ def measure_all(plan: Plan, results: Results) -> None:
         fleet_ids = asyncio.run(databases.identities(urls[1], FLEET_IDENTITIES))
         measure_cold(urls[1], Path(tmp), ids, fleet_ids, plan, results)
         measure_warm(urls[1], Path(tmp), ids, plan, results)
+        measure_collector(urls[1], Path(tmp), ids, plan, results)
         for scale in (1, 10):
             measure_latency(scale, urls[scale], Path(tmp), results)
         measure_fleet_files(urls[1], Path(tmp), fleet_ids, results)
@@ -217,10 +251,11 @@ def main(argv: list[str] | None = None) -> None:
     print(report.table(table_rows + file_rows(results)))
     for line in details(results):
         print(f"- {line}")
+    print("\n".join(results.profile))
     if not args.quick:
         facts = report.machine(results.postgres)
-        document = report.markdown(table_rows, facts, details(results), notes(results)) + "\n"
-        OUTPUT.write_text(write_files_section(results, document))
+        document = report.markdown(table_rows, facts, details(results), notes(results), results.profile)
+        OUTPUT.write_text(write_files_section(results, document + "\n"))
         say(f"wrote {OUTPUT}")
 
 
