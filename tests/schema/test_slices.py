@@ -45,8 +45,8 @@ class Query:
         return i
 
 
-async def longest_stall(work: Callable[[], Awaitable[Any]]) -> tuple[Any, float, float]:
-    """Run `work` while a ticker measures the longest the loop went without turning."""
+async def longest_stall(work: Callable[[], Awaitable[Any]]) -> tuple[Any, float, float, int]:
+    """Run `work` while a ticker measures the longest the loop went without turning, and how often it turned."""
     gaps: list[float] = []
     done = asyncio.Event()
 
@@ -60,12 +60,14 @@ async def longest_stall(work: Callable[[], Awaitable[Any]]) -> tuple[Any, float,
 
     ticker = asyncio.create_task(tick())
     await asyncio.sleep(0)
+    before = len(gaps)
     started = time.perf_counter()
     result = await work()
     elapsed = time.perf_counter() - started
+    turns = len(gaps) - before
     done.set()
     await ticker
-    return result, max(gaps), elapsed
+    return result, max(gaps), elapsed, turns
 
 
 ITEMS = "{ items(count: 40000) { a b c d } }"
@@ -74,11 +76,12 @@ ITEMS = "{ items(count: 40000) { a b c d } }"
 async def test_a_large_synchronous_answer_is_built_in_slices() -> None:
     plain = strawberry.Schema(Query)
     sliced = strawberry.Schema(Query, execution_context_class=SlicedExecutor)
-    expected, plain_stall, plain_time = await longest_stall(lambda: plain.execute(ITEMS))
-    result, sliced_stall, _ = await longest_stall(lambda: sliced.execute(ITEMS))
+    expected, _, _, plain_turns = await longest_stall(lambda: plain.execute(ITEMS))
+    result, _, _, sliced_turns = await longest_stall(lambda: sliced.execute(ITEMS))
     assert result.errors is None and result.data == expected.data
-    assert plain_stall > 0.8 * plain_time  # without slices: one stall, the whole execution
-    assert sliced_stall < max(plain_stall / 4, 0.1), (sliced_stall, plain_stall)
+    # Counted in loop turns, not seconds: a shared machine's preemption stretches any wall-clock gap.
+    assert plain_turns <= 2  # without slices: the whole execution is one turn of the loop
+    assert sliced_turns >= 4, sliced_turns  # 20 ms CPU slices: several turns while 40,000 items build
 
 
 async def test_slices_restart_after_an_await() -> None:
@@ -102,7 +105,7 @@ async def test_gather_in_chunks_keeps_order_and_turns_the_loop() -> None:
         return i
 
     count = 3 * GATHER_CHUNK + 7
-    results, _, _ = await longest_stall(lambda: gather_in_chunks(*(value(i) for i in range(count))))
+    results, _, _, _ = await longest_stall(lambda: gather_in_chunks(*(value(i) for i in range(count))))
     assert results == list(range(count))
 
 
