@@ -85,5 +85,16 @@ class AuditAction(StrEnum):
     TRUSTED_DOCUMENTS_REGISTER = "trustedDocuments.register"
 
 
+class ChangeKind(StrEnum):
+    """What an event of the change feed says happened."""
+
+    RELEASE_PUBLISHED = "RELEASE_PUBLISHED"
+    RELEASE_WITHDRAWN = "RELEASE_WITHDRAWN"
+    RELEASE_AMENDED = "RELEASE_AMENDED"
+    CPL_ENTRY_LISTED = "CPL_ENTRY_LISTED"
+    CPL_ENTRY_REMOVED = "CPL_ENTRY_REMOVED"
+    CONTACTS_CHANGED = "CONTACTS_CHANGED"
+
+
 # A release readers outside its manufacturer may see: published, or published once and withdrawn.
 PUBLIC_RELEASE_STATUSES = frozenset({ReleaseStatus.PUBLISHED, ReleaseStatus.WITHDRAWN})

@@ -14,6 +14,7 @@ from loaders.audit import Actor
 from loaders.db import Db
 from loaders.registry import Loaders
 from loaders.vocabulary import AuditAction, EntityType
+from resolvers import change_feed
 from resolvers.principal import Principal
 
 
@@ -51,7 +52,7 @@ async def announce_publications(tx: Db, who: Actor, changes: Sequence[Change]) -
     await rw.notify_published(tx, published)
 
 
-CONSUMERS: tuple[ChangeConsumer, ...] = (write_audit, announce_publications)
+CONSUMERS: tuple[ChangeConsumer, ...] = (write_audit, announce_publications, change_feed.record_changes)
 
 
 @dataclass

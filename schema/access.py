@@ -26,7 +26,9 @@ FIELDS: dict[str, dict[str, Rule]] = {
     # _entities checks each representation against ENTITIES; _service is the SDL, public by design
     | fields(PUBLIC, "_entities _service")
     | fields(FIR, "firmwareRelease")
-    | fields(SECAS, "auditLog"),
+    | fields(SECAS, "auditLog")
+    # each event filtered by who may read it (resolvers.change_feed.audience_of), in the SQL
+    | fields(FIR, "changes"),
     # the resolvers then hold a publisher to its own manufacturers (resolvers.visibility.is_owner_or_secas)
     "Mutation": fields(
         OWNER, "submitFirmwareRelease withdrawFirmwareRelease amendFirmwareRelease setContacts"
@@ -64,6 +66,12 @@ FIELDS: dict[str, dict[str, Rule]] = {
     "FleetGroup": fields(PUBLIC, "count refs status"),
     "FleetProblem": fields(PUBLIC, "index ref field message"),
     "AuditEvent": fields(PUBLIC, "id occurredAt actor organisation action entityType entityId before after"),
+    # an event's release is filtered as firmwareRelease is; the CPL is public
+    "ChangeEvent": fields(
+        PUBLIC, "cursor kind occurredAt manufacturerId releaseId cplEntryNumber release cplEntry"
+    ),
+    "ChangeEventConnection": _PAGE,
+    "ChangeEventEdge": _EDGE,
     "AuditEventConnection": _PAGE,
     "AuditEventEdge": _EDGE,
     "CplEntryConnection": _PAGE,

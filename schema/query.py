@@ -14,6 +14,7 @@ from resolvers.context import Context
 from resolvers.identity import parse_identity
 from schema.audit import AuditEvent, audit_log
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.changes import ChangeEvent, changes
 from schema.cpl_issues import CplIssue, cpl_issue, cpl_issues
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
 from schema.enums import CplStatus, DeviceType
@@ -109,6 +110,12 @@ class Query:
     )
     cpl_issue: CplIssue | None = strawberry.field(
         resolver=cpl_issue, description="One CPL issue by number (2.051, or the whole Version cell)."
+    )
+
+    changes: Connection[ChangeEvent] = strawberry.field(
+        resolver=changes,
+        directives=[PAGED],
+        description="The durable change feed, oldest first after a stored cursor; each event as visible as its record.",
     )
 
     audit_log: Connection[AuditEvent] = strawberry.field(

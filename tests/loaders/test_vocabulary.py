@@ -21,6 +21,7 @@ SQL_ENUMS: dict[str, type[StrEnum]] = {
     "release_status": vocabulary.ReleaseStatus,
     "urgency": vocabulary.Urgency,
     "contact_role": vocabulary.ContactRole,
+    "change_kind": vocabulary.ChangeKind,
 }
 GRAPHQL_ENUMS = {enum.__name__: enum for enum in SQL_ENUMS.values()}
 # Words that can only mean a status: a literal one outside the vocabulary is a second copy of it.

@@ -1,0 +1,107 @@
+"""SQL for the durable change feed: appended in the change's transaction, read by position."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from loaders.db import Db
+
+CHANGES_CHANNEL = "fir_changes"
+_COLUMNS = "position, occurred_at, kind::text, manufacturer_id, audience, release_id, cpl_entry_number"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One event to append; its position is given out by `append`."""
+
+    kind: str
+    manufacturer_id: str
+    audience: str
+    release_id: int | None = None
+    cpl_entry_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEventRow:
+    position: int
+    occurred_at: dt.datetime
+    kind: str
+    manufacturer_id: str
+    audience: str
+    release_id: int | None
+    cpl_entry_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """What a caller may read of the feed: the SQL form of resolvers.change_feed's rule."""
+
+    everything: bool
+    fir: bool
+    own: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    manufacturer_ids: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+
+
+async def append(db: Db, entries: Sequence[FeedEntry]) -> None:
+    """Takes the counter row's lock until commit (positions commit in order), then one insert, one notice."""
+    if not entries:
+        return
+    last = await db.fetchval(
+        "update change_feed_counter set last_position = last_position + $1 returning last_position",
+        len(entries),
+    )
+    await db.execute(
+        "with added as (insert into change_events"
+        " (position, kind, manufacturer_id, audience, release_id, cpl_entry_number)"
+        " select $1::bigint + o, k::change_kind, m, a, r, n"
+        " from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[])"
+        " with ordinality as u(k, m, a, r, n, o) returning position)"
+        f" select pg_notify('{CHANGES_CHANNEL}', max(position)::text) from added",
+        last - len(entries),
+        [e.kind for e in entries],
+        [e.manufacturer_id for e in entries],
+        [e.audience for e in entries],
+        [e.release_id for e in entries],
+        [e.cpl_entry_number for e in entries],
+    )
+
+
+async def page(db: Db, *, after: int, limit: int, who: Audience, where: FeedFilter) -> list[ChangeEventRow]:
+    """Oldest first from `after`, only what `who` may read and `where` asks for."""
+    found = await db.fetch(
+        f"select {_COLUMNS} from change_events"
+        " where position > $1"
+        " and ($2 or manufacturer_id = any($3::text[]) or audience = 'public' or ($4 and audience = 'fir'))"
+        " and ($5::text[] is null or manufacturer_id = any($5::text[]))"
+        " and ($6::text[] is null or kind::text = any($6::text[]))"
+        " order by position limit $7",
+        after,
+        who.everything,
+        sorted(who.own),
+        who.fir,
+        None if where.manufacturer_ids is None else sorted(where.manufacturer_ids),
+        None if where.kinds is None else sorted(where.kinds),
+        limit,
+    )
+    return [_row(r) for r in found]
+
+
+def _row(r: asyncpg.Record) -> ChangeEventRow:
+    return ChangeEventRow(
+        r["position"],
+        r["occurred_at"],
+        r["kind"],
+        r["manufacturer_id"],
+        r["audience"],
+        r["release_id"],
+        r["cpl_entry_number"],
+    )

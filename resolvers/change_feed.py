@@ -1,0 +1,96 @@
+"""The durable change feed: which recorded changes it keeps, who may read each, and paging by cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from loaders import changes as feed
+from loaders.audit import Actor
+from loaders.changes import Audience, ChangeEventRow, FeedEntry, FeedFilter
+from loaders.db import Db
+from loaders.rows import CplEntryRow, ReleaseRow
+from loaders.vocabulary import PUBLIC_RELEASE_STATUSES, AuditAction, ChangeKind, CplStatus
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.identity import require_hex
+from resolvers.pagination import Page, decode_cursor, make_page, page_size
+from resolvers.principal import Principal
+
+if TYPE_CHECKING:  # the unit of work imports this module to run its consumer
+    from resolvers.unit_of_work import Change
+
+CURSOR_KIND = "change"
+_RELEASE_KINDS = {
+    AuditAction.RELEASE_PUBLISH: ChangeKind.RELEASE_PUBLISHED,
+    AuditAction.RELEASE_WITHDRAW: ChangeKind.RELEASE_WITHDRAWN,
+    AuditAction.RELEASE_AMEND: ChangeKind.RELEASE_AMENDED,
+}
+
+
+async def record_changes(tx: Db, who: Actor, changes: Sequence[Change]) -> None:
+    """The change consumer: the feed's events of this unit of work, appended in its transaction."""
+    await feed.append(tx, [e for e in map(_entry, changes) if e is not None])
+
+
+def _entry(change: Change) -> FeedEntry | None:
+    if change.action in _RELEASE_KINDS and isinstance(change.after, ReleaseRow):
+        return _release_entry(_RELEASE_KINDS[change.action], change.after)
+    if change.action is AuditAction.CONTACTS_SET:
+        return FeedEntry(ChangeKind.CONTACTS_CHANGED, change.entity_id, "fir")
+    if isinstance(change.after, CplEntryRow):
+        kind = _cpl_kind(change.before, change.after)
+        return (
+            None
+            if kind is None
+            else FeedEntry(kind, change.after.manufacturer_id, "public", None, change.after.number)
+        )
+    return None
+
+
+def _release_entry(kind: ChangeKind, row: ReleaseRow) -> FeedEntry:
+    # an amendment before publication is the owner's business, as the submission itself is
+    audience = "fir" if row.status in PUBLIC_RELEASE_STATUSES else "owner"
+    return FeedEntry(kind, row.manufacturer_id, audience, row.id)
+
+
+def _cpl_kind(before: object, after: CplEntryRow) -> ChangeKind | None:
+    was_current = isinstance(before, CplEntryRow) and before.status == CplStatus.CURRENT
+    if after.status == CplStatus.CURRENT and not was_current:
+        return ChangeKind.CPL_ENTRY_LISTED
+    if after.status == CplStatus.REMOVED and (before is None or was_current):
+        return ChangeKind.CPL_ENTRY_REMOVED
+    return None
+
+
+def audience_of(principal: Principal) -> Audience:
+    """SECAS reads everything; fir:read the public FIR; a publisher its own manufacturers' events too."""
+    return Audience(principal.is_admin, principal.can_read, principal.publishes_for)
+
+
+def feed_filter(manufacturer_ids: Sequence[str] | None, kinds: Sequence[ChangeKind] | None) -> FeedFilter:
+    makers = None
+    if manufacturer_ids is not None:
+        makers = frozenset(require_hex(m, 4, f"manufacturerIds[{i}]") for i, m in enumerate(manufacturer_ids))
+    return FeedFilter(makers, None if kinds is None else frozenset(str(k) for k in kinds))
+
+
+def position_of(cursor: str | None) -> int:
+    """0 (the beginning) without a cursor; a cursor is any event's, whether or not the caller saw it."""
+    key = decode_cursor(CURSOR_KIND, cursor)
+    if key is None:
+        return 0
+    if not (key.isdigit() and len(key) < 19):
+        raise BadUserInput("after is not a cursor this list issued", field="after")
+    return int(key)
+
+
+async def changes(
+    ctx: Context, first: int | None, after: str | None, where: FeedFilter
+) -> Page[ChangeEventRow]:
+    """Oldest first, after the cursor: a client stores the last cursor it read and asks again from it."""
+    limit = page_size(first, ctx.limits.max_page_size)
+    found = await feed.page(
+        ctx.loaders.db, after=position_of(after), limit=limit + 1, who=audience_of(ctx.principal), where=where
+    )
+    return make_page(CURSOR_KIND, found, limit, lambda r: str(r.position), after=after)
