@@ -38,14 +38,17 @@ def _entry(change: Change) -> FeedEntry | None:
         return _release_entry(_RELEASE_KINDS[change.action], change.after)
     if change.action is AuditAction.CONTACTS_SET:
         return FeedEntry(ChangeKind.CONTACTS_CHANGED, change.entity_id, "fir")
+    if change.action is AuditAction.CPL_ENTRY_REMOVE and isinstance(change.before, CplEntryRow):
+        # removeCplEntry's `after` is the entry plus SECAS's reason, not a row
+        return _cpl_entry(ChangeKind.CPL_ENTRY_REMOVED, change.before)
     if isinstance(change.after, CplEntryRow):
         kind = _cpl_kind(change.before, change.after)
-        return (
-            None
-            if kind is None
-            else FeedEntry(kind, change.after.manufacturer_id, "public", None, change.after.number)
-        )
+        return None if kind is None else _cpl_entry(kind, change.after)
     return None
+
+
+def _cpl_entry(kind: ChangeKind, row: CplEntryRow) -> FeedEntry:
+    return FeedEntry(kind, row.manufacturer_id, "public", None, row.number)
 
 
 def _release_entry(kind: ChangeKind, row: ReleaseRow) -> FeedEntry:

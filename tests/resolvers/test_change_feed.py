@@ -31,6 +31,7 @@ CHANGES = """query($after: String, $first: Int, $m: [String!], $k: [ChangeKind!]
 }"""
 WITHDRAW = """mutation($id: ID!) { withdrawFirmwareRelease(id: $id, reason: "bricks meters") { status } }"""
 CONTACTS = """mutation { setContacts(manufacturerId: "106C", contacts: [{role: FIRMWARE, name: "Desk"}]) { name } }"""
+REMOVE = """mutation { removeCplEntry(number: 1, reason: "Withdrawn by its maker") { status } }"""
 AMEND = """mutation($id: ID!) { amendFirmwareRelease(id: $id, input: {releaseNotes: "Now with notes."}) { id } }"""
 
 
@@ -47,7 +48,7 @@ async def kinds_seen(pool: asyncpg.Pool, who: Any, **variables: Any) -> list[str
 
 @pytest.fixture
 async def history(pool: asyncpg.Pool) -> str:
-    """Entry 1 listed, its release published (at once), contacts changed, the release withdrawn."""
+    """Entry 1 listed, its release published (at once), contacts changed, the release withdrawn, entry 1 removed."""
     async with pool.acquire() as conn:
         await Builder(conn).manufacturer("106C")
         await Builder(conn).model("106C", "4331", "CHF")
@@ -57,6 +58,7 @@ async def history(pool: asyncpg.Pool) -> str:
     ]
     await run(pool, CONTACTS, publisher("106C"))
     await run(pool, WITHDRAW, publisher("106C"), id=release_id)
+    await run(pool, REMOVE, SECAS)
     return release_id
 
 
@@ -68,6 +70,7 @@ async def test_every_change_is_an_event_in_commit_order(pool: asyncpg.Pool, hist
         "RELEASE_PUBLISHED",
         "CONTACTS_CHANGED",
         "RELEASE_WITHDRAWN",
+        "CPL_ENTRY_REMOVED",
     ]
     assert nodes[0]["cplEntry"] == {"number": 1} and nodes[0]["releaseId"] is None
     assert nodes[1]["releaseId"] == history and nodes[1]["release"] == {"status": "WITHDRAWN"}
@@ -79,7 +82,7 @@ async def test_a_stored_cursor_resumes_just_after_it(pool: asyncpg.Pool, history
     assert first["pageInfo"]["hasNextPage"] is True
     rest = (await run(pool, CHANGES, SECAS, after=first["pageInfo"]["endCursor"]))["changes"]
     assert rest["edges"][0]["node"]["kind"] == "RELEASE_PUBLISHED"
-    assert len(rest["edges"]) == 3 and rest["pageInfo"]["hasNextPage"] is False
+    assert len(rest["edges"]) == 4 and rest["pageInfo"]["hasNextPage"] is False
     # nothing new: an empty page, and the client keeps its cursor
     empty = (await run(pool, CHANGES, SECAS, after=rest["pageInfo"]["endCursor"]))["changes"]
     assert empty == {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
@@ -91,13 +94,13 @@ async def test_filters_by_manufacturer_and_kind(pool: asyncpg.Pool, history: str
         "RELEASE_WITHDRAWN",
     ]
     assert await kinds_seen(pool, SECAS, m=["1063"]) == []
-    assert len(await kinds_seen(pool, SECAS, m=["106C"])) == 4
+    assert len(await kinds_seen(pool, SECAS, m=["106C"])) == 5
 
 
 async def test_each_event_is_as_visible_as_its_record(pool: asyncpg.Pool, history: str) -> None:
     # a publisher without fir:read sees the CPL and its own manufacturer's FIR only
-    assert await kinds_seen(pool, publisher("0002")) == ["CPL_ENTRY_LISTED"]
-    assert len(await kinds_seen(pool, publisher("106C"))) == 4
+    assert await kinds_seen(pool, publisher("0002")) == ["CPL_ENTRY_LISTED", "CPL_ENTRY_REMOVED"]
+    assert len(await kinds_seen(pool, publisher("106C"))) == 5
     anonymous = await execute(SCHEMA, pool, CHANGES, Principal())
     assert anonymous.data is None and anonymous.errors[0].extensions["code"] == "FORBIDDEN"
 
