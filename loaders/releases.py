@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
 from loaders import rows
 from loaders.db import Db
+from loaders.vocabulary import PUBLIC_RELEASE_STATUSES
 
 SELECT = (
     "select r.id, r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash,"
@@ -105,3 +108,60 @@ class RevisionsByReleaseLoader(DataLoader[int, list[rows.RevisionRow]]):
         ):
             found[r["release_id"]].append(rows.revision(r))
         return [found.get(k, []) for k in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseSearch:
+    """What `firmwareReleases` asks for; None means any."""
+
+    manufacturer_id: str | None = None
+    model_id: str | None = None
+    device_type: str | None = None
+    status: str | None = None
+    urgency: str | None = None
+    advisory: str | None = None
+    published_since: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseReaders:
+    """Whose releases a caller may see: the SQL form of resolvers.visibility.can_see_release."""
+
+    everything: bool
+    public_fir: bool
+    own: frozenset[str]
+
+
+async def release_page(
+    db: Db, *, before_id: int | None, limit: int, who: ReleaseReaders, where: ReleaseSearch
+) -> list[rows.ReleaseRow]:
+    """Newest first, keyset-paged on id; only rows the caller may see, so a page is full."""
+    found = await db.fetch(
+        f"{SELECT}"
+        " where ($1::bigint is null or r.id < $1)"
+        " and ($2 or r.manufacturer_id = any($3::text[])"
+        "   or ($4 and r.status = any($5::release_status[])))"
+        " and ($6::text is null or r.manufacturer_id = $6)"
+        " and ($7::text is null or r.model_id = $7)"
+        " and ($8::device_type is null or exists (select from device_models m"
+        "   where m.manufacturer_id = r.manufacturer_id and m.model_id = r.model_id and m.device_type = $8))"
+        " and ($9::release_status is null or r.status = $9)"
+        " and ($10::urgency is null or r.urgency = $10)"
+        " and ($11::text is null or r.advisories @> array[$11::text])"
+        " and ($12::timestamptz is null or r.published_at >= $12)"
+        " order by r.id desc limit $13",
+        before_id,
+        who.everything,
+        sorted(who.own),
+        who.public_fir,
+        sorted(PUBLIC_RELEASE_STATUSES),
+        where.manufacturer_id,
+        where.model_id,
+        where.device_type,
+        where.status,
+        where.urgency,
+        where.advisory,
+        where.published_since,
+        limit,
+    )
+    return [rows.release(r) for r in found]

@@ -26,6 +26,8 @@ FIELDS: dict[str, dict[str, Rule]] = {
     # _entities checks each representation against ENTITIES; _service is the SDL, public by design
     | fields(PUBLIC, "_entities _service")
     | fields(FIR, "firmwareRelease")
+    # rows filtered in the SQL by resolvers.release_search.readers_of (can_see_release's rule)
+    | fields(FIR, "firmwareReleases")
     | fields(SECAS, "auditLog")
     # each event filtered by who may read it (resolvers.change_feed.audience_of), in the SQL
     | fields(FIR, "changes"),
@@ -72,6 +74,8 @@ FIELDS: dict[str, dict[str, Rule]] = {
     ),
     "ChangeEventConnection": _PAGE,
     "ChangeEventEdge": _EDGE,
+    "FirmwareReleaseConnection": _PAGE,
+    "FirmwareReleaseEdge": _EDGE,
     "AuditEventConnection": _PAGE,
     "AuditEventEdge": _EDGE,
     "CplEntryConnection": _PAGE,

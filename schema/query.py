@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from resolvers import catalogue, devices, fleet
+from loaders.releases import ReleaseSearch
+from resolvers import catalogue, devices, fleet, release_search
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import parse_identity
@@ -17,7 +19,7 @@ from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.changes import ChangeEvent, changes
 from schema.cpl_issues import CplIssue, cpl_issue, cpl_issues
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
-from schema.enums import CplStatus, DeviceType
+from schema.enums import CplStatus, DeviceType, ReleaseStatus, Urgency
 from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
 from schema.sizes import CPL_ISSUES, FLEET_DEVICE
@@ -97,6 +99,37 @@ class Query:
             info.context, first, after, status.value if status else None, manufacturer_id
         )
         return connection(page, CplEntry.from_row)
+
+    @strawberry.field(
+        directives=[PAGED],
+        description="Release search, newest first: only the releases the caller may see; every filter optional.",
+    )
+    async def firmware_releases(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        manufacturer_id: str | None = None,
+        model_id: str | None = None,
+        device_type: DeviceType | None = None,
+        status: ReleaseStatus | None = None,
+        urgency: Urgency | None = None,
+        advisory: Annotated[
+            str | None, strawberry.argument(description="e.g. CVE-2026-31001, exactly")
+        ] = None,
+        published_since: dt.datetime | None = None,
+    ) -> Connection[FirmwareRelease]:
+        where = ReleaseSearch(
+            manufacturer_id=manufacturer_id,
+            model_id=model_id,
+            device_type=device_type.value if device_type else None,
+            status=status.value if status else None,
+            urgency=urgency.value if urgency else None,
+            advisory=advisory,
+            published_since=published_since,
+        )
+        page = await release_search.search(info.context, first, after, where)
+        return connection(page, FirmwareRelease.from_row)
 
     @strawberry.field
     async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:

@@ -79,6 +79,10 @@ FIELD_CASES: dict[str, Case] = {
     "Query.firmwareRelease": Case(RELEASE % ("published", "version"), ("firmwareRelease",), "lookup"),
     "Query.auditLog": Case("{ auditLog(first: 1) { nodes { id } } }", ("auditLog",), "lookup"),
     # each event is filtered by who may read it (tests/resolvers/test_change_feed.py)
+    # release search: rows filtered in the SQL (tests/schema/test_release_search.py)
+    "Query.firmwareReleases": Case(
+        "{ firmwareReleases(first: 1) { nodes { id } } }", ("firmwareReleases",), "filtered"
+    ),
     "Query.changes": Case("{ changes(first: 1) { nodes { kind } } }", ("changes",), "filtered"),
     "Manufacturer.website": Case(
         '{ manufacturer(manufacturerId: "106C") { website } }', ("manufacturer", "website")

@@ -1,0 +1,57 @@
+"""Release search: "published since Monday", "every release fixing CVE-…", filtered to what the caller may see."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from loaders import releases as release_sql
+from loaders.releases import ReleaseReaders, ReleaseSearch
+from loaders.rows import ReleaseRow
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.identity import require_hex
+from resolvers.pagination import Page, decode_cursor, make_page, page_size
+from resolvers.principal import Principal
+
+CURSOR_KIND = "release"
+MAX_ADVISORY = 200
+
+
+def readers_of(principal: Principal) -> ReleaseReaders:
+    """SECAS sees every release; fir:read the published FIR; a publisher all of its own, drafts included."""
+    return ReleaseReaders(principal.is_admin, principal.can_read, principal.publishes_for)
+
+
+def checked(where: ReleaseSearch) -> ReleaseSearch:
+    """Identifiers are 4 hex digits, normalised as everywhere; an advisory is short text, matched exactly."""
+    if where.advisory is not None and not 0 < len(where.advisory) <= MAX_ADVISORY:
+        raise BadUserInput(f"advisory must be 1 to {MAX_ADVISORY} characters", field="advisory")
+    return replace(
+        where,
+        manufacturer_id=_hex(where.manufacturer_id, "manufacturerId"),
+        model_id=_hex(where.model_id, "modelId"),
+    )
+
+
+def _hex(value: str | None, field: str) -> str | None:
+    return None if value is None else require_hex(value, 4, field)
+
+
+async def search(
+    ctx: Context, first: int | None, after: str | None, where: ReleaseSearch
+) -> Page[ReleaseRow]:
+    """Newest first; one statement, and the rows prime the release loader for the fields below."""
+    limit = page_size(first, ctx.limits.max_page_size)
+    position = decode_cursor(CURSOR_KIND, after)
+    if position is not None and not (position.isdigit() and len(position) < 19):
+        raise BadUserInput("after is not a cursor this list issued", field="after")
+    found = await release_sql.release_page(
+        ctx.loaders.db,
+        before_id=int(position) if position is not None else None,
+        limit=limit + 1,
+        who=readers_of(ctx.principal),
+        where=checked(where),
+    )
+    for row in found:
+        ctx.loaders.release_by_id.prime(row.id, row)
+    return make_page(CURSOR_KIND, found, limit, lambda r: str(r.id), after=after)
