@@ -25,6 +25,7 @@ from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.runtime import measured_runtime
 from gateway.settings import Settings
+from loaders.changes import CHANGES_CHANNEL
 from loaders.db import close_pool, create_pool
 from loaders.release_writes import PUBLISHED_CHANNEL
 from resolvers.events import ReleaseEvents
@@ -75,6 +76,8 @@ async def _start_notifier(
     resources.cache, resources.listener = response_cache(settings, notifier)
     resources.events = events = ReleaseEvents()
     notifier.listen(PUBLISHED_CHANNEL, events.deliver)
+    notifier.listen(CHANGES_CHANNEL, events.wake_change_readers)
+    notifier.on_sync(events.sync_change_readers)
     resources.notifier = notifier
     await notifier.start()
     stack.callback(events.stop)

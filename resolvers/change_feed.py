@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING
 
 from loaders import changes as feed
@@ -97,3 +97,35 @@ async def changes(
         ctx.loaders.db, after=position_of(after), limit=limit + 1, who=audience_of(ctx.principal), where=where
     )
     return make_page(CURSOR_KIND, found, limit, lambda r: str(r.position), after=after)
+
+
+# --- the subscription -----------------------------------------------------------------------------
+
+REPLAY_PAGE = 100
+
+
+def changed(ctx: Context, after: str | None, where: FeedFilter) -> AsyncGenerator[ChangeEventRow, None]:
+    """Checks run now, before anything streams; then every event after the cursor, then live.
+
+    One loop does both: it reads the feed from the last position it yielded whenever it is woken,
+    so replay and live are the same read and no event can fall between them or come twice.
+    """
+    if ctx.events is None:
+        raise RuntimeError("no ReleaseEvents in the context: subscriptions are not wired")
+    return _follow(ctx, position_of(after), audience_of(ctx.principal), where)
+
+
+async def _follow(
+    ctx: Context, position: int, who: Audience, where: FeedFilter
+) -> AsyncGenerator[ChangeEventRow, None]:
+    with ctx.events.watching_changes() as woken:  # registered before the first read: no wake-up lost
+        while True:
+            woken.clear()
+            found = await feed.page(ctx.loaders.db, after=position, limit=REPLAY_PAGE, who=who, where=where)
+            ctx.loaders.clear_all()  # the context lives as long as the stream: no stale answers
+            for row in found:
+                position = row.position
+                yield row
+            if len(found) < REPLAY_PAGE:
+                # a notice, or the notifier's sync (each reconnection, every check interval)
+                await woken.wait()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 
 from loaders.rows import ReleaseRow
 from resolvers.context import Context
@@ -26,6 +27,7 @@ class ReleaseEvents:
     def __init__(self, *, queue_size: int = 1000) -> None:
         self.queue_size = queue_size
         self._queues: set[asyncio.Queue[int]] = set()
+        self._change_waiters: set[asyncio.Event] = set()
 
     @property
     def subscribers(self) -> int:
@@ -35,6 +37,25 @@ class ReleaseEvents:
         """End every stream (the process is shutting down)."""
         for queue in list(self._queues):
             self._end(queue)
+
+    @contextlib.contextmanager
+    def watching_changes(self) -> Iterator[asyncio.Event]:
+        """An event set whenever the change feed may have grown: a change notice, or the notifier's sync."""
+        woken = asyncio.Event()
+        self._change_waiters.add(woken)
+        try:
+            yield woken
+        finally:
+            self._change_waiters.discard(woken)
+
+    def wake_change_readers(self, payload: str = "") -> None:
+        """The change feed's notice is only a wake-up: readers read the feed itself from their cursor."""
+        for woken in self._change_waiters:
+            woken.set()
+
+    async def sync_change_readers(self, conn: object) -> None:
+        """After a (re)connection and every check interval: notices sent while disconnected are lost."""
+        self.wake_change_readers()
 
     def subscribe(self) -> AsyncGenerator[int, None]:
         """Release ids as published; registered now, so nothing published after this call is missed."""

@@ -36,7 +36,7 @@ FIELDS: dict[str, dict[str, Rule]] = {
         OWNER, "submitFirmwareRelease withdrawFirmwareRelease amendFirmwareRelease setContacts"
     )
     | fields(SECAS, "upsertManufacturer listCplEntry removeCplEntry"),
-    "Subscription": fields(FIR, "firmwareReleased"),
+    "Subscription": fields(FIR, "firmwareReleased changed"),
     "Manufacturer": fields(PUBLIC, "manufacturerId name deviceModels") | fields(FIR, "website contacts"),
     "Contact": fields(PUBLIC, "role name email phone"),
     "CplIssue": fields(PUBLIC, "version title issuedOn added removed"),

@@ -1,4 +1,4 @@
-"""The Subscription root: firmware releases as they are published, filtered and access-checked per event."""
+"""The Subscription root: releases as published, and the change feed from a cursor; access-checked per event."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import events
+from resolvers import change_feed, events
 from resolvers.context import Context
+from schema.changes import ChangeEvent
+from schema.enums import ChangeKind
 from schema.releases import FirmwareRelease
 
 Ctx = Info[Context, Any]
@@ -28,3 +30,19 @@ class Subscription:
         async with aclosing(events.released(info.context, manufacturer_ids, model_ids)) as rows:
             async for row in rows:
                 yield FirmwareRelease.from_row(row)
+
+    @strawberry.subscription(
+        description="The change feed from a stored cursor (none: from the beginning), then live;"
+        " each event once, in order, as visible as in `changes`.",
+    )
+    async def changed(
+        self,
+        info: Ctx,
+        after: str | None = None,
+        manufacturer_ids: list[str] | None = None,
+        kinds: list[ChangeKind] | None = None,
+    ) -> AsyncGenerator[ChangeEvent, None]:
+        where = change_feed.feed_filter(manufacturer_ids, kinds)
+        async with aclosing(change_feed.changed(info.context, after, where)) as rows:
+            async for row in rows:
+                yield ChangeEvent.from_row(row)

@@ -303,7 +303,9 @@ def test_every_guarded_field_and_mutation_has_a_case() -> None:
         for field, rule in rules.items()
         if rule is not PUBLIC or type_name == "Mutation"
     }
-    assert guarded - {"Subscription.firmwareReleased"} == set(FIELD_CASES), "add the field to FIELD_CASES"
+    assert guarded - {f"Subscription.{name}" for name in SUBSCRIPTIONS} == set(FIELD_CASES), (
+        "add the field to FIELD_CASES"
+    )
 
 
 def test_every_entity_has_a_case() -> None:
@@ -364,23 +366,27 @@ def test_upgradable_from_versions_lists_only_what_the_caller_may_see(
     }
 
 
-SUBSCRIBE = 'subscription { firmwareReleased(manufacturerIds: ["not hex"]) { version } }'
+SUBSCRIPTIONS = {
+    "firmwareReleased": 'subscription { firmwareReleased(manufacturerIds: ["not hex"]) { version } }',
+    "changed": 'subscription { changed(manufacturerIds: ["not hex"]) { kind } }',
+}
 
 
 @pytest.mark.parametrize("who", PRINCIPALS)
+@pytest.mark.parametrize("name", SUBSCRIPTIONS)
 async def test_subscription(
-    server: tuple[httpx.Client, dict[str, str | None], dict[str, int]], who: str
+    server: tuple[httpx.Client, dict[str, str | None], dict[str, int]], who: str, name: str
 ) -> None:
     """Over a real WebSocket: past the rule, the malformed filter is BAD_USER_INPUT; else FORBIDDEN."""
     client, tokens, _ = server
-    expected = EXPECTED[(declared("Subscription", "firmwareReleased"), "filtered")]
+    expected = EXPECTED[(declared("Subscription", name), "filtered")]
     token = tokens[who]
     url = str(client.base_url).replace("http", "ws") + "/graphql"
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTIONS[name]}}))
         reply = json.loads(await ws.recv())
     errors = reply["payload"] if reply["type"] == "error" else reply["payload"]["errors"]
     codes = {e["extensions"]["code"] for e in errors}
