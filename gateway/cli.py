@@ -261,22 +261,61 @@ def import_cpl(
     """Import a CPL workbook: good rows committed atomically, each bad row reported with its row number."""
     from resolvers.cpl_import import import_cpl as run_import
     from resolvers.cpl_rows import CplFileError
+    from resolvers.reports import blocked_submissions
     from spreadsheets.cpl_files import CplWorkbook
 
     settings = _settings()
 
-    async def work(db: Db) -> object:
+    async def work(db: Db) -> tuple[Any, Any]:
         with _progress_bar("importing") as advance:
-            return await run_import(
+            report = await run_import(
                 db, CplWorkbook(file), actor=actor, organisation="SECAS", progress=advance
             )
+        return report, await blocked_submissions(db)
 
     try:
-        report = _run_with_pool(settings, work)
+        report, blocked = _run_with_pool(settings, work)
     except CplFileError as error:
         console.print(f"[red]{file}: {error}[/red]")
         raise typer.Exit(1) from None
     _print_import_report(report)
+    _print_blocked(blocked)
+
+
+def _print_blocked(blocked: Any) -> None:
+    """The submissions the CPL (as now imported) still does not match: they stay SUBMITTED."""
+    from rich.table import Table
+
+    if not blocked:
+        return
+    table = Table("release", "identity", "reason", "entry", title=f"{len(blocked)} submissions not matched")
+    for b in blocked:
+        r = b.release
+        identity = f"{r.manufacturer_id} {r.model_id} {r.hardware_version} {r.firmware_version}"
+        table.add_row(str(r.id), identity, b.reason, str(b.entry_number or ""))
+    console.print(table)
+
+
+@app.command()
+def report(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="the report workbook to write: .xlsx")],
+) -> None:
+    """SECAS's report: Current entries with no FIR record, submissions that cannot publish, missing contacts."""
+    from resolvers.reports import secas_report
+    from spreadsheets.reports import write_report
+
+    if file.suffix.lower() != ".xlsx":
+        console.print("[red]the report file must end in .xlsx[/red]")
+        raise typer.Exit(2)
+    found = _run_with_pool(_settings(), secas_report)
+    write_report(file, found)
+    console.print(
+        f"wrote {file}: {len(found.unrecorded_entries)} entries with no FIR record,"
+        f" {len(found.blocked_submissions)} submissions that cannot publish,"
+        f" {len(found.manufacturers_without_firmware_contact)} manufacturers without a firmware contact",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_import_report(report: Any) -> None:

@@ -96,5 +96,13 @@ class ChangeKind(StrEnum):
     CONTACTS_CHANGED = "CONTACTS_CHANGED"
 
 
+class BlockedReason(StrEnum):
+    """Why a SUBMITTED release cannot publish (SECAS's report)."""
+
+    NO_MATCHING_ENTRY = "NO_MATCHING_ENTRY"
+    HASH_DIFFERS = "HASH_DIFFERS"
+    ENTRY_REMOVED = "ENTRY_REMOVED"
+
+
 # A release readers outside its manufacturer may see: published, or published once and withdrawn.
 PUBLIC_RELEASE_STATUSES = frozenset({ReleaseStatus.PUBLISHED, ReleaseStatus.WITHDRAWN})

@@ -29,6 +29,7 @@ FIELDS: dict[str, dict[str, Rule]] = {
     # rows filtered in the SQL by resolvers.release_search.readers_of (can_see_release's rule)
     | fields(FIR, "firmwareReleases")
     | fields(SECAS, "auditLog")
+    | fields(SECAS, "unrecordedCplEntries blockedSubmissions manufacturersWithoutFirmwareContact")
     # each event filtered by who may read it (resolvers.change_feed.audience_of), in the SQL
     | fields(FIR, "changes"),
     # the resolvers then hold a publisher to its own manufacturers (resolvers.visibility.is_owner_or_secas)
@@ -74,6 +75,8 @@ FIELDS: dict[str, dict[str, Rule]] = {
     ),
     "ChangeEventConnection": _PAGE,
     "ChangeEventEdge": _EDGE,
+    # only the SECAS report reaches it
+    "BlockedSubmission": fields(PUBLIC, "release reason cplEntryNumber"),
     "FirmwareReleaseConnection": _PAGE,
     "FirmwareReleaseEdge": _EDGE,
     "AuditEventConnection": _PAGE,

@@ -14,6 +14,7 @@ from resolvers import catalogue, devices, fleet, release_search
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import parse_identity
+from schema import reports
 from schema.audit import AuditEvent, audit_log
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.changes import ChangeEvent, changes
@@ -22,7 +23,8 @@ from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatu
 from schema.enums import CplStatus, DeviceType, ReleaseStatus, Urgency
 from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
-from schema.sizes import CPL_ISSUES, FLEET_DEVICE
+from schema.reports import BlockedSubmission
+from schema.sizes import CPL_ISSUES, FLEET_DEVICE, REPORT_ROWS
 
 Ctx = Info[Context, Any]
 
@@ -149,6 +151,22 @@ class Query:
         resolver=changes,
         directives=[PAGED],
         description="The durable change feed, oldest first after a stored cursor; each event as visible as its record.",
+    )
+
+    unrecorded_cpl_entries: list[CplEntry] = strawberry.field(
+        resolver=reports.unrecorded_cpl_entries,
+        directives=[REPORT_ROWS],
+        description="SECAS: Current CPL entries that no published release records, by manufacturer then number.",
+    )
+    blocked_submissions: list[BlockedSubmission] = strawberry.field(
+        resolver=reports.blocked_submissions,
+        directives=[REPORT_ROWS],
+        description="SECAS: submissions that cannot publish (no matching entry, another hash, entry Removed).",
+    )
+    manufacturers_without_firmware_contact: list[Manufacturer] = strawberry.field(
+        resolver=reports.manufacturers_without_firmware_contact,
+        directives=[REPORT_ROWS],
+        description="SECAS: manufacturers with no live FIRMWARE contact.",
     )
 
     audit_log: Connection[AuditEvent] = strawberry.field(

@@ -24,6 +24,7 @@ CONTACTS = assumed(10)
 REVISIONS = assumed(20)  # a release amended this often would be a new release
 CPL_ISSUES = assumed(200)  # a few CPL issues a year since 2013
 ISSUE_ENTRIES = assumed(500)  # entries one CPL issue adds or removes
+REPORT_ROWS = assumed(1000)  # a SECAS report's rows: a fraction of the CPL (SECAS's budget only)
 
 # A fleet costs by its length: each device of `fleetStatus(devices:)` weighs FLEET_DEVICE_WEIGHT
 # (reading, normalising and grouping it, and its share of a group of its own). The spec's slicing

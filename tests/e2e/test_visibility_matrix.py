@@ -79,6 +79,16 @@ FIELD_CASES: dict[str, Case] = {
     "Query.firmwareRelease": Case(RELEASE % ("published", "version"), ("firmwareRelease",), "lookup"),
     "Query.auditLog": Case("{ auditLog(first: 1) { nodes { id } } }", ("auditLog",), "lookup"),
     # each event is filtered by who may read it (tests/resolvers/test_change_feed.py)
+    # SECAS's reports
+    "Query.unrecordedCplEntries": Case(
+        "{ unrecordedCplEntries { number } }", ("unrecordedCplEntries",), "lookup"
+    ),
+    "Query.blockedSubmissions": Case("{ blockedSubmissions { reason } }", ("blockedSubmissions",), "lookup"),
+    "Query.manufacturersWithoutFirmwareContact": Case(
+        "{ manufacturersWithoutFirmwareContact { manufacturerId } }",
+        ("manufacturersWithoutFirmwareContact",),
+        "lookup",
+    ),
     # release search: rows filtered in the SQL (tests/schema/test_release_search.py)
     "Query.firmwareReleases": Case(
         "{ firmwareReleases(first: 1) { nodes { id } } }", ("firmwareReleases",), "filtered"

@@ -138,3 +138,36 @@ async def test_import_prints_upgrade_edges_against_listing_order(db_url: str, tm
     assert imported.returncode == 0, imported.stderr
     assert "'published': 1" in imported.stderr and "'backward_edges': 1" in imported.stderr
     assert "1 upgrade edges against CPL listing order" in imported.stderr
+
+
+@pytest.mark.timeout(180)
+async def test_import_prints_unmatched_submissions_and_report_writes_the_workbook(
+    db_url: str, tmp_path: Path
+) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("insert into manufacturers values ('106C', 'M') on conflict do nothing")
+        await conn.execute(
+            "insert into device_models values ('106C', '4331', null, 'CHF') on conflict do nothing"
+        )
+        # the CPL lists 124074DA with another hash, and nothing for 12400000
+        for firmware, digest in (("124074DA", "AB" * 32), ("12400000", ROWS[0][-1])):
+            await conn.execute(
+                "insert into firmware_releases (manufacturer_id, model_id, hardware_version, firmware_version,"
+                " image_hash, status) values ('106C', '4331', '00AC', $1, $2, 'SUBMITTED')",
+                firmware,
+                digest,
+            )
+    finally:
+        await conn.close()
+    source = tmp_path / "cpl.csv"
+    with source.open("w", newline="") as f:
+        csv.writer(f).writerows([HEADER, ROWS[0]])
+    imported = fir(db_url, tmp_path, "import-cpl", str(source))
+    assert imported.returncode == 0, imported.stderr
+    assert "2 submissions not matched" in imported.stderr
+    assert "HASH_DIFFERS" in imported.stderr and "NO_MATCHING_ENTRY" in imported.stderr
+    written = fir(db_url, tmp_path, "report", str(tmp_path / "report.xlsx"))
+    assert written.returncode == 0, written.stderr
+    assert "1 entries with no FIR record, 2 submissions that cannot publish" in written.stderr
+    assert (tmp_path / "report.xlsx").stat().st_size > 0
