@@ -51,11 +51,14 @@ def test_no_declaration_names_a_field_the_schema_lacks() -> None:
     assert stale == []
 
 
-def test_the_subscription_is_guarded_like_any_field() -> None:
+def test_the_subscriptions_are_guarded_like_any_field() -> None:
     build_schema()
-    [field] = Subscription.__strawberry_definition__.fields
-    assert [e.rule.name for e in field.extensions if isinstance(e, Guard)] == ["fir"]
+    fields = Subscription.__strawberry_definition__.fields
+    assert {f.python_name for f in fields} == {"firmware_released", "changed"}
+    for field in fields:
+        assert [e.rule.name for e in field.extensions if isinstance(e, Guard)] == ["fir"]
     assert FIELDS["Subscription"]["firmwareReleased"] is not PUBLIC
+    assert FIELDS["Subscription"]["changed"] is not PUBLIC
 
 
 def build_schema_with(query: type) -> None:
