@@ -51,7 +51,14 @@ async def announce_publications(tx: Db, who: Actor, changes: Sequence[Change]) -
     await rw.notify_published(tx, published)
 
 
-CONSUMERS: tuple[ChangeConsumer, ...] = (write_audit, announce_publications)
+async def append_to_log(tx: Db, who: Actor, changes: Sequence[Change]) -> None:
+    """The transparency log's consumer (resolvers/transparency.py), imported late: it imports Change."""
+    from resolvers import transparency
+
+    await transparency.append_to_log(tx, who, changes)
+
+
+CONSUMERS: tuple[ChangeConsumer, ...] = (write_audit, announce_publications, append_to_log)
 
 
 @dataclass
