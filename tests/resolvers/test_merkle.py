@@ -24,8 +24,8 @@ def path(m: int, hashes: list[bytes]) -> list[bytes]:
         return []
     k = 1 << ((len(hashes) - 1).bit_length() - 1)
     if m < k:
-        return path(m, hashes[:k]) + [mth(hashes[k:])]
-    return path(m - k, hashes[k:]) + [mth(hashes[:k])]
+        return [*path(m, hashes[:k]), mth(hashes[k:])]
+    return [*path(m - k, hashes[k:]), mth(hashes[:k])]
 
 
 def subproof(m: int, hashes: list[bytes], whole: bool) -> list[bytes]:
@@ -34,8 +34,8 @@ def subproof(m: int, hashes: list[bytes], whole: bool) -> list[bytes]:
         return [] if whole else [mth(hashes)]
     k = 1 << ((n - 1).bit_length() - 1)
     if m <= k:
-        return subproof(m, hashes[:k], whole) + [mth(hashes[k:])]
-    return subproof(m - k, hashes[k:], False) + [mth(hashes[:k])]
+        return [*subproof(m, hashes[:k], whole), mth(hashes[k:])]
+    return [*subproof(m - k, hashes[k:], False), mth(hashes[:k])]
 
 
 LEAVES = [merkle.leaf_hash(f"leaf {i}".encode()) for i in range(40)]
@@ -70,7 +70,7 @@ def test_consistency_proofs_match_the_definition(new: int) -> None:
 
 
 def test_a_changed_or_dropped_leaf_fails_consistency() -> None:
-    forged = LEAVES[:5] + [merkle.leaf_hash(b"forged")] + LEAVES[6:20]
+    forged = [*LEAVES[:5], merkle.leaf_hash(b"forged"), *LEAVES[6:20]]
     proof = merkle.consistency_proof(8, 20, merkle.new_nodes(0, {}, forged))
     assert not merkle.verify_consistency(8, 20, mth(LEAVES[:8]), mth(forged), proof)
     dropped = LEAVES[:3] + LEAVES[4:21]
