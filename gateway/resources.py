@@ -26,3 +26,5 @@ class Resources:
 
     def __post_init__(self) -> None:
         self.trusted_documents = TrustedDocuments(self.settings.trusted_documents_only)
+    log_signer: Any = None
+    log_verifier_key: Any = None

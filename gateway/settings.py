@@ -92,6 +92,11 @@ class Settings:
     oidc_allowed_types: tuple[str, ...] = ("at+jwt",)
     # Classes of caller (anonymous, read, publish, admin) that may run registered documents only.
     trusted_documents_only: frozenset[str] = frozenset()
+    # the transparency log (gateway/log_signer.py): checkpoint origin, Ed25519 key, signing interval
+    log_origin: str = "fir-graph/log"
+    log_signing_key: Secret | None = None
+    log_signing_key_file: Path | None = None
+    log_checkpoint_interval: float = 2.0
 
     @property
     def loopback_only(self) -> bool:
@@ -233,3 +238,12 @@ def _introspection(value: str) -> Introspection:
     except ValueError:
         choices = ", ".join(mode.value for mode in Introspection)
         raise ValueError(f"FIR_INTROSPECTION must be one of {choices}, not {value!r}") from None
+        log_origin=config("FIR_LOG_ORIGIN", default="fir-graph/log"),
+        log_signing_key=config("FIR_LOG_SIGNING_KEY", cast=Secret, default=None) or None,
+        log_signing_key_file=_path(config("FIR_LOG_SIGNING_KEY_FILE", default=None)),
+        log_checkpoint_interval=config("FIR_LOG_CHECKPOINT_INTERVAL", cast=float, default=2.0),
+    )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from loaders import tlog
 from loaders.audit import Actor
 from loaders.db import Db
-from resolvers import merkle
+from resolvers import checkpoints, merkle
 from resolvers.log_leaves import leaf_of
 from resolvers.unit_of_work import Change
 
@@ -102,3 +104,24 @@ async def audit(db: Db) -> AuditResult:
         None if cp is None else cp.root_hash,
         problems,
     )
+
+
+async def sign_checkpoint(db: Db, origin: str, private: Ed25519PrivateKey) -> tlog.CheckpointRow | None:
+    """Sign the tree as it is now, if it grew since the newest checkpoint and no other replica is signing.
+
+    The signing lock makes one signer at a time, and the size is read under it, so two replicas never
+    sign two different trees of one size (a fork); checkpoints only grow.
+    """
+    async with db.transaction() as tx:
+        if not await tlog.try_lock_signing(tx):
+            return None
+        size = await tlog.tree_size(tx)
+        latest = await tlog.latest_checkpoint(tx)
+        if size == 0 or (latest is not None and latest.tree_size >= size):
+            return None
+        root_hash = await root_at(tx, size)
+        row = tlog.CheckpointRow(
+            size, root_hash, checkpoints.sign(checkpoints.Checkpoint(origin, size, root_hash), private)
+        )
+        await tlog.insert_checkpoint(tx, row)
+        return row

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from resolvers import catalogue, devices, fleet
+from resolvers import catalogue, devices, fleet, log_proofs
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import parse_identity
@@ -20,6 +20,7 @@ from schema.enums import CplStatus, DeviceType
 from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
 from schema.sizes import CPL_ISSUES, FLEET_DEVICE
+from schema.transparency import LogConsistency
 
 Ctx = Info[Context, Any]
 
@@ -96,6 +97,13 @@ class Query:
             info.context, first, after, status.value if status else None, manufacturer_id
         )
         return connection(page, CplEntry.from_row)
+
+    @strawberry.field(description="Proof that the log of size `to` extends the log of size `from`.")
+    async def log_consistency(
+        self, info: Ctx, from_: Annotated[int, strawberry.argument(name="from")], to: int
+    ) -> LogConsistency | None:
+        found = await log_proofs.consistency_of(info.context, from_, to)
+        return LogConsistency.from_proof(found) if found else None
 
     @strawberry.field
     async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
