@@ -60,7 +60,7 @@ def sign(checkpoint: Checkpoint, private: Ed25519PrivateKey) -> str:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     try:
-        name, hex_id, encoded = text.strip().split("+")
+        name, hex_id, encoded = text.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
     except ValueError as error:
         raise NoteError("not a signed-note verifier key (name+keyid+base64)") from error

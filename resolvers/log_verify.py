@@ -6,6 +6,8 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from resolvers import merkle
 from resolvers.checkpoints import Checkpoint, NoteError, VerifierKey, open_checkpoint
 
@@ -66,3 +68,88 @@ def hashes(value: object) -> list[bytes] | None:
     except ValueError:
         return None
     return decoded if all(len(d) == 32 for d in decoded) else None
+
+
+# What a graph answer says (camelCase) and what the leaf states (snake_case), for the facts both carry.
+_ANSWER_FIELDS = {
+    "id": "id",
+    "number": "number",
+    "manufacturerId": "manufacturer_id",
+    "modelId": "model_id",
+    "hardwareVersion": "hardware_version",
+    "firmwareVersion": "firmware_version",
+    "version": "firmware_version",
+    "imageHash": "image_hash",
+    "status": "status",
+    "cplEntryNumber": "cpl_entry_number",
+    "upgradableFromVersions": "upgradable_from",
+}
+
+
+def check_answer(key: VerifierKey, answer: object) -> tuple[int, list[str]]:
+    """Every object of a saved answer that carries a `proof`: the leaf is in the signed log, and agrees.
+
+    Returns how many objects were checked and the problems, each naming where in the answer it is.
+    """
+    problems: list[str] = []
+    checked = 0
+    for where, obj in _with_proofs(answer, "answer"):
+        checked += 1
+        problems += _check_object(key, where, obj)
+    return checked, problems
+
+
+def _with_proofs(value: object, where: str) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(value, dict):
+        if "proof" in value:
+            found.append((where, value))
+        for k, v in value.items():
+            if k != "proof":
+                found += _with_proofs(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _with_proofs(v, f"{where}[{i}]")
+    return found
+
+
+def _check_object(key: VerifierKey, where: str, obj: Mapping[str, Any]) -> list[str]:
+    name = _name(obj)
+    proof = obj.get("proof")
+    if not isinstance(proof, Mapping) or not isinstance(proof.get("leaf"), str):
+        return [f"{where} ({name}): no proof in the answer"]
+    leaf_text = str(proof["leaf"])
+    problem = check_inclusion(key, proof, leaf_text.encode())
+    if problem is not None:
+        return [f"{where} ({name}): {problem}"]
+    return [f"{where} ({name}): {p}" for p in _disagreements(obj, orjson_loads(leaf_text))]
+
+
+def _disagreements(obj: Mapping[str, Any], leaf: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    for answer_key, leaf_key in _ANSWER_FIELDS.items():
+        if answer_key not in obj or leaf_key not in leaf:
+            continue
+        said, logged = _comparable(obj[answer_key]), _comparable(leaf[leaf_key])
+        if said != logged:
+            found.append(f"{answer_key} is {obj[answer_key]!r} but the signed log says {leaf[leaf_key]!r}")
+    return found
+
+
+def _comparable(value: object) -> object:
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    return None if value is None else str(value)
+
+
+def _name(obj: Mapping[str, Any]) -> str:
+    if "number" in obj:
+        return f"CPL entry {obj['number']}"
+    if "id" in obj:
+        return f"release {obj['id']}"
+    return "record"
+
+
+def orjson_loads(text: str) -> Mapping[str, Any]:
+    loaded = orjson.loads(text)
+    return loaded if isinstance(loaded, dict) else {}

@@ -21,7 +21,7 @@ def h(data: bytes) -> bytes:
 
 def open_note(note: str, vkey: str) -> tuple[str, int, bytes]:
     """(origin, size, root) of a checkpoint signed by the key `name+hexid+base64(0x01||key)`."""
-    name, key_hex, key_b64 = vkey.strip().split("+")
+    name, key_hex, key_b64 = vkey.strip().split("+", 2)
     raw = base64.b64decode(key_b64)
     assert raw[0] == 1 and h(name.encode() + b"\n" + raw)[:4].hex() == key_hex, "bad verifier key"
     text, signatures = note.split("\n\n", 1)
@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
     _, size, root = open_note(note, vkey)
     proof = json.loads(proof_file)
     leaf = canonical_leaf(json.loads(leaf_file))
-    path = [base64.b64decode(p) for p in proof["path"]]
+    path = [base64.b64decode(p) for p in proof.get("inclusionPath", proof.get("path", []))]
     ok = proof["treeSize"] == size and inclusion_ok(proof["leafIndex"], size, leaf, path, root)
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
