@@ -83,6 +83,19 @@ def verify_answer(
     _report(problems, f"{checked} records verified")
 
 
+@verify_app.command("export")
+def verify_export(
+    export: Annotated[Path, typer.Argument(help="an exported FIR spreadsheet (xlsx or csv)")],
+    public_key: KeyOption,
+) -> None:
+    """Every row's CPL entry is in the signed log the file's checkpoint states, and says what the log says."""
+    from resolvers.log_verify import check_export
+    from spreadsheets.fir_files import read_fir_rows
+
+    checked, problems = check_export(_key(public_key), read_fir_rows(export))
+    _report(problems, f"{checked} rows verified")
+
+
 def _key(path: Path) -> VerifierKey:
     try:
         return parse_verifier_key(path.read_text(encoding="utf-8"))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from loaders import tlog
+from loaders.db import Db
 from loaders.tlog import CheckpointRow
 from resolvers import merkle
 from resolvers.context import Context
@@ -52,3 +55,22 @@ async def consistency_of(ctx: Context, old: int, new: int) -> ConsistencyProof |
     found = await ctx.loaders.log_node.load_many(wanted)
     stored = {k: v for k, v in zip(wanted, found, strict=True) if v is not None}
     return ConsistencyProof(old, new, merkle.consistency_proof(old, new, stored), checkpoint.note)
+
+
+async def checkpointed_proofs(
+    db: Db, checkpoint: CheckpointRow | None, entity_type: str, entity_ids: Sequence[str]
+) -> list[Proof | None]:
+    """Proofs of many entities' newest leaves against one checkpoint, in three statements (the export)."""
+    if checkpoint is None:
+        return [None for _ in entity_ids]
+    size = checkpoint.tree_size
+    indexes = await tlog.latest_leaf_indexes(db, entity_type, entity_ids)
+    signed = [i for i in indexes if i is not None and i < size]
+    leaves = {r.idx: r.leaf for r in await tlog.leaves_by_indexes(db, signed) if r is not None}
+    stored = await tlog.nodes(db, {n for i in signed for n in merkle.inclusion_nodes(i, size)})
+    return [
+        None
+        if i is None or i not in leaves
+        else Proof(i, size, leaves[i], merkle.inclusion_proof(i, size, stored), checkpoint.note)
+        for i in indexes
+    ]
