@@ -22,9 +22,9 @@ class Resources:
     events: Any = None
     notifier: Any = None
     fleet_jobs: Any = None  # gateway.fleet_jobs.FleetJobs
+    log_signer: Any = None  # gateway.log_signer.CheckpointSigner
+    log_verifier_key: Any = None  # resolvers.checkpoints.VerifierKey
     trusted_documents: TrustedDocuments = field(init=False)
 
     def __post_init__(self) -> None:
         self.trusted_documents = TrustedDocuments(self.settings.trusted_documents_only)
-    log_signer: Any = None
-    log_verifier_key: Any = None

@@ -215,6 +215,10 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         trusted_documents_only=_classes(config("FIR_TRUSTED_DOCUMENTS_ONLY", default="")),
         graphiql=config("FIR_GRAPHIQL", cast=bool, default=False),
         introspection=config("FIR_INTROSPECTION", cast=_introspection, default="authenticated"),
+        log_origin=config("FIR_LOG_ORIGIN", default="fir-graph/log"),
+        log_signing_key=_secret(config("FIR_LOG_SIGNING_KEY", default=None)),
+        log_signing_key_file=_path(config("FIR_LOG_SIGNING_KEY_FILE", default=None)),
+        log_checkpoint_interval=config("FIR_LOG_CHECKPOINT_INTERVAL", cast=float, default=2.0),
     )
 
 
@@ -238,11 +242,6 @@ def _introspection(value: str) -> Introspection:
     except ValueError:
         choices = ", ".join(mode.value for mode in Introspection)
         raise ValueError(f"FIR_INTROSPECTION must be one of {choices}, not {value!r}") from None
-        log_origin=config("FIR_LOG_ORIGIN", default="fir-graph/log"),
-        log_signing_key=config("FIR_LOG_SIGNING_KEY", cast=Secret, default=None) or None,
-        log_signing_key_file=_path(config("FIR_LOG_SIGNING_KEY_FILE", default=None)),
-        log_checkpoint_interval=config("FIR_LOG_CHECKPOINT_INTERVAL", cast=float, default=2.0),
-    )
 
 
 def _path(value: str | None) -> Path | None:
