@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -20,6 +21,8 @@ from gateway.fleet_jobs import FleetJobs
 from gateway.graphiql import assets as graphiql_assets
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
+from gateway.log_routes import routes as log_routes
+from gateway.log_signer import CheckpointSigner, signing_key, verifier_key
 from gateway.metrics import MetricsMiddleware, metrics
 from gateway.notifier import Notifier
 from gateway.resources import Resources
@@ -28,6 +31,7 @@ from gateway.settings import Settings
 from loaders.changes import CHANGES_CHANNEL
 from loaders.db import close_pool, create_pool
 from loaders.release_writes import PUBLISHED_CHANNEL
+from resolvers.checkpoints import VerifierKey
 from resolvers.events import ReleaseEvents
 from schema.limits import Budgets
 from schema.schema import SchemaLimits, build_schema
@@ -84,6 +88,17 @@ async def _start_notifier(
     stack.push_async_callback(notifier.aclose)
 
 
+def _start_signer(
+    settings: Settings, pool: asyncpg.Pool, stack: contextlib.AsyncExitStack
+) -> tuple[VerifierKey, CheckpointSigner]:
+    """Checkpoints are signed in the background; replicas take turns through an advisory lock."""
+    key = signing_key(settings)
+    signer = CheckpointSigner(settings, pool, key)
+    signer.start()
+    stack.push_async_callback(signer.stop)
+    return verifier_key(settings, key), signer
+
+
 def schema_limits(settings: Settings) -> SchemaLimits:
     budgets = Budgets(
         anonymous=settings.budget_anonymous,
@@ -122,6 +137,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             resources.fleet_jobs = FleetJobs(resources)
             stack.push_async_callback(resources.fleet_jobs.aclose)
             await stack.enter_async_context(measured_runtime(settings.gc_tuning, settings.gc_young_threshold))
+            resources.log_verifier_key, resources.log_signer = _start_signer(settings, pool, stack)
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [
@@ -132,6 +148,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/metrics", metrics),
         *export_routes(),
         *fleet_check_routes(),
+        *log_routes(),
     ]
     if settings.graphiql:
         routes.append(graphiql_assets())

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from gateway.database import DatabaseHandle, database
+from gateway.log_cli import log_app, verify_app
 from gateway.logs import configure
 from gateway.settings import Settings, load_settings
 from loaders.db import Db, create_pool
@@ -26,6 +27,8 @@ from loaders.migrate import migrate as apply_migrations
 app = typer.Typer(
     help="FIR graph: the Firmware Information Repository as a GraphQL gateway.", no_args_is_help=True
 )
+app.add_typer(log_app, name="log")
+app.add_typer(verify_app, name="verify")
 console = Console(stderr=True)
 T = TypeVar("T")
 

@@ -92,6 +92,11 @@ class Settings:
     oidc_allowed_types: tuple[str, ...] = ("at+jwt",)
     # Classes of caller (anonymous, read, publish, admin) that may run registered documents only.
     trusted_documents_only: frozenset[str] = frozenset()
+    # the transparency log (gateway/log_signer.py): checkpoint origin, Ed25519 key, signing interval
+    log_origin: str = "fir-graph/log"
+    log_signing_key: Secret | None = None
+    log_signing_key_file: Path | None = None
+    log_checkpoint_interval: float = 2.0
 
     @property
     def loopback_only(self) -> bool:
@@ -210,6 +215,10 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         trusted_documents_only=_classes(config("FIR_TRUSTED_DOCUMENTS_ONLY", default="")),
         graphiql=config("FIR_GRAPHIQL", cast=bool, default=False),
         introspection=config("FIR_INTROSPECTION", cast=_introspection, default="authenticated"),
+        log_origin=config("FIR_LOG_ORIGIN", default="fir-graph/log"),
+        log_signing_key=_secret(config("FIR_LOG_SIGNING_KEY", default=None)),
+        log_signing_key_file=_path(config("FIR_LOG_SIGNING_KEY_FILE", default=None)),
+        log_checkpoint_interval=config("FIR_LOG_CHECKPOINT_INTERVAL", cast=float, default=2.0),
     )
 
 
@@ -233,3 +242,7 @@ def _introspection(value: str) -> Introspection:
     except ValueError:
         choices = ", ".join(mode.value for mode in Introspection)
         raise ValueError(f"FIR_INTROSPECTION must be one of {choices}, not {value!r}") from None
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None

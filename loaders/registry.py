@@ -17,6 +17,7 @@ from loaders.releases import (
     ReleasesByModelHwLoader,
     RevisionsByReleaseLoader,
 )
+from loaders.tlog_reads import LatestCheckpointLoader, LogLeafByEntityLoader, LogNodeLoader
 
 
 class Loaders:
@@ -68,6 +69,18 @@ class Loaders:
     @cached_property
     def revisions_by_release(self) -> RevisionsByReleaseLoader:
         return RevisionsByReleaseLoader(self.db)
+
+    @cached_property
+    def log_leaf_by_entity(self) -> LogLeafByEntityLoader:
+        return LogLeafByEntityLoader(self.db)
+
+    @cached_property
+    def log_node(self) -> LogNodeLoader:
+        return LogNodeLoader(self.db)
+
+    @cached_property
+    def log_checkpoint(self) -> LatestCheckpointLoader:
+        return LatestCheckpointLoader(self.db)
 
     def clear_all(self) -> None:
         """After a write in this request: later reads must see it."""

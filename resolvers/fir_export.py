@@ -5,15 +5,21 @@ The file formats (xlsx, csv) are written at the edge, spreadsheets/fir_files.py,
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+import orjson
+
 from loaders import fir_export as sql
+from loaders import tlog
 from loaders.data_version import current_version
 from loaders.db import Db
-from loaders.vocabulary import CplStatus
+from loaders.tlog import CheckpointRow
+from loaders.vocabulary import CplStatus, EntityType
+from resolvers import log_proofs
 from resolvers.cpl_codes import CPL_DEVICE_TYPE_NAMES
 from resolvers.cpl_rows import COLUMNS, Progress
 
@@ -25,6 +31,11 @@ FIR_COLUMNS: tuple[str, ...] = (
     "FIR.advisories",
     "FIR.firmware_contact",
     "FIR.data_version",  # the data version of the snapshot the file was written from
+    # the transparency log (README: Verifying FIR data): the entry's newest leaf, its inclusion proof
+    # against the checkpoint read in the same snapshot, and that checkpoint (the same in every row)
+    "FIR.log_leaf",
+    "FIR.log_proof",
+    "FIR.log_checkpoint",
 )
 HEADER: tuple[str, ...] = COLUMNS + FIR_COLUMNS
 CHUNK = 2000  # entries per query: bounded memory whatever the CPL's size
@@ -45,13 +56,17 @@ class FirSnapshot:
     db: Db  # bound to the snapshot's read-only transaction
     total: int
     data_version: int
+    checkpoint: CheckpointRow | None
 
     async def rows(self, progress: Progress | None = None) -> AsyncIterator[list[object]]:
         """One row per CPL entry in HEADER order, by entry number; chunked, so memory stays bounded."""
         written = after = 0
         while chunk := await sql.export_chunk(self.db, after=after, limit=CHUNK):
-            for row in chunk:
-                yield fir_cells(row, self.data_version)
+            proofs = await log_proofs.checkpointed_proofs(
+                self.db, self.checkpoint, EntityType.CPL_ENTRY, [str(r.number) for r in chunk]
+            )
+            for row, proof in zip(chunk, proofs, strict=True):
+                yield fir_cells(row, self.data_version) + log_cells(proof)
             written += len(chunk)
             after = chunk[-1].number
             if progress is not None:
@@ -65,7 +80,7 @@ async def snapshot(db: Db) -> AsyncIterator[FirSnapshot]:
     async with db.transaction() as tx:
         total = await sql.begin_snapshot(tx)
         # read inside the snapshot: exactly the version its rows reflect, whatever commits meanwhile
-        yield FirSnapshot(tx, total, await current_version(tx))
+        yield FirSnapshot(tx, total, await current_version(tx), await tlog.latest_checkpoint(tx))
 
 
 async def export_rows(db: Db, sheet: Sheet, progress: Progress | None = None) -> int:
@@ -95,8 +110,19 @@ def firmware_contact(row: sql.FirExportRow) -> str | None:
     return text or None
 
 
+def log_cells(proof: log_proofs.Proof | None) -> list[object]:
+    """The log's three columns: empty until the entry's newest leaf is signed."""
+    if proof is None:
+        return [None, None, None]
+    path = [base64.b64encode(h).decode() for h in proof.inclusion_path]
+    encoded = orjson.dumps(
+        {"leafIndex": proof.leaf_index, "treeSize": proof.tree_size, "inclusionPath": path}
+    )
+    return [proof.leaf.decode(), encoded.decode(), proof.checkpoint]
+
+
 def fir_cells(row: sql.FirExportRow, data_version: int) -> list[object]:
-    """One entry in HEADER order; None is an empty cell."""
+    """One entry in HEADER order up to FIR.data_version; None is an empty cell."""
     return [
         row.cpl_version,
         row.number,

@@ -52,7 +52,20 @@ async def announce_publications(tx: Db, who: Actor, changes: Sequence[Change]) -
     await rw.notify_published(tx, published)
 
 
-CONSUMERS: tuple[ChangeConsumer, ...] = (write_audit, announce_publications, change_feed.record_changes)
+async def append_to_log(tx: Db, who: Actor, changes: Sequence[Change]) -> None:
+    """The transparency log's consumer (resolvers/transparency.py), imported late: it imports Change."""
+    from resolvers import transparency
+
+    await transparency.append_to_log(tx, who, changes)
+
+
+# The change feed comes last: its counter row lock is then held only for the last moment before commit.
+CONSUMERS: tuple[ChangeConsumer, ...] = (
+    write_audit,
+    announce_publications,
+    append_to_log,
+    change_feed.record_changes,
+)
 
 
 @dataclass

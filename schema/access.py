@@ -25,6 +25,8 @@ FIELDS: dict[str, dict[str, Rule]] = {
     | fields(PUBLIC, "cplIssues cplIssue")
     # _entities checks each representation against ENTITIES; _service is the SDL, public by design
     | fields(PUBLIC, "_entities _service")
+    # hashes only: a consistency proof reveals no fact
+    | fields(PUBLIC, "logConsistency")
     | fields(FIR, "firmwareRelease")
     # rows filtered in the SQL by resolvers.release_search.readers_of (can_see_release's rule)
     | fields(FIR, "firmwareReleases")
@@ -45,7 +47,7 @@ FIELDS: dict[str, dict[str, Rule]] = {
     "CplEntry": fields(
         PUBLIC,
         "number status deviceType cplVersion manufacturerId modelId hardwareVersion firmwareVersion"
-        " smetsChtsVersion gbcsVersion imageHash listedOn removedOn modelHardware model manufacturer",
+        " smetsChtsVersion gbcsVersion imageHash listedOn removedOn modelHardware model manufacturer proof",
     )
     | fields(FIR, "release"),
     "FirmwareRelease": fields(
@@ -53,7 +55,9 @@ FIELDS: dict[str, dict[str, Rule]] = {
         "id manufacturerId modelId version hardwareVersion imageHash releaseDate status releaseNotes urgency"
         " advisories cplEntryNumber submittedAt publishedAt withdrawnAt cplEntry model manufacturer"
         # filtered to the releases the caller may see (resolvers.releases)
-        " upgradableFromVersions upgradableFrom upgradesTo revisions",
+        " upgradableFromVersions upgradableFrom upgradesTo revisions"
+        # its leaf states only what the release itself shows: published facts (resolvers.log_leaves)
+        " proof",
     )
     | fields(OWNER, "publishedBy submittedBy withdrawnReason"),
     # a revision is as visible as its release; its upgrade sources are filtered as the release's are
@@ -66,6 +70,9 @@ FIELDS: dict[str, dict[str, Rule]] = {
     # counted from what the caller may see of the FIR: a publisher's cover its own manufacturers only
     "FleetStatus": fields(PUBLIC, "total distinct notOnCpl invalid problems groups")
     | fields(FIR, "upToDate outdated noUpgradePath"),
+    # as visible as the record they prove; hashes and published facts only
+    "LogProof": fields(PUBLIC, "leafIndex treeSize leaf inclusionPath checkpoint"),
+    "LogConsistency": fields(PUBLIC, "from to path checkpoint"),
     "FleetGroup": fields(PUBLIC, "count refs status"),
     "FleetProblem": fields(PUBLIC, "index ref field message"),
     "AuditEvent": fields(PUBLIC, "id occurredAt actor organisation action entityType entityId before after"),
@@ -102,8 +109,9 @@ ENTITIES: dict[str, Rule] = {
 }
 
 # HTTP routes outside GraphQL that serve FIR records (gateway/exports.py, gateway/fleet_checks.py);
-# a fleet check reports on every manufacturer's records at once, as the spreadsheet does
-ROUTES: dict[str, Rule] = {"/exports/fir": READER, "/fleet-checks": READER}
+# a fleet check reports on every manufacturer's records at once, as the spreadsheet does; the
+# transparency log's routes (gateway/log_routes.py) serve hashes and signed checkpoints only
+ROUTES: dict[str, Rule] = {"/exports/fir": READER, "/fleet-checks": READER, "/log": PUBLIC}
 
 
 def rule_of(type_name: str, field_name: str) -> Rule | None:

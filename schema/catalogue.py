@@ -9,12 +9,15 @@ import strawberry
 from strawberry.types import Info
 
 from loaders.rows import ContactRow, CplEntryRow, ManufacturerRow, ModelRow
+from loaders.vocabulary import EntityType
+from resolvers import log_proofs
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import normalise_hex, normalise_identity
 from schema.enums import ContactRole, CplStatus, DeviceType
 from schema.sizes import CONTACTS, CPL_ENTRIES_PER_MODEL, MODELS_PER_MANUFACTURER
+from schema.transparency import LogProof
 
 if TYPE_CHECKING:
     from schema.releases import FirmwareRelease
@@ -157,6 +160,13 @@ class CplEntry:
     @strawberry.field
     async def manufacturer(self, info: Ctx) -> Manufacturer:
         return await manufacturer_of(info, self.manufacturer_id)
+
+    @strawberry.field(
+        description="Proof that the entry as it is now is in the signed log; null until signed."
+    )
+    async def proof(self, info: Ctx) -> LogProof | None:
+        found = await log_proofs.proof_of(info.context, EntityType.CPL_ENTRY, str(self.number))
+        return LogProof.from_proof(found) if found else None
 
     @strawberry.field(description="The FIR record for this entry.")
     async def release(self, info: Ctx) -> FirmwareReleaseRef | None:

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from loaders.releases import ReleaseSearch
-from resolvers import catalogue, devices, fleet, release_search
+from resolvers import catalogue, devices, fleet, log_proofs, release_search
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import parse_identity
@@ -25,6 +25,7 @@ from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
 from schema.reports import BlockedSubmission
 from schema.sizes import CPL_ISSUES, FLEET_DEVICE, REPORT_ROWS
+from schema.transparency import LogConsistency
 
 Ctx = Info[Context, Any]
 
@@ -132,6 +133,13 @@ class Query:
         )
         page = await release_search.search(info.context, first, after, where)
         return connection(page, FirmwareRelease.from_row)
+
+    @strawberry.field(description="Proof that the log of size `to` extends the log of size `from`.")
+    async def log_consistency(
+        self, info: Ctx, from_: Annotated[int, strawberry.argument(name="from")], to: int
+    ) -> LogConsistency | None:
+        found = await log_proofs.consistency_of(info.context, from_, to)
+        return LogConsistency.from_proof(found) if found else None
 
     @strawberry.field
     async def firmware_release(self, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:

@@ -9,11 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from loaders.rows import ReleaseRow, RevisionRow
+from loaders.vocabulary import EntityType
+from resolvers import log_proofs
 from resolvers import releases as rules
 from resolvers.context import Context
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of
 from schema.enums import ReleaseStatus, Urgency
 from schema.sizes import REVISIONS, UPGRADE_EDGES
+from schema.transparency import LogProof
 
 Ctx = Info[Context, Any]
 
@@ -115,6 +118,13 @@ class FirmwareRelease:
     )
     async def revisions(self, info: Ctx) -> list[FirmwareReleaseRevision]:
         return [FirmwareReleaseRevision.from_row(r) for r in await rules.revisions(info.context, self.row)]
+
+    @strawberry.field(
+        description="Proof that the release as it is now is in the signed log; null until signed."
+    )
+    async def proof(self, info: Ctx) -> LogProof | None:
+        found = await log_proofs.proof_of(info.context, EntityType.FIRMWARE_RELEASE, str(self.row.id))
+        return LogProof.from_proof(found) if found else None
 
     @strawberry.field
     async def cpl_entry(self, info: Ctx) -> CplEntry | None:

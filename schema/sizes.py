@@ -36,3 +36,6 @@ FLEET_DEVICE_WEIGHT = 10
 FLEET_DEVICE = Cost(weight=FLEET_DEVICE_WEIGHT)
 FLEET_GROUPS = assumed(1000)
 FLEET_PROBLEMS = assumed(1000)
+
+# A proof path has at most two hashes per tree level: 64 covers a log of 2**32 leaves.
+LOG_PATH = assumed(64)

@@ -145,3 +145,19 @@ async def xlsx_stream(snap: FirSnapshot) -> AsyncIterator[bytes]:
 
 
 STREAMS = {"csv": csv_stream, "xlsx": xlsx_stream}
+
+
+def read_fir_rows(path: Path) -> Iterator[dict[str, object]]:
+    """The rows of an exported FIR spreadsheet (csv or xlsx), keyed by its header, for `fir verify export`."""
+    if path.suffix.lower() == ".xlsx":
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = book.active.iter_rows(values_only=True)
+            header = [str(h) for h in next(rows, ())]
+            for values in rows:
+                yield dict(zip(header, values, strict=False))
+        finally:
+            book.close()
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        yield from csv.DictReader(handle)

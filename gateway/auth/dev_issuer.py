@@ -115,12 +115,12 @@ def load_or_create_key(path: Path) -> RSAKey:
     """The signing key at `path`, generated on first use; when two processes race, the first file wins."""
     if not path.exists():
         key = RSAKey.generate_key(2048, parameters={"alg": ALGORITHM, "use": "sig"}, auto_kid=True)
-        _create_private_file(path, json.dumps(KeySet([key]).as_dict(private=True)))
+        create_private_file(path, json.dumps(KeySet([key]).as_dict(private=True)))
         log.info("generated the development signing key at %s", path)
     return _read_key(path)
 
 
-def _create_private_file(path: Path, text: str) -> None:
+def create_private_file(path: Path, text: str) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

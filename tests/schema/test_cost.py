@@ -99,7 +99,7 @@ def test_readme_figures() -> None:
     assert cost(DEVICE_EXAMPLE) == 101
     assert cost(FLEET_EXAMPLE, devices=fleet(100_000)) == 1_014_034
     assert cost(FLEET_EXAMPLE, devices=fleet(1_000_000)) == 10_014_034
-    assert cost(INTROSPECTION) == 7_809
+    assert cost(INTROSPECTION) == 8_031
     assert cost(PAGE) == 416
     assert cost(CHAIN) == 2_020_602_051
 

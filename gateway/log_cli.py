@@ -1,0 +1,112 @@
+"""`fir log audit` and `fir verify`: the transparency log from the command line (verify needs only the public key)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from resolvers.checkpoints import NoteError, VerifierKey, parse_verifier_key
+
+log_app = typer.Typer(help="The transparency log.", no_args_is_help=True)
+verify_app = typer.Typer(help="Verify FIR data offline with the log's public key.", no_args_is_help=True)
+console = Console(stderr=True)
+
+KeyOption = Annotated[
+    Path, typer.Option("--public-key", "-k", help="the log's key, as GET /log/public-key serves it")
+]
+
+
+@log_app.command("audit")
+def audit() -> None:
+    """Recompute the whole tree from the leaves; compare with the stored nodes and the newest checkpoint."""
+    from gateway.cli import _run_with_pool, _settings
+    from gateway.log_signer import signing_key, verifier_key
+    from resolvers import transparency
+    from resolvers.checkpoints import open_checkpoint
+
+    settings = _settings()
+    result = _run_with_pool(settings, transparency.audit)
+    problems = list(result.problems)
+    note = _run_with_pool(settings, _latest_note)
+    if note is not None:
+        try:
+            open_checkpoint(note, verifier_key(settings, signing_key(settings)))
+        except NoteError as error:
+            problems.append(f"the newest checkpoint: {error}")
+    _report(problems, f"log of {result.tree_size} leaves, newest checkpoint size {result.checkpoint_size}")
+
+
+async def _latest_note(db: Any) -> str | None:
+    from loaders import tlog
+
+    row = await tlog.latest_checkpoint(db)
+    return None if row is None else row.note
+
+
+@verify_app.command("checkpoint")
+def verify_checkpoint(
+    stored: Annotated[Path, typer.Argument(help="the checkpoint you stored earlier")],
+    new: Annotated[Path, typer.Argument(help="the newer checkpoint")],
+    public_key: KeyOption,
+    proof: Annotated[
+        Path | None, typer.Option(help="GET /log/proof/consistency?from=OLD&to=NEW, saved")
+    ] = None,
+) -> None:
+    """The newer checkpoint is signed and the log only grew since the stored one."""
+    from resolvers.log_verify import check_growth
+
+    consistency = None if proof is None else orjson.loads(proof.read_bytes())
+    problems = check_growth(
+        _key(public_key), stored.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), consistency
+    )
+    _report(problems, "the log only grew")
+
+
+@verify_app.command("answer")
+def verify_answer(
+    answer: Annotated[Path, typer.Argument(help="a saved GraphQL answer (e.g. device(...)) asking `proof`")],
+    public_key: KeyOption,
+) -> None:
+    """Every record of the answer that carries a proof is in the signed log and says what the log says."""
+    from resolvers.log_verify import check_answer
+
+    checked, problems = check_answer(_key(public_key), orjson.loads(answer.read_bytes()))
+    if checked == 0:
+        problems.append(
+            "the answer carries no proof (ask `proof { leafIndex treeSize leaf inclusionPath checkpoint }`)"
+        )
+    _report(problems, f"{checked} records verified")
+
+
+@verify_app.command("export")
+def verify_export(
+    export: Annotated[Path, typer.Argument(help="an exported FIR spreadsheet (xlsx or csv)")],
+    public_key: KeyOption,
+) -> None:
+    """Every row's CPL entry is in the signed log the file's checkpoint states, and says what the log says."""
+    from resolvers.log_verify import check_export
+    from spreadsheets.fir_files import read_fir_rows
+
+    checked, problems = check_export(_key(public_key), read_fir_rows(export))
+    _report(problems, f"{checked} rows verified")
+
+
+def _key(path: Path) -> VerifierKey:
+    try:
+        return parse_verifier_key(path.read_text(encoding="utf-8"))
+    except NoteError as error:
+        console.print(str(error), highlight=False, markup=False)
+        raise typer.Exit(2) from None
+
+
+def _report(problems: list[str], success: str) -> None:
+    for p in problems:
+        console.print(f"FAILED {p}", highlight=False, markup=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    sys.stdout.write(f"OK: {success}\n")

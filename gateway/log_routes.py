@@ -1,0 +1,77 @@
+"""Public routes of the transparency log: the newest checkpoint, the verifier key, and proofs (hashes only)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from gateway.authn import resources_of
+from loaders import tlog
+from loaders.db import Db
+from resolvers import transparency
+
+_NOTE = "text/plain; charset=utf-8"
+_NO_STORE = {"cache-control": "no-cache"}
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/log/checkpoint", checkpoint, methods=["GET"]),
+        Route("/log/public-key", public_key, methods=["GET"]),
+        Route("/log/proof/inclusion", inclusion, methods=["GET"]),
+        Route("/log/proof/consistency", consistency, methods=["GET"]),
+    ]
+
+
+def _db(request: Request) -> Db:
+    return Db(resources_of(request).pool)
+
+
+async def checkpoint(request: Request) -> Response:
+    row = await tlog.latest_checkpoint(_db(request))
+    if row is None:
+        return _error(404, "NOT_FOUND", "no checkpoint signed yet")
+    return PlainTextResponse(row.note, media_type=_NOTE, headers=_NO_STORE)
+
+
+async def public_key(request: Request) -> Response:
+    key = resources_of(request).log_verifier_key
+    return PlainTextResponse(key.text() + "\n", media_type=_NOTE)
+
+
+async def inclusion(request: Request) -> Response:
+    index, size = _ints(request, "index", "size")
+    if index is None or size is None:
+        return _error(400, "BAD_USER_INPUT", "index and size must be non-negative integers")
+    db = _db(request)
+    path = await transparency.inclusion(db, index, size) if size <= await tlog.tree_size(db) else None
+    if path is None:
+        return _error(404, "NOT_FOUND", "no such leaf in a tree of that size")
+    return JSONResponse({"leafIndex": index, "treeSize": size, "path": _b64(path)}, headers=_NO_STORE)
+
+
+async def consistency(request: Request) -> Response:
+    old, new = _ints(request, "from", "to")
+    if old is None or new is None:
+        return _error(400, "BAD_USER_INPUT", "from and to must be non-negative integers")
+    path = await transparency.consistency(_db(request), old, new)
+    if path is None:
+        return _error(404, "NOT_FOUND", "no such tree sizes")
+    return JSONResponse({"from": old, "to": new, "path": _b64(path)}, headers=_NO_STORE)
+
+
+def _ints(request: Request, *names: str) -> list[int | None]:
+    values = [request.query_params.get(n, "") for n in names]
+    return [int(v) if v.isdigit() and len(v) <= 18 else None for v in values]
+
+
+def _b64(hashes: Sequence[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode() for h in hashes]
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)

@@ -1,0 +1,127 @@
+"""The transparency log's rules: the unit-of-work consumer that appends leaves, proofs, and the audit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from loaders import tlog
+from loaders.audit import Actor
+from loaders.db import Db
+from resolvers import checkpoints, merkle
+from resolvers.log_leaves import leaf_of
+from resolvers.unit_of_work import Change
+
+
+async def append_to_log(tx: Db, who: Actor, changes: Sequence[Change]) -> None:
+    """A consumer of the unit of work: every published fact of the transaction, as leaves, in order.
+
+    The append lock serialises appenders from here to commit, so the log has one order and a
+    concurrent burst lands whole; drafts and submissions append nothing.
+    """
+    leaves = [
+        tlog.NewLeaf(leaf, c.entity_type, c.entity_id)
+        for c in changes
+        if (leaf := leaf_of(c.action, c.entity_id, c.after)) is not None
+    ]
+    if not leaves:
+        return
+    await tlog.lock_appends(tx)
+    size, frontier = await tlog.size_and_frontier(tx)
+    made = merkle.new_nodes(size, frontier, [merkle.leaf_hash(x.leaf) for x in leaves])
+    await tlog.append(tx, size, leaves, made)
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    leaf_index: int
+    tree_size: int
+    leaf: bytes
+    path: list[bytes]
+
+
+async def inclusion(db: Db, index: int, size: int) -> list[bytes] | None:
+    """The inclusion path of leaf `index` in the tree of `size` leaves: O(log n) rows, one read."""
+    if not 0 <= index < size:
+        return None
+    stored = await tlog.nodes(db, merkle.inclusion_nodes(index, size))
+    return merkle.inclusion_proof(index, size, stored)
+
+
+async def consistency(db: Db, old: int, new: int) -> list[bytes] | None:
+    if not 0 <= old <= new or new > await tlog.tree_size(db):
+        return None
+    stored = await tlog.nodes(db, merkle.consistency_nodes(old, new))
+    return merkle.consistency_proof(old, new, stored)
+
+
+async def root_at(db: Db, size: int) -> bytes:
+    return merkle.root(size, await tlog.nodes(db, merkle.root_nodes(size)))
+
+
+async def entity_inclusion(db: Db, entity_type: str, entity_id: str, size: int) -> Inclusion | None:
+    """The proof that the newest leaf about an entity is in the tree of `size` leaves."""
+    [index] = await tlog.latest_leaf_indexes(db, entity_type, [entity_id])
+    if index is None or index >= size:
+        return None
+    [row] = await tlog.leaves_by_indexes(db, [index])
+    path = await inclusion(db, index, size)
+    assert row is not None and path is not None
+    return Inclusion(index, size, row.leaf, path)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    tree_size: int
+    root_hash: bytes
+    checkpoint_size: int | None
+    checkpoint_root: bytes | None
+    problems: list[str]
+
+
+async def audit(db: Db) -> AuditResult:
+    """Recompute the whole tree from the leaves and compare it with the stored nodes and the newest checkpoint."""
+    leaves = await tlog.all_leaves(db)
+    hashes = [merkle.leaf_hash(x) for x in leaves]
+    recomputed = merkle.new_nodes(0, {}, hashes)
+    problems: list[str] = []
+    stored = await tlog.nodes(db, recomputed)
+    bad = sorted(n for n, h in recomputed.items() if stored.get(n) != h)
+    problems += [f"stored node level {lv} index {i} differs from the leaves" for lv, i in bad[:10]]
+    cp = await tlog.latest_checkpoint(db)
+    root_hash = merkle.root(len(hashes), recomputed)
+    if cp is not None:
+        if cp.tree_size > len(hashes):
+            problems.append(f"checkpoint of size {cp.tree_size} but only {len(hashes)} leaves")
+        elif merkle.root(cp.tree_size, recomputed) != cp.root_hash:
+            problems.append(f"checkpoint of size {cp.tree_size} does not match the leaves' root")
+    return AuditResult(
+        len(hashes),
+        root_hash,
+        None if cp is None else cp.tree_size,
+        None if cp is None else cp.root_hash,
+        problems,
+    )
+
+
+async def sign_checkpoint(db: Db, origin: str, private: Ed25519PrivateKey) -> tlog.CheckpointRow | None:
+    """Sign the tree as it is now, if it grew since the newest checkpoint and no other replica is signing.
+
+    The signing lock makes one signer at a time, and the size is read under it, so two replicas never
+    sign two different trees of one size (a fork); checkpoints only grow.
+    """
+    async with db.transaction() as tx:
+        if not await tlog.try_lock_signing(tx):
+            return None
+        size = await tlog.tree_size(tx)
+        latest = await tlog.latest_checkpoint(tx)
+        if size == 0 or (latest is not None and latest.tree_size >= size):
+            return None
+        root_hash = await root_at(tx, size)
+        row = tlog.CheckpointRow(
+            size, root_hash, checkpoints.sign(checkpoints.Checkpoint(origin, size, root_hash), private)
+        )
+        await tlog.insert_checkpoint(tx, row)
+        return row

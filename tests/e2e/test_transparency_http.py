@@ -1,0 +1,190 @@
+"""The transparency log over real HTTP: checkpoints and proofs served, verified offline, tampering caught."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from gateway.auth.dev_issuer import DevIssuer
+from gateway.cli import app
+from gateway.settings import load_settings
+from tests.builders import Builder, image_hash
+from tests.e2e.server import running_server
+
+STANDALONE = Path(__file__).parents[1] / "verifier" / "standalone.py"
+PROOF = "proof { leafIndex treeSize leaf inclusionPath checkpoint }"
+DEVICE = (
+    '{ device(identity: {manufacturerId: "106C", modelId: "4331", hardwareVersion: "00AC",'
+    ' firmwareVersion: "12700001"}) {'
+    f" cplEntry {{ number imageHash status {PROOF} }} lineage {{ id version imageHash status {PROOF} }} }} }}"
+)
+
+
+@dataclasses.dataclass
+class Log:
+    client: httpx.Client
+    url: str
+    secas: str
+    reader: str
+
+
+@pytest.fixture
+async def model(db_url: str) -> str:
+    conn = await asyncpg.connect(db_url)
+    try:
+        await Builder(conn).manufacturer("106C")
+        await Builder(conn).model("106C", "4331", "CHF")
+    finally:
+        await conn.close()
+    return db_url
+
+
+@pytest.fixture
+def log(model: str, tmp_path: Path) -> Iterator[Log]:
+    with running_server(model, tmp_path, FIR_DEV_AUTH="1", FIR_LOG_CHECKPOINT_INTERVAL="0.2") as base:
+        settings = dataclasses.replace(
+            load_settings(None), data_dir=tmp_path, port=int(base.rsplit(":", 1)[1]), dev_auth=True
+        )
+        issuer = DevIssuer(settings)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            yield Log(
+                client,
+                model,
+                issuer.mint("fir:admin", None, "log-secas"),
+                issuer.mint("fir:read", None, "log-reader"),
+            )
+
+
+def graphql(log: Log, token: str | None, query: str, **variables: Any) -> Any:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    answer = log.client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    ).json()
+    assert "errors" not in answer, answer
+    return answer
+
+
+def publish(log: Log, number: int, version: str) -> None:
+    entry = {
+        "number": number,
+        "status": "CURRENT",
+        "deviceType": "CHF",
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": version,
+        "imageHash": image_hash(version),
+    }
+    graphql(log, log.secas, "mutation($i: CplEntryInput!) { listCplEntry(input: $i) { number } }", i=entry)
+    release = {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": version,
+        "imageHash": image_hash(version),
+        "releaseDate": "2026-01-01",
+        "releaseNotes": "Notes.",
+        "urgency": "LOW",
+    }
+    graphql(
+        log,
+        log.secas,
+        "mutation($i: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $i) { id } }",
+        i=release,
+    )
+
+
+def checkpoint_of_size(log: Log, size: int) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        response = log.client.get("/log/checkpoint")
+        if response.status_code == 200 and response.text.split("\n")[1] == str(size):
+            return response.text
+        time.sleep(0.1)
+    raise TimeoutError(f"no checkpoint of size {size}")
+
+
+def fir(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_checkpoints_proofs_and_offline_verification(log: Log, tmp_path: Path) -> None:
+    publish(log, 1, "12700001")
+    first = checkpoint_of_size(log, 2)  # entry listed, release published
+    assert first.startswith("fir-graph/log\n2\n") and "\n\n\u2014 fir-graph/log " in first
+    key = log.client.get("/log/public-key").text
+    (tmp_path / "key").write_text(key)
+    (tmp_path / "first.note").write_text(first)
+    # anonymous sees the CPL entry's proof; a reader sees the release's too
+    anonymous = graphql(log, None, f"{{ cplEntry(number: 1) {{ number imageHash {PROOF} }} }}")
+    assert anonymous["data"]["cplEntry"]["proof"]["treeSize"] == 2
+    answer = graphql(log, log.reader, DEVICE)
+    proof = answer["data"]["device"]["lineage"][0]["proof"]
+    (tmp_path / "answer.json").write_text(json.dumps(answer))
+    assert fir("verify", "answer", str(tmp_path / "answer.json"), "-k", str(tmp_path / "key"))[0] == 0
+
+    # the independent verifier, from the leaf's fields and the proof alone
+    (tmp_path / "leaf.json").write_text(proof["leaf"])
+    (tmp_path / "proof.json").write_text(json.dumps(proof))
+    (tmp_path / "checkpoint").write_text(proof["checkpoint"])
+    args = [str(tmp_path / n) for n in ("key", "checkpoint", "leaf.json", "proof.json")]
+    assert (
+        subprocess.run([sys.executable, str(STANDALONE), *args], capture_output=True, check=False).returncode
+        == 0
+    )
+    served = log.client.get("/log/proof/inclusion", params={"index": proof["leafIndex"], "size": 2}).json()
+    assert served["path"] == proof["inclusionPath"]
+
+    # the log grows; the newer checkpoint is consistent with the stored one, the old one is a replay
+    publish(log, 2, "12700002")
+    second = checkpoint_of_size(log, 4)
+    (tmp_path / "second.note").write_text(second)
+    consistency = log.client.get("/log/proof/consistency", params={"from": 2, "to": 4}).json()
+    (tmp_path / "consistency.json").write_text(json.dumps(consistency))
+    stored, newer = str(tmp_path / "first.note"), str(tmp_path / "second.note")
+    k = str(tmp_path / "key")
+    assert (
+        fir("verify", "checkpoint", stored, newer, "-k", k, "--proof", str(tmp_path / "consistency.json"))[0]
+        == 0
+    )
+    code, output = fir("verify", "checkpoint", newer, stored, "-k", k)
+    assert code == 1 and "replayed" in output
+    graph = graphql(log, None, "{ logConsistency(from: 2, to: 4) { from to path } }")
+    assert graph["data"]["logConsistency"]["path"] == consistency["path"]
+
+
+async def test_an_image_hash_changed_in_postgresql_fails_verification_naming_the_row(
+    log: Log, tmp_path: Path
+) -> None:
+    publish(log, 1, "12700001")
+    checkpoint_of_size(log, 2)
+    (tmp_path / "key").write_text(log.client.get("/log/public-key").text)
+    conn = await asyncpg.connect(log.url)
+    try:
+        await conn.execute("update firmware_releases set image_hash = $1", image_hash("forged"))
+    finally:
+        await conn.close()
+    (tmp_path / "answer.json").write_text(json.dumps(graphql(log, log.reader, DEVICE)))
+    code, output = fir("verify", "answer", str(tmp_path / "answer.json"), "-k", str(tmp_path / "key"))
+    assert code == 1
+    assert "answer.data.device.lineage[0] (release" in output and "imageHash" in output
+    assert "cplEntry" not in output  # the CPL entry was not touched
+
+
+def test_the_log_routes_refuse_bad_input(log: Log) -> None:
+    assert log.client.get("/log/checkpoint").status_code == 404  # nothing logged yet
+    assert log.client.get("/log/proof/inclusion", params={"index": "x", "size": 1}).status_code == 400
+    assert log.client.get("/log/proof/inclusion", params={"index": 0, "size": 1}).status_code == 404
+    assert log.client.get("/log/proof/consistency", params={"from": 1, "to": 9}).status_code == 404

@@ -1,0 +1,130 @@
+"""The transparency log: published facts become leaves in the same transaction, appends serialised, never rewritten."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+
+from loaders.db import Db
+from resolvers import merkle, transparency
+from schema.schema import build_schema
+from tests.builders import SECAS, Builder, execute, image_hash
+
+SCHEMA = build_schema()
+SUBMIT = (
+    "mutation($input: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $input) { id status } }"
+)
+LIST = "mutation($input: CplEntryInput!) { listCplEntry(input: $input) { number status } }"
+WITHDRAW = 'mutation($id: ID!) { withdrawFirmwareRelease(id: $id, reason: "bad") { id status } }'
+
+
+def submission(version: str) -> dict[str, Any]:
+    return {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": version,
+        "imageHash": image_hash(version),
+        "releaseDate": "2026-01-01",
+        "releaseNotes": "Notes.",
+        "urgency": "LOW",
+    }
+
+
+def listing(number: int, version: str) -> dict[str, Any]:
+    return {
+        "number": number,
+        "status": "CURRENT",
+        "deviceType": "CHF",
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": version,
+        "imageHash": image_hash(version),
+    }
+
+
+@pytest.fixture
+async def model(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await Builder(conn).manufacturer("106C")
+        await Builder(conn).model("106C", "4331", "CHF")
+
+
+async def leaves(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    return [
+        json.loads(bytes(r["leaf"])) for r in await pool.fetch("select leaf from tlog_leaves order by idx")
+    ]
+
+
+async def ok(pool: asyncpg.Pool, query: str, **variables: Any) -> Any:
+    result = await execute(SCHEMA, pool, query, SECAS, **variables)
+    assert result.errors is None, result.errors
+    return result.data
+
+
+@pytest.mark.usefixtures("model")
+async def test_a_submission_is_not_logged_until_published(pool: asyncpg.Pool) -> None:
+    await ok(pool, SUBMIT, input=submission("12700001"))
+    assert await leaves(pool) == []
+    await ok(pool, LIST, input=listing(7, "12700001"))
+    logged = await leaves(pool)
+    assert [(x["type"], x["event"]) for x in logged] == [("cpl_entry", "listed"), ("release", "published")]
+    assert logged[1]["image_hash"] == image_hash("12700001") and logged[1]["v"] == 1
+    assert logged[1]["status"] == "PUBLISHED" and logged[1]["cpl_entry_number"] == 7
+
+
+@pytest.mark.usefixtures("model")
+async def test_withdrawing_a_published_release_is_logged_a_submission_is_not(pool: asyncpg.Pool) -> None:
+    await ok(pool, LIST, input=listing(7, "12700001"))
+    published = await ok(pool, SUBMIT, input=submission("12700001"))
+    hidden = await ok(pool, SUBMIT, input=submission("12700002"))
+    await ok(pool, WITHDRAW, id=hidden["submitFirmwareRelease"]["id"])
+    await ok(pool, WITHDRAW, id=published["submitFirmwareRelease"]["id"])
+    events = [(x["type"], x["event"], x.get("firmware_version")) for x in await leaves(pool)]
+    assert events == [
+        ("cpl_entry", "listed", "12700001"),
+        ("release", "published", "12700001"),
+        ("release", "withdrawn", "12700001"),
+    ]
+
+
+@pytest.mark.usefixtures("model")
+async def test_the_stored_tree_is_the_tree_of_the_leaves(pool: asyncpg.Pool, db: Db) -> None:
+    for n in range(1, 6):
+        await ok(pool, LIST, input=listing(n, f"1270000{n}"))
+    raw = [bytes(r["leaf"]) for r in await pool.fetch("select leaf from tlog_leaves order by idx")]
+    hashes = [merkle.leaf_hash(x) for x in raw]
+    expected = merkle.new_nodes(0, {}, hashes)
+    stored = {(r["level"], r["idx"]): bytes(r["hash"]) for r in await pool.fetch("select * from tlog_nodes")}
+    assert stored == expected
+    result = await transparency.audit(db)
+    assert result.tree_size == 5 and result.problems == []
+    proof = await transparency.inclusion(db, 3, 5)
+    assert proof is not None and merkle.verify_inclusion(3, 5, hashes[3], proof, merkle.root(5, expected))
+
+
+@pytest.mark.usefixtures("model")
+async def test_leaves_are_never_updated_or_deleted(pool: asyncpg.Pool) -> None:
+    await ok(pool, LIST, input=listing(1, "12700001"))
+    for sql in (
+        "update tlog_leaves set leaf = 'x'",
+        "delete from tlog_leaves",
+        "truncate tlog_leaves",
+        "update tlog_nodes set hash = hash",
+        "delete from tlog_nodes",
+    ):
+        with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
+            await pool.execute(sql)
+
+
+@pytest.mark.usefixtures("model")
+async def test_a_concurrent_burst_lands_whole_in_one_order(pool: asyncpg.Pool, db: Db) -> None:
+    await asyncio.gather(*(ok(pool, LIST, input=listing(n, f"127000{n:02d}")) for n in range(1, 21)))
+    idx = [r["idx"] for r in await pool.fetch("select idx from tlog_leaves order by idx")]
+    assert idx == list(range(20))
+    assert (await transparency.audit(db)).problems == []
