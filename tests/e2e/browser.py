@@ -72,7 +72,8 @@ class Page:
 @contextlib.asynccontextmanager
 async def headless(binary: str) -> AsyncIterator[Page]:
     """A fresh profile, no network but loopback (any other host fails to resolve), one page."""
-    with tempfile.TemporaryDirectory(prefix="fir-chromium-") as profile:
+    # Chromium may still be writing its profile as it exits: a leftover file must not fail the test
+    with tempfile.TemporaryDirectory(prefix="fir-chromium-", ignore_cleanup_errors=True) as profile:
         proc = await asyncio.create_subprocess_exec(
             *[
                 binary,

@@ -34,12 +34,13 @@ class Query:
 
 async def test_a_costly_validation_leaves_the_loop_free() -> None:
     schema = strawberry.Schema(Query, extensions=[partial(AddValidationRules, [SlowRule]), OffLoopValidation])
-    result, stall, elapsed = await longest_stall(lambda: schema.execute("{ answer }", root_value=Query()))
+    result, _, elapsed, turns = await longest_stall(lambda: schema.execute("{ answer }", root_value=Query()))
     assert result.data == {"answer": 42}
     assert elapsed > 0.5  # the work was real
-    assert stall < elapsed / 4, (stall, elapsed)
+    # counted in loop turns, not seconds: on the loop itself the 0.6 s rule would be a single turn
+    assert turns >= 4, turns
     # the second time it is remembered
-    _, _, again = await longest_stall(lambda: schema.execute("{ answer }", root_value=Query()))
+    _, _, again, _ = await longest_stall(lambda: schema.execute("{ answer }", root_value=Query()))
     assert again < 0.3
 
 
