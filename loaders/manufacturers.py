@@ -56,7 +56,3 @@ async def manufacturers_page(db: Db, *, after: str | None, limit: int) -> list[r
             limit,
         )
     ]
-
-
-async def count_manufacturers(db: Db) -> int:
-    return int(await db.fetchval("select count(*) from manufacturers"))
