@@ -62,18 +62,9 @@ class Loaders:
     releases_by_model_hw = per_request(ReleasesByModelHwLoader)
     releases_by_identity = per_request(ReleasesByIdentityLoader)
     revisions_by_release = per_request(RevisionsByReleaseLoader)
-
-    @cached_property
-    def log_leaf_by_entity(self) -> LogLeafByEntityLoader:
-        return LogLeafByEntityLoader(self.db)
-
-    @cached_property
-    def log_node(self) -> LogNodeLoader:
-        return LogNodeLoader(self.db)
-
-    @cached_property
-    def log_checkpoint(self) -> LatestCheckpointLoader:
-        return LatestCheckpointLoader(self.db)
+    log_leaf_by_entity = per_request(LogLeafByEntityLoader)
+    log_node = per_request(LogNodeLoader)
+    log_checkpoint = per_request(LatestCheckpointLoader)
 
     def clear_all(self) -> None:
         """After a write in this request: later reads must see it."""
