@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PEERS  := tests/peers/node_modules/.package-lock.json
 
-.PHONY: run test check lint types layers schema bench peers clean
+.PHONY: run test check lint types layers dead schema bench peers clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "FIR graph needs Python 3.11 or newer")'
@@ -23,7 +23,7 @@ run: $(STAMP)
 test: $(STAMP) peers check
 	$(BIN)/pytest
 
-check: lint types layers
+check: lint types layers dead
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,6 +34,10 @@ types: $(STAMP)
 
 layers: $(STAMP)
 	$(BIN)/lint-imports
+
+## dead: unused code (vulture; confidence and framework-called names in pyproject.toml)
+dead: $(STAMP)
+	$(BIN)/vulture
 
 ## schema: regenerate the committed SDL
 schema: $(STAMP)

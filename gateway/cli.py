@@ -32,8 +32,6 @@ app.add_typer(verify_app, name="verify")
 console = Console(stderr=True)
 T = TypeVar("T")
 
-SCHEMA_FILE = Path("schema.graphql")
-
 
 def _run(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     """Open the database (embedded when DATABASE_URL is unset), migrate, and run `work` on one connection."""

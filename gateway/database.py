@@ -60,7 +60,6 @@ class Supervisor:
     def __init__(self, server: Any, *, interval: float = 0.1) -> None:
         self.server = server
         self.interval = interval
-        self.restarts = 0
         self.last_recovery: float | None = None  # seconds from noticing the crash to serving again
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="fir-postgres-supervisor", daemon=True)
@@ -100,7 +99,6 @@ class Supervisor:
                 log.warning("embedded PostgreSQL not restarted yet (%s); retrying", str(error)[:200])
                 self._stopping.wait(0.2)
                 continue
-            self.restarts += 1
             self.last_recovery = time.monotonic() - began
             log.warning(
                 "embedded PostgreSQL restarted in %.2fs (pid %s)", self.last_recovery, self.server.get_pid()

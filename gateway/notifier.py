@@ -78,9 +78,6 @@ class Notifier:
         conn = self.connection
         return self._listening.is_set() and conn is not None and not conn.is_closed()
 
-    async def wait_listening(self) -> None:
-        await self._listening.wait()
-
     async def start(self, wait: float = 5.0) -> None:
         """Start the session loop; wait briefly for the first one so the first requests find it ready."""
         self._task = asyncio.create_task(self._run(), name="fir-notifier")

@@ -34,7 +34,7 @@ class Stopped(SystemExit):
     """Raised in the main thread by SIGTERM or SIGINT once uvicorn has drained: unwinds to a clean exit."""
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
+def _stop(_signum: int, _frame: FrameType | None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):  # a second signal must not interrupt the clean-up
         signal.signal(sig, signal.SIG_IGN)
     raise Stopped(0)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from aiodataloader import DataLoader
-
 from loaders import rows
+from loaders.batching import DbLoader
 from loaders.db import Db
 
 _FIELDS = (
@@ -35,11 +34,7 @@ def columns(alias: str | None = None) -> str:
 COLUMNS = columns()
 
 
-class CplEntryByNumberLoader(DataLoader[int, rows.CplEntryRow | None]):
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
+class CplEntryByNumberLoader(DbLoader[int, rows.CplEntryRow | None]):
     async def batch_load_fn(self, keys: Sequence[int]) -> list[rows.CplEntryRow | None]:
         found = {
             r["number"]: rows.cpl_entry(r)
@@ -50,11 +45,7 @@ class CplEntryByNumberLoader(DataLoader[int, rows.CplEntryRow | None]):
         return [found.get(k) for k in keys]
 
 
-class CplEntriesByModelLoader(DataLoader[tuple[str, str], list[rows.CplEntryRow]]):
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
+class CplEntriesByModelLoader(DbLoader[tuple[str, str], list[rows.CplEntryRow]]):
     async def batch_load_fn(self, keys: Sequence[tuple[str, str]]) -> list[list[rows.CplEntryRow]]:
         found: dict[tuple[str, str], list[rows.CplEntryRow]] = defaultdict(list)
         for r in await self.db.fetch(

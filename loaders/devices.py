@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
-from aiodataloader import DataLoader
 
 from loaders import rows
-from loaders.db import Db
+from loaders.batching import DbLoader
 
 IdentityKey = tuple[str, str, str, str]
 
@@ -37,12 +36,8 @@ class IdentityRows:
     manufacturer: rows.ManufacturerRow | None
 
 
-class IdentityRowsLoader(DataLoader[IdentityKey, IdentityRows]):
+class IdentityRowsLoader(DbLoader[IdentityKey, IdentityRows]):
     """One round trip for any number of identities: the fleet check's and the device query's first step."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[IdentityRows]:
         found = await self.db.fetch(_SQL, *(list(column) for column in zip(*keys, strict=True)))

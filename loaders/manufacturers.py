@@ -5,19 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from aiodataloader import DataLoader
-
 from loaders import rows
+from loaders.batching import DbLoader
 from loaders.db import Db
 
 _COLUMNS = "manufacturer_id, name, website"
 
 
-class ManufacturerByIdLoader(DataLoader[str, rows.ManufacturerRow | None]):
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
+class ManufacturerByIdLoader(DbLoader[str, rows.ManufacturerRow | None]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[rows.ManufacturerRow | None]:
         found = {
             r["manufacturer_id"]: rows.manufacturer(r)
@@ -28,11 +23,7 @@ class ManufacturerByIdLoader(DataLoader[str, rows.ManufacturerRow | None]):
         return [found.get(k) for k in keys]
 
 
-class ContactsByManufacturerLoader(DataLoader[str, list[rows.ContactRow]]):
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
+class ContactsByManufacturerLoader(DbLoader[str, list[rows.ContactRow]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[rows.ContactRow]]:
         found: dict[str, list[rows.ContactRow]] = defaultdict(list)
         for r in await self.db.fetch(
@@ -56,7 +47,3 @@ async def manufacturers_page(db: Db, *, after: str | None, limit: int) -> list[r
             limit,
         )
     ]
-
-
-async def count_manufacturers(db: Db) -> int:
-    return int(await db.fetchval("select count(*) from manufacturers"))

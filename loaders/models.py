@@ -5,20 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from aiodataloader import DataLoader
-
 from loaders import rows
+from loaders.batching import DbLoader
 from loaders.db import Db
 
 _COLUMNS = "manufacturer_id, model_id, name, device_type::text"
 ModelKey = tuple[str, str]
 
 
-class ModelByKeyLoader(DataLoader[ModelKey, rows.ModelRow | None]):
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
+class ModelByKeyLoader(DbLoader[ModelKey, rows.ModelRow | None]):
     async def batch_load_fn(self, keys: Sequence[ModelKey]) -> list[rows.ModelRow | None]:
         found = {
             (r["manufacturer_id"], r["model_id"]): rows.model(r)
@@ -32,11 +27,7 @@ class ModelByKeyLoader(DataLoader[ModelKey, rows.ModelRow | None]):
         return [found.get(k) for k in keys]
 
 
-class ModelsByManufacturerLoader(DataLoader[str, list[rows.ModelRow]]):
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
+class ModelsByManufacturerLoader(DbLoader[str, list[rows.ModelRow]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[rows.ModelRow]]:
         found: dict[str, list[rows.ModelRow]] = defaultdict(list)
         for r in await self.db.fetch(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
 
 from aiodataloader import DataLoader
 
+from loaders.batching import DbLoader
 from loaders.cpl import CplEntriesByModelLoader, CplEntryByNumberLoader
 from loaders.db import Db
 from loaders.devices import IdentityRowsLoader
@@ -19,6 +20,30 @@ from loaders.releases import (
 )
 from loaders.tlog_reads import LatestCheckpointLoader, LogLeafByEntityLoader, LogNodeLoader
 
+L = TypeVar("L", bound=DbLoader[Any, Any])
+
+
+class per_request(Generic[L]):
+    """A loader made on first use and kept for the request, like `cached_property`, for any loader class."""
+
+    def __init__(self, kind: type[L]) -> None:
+        self.kind = kind
+        self.name = ""
+
+    def __set_name__(self, owner: type[Loaders], name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, loaders: None, owner: type[Loaders]) -> per_request[L]: ...
+    @overload
+    def __get__(self, loaders: Loaders, owner: type[Loaders]) -> L: ...
+    def __get__(self, loaders: Loaders | None, owner: type[Loaders]) -> L | per_request[L]:
+        if loaders is None:
+            return self
+        made = self.kind(loaders.db)
+        vars(loaders)[self.name] = made  # the instance attribute shadows this descriptor from now on
+        return made
+
 
 class Loaders:
     """Each loader is made on first use: most requests touch two or three of them."""
@@ -26,61 +51,20 @@ class Loaders:
     def __init__(self, db: Db) -> None:
         self.db = db
 
-    @cached_property
-    def manufacturer_by_id(self) -> ManufacturerByIdLoader:
-        return ManufacturerByIdLoader(self.db)
-
-    @cached_property
-    def contacts_by_manufacturer(self) -> ContactsByManufacturerLoader:
-        return ContactsByManufacturerLoader(self.db)
-
-    @cached_property
-    def model_by_key(self) -> ModelByKeyLoader:
-        return ModelByKeyLoader(self.db)
-
-    @cached_property
-    def models_by_manufacturer(self) -> ModelsByManufacturerLoader:
-        return ModelsByManufacturerLoader(self.db)
-
-    @cached_property
-    def cpl_entry_by_number(self) -> CplEntryByNumberLoader:
-        return CplEntryByNumberLoader(self.db)
-
-    @cached_property
-    def cpl_entries_by_model(self) -> CplEntriesByModelLoader:
-        return CplEntriesByModelLoader(self.db)
-
-    @cached_property
-    def identity_rows(self) -> IdentityRowsLoader:
-        return IdentityRowsLoader(self.db)
-
-    @cached_property
-    def release_by_id(self) -> ReleaseByIdLoader:
-        return ReleaseByIdLoader(self.db)
-
-    @cached_property
-    def releases_by_model_hw(self) -> ReleasesByModelHwLoader:
-        return ReleasesByModelHwLoader(self.db)
-
-    @cached_property
-    def releases_by_identity(self) -> ReleasesByIdentityLoader:
-        return ReleasesByIdentityLoader(self.db)
-
-    @cached_property
-    def revisions_by_release(self) -> RevisionsByReleaseLoader:
-        return RevisionsByReleaseLoader(self.db)
-
-    @cached_property
-    def log_leaf_by_entity(self) -> LogLeafByEntityLoader:
-        return LogLeafByEntityLoader(self.db)
-
-    @cached_property
-    def log_node(self) -> LogNodeLoader:
-        return LogNodeLoader(self.db)
-
-    @cached_property
-    def log_checkpoint(self) -> LatestCheckpointLoader:
-        return LatestCheckpointLoader(self.db)
+    manufacturer_by_id = per_request(ManufacturerByIdLoader)
+    contacts_by_manufacturer = per_request(ContactsByManufacturerLoader)
+    model_by_key = per_request(ModelByKeyLoader)
+    models_by_manufacturer = per_request(ModelsByManufacturerLoader)
+    cpl_entry_by_number = per_request(CplEntryByNumberLoader)
+    cpl_entries_by_model = per_request(CplEntriesByModelLoader)
+    identity_rows = per_request(IdentityRowsLoader)
+    release_by_id = per_request(ReleaseByIdLoader)
+    releases_by_model_hw = per_request(ReleasesByModelHwLoader)
+    releases_by_identity = per_request(ReleasesByIdentityLoader)
+    revisions_by_release = per_request(RevisionsByReleaseLoader)
+    log_leaf_by_entity = per_request(LogLeafByEntityLoader)
+    log_node = per_request(LogNodeLoader)
+    log_checkpoint = per_request(LatestCheckpointLoader)
 
     def clear_all(self) -> None:
         """After a write in this request: later reads must see it."""

@@ -7,9 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
-
 from loaders import rows
+from loaders.batching import DbLoader
 from loaders.db import Db
 from loaders.vocabulary import PUBLIC_RELEASE_STATUSES
 
@@ -36,11 +35,7 @@ ModelHwKey = tuple[str, str, str]
 IdentityKey = tuple[str, str, str, str]
 
 
-class ReleaseByIdLoader(DataLoader[int, rows.ReleaseRow | None]):
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
-
+class ReleaseByIdLoader(DbLoader[int, rows.ReleaseRow | None]):
     async def batch_load_fn(self, keys: Sequence[int]) -> list[rows.ReleaseRow | None]:
         found = {
             r["id"]: rows.release(r)
@@ -49,12 +44,8 @@ class ReleaseByIdLoader(DataLoader[int, rows.ReleaseRow | None]):
         return [found.get(k) for k in keys]
 
 
-class ReleasesByModelHwLoader(DataLoader[ModelHwKey, list[rows.ReleaseRow]]):
+class ReleasesByModelHwLoader(DbLoader[ModelHwKey, list[rows.ReleaseRow]]):
     """Every release (any status) of a model and hardware version: lineage, latest and paths start here."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[ModelHwKey]) -> list[list[rows.ReleaseRow]]:
         found: dict[ModelHwKey, list[rows.ReleaseRow]] = defaultdict(list)
@@ -71,12 +62,8 @@ class ReleasesByModelHwLoader(DataLoader[ModelHwKey, list[rows.ReleaseRow]]):
         return [found.get(k, []) for k in keys]
 
 
-class ReleasesByIdentityLoader(DataLoader[IdentityKey, list[rows.ReleaseRow]]):
+class ReleasesByIdentityLoader(DbLoader[IdentityKey, list[rows.ReleaseRow]]):
     """The releases (live and withdrawn history) recorded for exactly one identity."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[list[rows.ReleaseRow]]:
         found: dict[IdentityKey, list[rows.ReleaseRow]] = defaultdict(list)
@@ -91,12 +78,8 @@ class ReleasesByIdentityLoader(DataLoader[IdentityKey, list[rows.ReleaseRow]]):
         return [found.get(k, []) for k in keys]
 
 
-class RevisionsByReleaseLoader(DataLoader[int, list[rows.RevisionRow]]):
+class RevisionsByReleaseLoader(DbLoader[int, list[rows.RevisionRow]]):
     """Every revision of a release, oldest first (one, the release as submitted, until it is amended)."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[rows.RevisionRow]]:
         found: dict[int, list[rows.RevisionRow]] = defaultdict(list)

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiodataloader import DataLoader
-
 from loaders import tlog
-from loaders.db import Db
+from loaders.batching import DbLoader
 
 EntityKey = tuple[str, str]  # (entity type, entity id)
 
 
-class LogLeafByEntityLoader(DataLoader[EntityKey, tlog.LeafRow | None]):
+class LogLeafByEntityLoader(DbLoader[EntityKey, tlog.LeafRow | None]):
     """The newest leaf about each entity: the fact as it stands now."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[EntityKey]) -> list[tlog.LeafRow | None]:
         rows = await self.db.fetch(
@@ -37,24 +31,16 @@ class LogLeafByEntityLoader(DataLoader[EntityKey, tlog.LeafRow | None]):
         return [found.get(k) for k in keys]
 
 
-class LogNodeLoader(DataLoader[tlog.Node, bytes | None]):
+class LogNodeLoader(DbLoader[tlog.Node, bytes | None]):
     """Stored complete-subtree hashes: every proof of one request in one statement per tick."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[tlog.Node]) -> list[bytes | None]:
         found = await tlog.nodes(self.db, keys)
         return [found.get(k) for k in keys]
 
 
-class LatestCheckpointLoader(DataLoader[int, tlog.CheckpointRow | None]):
+class LatestCheckpointLoader(DbLoader[int, tlog.CheckpointRow | None]):
     """The newest signed checkpoint, read once per request (the key is always 0)."""
-
-    def __init__(self, db: Db) -> None:
-        super().__init__()
-        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[tlog.CheckpointRow | None]:
         latest = await tlog.latest_checkpoint(self.db)

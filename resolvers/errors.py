@@ -41,10 +41,6 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
-class QueryTooComplex(DomainError):
-    code = "QUERY_TOO_COMPLEX"
-
-
 class ServiceUnavailable(DomainError):
     """The database cannot be reached right now (down, restarting, failing over): retry shortly."""
 

@@ -9,8 +9,6 @@ from loaders.rows import CplEntryRow, ReleaseRow, RevisionRow
 from loaders.vocabulary import ReleaseStatus
 from resolvers import paths
 from resolvers.context import Context
-from resolvers.errors import NotFound
-from resolvers.identity import quoted
 from resolvers.pagination import INT64_MAX, parse_decimal
 from resolvers.visibility import can_see_release
 
@@ -27,13 +25,6 @@ async def release(ctx: Context, release_id: str) -> ReleaseRow | None:
         return None
     row = await ctx.loaders.release_by_id.load(key)
     return row if row is not None and can_see_release(ctx.principal, row) else None
-
-
-async def require_release(ctx: Context, release_id: str) -> ReleaseRow:
-    row = await release(ctx, release_id)
-    if row is None:
-        raise NotFound(f"no firmware release {quoted(release_id)}", field="id")
-    return row
 
 
 async def release_of_entry(ctx: Context, entry: CplEntryRow) -> ReleaseRow | None:

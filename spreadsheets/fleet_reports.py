@@ -39,7 +39,6 @@ _IDENTITY = DEVICE_COLUMNS[2:6]
 _DETAIL = DEVICE_COLUMNS[6:]
 XLSX_SHEET_ROWS = 1_048_575  # an xlsx sheet holds 1,048,576 rows, the header included
 _BATCH = 10_000
-TABLES = ("summary", "manufacturers", "campaign")
 
 
 def report_kind(path: Path) -> str:

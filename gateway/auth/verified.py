@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
+from cachetools import TLRUCache
+
 from resolvers.principal import Principal
+
+_Entry = tuple[Principal, float]
+
+
+def _until(_token: str, entry: _Entry, _now: float) -> float:
+    return entry[1]
 
 
 class VerifiedTokens:
@@ -23,7 +30,7 @@ class VerifiedTokens:
         leeway: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._entries: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._entries: TLRUCache[str, _Entry] = TLRUCache(max(max_entries, 1), _until, timer=clock)
         self._max = max_entries
         self._ttl = ttl
         self._leeway = leeway
@@ -31,14 +38,7 @@ class VerifiedTokens:
 
     def get(self, token: str) -> Principal | None:
         found = self._entries.get(token)
-        if found is None:
-            return None
-        principal, until = found
-        if self._clock() >= until:
-            del self._entries[token]
-            return None
-        self._entries.move_to_end(token)
-        return principal
+        return None if found is None else found[0]
 
     def put(self, token: str, principal: Principal) -> None:
         if self._max <= 0:
@@ -51,6 +51,3 @@ class VerifiedTokens:
         if until <= now:
             return
         self._entries[token] = (principal, until)
-        self._entries.move_to_end(token)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)

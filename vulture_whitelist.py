@@ -1,0 +1,28 @@
+"""Names vulture cannot see used: read by SQL, strawberry, orjson, the CLI's summary or only by tests."""
+
+from gateway.auth.jwks import JwksCache
+from loaders.demo import DemoSummary
+from loaders.rows import ReleaseRow, RevisionRow
+from loaders.vocabulary import ContactRole, DeviceType, Urgency
+from resolvers.events import ReleaseEvents
+from schema.introspection import Introspection
+from schema.pagination import Connection
+from spreadsheets.cpl_files import read_cpl
+
+# members of the vocabulary: matched against the SQL enums and exposed as GraphQL enum values
+DeviceType.ESME, DeviceType.GSME, DeviceType.CHF, DeviceType.GPF, DeviceType.PPMID
+DeviceType.HCALCS, DeviceType.IHD, DeviceType.CAD
+Urgency.LOW, Urgency.MEDIUM
+ContactRole.SUPPORT, ContactRole.SECURITY
+Introspection.OFF  # FIR_INTROSPECTION=off
+# row fields: filled from SQL, serialised into audit events
+ReleaseRow.submitted_org
+RevisionRow.revised_by
+# the demo summary's counts, printed by `fir demo-data`
+DemoSummary.submitted, DemoSummary.drafts
+# a GraphQL field (strawberry type attribute)
+Connection.page_info
+# read by tests: the JWKS fetch counter, the subscriber count and the one-call CPL reader
+JwksCache.attempts
+ReleaseEvents.subscribers
+read_cpl
