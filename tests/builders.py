@@ -30,6 +30,34 @@ def image_hash(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest().upper()
 
 
+def submission_input(version: str) -> dict[str, Any]:
+    """A SubmitFirmwareReleaseInput for 106C/4331/00AC at `version`, its hash derived from it."""
+    return {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": version,
+        "imageHash": image_hash(version),
+        "releaseDate": "2026-01-01",
+        "releaseNotes": "Notes.",
+        "urgency": "LOW",
+    }
+
+
+def listing_input(number: int, version: str) -> dict[str, Any]:
+    """A CplEntryInput listing `version` of 106C/4331/00AC as Current entry `number`, same hash."""
+    return {
+        "number": number,
+        "status": "CURRENT",
+        "deviceType": "CHF",
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": version,
+        "imageHash": image_hash(version),
+    }
+
+
 class Builder:
     """Inserts rows for one model and hardware version with terse calls."""
 

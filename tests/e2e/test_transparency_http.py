@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.cli import app
 from gateway.settings import load_settings
-from tests.builders import Builder, image_hash
+from tests.builders import Builder, image_hash, listing_input, submission_input
 from tests.e2e.server import running_server
 
 STANDALONE = Path(__file__).parents[1] / "verifier" / "standalone.py"
@@ -76,27 +76,9 @@ def graphql(log: Log, token: str | None, query: str, **variables: Any) -> Any:
 
 
 def publish(log: Log, number: int, version: str) -> None:
-    entry = {
-        "number": number,
-        "status": "CURRENT",
-        "deviceType": "CHF",
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": version,
-        "imageHash": image_hash(version),
-    }
+    entry = listing_input(number, version)
     graphql(log, log.secas, "mutation($i: CplEntryInput!) { listCplEntry(input: $i) { number } }", i=entry)
-    release = {
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": version,
-        "imageHash": image_hash(version),
-        "releaseDate": "2026-01-01",
-        "releaseNotes": "Notes.",
-        "urgency": "LOW",
-    }
+    release = submission_input(version)
     graphql(
         log,
         log.secas,

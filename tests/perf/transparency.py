@@ -16,7 +16,7 @@ from loaders.migrate import migrate
 from resolvers import merkle, transparency
 from resolvers import unit_of_work as uow
 from schema.schema import build_schema
-from tests.builders import SECAS, Builder, execute, image_hash
+from tests.builders import SECAS, Builder, execute, listing_input, submission_input
 from tests.perf.databases import database_url, postgres
 
 LEAVES = 1_000_000
@@ -99,13 +99,13 @@ async def publish_rate(url: str, with_log: bool) -> float:
                 schema,
                 pool,
                 "mutation($i: CplEntryInput!) { listCplEntry(input: $i) { number } }",
-                i=_entry(n, version),
+                i=listing_input(n, version),
             )
             await _ok(
                 schema,
                 pool,
                 "mutation($i: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $i) { id } }",
-                i=_release(version),
+                i=submission_input(version),
             )
         return PUBLICATIONS / (time.perf_counter() - started)
     finally:
@@ -115,32 +115,6 @@ async def publish_rate(url: str, with_log: bool) -> float:
 async def _ok(schema: Any, pool: asyncpg.Pool, query: str, **variables: Any) -> None:
     result = await execute(schema, pool, query, SECAS, **variables)
     assert result.errors is None, result.errors
-
-
-def _entry(number: int, version: str) -> dict[str, Any]:
-    return {
-        "number": number,
-        "status": "CURRENT",
-        "deviceType": "CHF",
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": version,
-        "imageHash": image_hash(version),
-    }
-
-
-def _release(version: str) -> dict[str, Any]:
-    return {
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": version,
-        "imageHash": image_hash(version),
-        "releaseDate": "2026-01-01",
-        "releaseNotes": "Notes.",
-        "urgency": "LOW",
-    }
 
 
 async def measure(server_url: str) -> dict[str, float]:

@@ -10,7 +10,8 @@ from loaders.db import Db
 from resolvers import merkle, transparency
 from resolvers.checkpoints import VerifierKey
 from resolvers.log_verify import check_growth
-from tests.resolvers.test_transparency import listing, model, ok  # noqa: F401  (fixture)
+from tests.builders import listing_input
+from tests.resolvers.test_transparency import model, ok  # noqa: F401  (fixture)
 
 ORIGIN = "fir-graph/log"
 KEY = Ed25519PrivateKey.generate()
@@ -22,7 +23,7 @@ async def publish_entries(pool: asyncpg.Pool, numbers: range) -> None:
         await ok(
             pool,
             "mutation($input: CplEntryInput!) { listCplEntry(input: $input) { number } }",
-            input=listing(n, f"127000{n:02d}"),
+            input=listing_input(n, f"127000{n:02d}"),
         )
 
 

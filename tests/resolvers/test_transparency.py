@@ -12,7 +12,7 @@ import pytest
 from loaders.db import Db
 from resolvers import merkle, transparency
 from schema.schema import build_schema
-from tests.builders import SECAS, Builder, execute, image_hash
+from tests.builders import SECAS, Builder, execute, image_hash, listing_input, submission_input
 
 SCHEMA = build_schema()
 SUBMIT = (
@@ -20,32 +20,6 @@ SUBMIT = (
 )
 LIST = "mutation($input: CplEntryInput!) { listCplEntry(input: $input) { number status } }"
 WITHDRAW = 'mutation($id: ID!) { withdrawFirmwareRelease(id: $id, reason: "bad") { id status } }'
-
-
-def submission(version: str) -> dict[str, Any]:
-    return {
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": version,
-        "imageHash": image_hash(version),
-        "releaseDate": "2026-01-01",
-        "releaseNotes": "Notes.",
-        "urgency": "LOW",
-    }
-
-
-def listing(number: int, version: str) -> dict[str, Any]:
-    return {
-        "number": number,
-        "status": "CURRENT",
-        "deviceType": "CHF",
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": version,
-        "imageHash": image_hash(version),
-    }
 
 
 @pytest.fixture
@@ -69,9 +43,9 @@ async def ok(pool: asyncpg.Pool, query: str, **variables: Any) -> Any:
 
 @pytest.mark.usefixtures("model")
 async def test_a_submission_is_not_logged_until_published(pool: asyncpg.Pool) -> None:
-    await ok(pool, SUBMIT, input=submission("12700001"))
+    await ok(pool, SUBMIT, input=submission_input("12700001"))
     assert await leaves(pool) == []
-    await ok(pool, LIST, input=listing(7, "12700001"))
+    await ok(pool, LIST, input=listing_input(7, "12700001"))
     logged = await leaves(pool)
     assert [(x["type"], x["event"]) for x in logged] == [("cpl_entry", "listed"), ("release", "published")]
     assert logged[1]["image_hash"] == image_hash("12700001") and logged[1]["v"] == 1
@@ -80,9 +54,9 @@ async def test_a_submission_is_not_logged_until_published(pool: asyncpg.Pool) ->
 
 @pytest.mark.usefixtures("model")
 async def test_withdrawing_a_published_release_is_logged_a_submission_is_not(pool: asyncpg.Pool) -> None:
-    await ok(pool, LIST, input=listing(7, "12700001"))
-    published = await ok(pool, SUBMIT, input=submission("12700001"))
-    hidden = await ok(pool, SUBMIT, input=submission("12700002"))
+    await ok(pool, LIST, input=listing_input(7, "12700001"))
+    published = await ok(pool, SUBMIT, input=submission_input("12700001"))
+    hidden = await ok(pool, SUBMIT, input=submission_input("12700002"))
     await ok(pool, WITHDRAW, id=hidden["submitFirmwareRelease"]["id"])
     await ok(pool, WITHDRAW, id=published["submitFirmwareRelease"]["id"])
     events = [(x["type"], x["event"], x.get("firmware_version")) for x in await leaves(pool)]
@@ -96,7 +70,7 @@ async def test_withdrawing_a_published_release_is_logged_a_submission_is_not(poo
 @pytest.mark.usefixtures("model")
 async def test_the_stored_tree_is_the_tree_of_the_leaves(pool: asyncpg.Pool, db: Db) -> None:
     for n in range(1, 6):
-        await ok(pool, LIST, input=listing(n, f"1270000{n}"))
+        await ok(pool, LIST, input=listing_input(n, f"1270000{n}"))
     raw = [bytes(r["leaf"]) for r in await pool.fetch("select leaf from tlog_leaves order by idx")]
     hashes = [merkle.leaf_hash(x) for x in raw]
     expected = merkle.new_nodes(0, {}, hashes)
@@ -110,7 +84,7 @@ async def test_the_stored_tree_is_the_tree_of_the_leaves(pool: asyncpg.Pool, db:
 
 @pytest.mark.usefixtures("model")
 async def test_leaves_are_never_updated_or_deleted(pool: asyncpg.Pool) -> None:
-    await ok(pool, LIST, input=listing(1, "12700001"))
+    await ok(pool, LIST, input=listing_input(1, "12700001"))
     for sql in (
         "update tlog_leaves set leaf = 'x'",
         "delete from tlog_leaves",
@@ -124,7 +98,7 @@ async def test_leaves_are_never_updated_or_deleted(pool: asyncpg.Pool) -> None:
 
 @pytest.mark.usefixtures("model")
 async def test_a_concurrent_burst_lands_whole_in_one_order(pool: asyncpg.Pool, db: Db) -> None:
-    await asyncio.gather(*(ok(pool, LIST, input=listing(n, f"127000{n:02d}")) for n in range(1, 21)))
+    await asyncio.gather(*(ok(pool, LIST, input=listing_input(n, f"127000{n:02d}")) for n in range(1, 21)))
     idx = [r["idx"] for r in await pool.fetch("select idx from tlog_leaves order by idx")]
     assert idx == list(range(20))
     assert (await transparency.audit(db)).problems == []
