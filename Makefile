@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PEERS  := tests/peers/node_modules/.package-lock.json
+BENCH_PEERS := tests/perf/postgraphile/node_modules/.package-lock.json
 
-.PHONY: run test check lint types layers dead schema bench peers clean
+.PHONY: run test check lint types layers dead schema bench peers bench-peers clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "FIR graph needs Python 3.11 or newer")'
@@ -50,9 +51,16 @@ $(PEERS): tests/peers/package.json tests/peers/package-lock.json
 	cd tests/peers && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## bench-peers: PostGraphile v5 and the Node.js 22 it runs on, the benchmark's peer (not needed by `make test`)
+bench-peers: $(BENCH_PEERS)
+
+$(BENCH_PEERS): tests/perf/postgraphile/package.json tests/perf/postgraphile/package-lock.json
+	cd tests/perf/postgraphile && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## bench: the benchmark suite; figures printed and written to BENCHMARKS.md
-bench: $(STAMP) peers
+bench: $(STAMP) peers bench-peers
 	$(BIN)/python -m tests.perf.run
 
 clean:
-	rm -rf $(VENV) tests/peers/node_modules
+	rm -rf $(VENV) tests/peers/node_modules tests/perf/postgraphile/node_modules

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from tests.perf.fleet import FleetTiming
 from tests.perf.fleet_files import FileRun
 from tests.perf.loadgen import LoadResult
+from tests.perf.postgraphile import PeerResults
+from tests.perf.postgraphile import details as peer_details
+from tests.perf.postgraphile import rows as peer_rows
 from tests.perf.report import Row
 from tests.perf.startup import Startup
 from tests.perf.tail import Tail
@@ -35,6 +38,7 @@ class Results:
     postgres: str = "?"
     files: list[FileRun] = field(default_factory=list)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load averages as the files ran
+    peer: PeerResults = field(default_factory=PeerResults)  # PostGraphile v5 beside FIR graph
 
 
 def _load(r: LoadResult) -> str:
@@ -194,6 +198,7 @@ def rows(res: Results) -> list[Row]:
         + latency_rows(res)
         + fleet_rows(res)
         + startup_rows(res)
+        + peer_rows(res.peer)
     )
 
 
@@ -275,6 +280,7 @@ def details(res: Results) -> list[str]:
             f" response {timing.response_mb:.1f} MB; peak RSS {res.fleet_rss[devices] / MB:,.0f} MB"
         )
     out.append(f"gateway RSS at rest before the fleet runs: {res.idle_rss / MB:,.0f} MB")
+    out += peer_details(res.peer)
     out.append(
         f"load average (1, 5, 15 min) at the end of the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )

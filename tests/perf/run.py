@@ -17,6 +17,7 @@ from types import FrameType
 
 from loaders.demo import Identity
 from tests.perf import databases, fleet, fleet_files, lineage, loadgen, profile, report, startup, tail
+from tests.perf import postgraphile as peer
 from tests.perf.figures import Results, details, file_details, file_rows, notes, rows
 from tests.perf.loadgen import Load
 from tests.perf.servers import RssSampler, Server, mint_read_token, running
@@ -161,6 +162,7 @@ def measure_all(plan: Plan, results: Results) -> None:
         for scale in (1, 10):
             measure_latency(scale, urls[scale], Path(tmp), results)
         measure_fleet_files(urls[1], Path(tmp), fleet_ids, results)
+        measure_peer(urls[1], Path(tmp), ids, plan, results)
     say("start-up of `fir serve --demo`, fresh and warm…")
     results.startup = startup.measure()
 
@@ -182,6 +184,27 @@ def measure_fleet_files(url: str, tmp: Path, fleet_ids: list[Identity], results:
             results.files.append(fleet_files.run_cli(source, out, remote, server=server))
             source.unlink()
     results.load = tuple(max(a, b) for a, b in zip(results.load, os.getloadavg(), strict=True))  # type: ignore[assignment]
+
+
+def measure_peer(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: Results) -> None:
+    say("PostGraphile v5 beside FIR graph, cache off…")
+    peer.bench(
+        url,
+        tmp,
+        ids,
+        results.peer,
+        duration=plan.duration / 2,
+        warmup=plan.warmup,
+        sequential=SEQUENTIAL_REQUESTS,
+    )
+
+
+def peer_only(plan: Plan, results: Results) -> None:
+    with databases.postgres() as pg, tempfile.TemporaryDirectory(prefix="fir-bench-") as tmp:
+        say("loading demo data at scale 1…")
+        url, results.demo_load[1] = asyncio.run(databases.demo_database(pg.url, 1))
+        ids = asyncio.run(databases.identities(url, DISTINCT_DEVICES))
+        measure_peer(url, Path(tmp), ids, plan, results)
 
 
 def files_only(results: Results) -> None:
@@ -232,7 +255,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
     parser.add_argument(
-        "--only", choices=["fleet-files"], help="only this part; its section of BENCHMARKS.md is replaced"
+        "--only",
+        choices=["fleet-files", "postgraphile"],
+        help="only this part; its section (or rows) of BENCHMARKS.md is replaced",
     )
     args = parser.parse_args(argv)
     plan = Plan.of(args.quick)
@@ -245,6 +270,17 @@ def main(argv: list[str] | None = None) -> None:
         say(f"updated the fleet-file section of {OUTPUT}")
         return
     loadgen.check_node()
+    if args.only == "postgraphile":
+        with deadline(15 * 60):
+            peer_only(plan, results)
+        peer_rows, peer_details = peer.rows(results.peer), peer.details(results.peer)
+        print(report.table(peer_rows))
+        print("\n".join(f"- {line}" for line in peer_details))
+        if not args.quick:
+            document = OUTPUT.read_text() if OUTPUT.exists() else ""
+            OUTPUT.write_text(peer.with_rows(document, peer_rows, peer_details))
+            say(f"updated the PostGraphile rows of {OUTPUT}")
+        return
     with deadline(plan.budget):
         measure_all(plan, results)
     table_rows = rows(results)

