@@ -20,7 +20,7 @@ import orjson
 
 from loaders.demo import Identity
 from tests.e2e.server import free_port
-from tests.perf import lineage, loadgen
+from tests.perf import lineage, loadgen, tail
 from tests.perf.loadgen import Load, LoadResult
 from tests.perf.report import Row, table
 from tests.perf.servers import mint_read_token
@@ -88,6 +88,7 @@ def running(database_url: str, log_dir: Path, lifetime: int = 3600) -> Iterator[
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "PEER_LIFETIME": str(lifetime),
+        "GRAPHILE_ENV": "production",
     }
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"postgraphile-{port}.log"
@@ -213,6 +214,7 @@ async def disagreements(
 
 
 SIDES = ("postgraphile", "fir-equivalent", "fir-lineage")
+ROUNDS = 3  # each side this many times, the sides taking turns
 
 
 @dataclass
@@ -222,6 +224,8 @@ class PeerResults:
     version: str = "?"
     rounds: dict[str, list[LoadResult]] = field(default_factory=dict)  # per side, in run order
     latency: dict[str, LoadResult] = field(default_factory=dict)  # one client, per side
+    cpu: dict[str, float] = field(default_factory=dict)  # the serving process's CPU seconds over its rounds
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load averages after the rounds
 
 
 def combined(runs: list[LoadResult]) -> LoadResult:
@@ -247,11 +251,12 @@ def check(fir: str, token: str, peer: str, ids: list[Identity], res: PeerResults
         )
 
 
+Target = tuple[str, list[bytes], int]  # url, bodies, the serving process
+
+
 def measure(
-    fir: str,
+    targets: dict[str, Target],
     token: str,
-    peer: str,
-    ids: list[Identity],
     res: PeerResults,
     *,
     connections: int,
@@ -260,20 +265,17 @@ def measure(
     rounds: int,
     sequential: int,
 ) -> None:
-    """Rounds alternating PostGraphile and FIR graph (equivalent query, then full lineage), same loadgen."""
-    targets = {
-        "postgraphile": (peer + "/graphql", peer_bodies(ids)),
-        "fir-equivalent": (fir + "/graphql", fir_bodies(ids)),
-        "fir-lineage": (fir + "/graphql", lineage.graphql_bodies(ids)),
-    }
-    for url, bodies in targets.values():
+    """Rounds in which the sides take turns, same loadgen; then one client per side."""
+    for url, bodies, _ in targets.values():
         loadgen.run(Load(url, token, bodies, connections, duration=warmup))
     for _ in range(rounds):
-        for side, (url, bodies) in targets.items():
-            res.rounds.setdefault(side, []).append(
-                loadgen.run(Load(url, token, bodies, connections, duration=duration))
-            )
-    for side, (url, bodies) in targets.items():
+        for side, (url, bodies, pid) in targets.items():
+            cpu = tail.cpu_seconds(pid)
+            result = loadgen.run(Load(url, token, bodies, connections, duration=duration))
+            res.cpu[side] = res.cpu.get(side, 0.0) + tail.cpu_seconds(pid) - cpu
+            res.rounds.setdefault(side, []).append(result)
+    res.load = os.getloadavg()
+    for side, (url, bodies, _) in targets.items():
         loadgen.run(Load(url, token, bodies[:50], 1, amount=50))
         res.latency[side] = loadgen.run(Load(url, token, bodies[:sequential], 1, amount=sequential))
 
@@ -298,8 +300,13 @@ def bench(
         _say("checking that FIR graph and PostGraphile return the same rows…")
         check(fir.base, token, peer.base, ids, res)
         _say("FIR graph (cache off) and PostGraphile v5, interleaved rounds…")
-        measure(fir.base, token, peer.base, ids, res, connections=64, duration=duration, warmup=warmup,
-                rounds=2, sequential=sequential)  # fmt: skip
+        targets = {
+            "postgraphile": (peer.base + "/graphql", peer_bodies(ids), peer.proc.pid),
+            "fir-equivalent": (fir.base + "/graphql", fir_bodies(ids), fir.proc.pid),
+            "fir-lineage": (fir.base + "/graphql", lineage.graphql_bodies(ids), fir.proc.pid),
+        }
+        measure(targets, token, res, connections=64, duration=duration, warmup=warmup, rounds=ROUNDS,
+                sequential=sequential)  # fmt: skip
 
 
 def _say(message: str) -> None:
@@ -338,6 +345,17 @@ def rows(res: PeerResults) -> list[Row]:
             f"{_load(full)} = {full.rate / peer.rate:.2f}x PostGraphile",
         ),
     ]
+    if all(res.cpu.get(s) for s in SIDES):
+        theirs = 1000 * res.cpu["postgraphile"] / peer.requests
+        cost = {s: 1000 * res.cpu[s] / combined(res.rounds[s]).requests for s in SIDES[1:]}
+        out.append(
+            Row(
+                f"{PREFIX}: server process CPU per request, 64 clients (PostgreSQL not counted)",
+                f"PostGraphile {theirs:.2f} ms; FIR graph {cost['fir-equivalent']:.2f} ms"
+                f" = {theirs / cost['fir-equivalent']:.2f}x PostGraphile's requests per CPU second"
+                f" (full lineage {cost['fir-lineage']:.2f} ms = {theirs / cost['fir-lineage']:.2f}x)",
+            )
+        )
     if all(s in res.latency for s in SIDES):
         one = res.latency["postgraphile"].p50_ms
         out.append(Row(f"{PREFIX}: PostGraphile p50, equivalent query, 1 client", f"{one:.2f} ms"))
@@ -362,6 +380,8 @@ def details(res: PeerResults) -> list[str]:
     for side in SIDES:
         runs = ", ".join(f"{r.rate:,.0f}" for r in res.rounds.get(side, []))
         out.append(f"{PREFIX}: {side} rounds (interleaved, in run order): {runs} req/s")
+    one, five, fifteen = res.load
+    out.append(f"{PREFIX}: machine load average after the rounds: {one:.1f} / {five:.1f} / {fifteen:.1f}")
     return out
 
 
