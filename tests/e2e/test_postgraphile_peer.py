@@ -1,4 +1,4 @@
-"""The PostGraphile v5 benchmark peer: its rows are FIR graph's rows, and its figures replace only their own lines."""
+"""The PostGraphile v5 benchmark peer: read-only, its rows are FIR graph's rows, its figures replace only their lines."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from gateway.auth.dev_issuer import DevIssuer
@@ -117,3 +118,8 @@ async def test_postgraphile_returns_the_rows_fir_graph_returns(db_url: str, tmp_
         settings = dataclasses.replace(load_settings(None), data_dir=tmp_path, port=port, dev_auth=True)
         token = DevIssuer(settings).mint("fir:read", None, "peer-test")
         assert await peer.disagreements(base, token, pgl.base, identities) == []
+        async with httpx.AsyncClient(timeout=10) as client:
+            schema = await client.post(
+                f"{pgl.base}/graphql", json={"query": "{ __schema { mutationType { name } } }"}
+            )
+    assert schema.json() == {"data": {"__schema": {"mutationType": None}}}  # read-only: no mutations at all
