@@ -108,6 +108,13 @@ async def test_postgraphile_returns_the_rows_fir_graph_returns(db_url: str, tmp_
     try:
         await load_demo_data(conn)
         identities = await demo_identities(conn, 100)
+        # a retired contact: both must leave it out (the peer by its condition retiredAt: null)
+        retired = await conn.execute(
+            "update contacts set retired_at = now()"
+            " where id = (select min(id) from contacts where manufacturer_id = $1)",
+            identities[0][0],
+        )
+        assert retired == "UPDATE 1"
     finally:
         await conn.close()
     with (
