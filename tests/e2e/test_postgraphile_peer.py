@@ -15,6 +15,7 @@ from gateway.auth.dev_issuer import DevIssuer
 from gateway.settings import load_settings
 from loaders.demo import demo_identities, load_demo_data
 from tests.e2e.server import running_server
+from tests.perf import peer_query
 from tests.perf import postgraphile as peer
 from tests.perf.report import Row
 
@@ -55,16 +56,16 @@ FIR_ANSWER: dict[str, Any] = {
 
 
 def test_both_answers_normalise_to_the_same_rows_and_a_changed_edge_shows() -> None:
-    assert peer.fir_rows(FIR_ANSWER) == peer.peer_rows(PEER_ANSWER)
+    assert peer_query.fir_rows(FIR_ANSWER) == peer_query.peer_rows(PEER_ANSWER)
     changed = copy.deepcopy(FIR_ANSWER)
     changed["data"]["device"]["lineage"][0]["upgradableFromVersions"] = []
-    assert peer.fir_rows(changed) != peer.peer_rows(PEER_ANSWER)
+    assert peer_query.fir_rows(changed) != peer_query.peer_rows(PEER_ANSWER)
     retired = copy.deepcopy(PEER_ANSWER)
     entry = retired["data"]["cplEntryByManufacturerIdAndModelIdAndHardwareVersionAndFirmwareVersion"]
     entry["deviceModelByManufacturerIdAndModelId"]["manufacturerByManufacturerId"][
         "contactsByManufacturerId"
     ] = {"nodes": []}
-    assert peer.fir_rows(FIR_ANSWER) != peer.peer_rows(retired)
+    assert peer_query.fir_rows(FIR_ANSWER) != peer_query.peer_rows(retired)
 
 
 DOCUMENT = """# Benchmarks
@@ -124,7 +125,7 @@ async def test_postgraphile_returns_the_rows_fir_graph_returns(db_url: str, tmp_
         port = int(base.rsplit(":", 1)[1])
         settings = dataclasses.replace(load_settings(None), data_dir=tmp_path, port=port, dev_auth=True)
         token = DevIssuer(settings).mint("fir:read", None, "peer-test")
-        assert await peer.disagreements(base, token, pgl.base, identities) == []
+        assert await peer_query.disagreements(base, token, pgl.base, identities) == []
         async with httpx.AsyncClient(timeout=10) as client:
             schema = await client.post(
                 f"{pgl.base}/graphql", json={"query": "{ __schema { mutationType { name } } }"}
