@@ -99,6 +99,7 @@ def _wait_ready(peer: Peer) -> None:
 
 SIDES = ("postgraphile", "fir-equivalent", "fir-lineage")
 ROUNDS = 3  # each side this many times, the sides taking turns
+LATENCY_CHUNKS = 5  # the single-client requests of each side, in this many turns
 
 
 @dataclass
@@ -149,7 +150,7 @@ def measure(
     rounds: int,
     sequential: int,
 ) -> None:
-    """Rounds in which the sides take turns, same loadgen; then one client per side."""
+    """Rounds in which the sides take turns, same loadgen; then one client per side, in turns too."""
     for url, bodies, _ in targets.values():
         loadgen.run(Load(url, token, bodies, connections, duration=warmup))
     for _ in range(rounds):
@@ -159,9 +160,15 @@ def measure(
             res.cpu[side] = res.cpu.get(side, 0.0) + tail.cpu_seconds(pid) - cpu
             res.rounds.setdefault(side, []).append(result)
     res.load = os.getloadavg()
-    for side, (url, bodies, _) in targets.items():
+    single: dict[str, list[LoadResult]] = {}
+    for url, bodies, _ in targets.values():
         loadgen.run(Load(url, token, bodies[:50], 1, amount=50))
-        res.latency[side] = loadgen.run(Load(url, token, bodies[:sequential], 1, amount=sequential))
+    chunk = sequential // LATENCY_CHUNKS
+    for n in range(LATENCY_CHUNKS):  # one client too, in turns: a burst of load elsewhere hits every side
+        for side, (url, bodies, _) in targets.items():
+            part = bodies[n * chunk : (n + 1) * chunk]
+            single.setdefault(side, []).append(loadgen.run(Load(url, token, part, 1, amount=chunk)))
+    res.latency = {side: combined(runs) for side, runs in single.items()}
 
 
 def bench(
@@ -264,6 +271,12 @@ def details(res: PeerResults) -> list[str]:
     for side in SIDES:
         runs = ", ".join(f"{r.rate:,.0f}" for r in res.rounds.get(side, []))
         out.append(f"{PREFIX}: {side} rounds (interleaved, in run order): {runs} req/s")
+    if res.latency:
+        turns = res.latency["postgraphile"].requests // LATENCY_CHUNKS
+        out.append(
+            f"{PREFIX}: one client: each side {LATENCY_CHUNKS} turns of {turns} sequential requests, the sides"
+            " alternating; p50 is the median of the turns' p50s"
+        )
     one, five, fifteen = res.load
     out.append(f"{PREFIX}: machine load average after the rounds: {one:.1f} / {five:.1f} / {fifteen:.1f}")
     return out
