@@ -23,11 +23,13 @@ from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.log_routes import routes as log_routes
 from gateway.log_signer import CheckpointSigner, signing_key, verifier_key
-from gateway.metrics import MetricsMiddleware, metrics
+from gateway.metrics import MetricsMiddleware, metrics_endpoint
 from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.runtime import measured_runtime
 from gateway.settings import Settings
+from gateway.shared_metrics import registry_for, shared_metrics
+from gateway.workers import WorkerHeader
 from loaders.changes import CHANGES_CHANNEL
 from loaders.db import close_pool, create_pool
 from loaders.release_writes import PUBLISHED_CHANNEL
@@ -137,6 +139,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             resources.fleet_jobs = FleetJobs(resources)
             stack.push_async_callback(resources.fleet_jobs.aclose)
             await stack.enter_async_context(measured_runtime(settings.gc_tuning, settings.gc_young_threshold))
+            await stack.enter_async_context(shared_metrics(settings.metrics_dir))
             resources.log_verifier_key, resources.log_signer = _start_signer(settings, pool, stack)
             yield {"resources": resources}
 
@@ -145,7 +148,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics),
+        Route("/metrics", metrics_endpoint(registry_for(settings.metrics_dir))),
         *export_routes(),
         *fleet_check_routes(),
         *log_routes(),
@@ -161,4 +164,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     deadline = Middleware(
         Deadline, request_timeout=settings.request_timeout, body_timeout=settings.body_timeout
     )
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(MetricsMiddleware), deadline])
+    middleware = [Middleware(MetricsMiddleware), deadline]
+    if settings.workers > 1:
+        middleware.insert(0, Middleware(WorkerHeader))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -133,11 +133,14 @@ def serve(
 
     from gateway.shutdown import GRACE_SECONDS, WS_PROTOCOL, exit_cleanly_on_signals
     from gateway.slow_clients import TimedHeadersProtocol
+    from gateway.workers import worker_environment
 
     settings = _settings()
     _refuse_unsafe_dev_auth(settings)
+    count = workers or settings.workers
     exit_cleanly_on_signals()
-    with database(settings) as handle:
+    # the parent starts the embedded PostgreSQL, migrates and loads demo data once, for every worker
+    with database(settings) as handle, worker_environment(settings, count):
         asyncio.run(_prepare(handle, demo))
         handle.supervise()  # restarts the embedded PostgreSQL after a crash; no-op with DATABASE_URL
         # Workers are separate processes: they find the (possibly embedded) database through the environment.
@@ -148,7 +151,7 @@ def serve(
             factory=True,
             host=settings.host,
             port=settings.port,
-            workers=workers or settings.workers,
+            workers=count,
             loop="uvloop",
             # a class, not "httptools": uvicorn has no timeout for slow headers
             http=functools.partial(TimedHeadersProtocol, header_timeout=settings.header_timeout),  # type: ignore[arg-type]

@@ -24,7 +24,10 @@ LOOP_LAG = Histogram(
     registry=REGISTRY,
 )
 LOOP_LAG_MAX = Gauge(
-    "fir_event_loop_lag_max_seconds", "Longest event-loop lag since start-up", registry=REGISTRY
+    "fir_event_loop_lag_max_seconds",
+    "Longest event-loop lag since start-up",
+    registry=REGISTRY,
+    multiprocess_mode="max",  # with several workers: the longest of any
 )
 PROBE_INTERVAL = 0.05
 # Young-generation threshold: CPython's default (700 allocations) runs a collection every few fields
@@ -67,8 +70,11 @@ class GcCollector(Collector):
     def __init__(self, timer: PauseTimer) -> None:
         self.timer = timer
 
+    def current(self) -> PauseTimer:
+        return self.timer
+
     def collect(self) -> Iterator[HistogramMetricFamily | CounterMetricFamily | GaugeMetricFamily]:
-        t = self.timer
+        t = self.current()
         pauses = HistogramMetricFamily(
             "fir_gc_pause_seconds", "Garbage-collector pauses", labels=["generation"]
         )

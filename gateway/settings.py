@@ -97,6 +97,8 @@ class Settings:
     log_signing_key: Secret | None = None
     log_signing_key_file: Path | None = None
     log_checkpoint_interval: float = 2.0
+    # Prometheus multiprocess mode (gateway/shared_metrics.py): set by `fir serve --workers N` for N > 1
+    metrics_dir: Path | None = None
 
     @property
     def loopback_only(self) -> bool:
@@ -219,6 +221,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         log_signing_key=_secret(config("FIR_LOG_SIGNING_KEY", default=None)),
         log_signing_key_file=_path(config("FIR_LOG_SIGNING_KEY_FILE", default=None)),
         log_checkpoint_interval=config("FIR_LOG_CHECKPOINT_INTERVAL", cast=float, default=2.0),
+        metrics_dir=_path(config("PROMETHEUS_MULTIPROC_DIR", default=None)),
     )
 
 
