@@ -1,0 +1,43 @@
+"""Collector pauses across workers: each worker's snapshot file is summed into one family; bad files are skipped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gateway import shared_metrics
+from gateway.runtime import TIMER, PauseTimer
+from gateway.shared_metrics import SharedGcCollector, merged, own_file
+
+
+def other_worker(buckets: int, longest: float) -> dict[str, object]:
+    timer = PauseTimer()
+    timer.buckets[2][0] = buckets
+    timer.seconds[2] = 0.25
+    timer.cpu[2] = 0.125
+    timer.longest = longest
+    return {"buckets": timer.buckets, "seconds": timer.seconds, "cpu": timer.cpu, "longest": timer.longest}
+
+
+def test_pauses_of_every_worker_are_summed_and_the_longest_kept(tmp_path: Path) -> None:
+    (tmp_path / "gc_1.json").write_text(json.dumps(other_worker(3, 0.5)))
+    (tmp_path / "gc_2.json").write_text(json.dumps(other_worker(4, 0.02)))
+    (tmp_path / "gc_3.json").write_text('{"buckets": [[1]], "seconds": [], "cpu": [], "longest": 0}')
+    (tmp_path / "gc_4.json").write_text("{not json")
+    total = SharedGcCollector(tmp_path).current()
+    assert total.buckets[2][0] == TIMER.buckets[2][0] + 7
+    assert total.seconds[2] == TIMER.seconds[2] + 0.5
+    assert total.cpu[2] == TIMER.cpu[2] + 0.25
+    assert total.longest == max(TIMER.longest, 0.5)
+
+
+def test_a_worker_reads_its_own_numbers_live_not_from_its_file(tmp_path: Path) -> None:
+    own_file(tmp_path).write_text(json.dumps(other_worker(1000, 9.0)))
+    assert SharedGcCollector(tmp_path).current().longest == merged([TIMER]).longest
+
+
+async def test_a_worker_writes_its_numbers_at_exit(tmp_path: Path) -> None:
+    async with shared_metrics.shared_metrics(tmp_path):
+        pass
+    written = json.loads(own_file(tmp_path).read_text())
+    assert written["buckets"] == TIMER.buckets and written["longest"] == TIMER.longest
