@@ -14,6 +14,9 @@ from tests.perf.postgraphile import rows as peer_rows
 from tests.perf.report import Row
 from tests.perf.startup import Startup
 from tests.perf.tail import Tail
+from tests.perf.workers import Workers
+from tests.perf.workers import details as workers_details
+from tests.perf.workers import rows as workers_rows
 
 MB = 1e6  # decimal megabytes: the stricter reading of "400 MB"
 
@@ -39,6 +42,7 @@ class Results:
     files: list[FileRun] = field(default_factory=list)
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load averages as the files ran
     peer: PeerResults = field(default_factory=PeerResults)  # PostGraphile v5 beside FIR graph
+    workers: Workers | None = None  # fir serve --workers 1 vs 2 (tests/perf/workers.py)
 
 
 def _load(r: LoadResult) -> str:
@@ -199,6 +203,7 @@ def rows(res: Results) -> list[Row]:
         + fleet_rows(res)
         + startup_rows(res)
         + peer_rows(res.peer)
+        + workers_rows(res.workers)
     )
 
 
@@ -284,7 +289,7 @@ def details(res: Results) -> list[str]:
     out.append(
         f"load average (1, 5, 15 min) at the end of the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
-    return out
+    return out + workers_details(res.workers)
 
 
 def notes(res: Results) -> list[str]:

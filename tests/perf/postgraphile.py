@@ -18,10 +18,10 @@ import httpx
 
 from loaders.demo import Identity
 from tests.e2e.server import free_port
-from tests.perf import lineage, loadgen, tail
+from tests.perf import lineage, loadgen, report, tail
 from tests.perf.loadgen import Load, LoadResult
 from tests.perf.peer_query import disagreements, fir_bodies, peer_bodies
-from tests.perf.report import Row, table
+from tests.perf.report import Row
 from tests.perf.servers import mint_read_token
 from tests.perf.servers import running as running_fir
 
@@ -283,21 +283,6 @@ def details(res: PeerResults) -> list[str]:
 
 
 def with_rows(document: str, new_rows: list[Row], new_details: list[str]) -> str:
-    """`document` with its PostGraphile rows and details replaced, or added at the end of the Figures
-    table and of the Details list: `--only postgraphile` leaves every other line as it was."""
-    lines = [line for line in document.splitlines() if not line.startswith((f"| {PREFIX}:", f"- {PREFIX}:"))]
-    lines = _insert_after(lines, "## Figures", "|", table(new_rows).splitlines()[2:])
-    lines = _insert_after(lines, "## Details", "- ", [f"- {d}" for d in new_details])
-    return "\n".join(lines) + "\n"
-
-
-def _insert_after(lines: list[str], heading: str, item: str, new: list[str]) -> list[str]:
-    """`new` after the last `item` line of the list under `heading` (a new section at the end if none)."""
-    if heading not in lines:
-        return [*lines, "", heading, "", *new]
-    at = lines.index(heading) + 1
-    while at < len(lines) and not lines[at].startswith((item, "## ")):
-        at += 1
-    while at < len(lines) and lines[at].startswith(item):
-        at += 1
-    return lines[:at] + new + lines[at:]
+    """`document` with its PostGraphile rows and details replaced: `--only postgraphile` leaves every
+    other line as it was."""
+    return report.with_rows(document, f"{PREFIX}:", new_rows, new_details)

@@ -93,6 +93,27 @@ def markdown(
     return "\n".join(parts)
 
 
+def with_rows(document: str, prefix: str, new_rows: list[Row], new_details: list[str]) -> str:
+    """`document` with one part's rows and details (those starting with `prefix`) replaced, or added at
+    the end of the Figures table and of the Details list; every other line stays as it was."""
+    lines = [line for line in document.splitlines() if not line.startswith((f"| {prefix}", f"- {prefix}"))]
+    lines = _insert_after(lines, "## Figures", "|", table(new_rows).splitlines()[2:])
+    lines = _insert_after(lines, "## Details", "- ", [f"- {d}" for d in new_details])
+    return "\n".join(lines) + "\n"
+
+
+def _insert_after(lines: list[str], heading: str, item: str, new: list[str]) -> list[str]:
+    """`new` after the last `item` line of the list under `heading` (a new section at the end if none)."""
+    if heading not in lines:
+        return [*lines, "", heading, "", *new]
+    at = lines.index(heading) + 1
+    while at < len(lines) and not lines[at].startswith((item, "## ")):
+        at += 1
+    while at < len(lines) and lines[at].startswith(item):
+        at += 1
+    return lines[:at] + new + lines[at:]
+
+
 FILES_BEGIN, FILES_END = "<!-- fleet files: begin -->", "<!-- fleet files: end -->"
 
 

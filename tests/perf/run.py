@@ -16,7 +16,18 @@ from pathlib import Path
 from types import FrameType
 
 from loaders.demo import Identity
-from tests.perf import databases, fleet, fleet_files, lineage, loadgen, profile, report, startup, tail
+from tests.perf import (
+    databases,
+    fleet,
+    fleet_files,
+    lineage,
+    loadgen,
+    profile,
+    report,
+    startup,
+    tail,
+    workers,
+)
 from tests.perf import postgraphile as peer
 from tests.perf.figures import Results, details, file_details, file_rows, notes, rows
 from tests.perf.loadgen import Load
@@ -159,6 +170,8 @@ def measure_all(plan: Plan, results: Results) -> None:
         measure_cold(urls[1], Path(tmp), ids, fleet_ids, plan, results)
         measure_warm(urls[1], Path(tmp), ids, plan, results)
         measure_collector(urls[1], Path(tmp), ids, plan, results)
+        say("fir serve --workers 1 vs 2, cache off, interleaved…")
+        results.workers = workers.measure(urls[1], Path(tmp), ids, plan.duration / 2, plan.warmup)
         for scale in (1, 10):
             measure_latency(scale, urls[scale], Path(tmp), results)
         measure_fleet_files(urls[1], Path(tmp), fleet_ids, results)
@@ -216,6 +229,26 @@ def files_only(results: Results) -> None:
         measure_fleet_files(url, Path(tmp), fleet_ids, results)
 
 
+def workers_only(plan: Plan, results: Results, write: bool) -> None:
+    """`--only workers`: 1 vs 2 workers; its rows and detail in BENCHMARKS.md replaced (not with --quick)."""
+    with databases.postgres() as pg, tempfile.TemporaryDirectory(prefix="fir-bench-") as tmp:
+        say("loading demo data at scale 1…")
+        url, results.demo_load[1] = asyncio.run(databases.demo_database(pg.url, 1))
+        ids = asyncio.run(databases.identities(url, DISTINCT_DEVICES))
+        say("fir serve --workers 1 vs 2, cache off, interleaved…")
+        results.workers = workers.measure(url, Path(tmp), ids, plan.duration / 2, plan.warmup)
+    found_rows, found_details = workers.rows(results.workers), workers.details(results.workers)
+    print(report.table(found_rows))
+    print("\n".join(f"- {d}" for d in found_details))
+    if write:
+        OUTPUT.write_text(
+            report.with_rows(
+                OUTPUT.read_text() if OUTPUT.exists() else "", workers.PREFIX, found_rows, found_details
+            )
+        )
+        say(f"updated the workers rows of {OUTPUT}")
+
+
 def graphql_1m(results: Results) -> str | None:
     """fleetStatus's 1M figure from this run, else from the last full run's BENCHMARKS.md."""
     timing = results.fleets.get(1_000_000)
@@ -256,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
     parser.add_argument(
         "--only",
-        choices=["fleet-files", "postgraphile"],
+        choices=["fleet-files", "postgraphile", "workers"],
         help="only this part; its section (or rows) of BENCHMARKS.md is replaced",
     )
     args = parser.parse_args(argv)
@@ -280,6 +313,10 @@ def main(argv: list[str] | None = None) -> None:
             document = OUTPUT.read_text() if OUTPUT.exists() else ""
             OUTPUT.write_text(peer.with_rows(document, peer_rows, peer_details))
             say(f"updated the PostGraphile rows of {OUTPUT}")
+        return
+    if args.only == "workers":
+        with deadline(15 * 60):
+            workers_only(plan, results, write=not args.quick)
         return
     with deadline(plan.budget):
         measure_all(plan, results)
