@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import re
@@ -16,6 +17,7 @@ import httpx
 import psutil
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.settings import load_settings
@@ -190,16 +192,43 @@ def worker_processes(parent: int) -> list[psutil.Process]:
     return [p for p in psutil.Process(parent).children() if "spawn_main" in " ".join(p.cmdline())]
 
 
-def test_embedded_database_started_once_demo_loaded_once_and_sigterm_stops_everything(
+async def websocket_on_each_worker(base: str) -> list[ClientConnection]:
+    """Anonymous graphql-transport-ws sessions, acknowledged, until one is open on each worker."""
+    found: dict[str, ClientConnection] = {}
+    for _ in range(60):
+        ws = await connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+        assert ws.response is not None
+        worker = ws.response.headers["x-fir-worker"]
+        if worker in found:
+            await ws.close()
+            continue
+        found[worker] = ws
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert (await next_message(ws))["type"] == "connection_ack"
+        if len(found) == WORKERS:
+            return list(found.values())
+    raise AssertionError("no WebSocket reached the second worker")
+
+
+async def closing_code(ws: ClientConnection) -> int | None:
+    with contextlib.suppress(ConnectionClosed):
+        async with asyncio.timeout(15):
+            while True:
+                await ws.recv()
+    return ws.close_code
+
+
+async def test_embedded_database_started_once_demo_loaded_once_and_sigterm_stops_everything(
     data_dir: Path,  # noqa: F811
 ) -> None:
     with serving(data_dir, "--workers", str(WORKERS), "--demo", FIR_LOG_LEVEL="ERROR") as (proc, base):
         served = Server(base, DevIssuer(load_settings(None)), proc)
-        ready = each_worker(lambda: served.send("GET", "/readyz"))
+        ready = await asyncio.to_thread(each_worker, lambda: served.send("GET", "/readyz"))
         assert {r.json()["database"] for r in ready.values()} == {"ok"}
         query = {"query": '{ manufacturer(manufacturerId: "106C") { name } }'}
-        names = each_worker(lambda: served.send("POST", "/graphql", json=query))
-        assert len({r.content for r in names.values()}) == 1  # one database, demo data loaded into it
+        names = await asyncio.to_thread(each_worker, lambda: served.send("POST", "/graphql", json=query))
+        assert {r.json()["data"]["manufacturer"]["name"] is not None for r in names.values()} == {True}
+        assert len({r.content for r in names.values()}) == 1  # one database, the demo data in it
         postmasters = [
             p for p in postgres_of(data_dir) if p.ppid() not in {q.pid for q in postgres_of(data_dir)}
         ]
@@ -207,12 +236,15 @@ def test_embedded_database_started_once_demo_loaded_once_and_sigterm_stops_every
         workers = worker_processes(proc.pid)
         assert len(workers) == WORKERS
         shared = {Path(w.environ()["PROMETHEUS_MULTIPROC_DIR"]) for w in workers}
-        assert len(shared) == 1 and any(shared.pop().glob("counter_*.db"))
-        metrics_dir = Path(workers[0].environ()["PROMETHEUS_MULTIPROC_DIR"])
+        assert len(shared) == 1
+        metrics_dir = shared.pop()
+        assert any(metrics_dir.glob("counter_*.db"))
+        sessions = await websocket_on_each_worker(base)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
+        assert await asyncio.gather(*(closing_code(ws) for ws in sessions)) == [1001] * WORKERS
+        assert await asyncio.to_thread(proc.wait, 30) == 0
         assert wait_for(
             lambda: not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers), 10
-        )
+        ), "a worker outlived fir serve"
         assert wait_for(lambda: not postgres_of(data_dir), 15), "the embedded PostgreSQL outlived fir serve"
         assert not metrics_dir.exists(), "the parent leaves the multiprocess metrics directory behind"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ class Run:
 @dataclass
 class Workers:
     runs: dict[int, list[Run]] = field(default_factory=dict)  # worker count: its rounds
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load averages after the runs
 
     def rate(self, count: int) -> float:
         return statistics.median(r.load.rate for r in self.runs[count])
@@ -93,6 +95,7 @@ def measure(url: str, tmp: Path, ids: list[Identity], duration: float, warmup: f
         for _ in range(ROUNDS):
             for n, server in servers.items():
                 found.runs.setdefault(n, []).append(one_run(server, tokens[n], bodies, duration, warmup))
+    found.load = os.getloadavg()
     return found
 
 
@@ -121,6 +124,8 @@ def details(found: Workers | None) -> list[str]:
         for n in COUNTS
     )
     return [
-        f"{PREFIX}1 vs 2, rounds {runs}. The gateway's CPU is the parent's and every worker's; the load"
-        " generator and PostgreSQL share the same 2 cores, so a second worker has little idle CPU to use."
+        f"{PREFIX}1 vs 2, rounds {runs}; load average {', '.join(f'{x:.1f}' for x in found.load)}."
+        f" The gateway's CPU is the parent's and every worker's. On {os.cpu_count()} cores shared with"
+        " PostgreSQL and the load generator a second worker finds little idle CPU: expect little or no"
+        " gain here, and more CPU per request as the processes contend for the same cores."
     ]
