@@ -6,7 +6,8 @@ COPY schema schema
 COPY spreadsheets spreadsheets
 COPY resolvers resolvers
 COPY loaders loaders
-RUN pip install --no-cache-dir . && useradd --system fir
+# /keys is owned by fir so that a named volume mounted there (docker-compose.yml's logkey) is writable
+RUN pip install --no-cache-dir . && useradd --system fir && install -d -o fir -m 0700 /keys
 USER fir
 EXPOSE 8000
 CMD ["fir", "serve"]

@@ -41,6 +41,24 @@ def audit() -> None:
     _report(problems, f"log of {result.tree_size} leaves, newest checkpoint size {result.checkpoint_size}")
 
 
+@log_app.command("keygen")
+def keygen(
+    path: Annotated[Path, typer.Argument(help="where the private key goes (PKCS#8 PEM, mode 0600)")],
+) -> None:
+    """Make the log's Ed25519 signing key for FIR_LOG_SIGNING_KEY_FILE; an existing key is kept, never replaced."""
+    from gateway.cli import _settings
+    from gateway.log_signer import generate_key_file, load_key, verifier_key
+
+    made = generate_key_file(path)
+    try:
+        key = load_key(path.read_bytes())
+    except (ValueError, RuntimeError) as error:
+        console.print(f"[red]{path} is not an Ed25519 private key: {error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"{'made' if made else 'kept the existing'} signing key {path}")
+    print(verifier_key(_settings(), key).text())
+
+
 async def _latest_note(db: Any) -> str | None:
     from loaders import tlog
 

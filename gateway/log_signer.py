@@ -32,18 +32,25 @@ def dev_key_path(settings: Settings) -> Path:
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The configured key (PKCS#8 PEM), else the development key under FIR_DATA_DIR, made on first use."""
     if settings.log_signing_key is not None:
-        return _load(str(settings.log_signing_key).encode())
+        return load_key(str(settings.log_signing_key).encode())
     path = settings.log_signing_key_file or dev_key_path(settings)
-    if settings.log_signing_key_file is None and not path.exists():
-        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        create_private_file(path, pem.decode())
+    if settings.log_signing_key_file is None and generate_key_file(path):
         log.warning(
             "generated a development log signing key at %s; configure FIR_LOG_SIGNING_KEY in production", path
         )
-    return _load(path.read_bytes())
+    return load_key(path.read_bytes())
 
 
-def _load(pem: bytes) -> Ed25519PrivateKey:
+def generate_key_file(path: Path) -> bool:
+    """A new Ed25519 key (PKCS#8 PEM, owner-only) at `path` unless one is there; True if it made one."""
+    if path.exists():
+        return False
+    pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    create_private_file(path, pem.decode())
+    return True
+
+
+def load_key(pem: bytes) -> Ed25519PrivateKey:
     key = load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise RuntimeError("the log signing key must be an Ed25519 private key (PKCS#8 PEM)")
