@@ -85,18 +85,24 @@ def demo_data(
         int, typer.Option(min=1, max=100, help="10 gives ten times as much, for benchmarks")
     ] = 1,
 ) -> None:
-    """Load the deterministic demo dataset into an empty database."""
-    from loaders.demo import database_is_empty, load_demo_data
+    """Load the deterministic demo dataset into an empty database, and log its published facts."""
+    from loaders.demo import database_is_empty
+    from resolvers.demo import load_demo
 
     settings = _settings()
 
-    async def work(conn: asyncpg.Connection) -> object:
-        if not await database_is_empty(conn):
+    async def work(db: Db) -> object:
+        async with db.pool.acquire() as conn:
+            empty = await database_is_empty(conn)
+        if not empty:
             console.print("[red]the database already holds data; demo data goes into an empty one only[/red]")
             raise typer.Exit(1)
-        return await load_demo_data(conn, scale=scale, progress=_progress_printer())
+        printer = _progress_printer()
+        return await load_demo(
+            db, scale=scale, progress=printer, leaves=lambda done, total: printer("log leaves", done, total)
+        )
 
-    summary = _run(settings, work)
+    summary = _run_with_pool(settings, work)
     console.print(f"loaded demo data: {summary}")
 
 
@@ -170,15 +176,25 @@ async def _prepare(handle: DatabaseHandle, demo: bool) -> None:
         applied = await apply_migrations(conn)
         if applied:
             console.print(f"migrated: {', '.join(applied)}")
-        if demo:
-            from loaders.demo import database_is_empty, load_demo_data
-
-            if await database_is_empty(conn):
-                console.print("empty database: loading demo data…")
-                summary = await load_demo_data(conn, scale=1)
-                console.print(f"demo data loaded: {summary}")
     finally:
         await conn.close()
+    if demo:
+        await _with_pool(handle, _demo_if_empty)
+
+
+async def _demo_if_empty(db: Db) -> None:
+    """Demo data into an empty database; on any, the leaves a load cut short did not write (idempotent)."""
+    from loaders.demo import database_is_empty
+    from resolvers.demo import load_demo
+    from resolvers.log_backfill import backfill
+
+    async with db.pool.acquire() as conn:
+        empty = await database_is_empty(conn)
+    if empty:
+        console.print("empty database: loading demo data…")
+        console.print(f"demo data loaded: {await load_demo(db, scale=1)}")
+    elif appended := await backfill(db):
+        console.print(f"logged {appended} published facts that had no leaf")
 
 
 EXAMPLE_QUERY = """{

@@ -59,6 +59,24 @@ def keygen(
     print(verifier_key(_settings(), key).text())
 
 
+@log_app.command("backfill")
+def backfill() -> None:
+    """Append a leaf for every published fact that has none (a database from before the log); idempotent."""
+    from gateway.cli import _progress_bar, _run_with_pool, _settings
+    from resolvers import log_backfill
+
+    settings = _settings()
+
+    async def work(db: Any) -> int:
+        with _progress_bar("leaves") as advance:
+            return await log_backfill.backfill(db, advance)
+
+    appended = _run_with_pool(settings, work)
+    sys.stdout.write(
+        f"OK: appended {appended} leaves\n" if appended else "OK: every published fact has a leaf\n"
+    )
+
+
 async def _latest_note(db: Any) -> str | None:
     from loaders import tlog
 

@@ -18,14 +18,24 @@ from resolvers.unit_of_work import Change
 async def append_to_log(tx: Db, who: Actor, changes: Sequence[Change]) -> None:
     """A consumer of the unit of work: every published fact of the transaction, as leaves, in order.
 
-    The append lock serialises appenders from here to commit, so the log has one order and a
-    concurrent burst lands whole; drafts and submissions append nothing.
+    Drafts and submissions append nothing.
     """
-    leaves = [
-        tlog.NewLeaf(leaf, c.entity_type, c.entity_id)
-        for c in changes
-        if (leaf := leaf_of(c.action, c.entity_id, c.after)) is not None
-    ]
+    await append_leaves(
+        tx,
+        [
+            tlog.NewLeaf(leaf, c.entity_type, c.entity_id)
+            for c in changes
+            if (leaf := leaf_of(c.action, c.entity_id, c.after)) is not None
+        ],
+    )
+
+
+async def append_leaves(tx: Db, leaves: Sequence[tlog.NewLeaf]) -> None:
+    """The leaves at the end of the log, with the complete subtrees they make.
+
+    The append lock serialises appenders from here to commit, so the log has one order and a
+    concurrent burst lands whole.
+    """
     if not leaves:
         return
     await tlog.lock_appends(tx)
