@@ -124,8 +124,8 @@ def verify_export(
     export: Annotated[Path, typer.Argument(help="an exported FIR spreadsheet (xlsx or csv)")],
     public_key: KeyOption,
 ) -> None:
-    """Every row's CPL entry is in the signed log the file's checkpoint states, and says what the log says."""
-    from resolvers.log_verify import check_export
+    """Every logged fact each row shows (entry, release, firmware contact) is in the signed log, and agrees."""
+    from resolvers.export_verify import check_export
     from spreadsheets.fir_files import read_fir_rows
 
     checked, problems = check_export(_key(public_key), read_fir_rows(export))

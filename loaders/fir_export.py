@@ -32,6 +32,8 @@ class FirExportRow:
     contact_name: str | None
     contact_email: str | None
     contact_phone: str | None
+    release_id: int | None  # the published release the row shows (identity and image hash agree)
+    latest_release_id: int | None  # the identity's newest release, whatever its status or image hash
 
 
 async def begin_snapshot(db: Db) -> int:
@@ -63,12 +65,21 @@ select e.number, e.status::text, e.device_type::text, e.manufacturer_id, e.model
       offset 0
     ) f
   ), '{{}}') as upgradable_from,
-  c.name as contact_name, c.email as contact_email, c.phone as contact_phone
+  c.name as contact_name, c.email as contact_email, c.phone as contact_phone,
+  r.id as release_id, p.id as latest_release_id
 from cpl_entries e
 left join firmware_releases r
   on (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash)
    = (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)
   and r.status = '{ReleaseStatus.PUBLISHED}'
+-- the identity's newest release, whatever its status or image hash: the row carries its newest leaf, so
+-- a published release hidden from the row by an edited hash or status still shows in `fir verify`
+left join lateral (
+  select id from firmware_releases
+  where (manufacturer_id, model_id, hardware_version, firmware_version)
+    = (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version)
+  order by id desc limit 1
+) p on true
 left join lateral (
   select name, email, phone from contacts
   where manufacturer_id = e.manufacturer_id and role = '{ContactRole.FIRMWARE}' and retired_at is null
@@ -103,6 +114,8 @@ async def export_chunk(db: Db, *, after: int, limit: int) -> list[FirExportRow]:
             contact_name=r["contact_name"],
             contact_email=r["contact_email"],
             contact_phone=r["contact_phone"],
+            release_id=r["release_id"],
+            latest_release_id=r["latest_release_id"],
         )
         for r in await db.fetch(_CHUNK_SQL, after, limit)
     ]

@@ -19,9 +19,9 @@ from loaders.data_version import current_version
 from loaders.db import Db
 from loaders.tlog import CheckpointRow
 from loaders.vocabulary import CplStatus, EntityType
-from resolvers import log_proofs
 from resolvers.cpl_codes import CPL_DEVICE_TYPE_NAMES
 from resolvers.cpl_rows import COLUMNS, Progress
+from resolvers.log_proofs import Proof, checkpointed_proofs
 
 FIR_COLUMNS: tuple[str, ...] = (
     "FIR.release_date",
@@ -36,6 +36,13 @@ FIR_COLUMNS: tuple[str, ...] = (
     "FIR.log_leaf",
     "FIR.log_proof",
     "FIR.log_checkpoint",
+    # the other logged facts the row shows, proven against the same checkpoint: the release (its id
+    # when the row shows it; the newest leaf of the identity's newest release) and the contact set
+    "FIR.release_id",
+    "FIR.release_log_leaf",
+    "FIR.release_log_proof",
+    "FIR.contacts_log_leaf",
+    "FIR.contacts_log_proof",
 )
 HEADER: tuple[str, ...] = COLUMNS + FIR_COLUMNS
 CHUNK = 2000  # entries per query: bounded memory whatever the CPL's size
@@ -62,17 +69,39 @@ class FirSnapshot:
         """One row per CPL entry in HEADER order, by entry number; chunked, so memory stays bounded."""
         written = after = 0
         while chunk := await sql.export_chunk(self.db, after=after, limit=CHUNK):
-            proofs = await log_proofs.checkpointed_proofs(
-                self.db, self.checkpoint, EntityType.CPL_ENTRY, [str(r.number) for r in chunk]
-            )
-            for row, proof in zip(chunk, proofs, strict=True):
-                yield fir_cells(row, self.data_version) + log_cells(proof)
+            entries, releases, contacts = await self._proofs(chunk)
+            for row, entry, release, contact in zip(chunk, entries, releases, contacts, strict=True):
+                yield (
+                    fir_cells(row, self.data_version)
+                    + log_cells(entry)
+                    + [row.release_id, *proof_cells(release), *proof_cells(contact)]
+                )
             written += len(chunk)
             after = chunk[-1].number
             if progress is not None:
                 progress(written, self.total)
         if progress is not None and written == 0:
             progress(0, 0)
+
+    async def _proofs(self, chunk: list[sql.FirExportRow]) -> tuple[list[Proof | None], ...]:
+        """The chunk's entries', releases' and contact sets' newest leaves, proven against the checkpoint."""
+        return (
+            await _proofs(self, EntityType.CPL_ENTRY, [str(r.number) for r in chunk]),
+            await _proofs(self, EntityType.FIRMWARE_RELEASE, [_text(r.latest_release_id) for r in chunk]),
+            await _proofs(self, EntityType.MANUFACTURER, [r.manufacturer_id for r in chunk]),
+        )
+
+
+async def _proofs(snap: FirSnapshot, entity_type: str, ids: list[str | None]) -> list[Proof | None]:
+    """One proof per id (None for None), each distinct entity proven once."""
+    wanted = list(dict.fromkeys(i for i in ids if i is not None))
+    proofs = await checkpointed_proofs(snap.db, snap.checkpoint, entity_type, wanted)
+    found = dict(zip(wanted, proofs, strict=True))
+    return [None if i is None else found[i] for i in ids]
+
+
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 @contextlib.asynccontextmanager
@@ -104,21 +133,29 @@ def revision_octet(hardware_version: str) -> str:
 
 
 def firmware_contact(row: sql.FirExportRow) -> str | None:
+    return contact_text(row.contact_name, row.contact_email, row.contact_phone)
+
+
+def contact_text(name: str | None, email: str | None, phone: str | None) -> str | None:
     """`name <email> phone`, leaving out what the manufacturer has not given."""
-    parts = [row.contact_name, f"<{row.contact_email}>" if row.contact_email else None, row.contact_phone]
-    text = " ".join(p for p in parts if p)
+    text = " ".join(p for p in (name, f"<{email}>" if email else None, phone) if p)
     return text or None
 
 
-def log_cells(proof: log_proofs.Proof | None) -> list[object]:
-    """The log's three columns: empty until the entry's newest leaf is signed."""
+def log_cells(proof: Proof | None) -> list[object]:
+    """The entry's three log columns: empty until its newest leaf is signed."""
+    return [*proof_cells(proof), None if proof is None else proof.checkpoint]
+
+
+def proof_cells(proof: Proof | None) -> list[object]:
+    """A leaf and its inclusion proof (JSON: leafIndex, treeSize, inclusionPath), or two empty cells."""
     if proof is None:
-        return [None, None, None]
+        return [None, None]
     path = [base64.b64encode(h).decode() for h in proof.inclusion_path]
     encoded = orjson.dumps(
         {"leafIndex": proof.leaf_index, "treeSize": proof.tree_size, "inclusionPath": path}
     )
-    return [proof.leaf.decode(), encoded.decode(), proof.checkpoint]
+    return [proof.leaf.decode(), encoded.decode()]
 
 
 def fir_cells(row: sql.FirExportRow, data_version: int) -> list[object]:

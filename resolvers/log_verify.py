@@ -1,16 +1,15 @@
-"""Offline checks with only the log's public key: a newer checkpoint against a stored one, a saved proof."""
+"""Offline checks with only the log's public key: a newer checkpoint against a stored one, a saved answer."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from resolvers import merkle
 from resolvers.checkpoints import Checkpoint, NoteError, VerifierKey, open_checkpoint
-from resolvers.cpl_rows import CONCATENATED, FIRMWARE, IMAGE_HASH, MANUFACTURER, MODEL, NUMBER, STATUS
 
 
 def check_growth(
@@ -123,10 +122,10 @@ def _check_object(key: VerifierKey, where: str, obj: Mapping[str, Any]) -> list[
     problem = check_inclusion(key, proof, leaf_text.encode())
     if problem is not None:
         return [f"{where} ({name}): {problem}"]
-    return [f"{where} ({name}): {p}" for p in _disagreements(obj, orjson_loads(leaf_text))]
+    return [f"{where} ({name}): {p}" for p in disagreements(obj, orjson_loads(leaf_text))]
 
 
-def _disagreements(obj: Mapping[str, Any], leaf: Mapping[str, Any]) -> list[str]:
+def disagreements(obj: Mapping[str, Any], leaf: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     for answer_key, leaf_key in _ANSWER_FIELDS.items():
         if answer_key not in obj or leaf_key not in leaf:
@@ -154,39 +153,3 @@ def _name(obj: Mapping[str, Any]) -> str:
 def orjson_loads(text: str) -> Mapping[str, Any]:
     loaded = orjson.loads(text)
     return loaded if isinstance(loaded, dict) else {}
-
-
-def check_export(key: VerifierKey, rows: Iterable[Mapping[str, object]]) -> tuple[int, list[str]]:
-    """Every row of an exported FIR spreadsheet: its CPL entry's leaf is in the signed log and agrees."""
-    problems: list[str] = []
-    checked = 0
-    for n, row in enumerate(rows, start=2):  # row 1 is the header
-        checked += 1
-        where = f"row {n} (CPL entry {row.get(NUMBER)})"
-        problems += [f"{where}: {p}" for p in _check_row(key, row)]
-    return checked, problems
-
-
-def _check_row(key: VerifierKey, row: Mapping[str, object]) -> list[str]:
-    leaf, proof_text, note = (row.get(c) for c in ("FIR.log_leaf", "FIR.log_proof", "FIR.log_checkpoint"))
-    if not leaf or not proof_text or not note:
-        return ["not in a signed checkpoint (empty log columns)"]
-    proof = {**orjson_loads(str(proof_text)), "checkpoint": str(note)}
-    problem = check_inclusion(key, proof, str(leaf).encode())
-    if problem is not None:
-        return [problem]
-    return _disagreements(_entry_of(row), orjson_loads(str(leaf)))
-
-
-def _entry_of(row: Mapping[str, object]) -> dict[str, object]:
-    """The row's CPL columns in the graph's names, as the leaf states them."""
-    model, concatenated = str(row.get(MODEL) or ""), str(row.get(CONCATENATED) or "")
-    return {
-        "number": row.get(NUMBER),
-        "status": str(row.get(STATUS) or "").upper(),
-        "manufacturerId": row.get(MANUFACTURER),
-        "modelId": model,
-        "hardwareVersion": concatenated.removeprefix(model),
-        "firmwareVersion": row.get(FIRMWARE),
-        "imageHash": row.get(IMAGE_HASH),
-    }

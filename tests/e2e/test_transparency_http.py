@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import subprocess
@@ -170,3 +171,76 @@ def test_the_log_routes_refuse_bad_input(log: Log) -> None:
     assert log.client.get("/log/proof/inclusion", params={"index": "x", "size": 1}).status_code == 400
     assert log.client.get("/log/proof/inclusion", params={"index": 0, "size": 1}).status_code == 404
     assert log.client.get("/log/proof/consistency", params={"from": 1, "to": 9}).status_code == 404
+
+
+def exported_and_verified(log: Log, path: Path, key: Path) -> tuple[int, str]:
+    env = {"DATABASE_URL": log.url, "FIR_DATA_DIR": str(path.parent)}
+    exported = CliRunner().invoke(app, ["export", str(path)], env=env)
+    assert exported.exit_code == 0, exported.output
+    return fir("verify", "export", str(path), "-k", str(key))
+
+
+def sql(log: Log, statement: str, *args: object) -> None:
+    """A statement by an intruder with the database (the test is sync: the CLI runs its own loop)."""
+
+    async def run() -> None:
+        conn = await asyncpg.connect(log.url)
+        try:
+            await conn.execute(statement, *args)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def test_an_export_verifies_every_fact_of_every_row_and_names_each_tampered_one(
+    log: Log, tmp_path: Path
+) -> None:
+    publish(log, 1, "12700001")
+    graphql(
+        log,
+        log.secas,
+        "mutation($i: CplEntryInput!) { listCplEntry(input: $i) { number } }",
+        i=listing_input(2, "12700002"),
+    )
+    upgrade = {**submission_input("12700002"), "upgradableFrom": ["12700001"]}
+    submit = "mutation($i: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $i) { id } }"
+    graphql(log, log.secas, submit, i=upgrade)
+    backfilled = CliRunner().invoke(app, ["log", "backfill"], env={"DATABASE_URL": log.url})
+    assert "appended 1 leaves" in backfilled.output  # the fixture's contacts, written by SQL
+    checkpoint_of_size(log, 5)
+    key = tmp_path / "key"
+    key.write_text(log.client.get("/log/public-key").text)
+    for name in ("honest.csv", "honest.xlsx"):
+        assert exported_and_verified(log, tmp_path / name, key) == (0, "OK: 2 rows verified\n")
+
+    # the release's image hash: the row no longer shows the release, the log says it is published
+    sql(
+        log,
+        "update firmware_releases set image_hash = $1 where firmware_version = '12700002'",
+        image_hash("x"),
+    )
+    code, output = exported_and_verified(log, tmp_path / "release-hash.csv", key)
+    assert (
+        code == 1 and "row 3 (CPL entry 2): the signed log says release" in output and "row 2" not in output
+    )
+    # the entry's image hash too, so the row shows the release with the forged hash: both facts fail
+    sql(log, "update cpl_entries set image_hash = $1 where number = 2", image_hash("x"))
+    code, output = exported_and_verified(log, tmp_path / "both-hashes.xlsx", key)
+    assert code == 1 and "row 2" not in output
+    assert f"row 3 (CPL entry 2): imageHash is '{image_hash('x')}'" in output
+    assert f"row 3 (CPL entry 2): release 2: imageHash is '{image_hash('x')}'" in output
+    sql(log, "update cpl_entries set image_hash = $1 where number = 2", image_hash("12700002"))
+    sql(
+        log,
+        "update firmware_releases set image_hash = $1 where firmware_version = '12700002'",
+        image_hash("12700002"),
+    )
+    assert exported_and_verified(log, tmp_path / "restored.csv", key)[0] == 0
+
+    # the upgrade path, and the firmware contact shown in every row of the manufacturer
+    sql(log, "delete from release_upgradable_from")
+    sql(log, "update contacts set email = 'intruder@example.com'")
+    code, output = exported_and_verified(log, tmp_path / "paths-contacts.csv", key)
+    assert "row 3 (CPL entry 2): release 2: upgradable from [] but the signed log says ['12700001']" in output
+    assert output.count("firmware contact is 'Firmware Desk <intruder@example.com>") == 2

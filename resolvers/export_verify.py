@@ -1,0 +1,137 @@
+"""`fir verify export`: every logged fact each row of an exported FIR spreadsheet shows, against the signed log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from loaders.vocabulary import ContactRole, ReleaseStatus
+from resolvers.checkpoints import VerifierKey
+from resolvers.cpl_rows import CONCATENATED, FIRMWARE, IMAGE_HASH, MANUFACTURER, MODEL, NUMBER, STATUS
+from resolvers.fir_export import LIST_SEPARATOR, contact_text
+from resolvers.log_verify import check_inclusion, disagreements, orjson_loads
+
+Row = Mapping[str, object]
+Identity = tuple[str, str, str, str]  # manufacturer, model, hardware version, firmware version
+
+
+def check_export(key: VerifierKey, rows: Iterable[Row]) -> tuple[int, list[str]]:
+    """How many rows were checked, and the problems, each naming its row and the fact that fails.
+
+    Each row's CPL entry, the release it shows (identity, image hash, status, upgradable-from) and
+    its manufacturer's firmware contact must each be a leaf in the signed log the file states, and
+    say what the log says; a published release that the log has for the row's firmware and image
+    hash must be shown.
+    """
+    table = list(rows)
+    identities = {_text(r.get(NUMBER)): _identity(r) for r in table}
+    problems: list[str] = []
+    for n, row in enumerate(table, start=2):  # row 1 is the header
+        where = f"row {n} (CPL entry {row.get(NUMBER)})"
+        problems += [f"{where}: {p}" for p in _check_row(key, row, identities)]
+    return len(table), problems
+
+
+def _check_row(key: VerifierKey, row: Row, identities: Mapping[str, Identity]) -> list[str]:
+    note = _text(row.get("FIR.log_checkpoint"))
+    if not note:
+        return ["not in a signed checkpoint (empty log columns)"]
+    return [*_entry(key, row, note), *_release(key, row, note, identities), *_contacts(key, row, note)]
+
+
+def _proven(
+    key: VerifierKey, row: Row, note: str, column: str
+) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The leaf in `{column}_leaf`, once `{column}_proof` proves it in the signed log; or the problem."""
+    leaf, proof_text = _text(row.get(f"{column}_leaf")), _text(row.get(f"{column}_proof"))
+    if not leaf or not proof_text:
+        return None, None
+    problem = check_inclusion(key, {**orjson_loads(proof_text), "checkpoint": note}, leaf.encode())
+    return (None, problem) if problem else (orjson_loads(leaf), None)
+
+
+def _entry(key: VerifierKey, row: Row, note: str) -> list[str]:
+    leaf, problem = _proven(key, row, note, "FIR.log")
+    if problem or leaf is None:
+        return [problem or "not in a signed checkpoint (empty log columns)"]
+    manufacturer, model, hardware, firmware = _identity(row)
+    shown = {
+        "number": row.get(NUMBER),
+        "status": _text(row.get(STATUS)).upper(),
+        "manufacturerId": manufacturer,
+        "modelId": model,
+        "hardwareVersion": hardware,
+        "firmwareVersion": firmware,
+        "imageHash": row.get(IMAGE_HASH),
+    }
+    return disagreements(shown, leaf)
+
+
+def _release(key: VerifierKey, row: Row, note: str, identities: Mapping[str, Identity]) -> list[str]:
+    shown_id = _text(row.get("FIR.release_id"))
+    leaf, problem = _proven(key, row, note, "FIR.release_log")
+    if problem:
+        return [f"release: {problem}"]
+    if leaf is None:
+        return [f"release {shown_id}: not in a signed checkpoint"] if shown_id else []
+    if not shown_id:
+        return _hidden(row, leaf)
+    manufacturer, model, hardware, firmware = _identity(row)
+    shown = {
+        "id": shown_id,
+        "manufacturerId": manufacturer,
+        "modelId": model,
+        "hardwareVersion": hardware,
+        "firmwareVersion": firmware,
+        "imageHash": row.get(IMAGE_HASH),
+        "status": ReleaseStatus.PUBLISHED,  # the row shows only a published release
+    }
+    found = [f"release {shown_id}: {p}" for p in disagreements(shown, leaf)]
+    return found + [f"release {shown_id}: {p}" for p in _upgradable(row, leaf, identities)]
+
+
+def _hidden(row: Row, leaf: Mapping[str, Any]) -> list[str]:
+    """A row without a release whose firmware the log says is published with the entry's image hash."""
+    if leaf.get("status") != ReleaseStatus.PUBLISHED or leaf.get("image_hash") != row.get(IMAGE_HASH):
+        return []
+    return [
+        f"the signed log says release {leaf.get('id')} is published with this image hash, but the row shows none"
+    ]
+
+
+def _upgradable(row: Row, leaf: Mapping[str, Any], identities: Mapping[str, Identity]) -> list[str]:
+    """The entries the row prints are the logged upgradable-from versions that have an entry in the file."""
+    cell = _text(row.get("FIR.upgradable_from_entries"))
+    printed = {n.strip() for n in cell.split(LIST_SEPARATOR.strip()) if n.strip()}
+    said = {identities[n][3] if n in identities else f"entry {n}" for n in printed}
+    here = _identity(row)[:3]
+    listed = {i[3] for i in identities.values() if i[:3] == here}
+    logged = {str(v) for v in leaf.get("upgradable_from") or []} & listed
+    if said == logged:
+        return []
+    return [f"upgradable from {sorted(said)} but the signed log says {sorted(logged)}"]
+
+
+def _contacts(key: VerifierKey, row: Row, note: str) -> list[str]:
+    shown = _text(row.get("FIR.firmware_contact")) or None
+    leaf, problem = _proven(key, row, note, "FIR.contacts_log")
+    if problem:
+        return [f"contacts: {problem}"]
+    if leaf is None:
+        return ["firmware contact: not in a signed checkpoint"] if shown else []
+    firmware = [c for c in leaf.get("contacts") or [] if c.get("role") == ContactRole.FIRMWARE]
+    logged = (
+        contact_text(firmware[0].get("name"), firmware[0].get("email"), firmware[0].get("phone"))
+        if firmware
+        else None
+    )
+    return [] if shown == logged else [f"firmware contact is {shown!r} but the signed log says {logged!r}"]
+
+
+def _identity(row: Row) -> Identity:
+    model, concatenated = _text(row.get(MODEL)), _text(row.get(CONCATENATED))
+    return (_text(row.get(MANUFACTURER)), model, concatenated.removeprefix(model), _text(row.get(FIRMWARE)))
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
