@@ -43,6 +43,7 @@ class Results:
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load averages as the files ran
     peer: PeerResults = field(default_factory=PeerResults)  # PostGraphile v5 beside FIR graph
     workers: Workers | None = None  # fir serve --workers 1 vs 2 (tests/perf/workers.py)
+    transparency: dict[str, float] = field(default_factory=dict)  # tests/perf/transparency.py's figures
 
 
 def _load(r: LoadResult) -> str:

@@ -141,9 +141,14 @@ def files_section(rows: list[Row], facts: list[tuple[str, str]], details: list[s
 
 def with_files_section(document: str, section: str) -> str:
     """`document` with its fleet-file section replaced (or added before Reproduce)."""
-    if FILES_BEGIN in document and FILES_END in document:
-        head, rest = document.split(FILES_BEGIN, 1)
-        return head + section + rest.split(FILES_END, 1)[1]
+    return with_section(document, section, FILES_BEGIN, FILES_END)
+
+
+def with_section(document: str, section: str, begin: str, end: str) -> str:
+    """`document` with the section between `begin` and `end` replaced (or added before Reproduce)."""
+    if begin in document and end in document:
+        head, rest = document.split(begin, 1)
+        return head + section + rest.split(end, 1)[1]
     head, sep, tail = document.partition("## Reproduce")
     return head + section + "\n\n" + sep + tail
 

@@ -26,6 +26,7 @@ from tests.perf import (
     report,
     startup,
     tail,
+    transparency,
     workers,
 )
 from tests.perf import postgraphile as peer
@@ -176,6 +177,7 @@ def measure_all(plan: Plan, results: Results) -> None:
             measure_latency(scale, urls[scale], Path(tmp), results)
         measure_fleet_files(urls[1], Path(tmp), fleet_ids, results)
         measure_peer(urls[1], Path(tmp), ids, plan, results)
+        measure_transparency(pg.url, results)
     say("start-up of `fir serve --demo`, fresh and warm…")
     results.startup = startup.measure()
 
@@ -218,6 +220,11 @@ def peer_only(plan: Plan, results: Results) -> None:
         url, results.demo_load[1] = asyncio.run(databases.demo_database(pg.url, 1))
         ids = asyncio.run(databases.identities(url, DISTINCT_DEVICES))
         measure_peer(url, Path(tmp), ids, plan, results)
+
+
+def measure_transparency(server_url: str, results: Results) -> None:
+    say("transparency log: publishing with and without it, proofs on a 1,000,000-leaf log…")
+    results.transparency = asyncio.run(transparency.measure(server_url))
 
 
 def files_only(results: Results) -> None:
@@ -268,6 +275,11 @@ def write_files_section(results: Results, document: str) -> str:
     return report.with_files_section(document, section)
 
 
+def write_transparency_section(results: Results, document: str) -> str:
+    section = transparency.section(results.transparency, report.machine(results.postgres))
+    return report.with_section(document, section, transparency.BEGIN, transparency.END)
+
+
 @contextlib.contextmanager
 def deadline(seconds: int) -> Iterator[None]:
     """The whole run stops by itself: SIGALRM raises here, and every server is stopped on the way out."""
@@ -289,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
     parser.add_argument(
         "--only",
-        choices=["fleet-files", "postgraphile", "workers"],
+        choices=["fleet-files", "postgraphile", "transparency", "workers"],
         help="only this part; its section (or rows) of BENCHMARKS.md is replaced",
     )
     args = parser.parse_args(argv)
@@ -301,6 +313,14 @@ def main(argv: list[str] | None = None) -> None:
         print(report.table(file_rows(results)))
         OUTPUT.write_text(write_files_section(results, OUTPUT.read_text() if OUTPUT.exists() else ""))
         say(f"updated the fleet-file section of {OUTPUT}")
+        return
+    if args.only == "transparency":
+        with deadline(15 * 60), databases.postgres() as pg:
+            measure_transparency(pg.url, results)
+        print(report.table(transparency.rows(results.transparency)))
+        document = OUTPUT.read_text() if OUTPUT.exists() else ""
+        OUTPUT.write_text(write_transparency_section(results, document))
+        say(f"updated the transparency section of {OUTPUT}")
         return
     loadgen.check_node()
     if args.only == "postgraphile":
@@ -321,14 +341,15 @@ def main(argv: list[str] | None = None) -> None:
     with deadline(plan.budget):
         measure_all(plan, results)
     table_rows = rows(results)
-    print(report.table(table_rows + file_rows(results)))
+    print(report.table(table_rows + file_rows(results) + transparency.rows(results.transparency)))
     for line in details(results):
         print(f"- {line}")
     print("\n".join(results.profile))
     if not args.quick:
         facts = report.machine(results.postgres)
         document = report.markdown(table_rows, facts, details(results), notes(results), results.profile)
-        OUTPUT.write_text(write_files_section(results, document + "\n"))
+        document = write_files_section(results, document + "\n")
+        OUTPUT.write_text(write_transparency_section(results, document))
         say(f"wrote {OUTPUT}")
 
 
