@@ -5,6 +5,7 @@ from loaders.demo import DemoSummary
 from loaders.rows import ReleaseRow, RevisionRow
 from loaders.vocabulary import ContactRole, DeviceType, Urgency
 from resolvers.events import ReleaseEvents
+from resolvers.merkle import frontier_nodes
 from schema.introspection import Introspection
 from schema.pagination import Connection
 from spreadsheets.cpl_files import read_cpl
@@ -26,3 +27,6 @@ Connection.page_info
 JwksCache.attempts
 ReleaseEvents.subscribers
 read_cpl
+# the right-edge subtrees an append needs: loaders/tlog.py's size_and_frontier reads them in SQL (it may not
+# import resolvers), and tests hold that SQL to this definition
+frontier_nodes

@@ -90,15 +90,13 @@ async def _start_notifier(
     stack.push_async_callback(notifier.aclose)
 
 
-def _start_signer(
-    settings: Settings, pool: asyncpg.Pool, stack: contextlib.AsyncExitStack
-) -> tuple[VerifierKey, CheckpointSigner]:
-    """Checkpoints are signed in the background; replicas take turns through an advisory lock."""
+def _start_signer(settings: Settings, pool: asyncpg.Pool, stack: contextlib.AsyncExitStack) -> VerifierKey:
+    """Checkpoints are signed in the background until shutdown; replicas take turns through an advisory lock."""
     key = signing_key(settings)
     signer = CheckpointSigner(settings, pool, key)
     signer.start()
     stack.push_async_callback(signer.stop)
-    return verifier_key(settings, key), signer
+    return verifier_key(settings, key)
 
 
 def schema_limits(settings: Settings) -> SchemaLimits:
@@ -140,7 +138,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             stack.push_async_callback(resources.fleet_jobs.aclose)
             await stack.enter_async_context(measured_runtime(settings.gc_tuning, settings.gc_young_threshold))
             await stack.enter_async_context(shared_metrics(settings.metrics_dir))
-            resources.log_verifier_key, resources.log_signer = _start_signer(settings, pool, stack)
+            resources.log_verifier_key = _start_signer(settings, pool, stack)
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,7 +39,11 @@ def audit() -> None:
             open_checkpoint(note, verifier_key(settings, signing_key(settings)))
         except NoteError as error:
             problems.append(f"the newest checkpoint: {error}")
-    _report(problems, f"log of {result.tree_size} leaves, newest checkpoint size {result.checkpoint_size}")
+    root = base64.b64encode(result.root_hash).decode()
+    _report(
+        problems,
+        f"log of {result.tree_size} leaves, root {root}, newest checkpoint size {result.checkpoint_size}",
+    )
 
 
 @log_app.command("keygen")

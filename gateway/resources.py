@@ -22,7 +22,6 @@ class Resources:
     events: Any = None
     notifier: Any = None
     fleet_jobs: Any = None  # gateway.fleet_jobs.FleetJobs
-    log_signer: Any = None  # gateway.log_signer.CheckpointSigner
     log_verifier_key: Any = None  # resolvers.checkpoints.VerifierKey
     trusted_documents: TrustedDocuments = field(init=False)
 

@@ -131,13 +131,6 @@ async def latest_checkpoint(db: Db) -> CheckpointRow | None:
     return None if row is None else CheckpointRow(row["tree_size"], bytes(row["root_hash"]), row["note"])
 
 
-async def checkpoint_at(db: Db, size: int) -> CheckpointRow | None:
-    row = await db.fetchrow(
-        "select tree_size, root_hash, note from tlog_checkpoints where tree_size = $1", size
-    )
-    return None if row is None else CheckpointRow(row["tree_size"], bytes(row["root_hash"]), row["note"])
-
-
 async def insert_checkpoint(tx: Db, cp: CheckpointRow) -> None:
     await tx.execute(
         "insert into tlog_checkpoints (tree_size, root_hash, note) values ($1, $2, $3)"

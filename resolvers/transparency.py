@@ -44,14 +44,6 @@ async def append_leaves(tx: Db, leaves: Sequence[tlog.NewLeaf]) -> None:
     await tlog.append(tx, size, leaves, made)
 
 
-@dataclass(frozen=True, slots=True)
-class Inclusion:
-    leaf_index: int
-    tree_size: int
-    leaf: bytes
-    path: list[bytes]
-
-
 async def inclusion(db: Db, index: int, size: int) -> list[bytes] | None:
     """The inclusion path of leaf `index` in the tree of `size` leaves: O(log n) rows, one read."""
     if not 0 <= index < size:
@@ -71,23 +63,11 @@ async def root_at(db: Db, size: int) -> bytes:
     return merkle.root(size, await tlog.nodes(db, merkle.root_nodes(size)))
 
 
-async def entity_inclusion(db: Db, entity_type: str, entity_id: str, size: int) -> Inclusion | None:
-    """The proof that the newest leaf about an entity is in the tree of `size` leaves."""
-    [index] = await tlog.latest_leaf_indexes(db, entity_type, [entity_id])
-    if index is None or index >= size:
-        return None
-    [row] = await tlog.leaves_by_indexes(db, [index])
-    path = await inclusion(db, index, size)
-    assert row is not None and path is not None
-    return Inclusion(index, size, row.leaf, path)
-
-
 @dataclass(frozen=True, slots=True)
 class AuditResult:
     tree_size: int
     root_hash: bytes
     checkpoint_size: int | None
-    checkpoint_root: bytes | None
     problems: list[str]
 
 
@@ -111,7 +91,6 @@ async def audit(db: Db) -> AuditResult:
         len(hashes),
         root_hash,
         None if cp is None else cp.tree_size,
-        None if cp is None else cp.root_hash,
         problems,
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from loaders import tlog
 from loaders.db import Db
 from resolvers import merkle, transparency
 from schema.schema import build_schema
@@ -76,6 +77,8 @@ async def test_the_stored_tree_is_the_tree_of_the_leaves(pool: asyncpg.Pool, db:
     expected = merkle.new_nodes(0, {}, hashes)
     stored = {(r["level"], r["idx"]): bytes(r["hash"]) for r in await pool.fetch("select * from tlog_nodes")}
     assert stored == expected
+    size, frontier = await tlog.size_and_frontier(db)  # what the next append builds on
+    assert size == 5 and frontier == {n: expected[n] for n in merkle.frontier_nodes(5)}
     result = await transparency.audit(db)
     assert result.tree_size == 5 and result.problems == []
     proof = await transparency.inclusion(db, 3, 5)
