@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import statistics
 import sys
@@ -168,6 +169,7 @@ async def measure(server_url: str) -> dict[str, float]:
         "publish/s without log": rates[False],
         "build 1M log s": built,
         **latency,
+        "load average 1 min": os.getloadavg()[0],
     }
 
 
@@ -208,6 +210,8 @@ def details(figures: dict[str, float]) -> list[str]:
         "publishing: each publication is one listCplEntry and one submitFirmwareRelease by SECAS through"
         " the schema (two transactions, two leaves with the log); the log off is the unit of work without"
         " its log consumer",
+        f"machine load average (1 min) at the end: {figures['load average 1 min']:.1f} on"
+        f" {os.cpu_count()} cores, shared: p99s on a loaded machine are mostly waiting for a core",
     ]
 
 
