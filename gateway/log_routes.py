@@ -1,4 +1,4 @@
-"""Public routes of the transparency log: the newest checkpoint, the verifier key, and proofs (hashes only)."""
+"""Public routes of the transparency log: the newest checkpoint, the verifier key, proofs and tiles (hashes only)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from starlette.routing import Route
 from gateway.authn import resources_of
 from loaders import tlog
 from loaders.db import Db
-from resolvers import transparency
+from resolvers import log_tiles, transparency
 
 _NOTE = "text/plain; charset=utf-8"
 _NO_STORE = {"cache-control": "no-cache"}
+_IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
 
 
 def routes() -> list[Route]:
@@ -24,6 +25,7 @@ def routes() -> list[Route]:
         Route("/log/public-key", public_key, methods=["GET"]),
         Route("/log/proof/inclusion", inclusion, methods=["GET"]),
         Route("/log/proof/consistency", consistency, methods=["GET"]),
+        Route("/log/tile/{path:path}", tile, methods=["GET"]),
     ]
 
 
@@ -62,6 +64,19 @@ async def consistency(request: Request) -> Response:
     if path is None:
         return _error(404, "NOT_FOUND", "no such tree sizes")
     return JSONResponse({"from": old, "to": new, "path": _b64(path)}, headers=_NO_STORE)
+
+
+async def tile(request: Request) -> Response:
+    """C2SP tlog-tiles: a hash tile or an entry bundle; what a path names never changes, so it caches forever."""
+    wanted = log_tiles.parse(request.path_params["path"])
+    if wanted is None:
+        return _error(
+            400, "BAD_USER_INPUT", "a tile is <L>/<N>[.p/<W>] or entries/<N>[.p/<W>] (C2SP tlog-tiles)"
+        )
+    found = await log_tiles.read(_db(request), wanted)
+    if found is None:
+        return _error(404, "NOT_FOUND", "no such tile in the newest checkpoint's tree")
+    return Response(found, media_type="application/octet-stream", headers=_IMMUTABLE)
 
 
 def _ints(request: Request, *names: str) -> list[int | None]:

@@ -116,6 +116,25 @@ async def leaves_by_indexes(db: Db, indexes: Sequence[int]) -> list[LeafRow | No
     return [found.get(i) for i in indexes]
 
 
+async def node_range(db: Db, level: int, start: int, count: int) -> list[bytes]:
+    """The stored hashes at `level` from index `start`, at most `count`, in index order (one tile)."""
+    rows = await db.fetch(
+        "select hash from tlog_nodes where level = $1 and idx >= $2 and idx < $2 + $3 order by idx",
+        level,
+        start,
+        count,
+    )
+    return [bytes(r["hash"]) for r in rows]
+
+
+async def leaf_range(db: Db, start: int, count: int) -> list[bytes]:
+    """The leaves from index `start`, at most `count`, in index order (one entry bundle)."""
+    rows = await db.fetch(
+        "select leaf from tlog_leaves where idx >= $1 and idx < $1 + $2 order by idx", start, count
+    )
+    return [bytes(r["leaf"]) for r in rows]
+
+
 async def all_leaves(db: Db) -> list[bytes]:
     return [bytes(r["leaf"]) for r in await db.fetch("select leaf from tlog_leaves order by idx")]
 

@@ -20,8 +20,12 @@ from typer.testing import CliRunner
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.cli import app
 from gateway.settings import load_settings
+from loaders import tlog
+from loaders.db import Db
+from resolvers import transparency
 from tests.builders import Builder, image_hash, listing_input, submission_input
 from tests.e2e.server import running_server
+from tests.verifier import standalone
 
 STANDALONE = Path(__file__).parents[1] / "verifier" / "standalone.py"
 PROOF = "proof { leafIndex treeSize leaf inclusionPath checkpoint }"
@@ -244,3 +248,39 @@ def test_an_export_verifies_every_fact_of_every_row_and_names_each_tampered_one(
     code, output = exported_and_verified(log, tmp_path / "paths-contacts.csv", key)
     assert "row 3 (CPL entry 2): release 2: upgradable from [] but the signed log says ['12700001']" in output
     assert output.count("firmware contact is 'Firmware Desk <intruder@example.com>") == 2
+
+
+def append_synthetic_leaves(url: str, count: int) -> None:
+    """Leaves written as the log's consumer writes them, without a mutation each (the log grows past a tile)."""
+
+    async def run() -> None:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
+        assert pool is not None
+        try:
+            async with Db(pool).transaction() as tx:
+                leaves = [tlog.NewLeaf(b'{"n":%d}' % i, "Test", str(i)) for i in range(count)]
+                await transparency.append_leaves(tx, leaves)
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+def test_tiles_serve_the_signed_tree_to_the_independent_verifier(log: Log) -> None:
+    append_synthetic_leaves(log.url, 600)  # level 0: two full tiles and 88; level 1: two hashes
+    note = checkpoint_of_size(log, 600)
+    _, size, root = standalone.open_note(note, log.client.get("/log/public-key").text)
+
+    def get(path: str) -> bytes:
+        response = log.client.get(f"/log/{path}")
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        return response.content
+
+    assert standalone.tiles_ok(get, size, root)
+    assert len(get("tile/0/002.p/88")) == 88 * 32 and len(get("tile/0/002.p/5")) == 5 * 32
+    assert not standalone.tiles_ok(get, size, b"\0" * 32)
+    for beyond in ("tile/0/002", "tile/0/003.p/1", "tile/entries/002.p/89", "tile/1/000", "tile/2/000.p/1"):
+        assert log.client.get(f"/log/{beyond}").status_code == 404, beyond
+    for bad in ("tile/0/2", "tile/0/x000/002", "tile/6/000", "tile/0/000.p/256", "tile/0/000.p/0", "tile/x"):
+        assert log.client.get(f"/log/{bad}").status_code == 400, bad

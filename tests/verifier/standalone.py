@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -83,6 +84,51 @@ def consistency_ok(m: int, n: int, old: bytes, new: bytes, path: list[bytes]) ->
 def canonical_leaf(fields: dict[str, object]) -> bytes:
     """The README's leaf encoding: UTF-8 JSON, keys sorted, no whitespace, non-ASCII as is."""
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def mth(hashes: list[bytes]) -> bytes:
+    """RFC 6962's tree hash over leaf hashes (already hashed): split at the largest power of two below n."""
+    if len(hashes) == 1:
+        return hashes[0]
+    k = 1 << ((len(hashes) - 1).bit_length() - 1)
+    return h(b"\x01" + mth(hashes[:k]) + mth(hashes[k:]))
+
+
+def tile_path(level: str, n: int, width: int) -> str:
+    """C2SP tlog-tiles: tile/<L>/<N>[.p/<W>], N in 3-digit elements, all but the last with an x."""
+    digits = str(n).zfill(-(-len(str(n)) // 3) * 3)
+    elements = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    name = "/".join(["x" + e for e in elements[:-1]] + elements[-1:])
+    return f"tile/{level}/{name}" + (f".p/{width}" if width < 256 else "")
+
+
+def bundle(data: bytes) -> list[bytes]:
+    """An entry bundle: each entry a big-endian uint16 length, then its bytes."""
+    out, i = [], 0
+    while i < len(data):
+        n = int.from_bytes(data[i : i + 2], "big")
+        out.append(data[i + 2 : i + 2 + n])
+        i += 2 + n
+    return out
+
+
+def tiles_ok(get: Callable[[str], bytes], size: int, root: bytes) -> bool:
+    """The level-0 tiles and entry bundles of a tree of `size` leaves hash to `root`, and level 1 agrees."""
+    leaves: list[bytes] = []
+    hashes: list[bytes] = []
+    for n in range(-(-size // 256)):
+        width = min(256, size - n * 256)
+        tile = get(tile_path("0", n, width))
+        hashes += [tile[i : i + 32] for i in range(0, len(tile), 32)]
+        leaves += bundle(get(tile_path("entries", n, width)))
+    level1 = [] if size < 256 else get(tile_path("1", 0, min(256, size // 256)))
+    subtrees = [mth(hashes[i * 256 : (i + 1) * 256]) for i in range(size // 256)]
+    return (
+        len(hashes) == len(leaves) == size
+        and [h(b"\x00" + x) for x in leaves] == hashes
+        and [level1[i : i + 32] for i in range(0, len(level1), 32)] == subtrees[:256]
+        and mth(hashes) == root
+    )
 
 
 def main(argv: list[str]) -> int:
