@@ -184,7 +184,9 @@ async def _prepare(handle: DatabaseHandle, demo: bool) -> None:
 
 async def _demo_if_empty(db: Db) -> None:
     """Demo data into an empty database; on any, the leaves a load cut short did not write (idempotent)."""
+    from loaders.audit import Actor
     from loaders.demo import database_is_empty
+    from loaders.demo_plan import ACTOR
     from resolvers.demo import load_demo
     from resolvers.log_backfill import backfill
 
@@ -193,7 +195,7 @@ async def _demo_if_empty(db: Db) -> None:
     if empty:
         console.print("empty database: loading demo data…")
         console.print(f"demo data loaded: {await load_demo(db, scale=1)}")
-    elif appended := await backfill(db):
+    elif appended := await backfill(db, Actor(ACTOR, None)):
         console.print(f"logged {appended} published facts that had no leaf")
 
 

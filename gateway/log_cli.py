@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import getpass
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -65,16 +66,19 @@ def keygen(
 
 
 @log_app.command("backfill")
-def backfill() -> None:
+def backfill(
+    actor: Annotated[str, typer.Option(help="who runs it, for the audit log")] = f"cli:{getpass.getuser()}",
+) -> None:
     """Append a leaf for every published fact that has none (a database from before the log); idempotent."""
     from gateway.cli import _progress_bar, _run_with_pool, _settings
+    from loaders.audit import Actor
     from resolvers import log_backfill
 
     settings = _settings()
 
     async def work(db: Any) -> int:
         with _progress_bar("leaves") as advance:
-            return await log_backfill.backfill(db, advance)
+            return await log_backfill.backfill(db, Actor(actor, None), advance)
 
     appended = _run_with_pool(settings, work)
     sys.stdout.write(

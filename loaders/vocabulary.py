@@ -64,6 +64,7 @@ class EntityType(StrEnum):
     FIRMWARE_RELEASE = "FirmwareRelease"
     CPL_DOCUMENT = "CplDocument"
     TRUSTED_DOCUMENTS = "TrustedDocuments"
+    TRANSPARENCY_LOG = "TransparencyLog"
 
 
 class AuditAction(StrEnum):
@@ -83,6 +84,7 @@ class AuditAction(StrEnum):
     RELEASE_AMEND = "firmwareRelease.amend"
     RELEASE_CONFLICT = "firmwareRelease.conflict"
     TRUSTED_DOCUMENTS_REGISTER = "trustedDocuments.register"
+    LOG_BACKFILL = "log.backfill"
 
 
 class ChangeKind(StrEnum):

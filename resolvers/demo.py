@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from loaders.audit import Actor
 from loaders.db import Db
 from loaders.demo import DemoSummary, Progress, load_demo_data
+from loaders.demo_plan import ACTOR
 from resolvers import log_backfill
 
 
@@ -17,5 +19,5 @@ async def load_demo(
     """
     async with db.pool.acquire() as conn:
         summary = await load_demo_data(conn, scale=scale, progress=progress)
-    await log_backfill.backfill(db, leaves)
+    await log_backfill.backfill(db, Actor(ACTOR, None), leaves)
     return summary

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-from loaders import catalogue_writes, tlog
+import orjson
+
+from loaders import audit, catalogue_writes, tlog
 from loaders import tlog_backfill as sql
+from loaders.audit import Actor
 from loaders.db import Db
 from loaders.rows import ContactRow, CplEntryRow, ReleaseRow
 from loaders.vocabulary import AuditAction, CplStatus, EntityType, ReleaseStatus
@@ -16,22 +19,31 @@ CHUNK = 2000  # facts per read and per append statement: bounded memory whatever
 Progress = Callable[[int, int], None]  # (leaves appended so far, leaves to append)
 
 
-async def backfill(db: Db, progress: Progress | None = None) -> int:
+async def backfill(db: Db, who: Actor, progress: Progress | None = None) -> int:
     """Append what each unlogged fact is now, in one transaction holding the append lock; leaves appended.
 
     Idempotent: the unlogged facts are read under the lock, so a second run, or two replicas starting
     together, append each fact once. The leaves are those the unit of work would have written for the
-    fact's last change (README: Verifying FIR data), so a verifier needs nothing new.
+    fact's last change (README: Verifying FIR data), so a verifier needs nothing new. A backfill that
+    appends is one audit event, naming who ran it and the leaves' range.
     """
     async with db.transaction() as tx:
         await tlog.lock_appends(tx)
+        start = await tlog.tree_size(tx)
         total, done = await sql.unlogged_count(tx), 0
         async for leaves in _unlogged(tx):
             await append_leaves(tx, leaves)
             done += len(leaves)
             if progress is not None:
                 progress(done, total)
+        if done:
+            await audit.record(tx, who, [_event(start, done)])
     return done
+
+
+def _event(start: int, appended: int) -> audit.AuditEntry:
+    after = orjson.dumps({"first_leaf": start, "leaves": appended}).decode()
+    return audit.AuditEntry(AuditAction.LOG_BACKFILL, EntityType.TRANSPARENCY_LOG, "log", None, after)
 
 
 async def _unlogged(tx: Db) -> AsyncIterator[list[tlog.NewLeaf]]:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from gateway.cli import app
+from loaders.audit import Actor
 from loaders.db import Db
 from loaders.vocabulary import EntityType
 from resolvers import log_backfill, log_proofs, transparency
@@ -21,6 +22,7 @@ from tests.resolvers.test_transparency import model, ok  # noqa: F401  (fixture)
 from tests.verifier import standalone
 
 ORIGIN = "fir-graph/log"
+WHO = Actor("operator", None)
 KEY = Ed25519PrivateKey.generate()
 
 
@@ -52,7 +54,7 @@ async def test_backfill_logs_each_unlogged_fact_once_as_the_unit_of_work_would(
     )
     logged = await kinds(pool)
     await before_the_log(pool)
-    assert await log_backfill.backfill(db) == 8
+    assert await log_backfill.backfill(db, WHO) == 8
     added = (await kinds(pool))[len(logged) :]
     assert sorted(added) == sorted(
         [
@@ -66,8 +68,10 @@ async def test_backfill_logs_each_unlogged_fact_once_as_the_unit_of_work_would(
             ("Manufacturer", "2A4F", "set"),
         ]
     )  # the entry listed through the graph already had its leaf; the submission is not public
-    assert await log_backfill.backfill(db) == 0
+    assert await log_backfill.backfill(db, WHO) == 0
     assert (await transparency.audit(db)).problems == []
+    events = await pool.fetch("select actor, after from audit_events where action = 'log.backfill'")
+    assert [(e["actor"], e["after"]) for e in events] == [("operator", {"first_leaf": 1, "leaves": 8})]
 
 
 async def _release_id(pool: asyncpg.Pool, version: str) -> str:
@@ -76,7 +80,7 @@ async def _release_id(pool: asyncpg.Pool, version: str) -> str:
 
 async def test_two_backfills_at_once_append_each_fact_once(pool: asyncpg.Pool, db: Db) -> None:
     await before_the_log(pool)
-    appended = await asyncio.gather(log_backfill.backfill(db), log_backfill.backfill(db))
+    appended = await asyncio.gather(log_backfill.backfill(db, WHO), log_backfill.backfill(db, WHO))
     assert sorted(appended) == [0, 7]
     assert (await transparency.audit(db)).problems == []
 
@@ -87,7 +91,7 @@ async def test_backfill_reports_its_progress(
     await before_the_log(pool)
     monkeypatch.setattr(log_backfill, "CHUNK", 2)
     seen: list[tuple[int, int]] = []
-    await log_backfill.backfill(db, lambda done, total: seen.append((done, total)))
+    await log_backfill.backfill(db, WHO, lambda done, total: seen.append((done, total)))
     assert seen == [(2, 7), (4, 7), (6, 7), (7, 7)]  # entries 2 + 2, releases 2, contacts 1
 
 
