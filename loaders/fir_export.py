@@ -33,7 +33,7 @@ class FirExportRow:
     contact_email: str | None
     contact_phone: str | None
     release_id: int | None  # the published release the row shows (identity and image hash agree)
-    latest_release_id: int | None  # the identity's newest release, whatever its status or image hash
+    latest_release_id: int | None  # the identity's published release, else its newest (any hash)
 
 
 async def begin_snapshot(db: Db) -> int:
@@ -72,13 +72,14 @@ left join firmware_releases r
   on (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash)
    = (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)
   and r.status = '{ReleaseStatus.PUBLISHED}'
--- the identity's newest release, whatever its status or image hash: the row carries its newest leaf, so
--- a published release hidden from the row by an edited hash or status still shows in `fir verify`
+-- the identity's published release, else its newest, whatever its image hash: the row carries its
+-- newest leaf, so a published release hidden from the row by an edited hash or status still shows in
+-- `fir verify`
 left join lateral (
   select id from firmware_releases
   where (manufacturer_id, model_id, hardware_version, firmware_version)
     = (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version)
-  order by id desc limit 1
+  order by status = '{ReleaseStatus.PUBLISHED}' desc, id desc limit 1
 ) p on true
 left join lateral (
   select name, email, phone from contacts

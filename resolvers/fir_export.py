@@ -37,7 +37,8 @@ FIR_COLUMNS: tuple[str, ...] = (
     "FIR.log_proof",
     "FIR.log_checkpoint",
     # the other logged facts the row shows, proven against the same checkpoint: the release (its id
-    # when the row shows it; the newest leaf of the identity's newest release) and the contact set
+    # when the row shows it; the newest leaf of the identity's published, else newest, release) and the
+    # contact set
     "FIR.release_id",
     "FIR.release_log_leaf",
     "FIR.release_log_proof",

@@ -241,6 +241,12 @@ def test_an_export_verifies_every_fact_of_every_row_and_names_each_tampered_one(
         image_hash("12700002"),
     )
     assert exported_and_verified(log, tmp_path / "restored.csv", key)[0] == 0
+    # the release's status: withdrawn in the database, never in the log
+    withdrawn = "update firmware_releases set status = 'WITHDRAWN', withdrawn_at = now() where id = 2"
+    sql(log, withdrawn)
+    code, output = exported_and_verified(log, tmp_path / "status.csv", key)
+    assert code == 1 and "row 3 (CPL entry 2): the signed log says release 2 is published" in output
+    sql(log, "update firmware_releases set status = 'PUBLISHED', withdrawn_at = null where id = 2")
 
     # the upgrade path, and the firmware contact shown in every row of the manufacturer
     sql(log, "delete from release_upgradable_from")
