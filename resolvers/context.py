@@ -54,3 +54,6 @@ class Context:
     # The connection_init payload of a WebSocket (subscriptions): where its token travels.
     connection_params: Any = None
     response: Any = None
+    # The variables were parsed from this request's own body (HTTP), so execution may release what it
+    # has consumed (a fleet's million objects); a caller that passed its own objects keeps them intact.
+    owns_input: bool = False

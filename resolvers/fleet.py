@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,6 +14,24 @@ from resolvers.identity import Identity, identity_problem, normalise_identity
 
 # (ref, manufacturerId, modelId, hardwareVersion, firmwareVersion) as the caller sent them
 RawDevice = tuple[str | None, str, str, str, str]
+# (manufacturerId, modelId, hardwareVersion, firmwareVersion) as the caller sent them
+RawIdentity = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class FleetDevices:
+    """A fleet as two columns: each device's reference, and its raw identity. Equal identities may
+    share one tuple, so a million devices of a few thousand identities hold a few thousand tuples."""
+
+    refs: list[str | None]
+    identities: list[RawIdentity]
+
+    @classmethod
+    def of(cls, raw: Sequence[RawDevice]) -> FleetDevices:
+        return cls([d[0] for d in raw], [d[1:] for d in raw])
+
+    def __len__(self) -> int:
+        return len(self.refs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,31 +67,54 @@ class FleetResult:
         return len(self.groups)
 
 
-def group_devices(raw: Sequence[RawDevice]) -> tuple[list[Group], list[Problem]]:
-    """Normalise and group in first-seen order; a malformed device becomes a problem, never an error."""
-    groups: dict[tuple[str, str, str, str], Group] = {}
-    problems: list[Problem] = []
-    for index, (ref, *values) in enumerate(raw):
-        m, mo, hw, fw = normalise_identity(values)
-        if m is None or mo is None or hw is None or fw is None:
-            name, message = identity_problem(values) or ("identity", "malformed")
-            problems.append(Problem(index, ref, name, message))
-            continue
-        key = (m, mo, hw, fw)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = Group(Identity(*key))
-        group.count += 1
-        if ref is not None:
-            group.refs.append(ref)
-    return list(groups.values()), problems
+def group_devices(devices: FleetDevices) -> tuple[list[Group], list[Problem]]:
+    """Normalise and group in first-seen order; a malformed device becomes a problem, never an error.
+
+    Normalisation is a function of the raw identity alone, so it runs once per distinct raw identity;
+    what is left per device is counting (in C) and filing its reference under its group.
+    """
+    groups: dict[Identity, Group] = {}
+    identities = devices.identities
+    outcomes = {raw: _outcome(raw, groups) for raw in dict.fromkeys(identities)}
+    file_ref = {raw: o.refs.append for raw, o in outcomes.items() if type(o) is Group}
+    for raw, n in Counter(identities).items():
+        outcome = outcomes[raw]
+        if type(outcome) is Group:
+            outcome.count += n
+    for ref, raw in zip(devices.refs, identities, strict=True):
+        if ref is not None and raw in file_ref:
+            file_ref[raw](ref)
+    return list(groups.values()), _problems(devices, outcomes)
 
 
-async def fleet_status(ctx: Context, raw: Sequence[RawDevice]) -> FleetResult:
-    if len(raw) > ctx.limits.max_fleet_devices:
+def _problems(devices: FleetDevices, outcomes: dict[RawIdentity, Group | tuple[str, str]]) -> list[Problem]:
+    bad = {raw for raw, outcome in outcomes.items() if type(outcome) is not Group}
+    if not bad:
+        return []
+    return [
+        Problem(index, devices.refs[index], *outcomes[raw])  # type: ignore[misc]
+        for index, raw in enumerate(devices.identities)
+        if raw in bad
+    ]
+
+
+def _outcome(raw: RawIdentity, groups: dict[Identity, Group]) -> Group | tuple[str, str]:
+    """The group of a raw identity (created on first sight), or its first malformed field and why."""
+    m, mo, hw, fw = normalise_identity(raw)
+    if m is None or mo is None or hw is None or fw is None:
+        return identity_problem(raw) or ("identity", "malformed")
+    identity = Identity(m, mo, hw, fw)
+    group = groups.get(identity)
+    if group is None:
+        group = groups[identity] = Group(identity)
+    return group
+
+
+async def fleet_status(ctx: Context, devices: FleetDevices) -> FleetResult:
+    if len(devices) > ctx.limits.max_fleet_devices:
         raise BadUserInput(f"at most {ctx.limits.max_fleet_devices} devices per request", field="devices")
-    groups, problems = group_devices(raw)
-    result = FleetResult(total=len(raw), groups=groups, problems=problems, invalid=len(problems))
+    groups, problems = group_devices(devices)
+    result = FleetResult(total=len(devices), groups=groups, problems=problems, invalid=len(problems))
     await resolve(ctx, result)
     return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -21,6 +21,7 @@ from schema.changes import ChangeEvent, changes
 from schema.cpl_issues import CplIssue, cpl_issue, cpl_issues
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
 from schema.enums import CplStatus, DeviceType, ReleaseStatus, Urgency
+from schema.fleet_input import fleet_devices
 from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
 from schema.reports import BlockedSubmission
@@ -50,12 +51,9 @@ class Query:
     async def fleet_status(
         self, info: Ctx, devices: Annotated[JSON, strawberry.argument(directives=[FLEET_DEVICE])]
     ) -> FleetStatus:
-        # `devices` is [FleetDeviceInput!]! in the schema (see schema.fleet_input): graphql-core has
-        # coerced and checked every item; strawberry's per-object conversion is skipped for speed.
-        raw = [
-            (d.get("ref"), d["manufacturerId"], d["modelId"], d["hardwareVersion"], d["firmwareVersion"])
-            for d in cast(list[dict[str, str]], devices)
-        ]
+        # `devices` is [FleetDeviceInput!]! in the schema (see schema.fleet_input): every item is checked
+        # against it, and strawberry's per-object conversion is skipped for speed.
+        raw = fleet_devices(devices)
         return FleetStatus.from_result(await fleet.fleet_status(info.context, raw))
 
     @strawberry.field

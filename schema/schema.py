@@ -20,6 +20,7 @@ from schema.cost_model import CostModel
 from schema.devices import FleetDeviceInput
 from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
+from schema.executor import FirExecutor
 from schema.input_limits import input_limits, literal_strings_rule
 from schema.introspection import IntrospectionPolicy
 from schema.limits import QueryLimits, SchemaLimits
@@ -28,7 +29,7 @@ from schema.operation_name import OperationNameRequired
 from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
 from schema.releases import FirmwareRelease
-from schema.slices import SlicedExecutor, install_chunked_gather
+from schema.slices import install_chunked_gather
 from schema.subscriptions import Subscription
 from schema.validation import OffLoopValidation
 
@@ -107,8 +108,9 @@ def fleet_input(schema: GraphQLSchema) -> None:
     """Give fleetStatus(devices:) its contract type, [FleetDeviceInput!]!, at the graphql-core level.
 
     The resolver declares JSON so that strawberry does not convert each of up to a million input
-    objects into a dataclass (its per-object cost dominated a 100,000-device fleet). graphql-core
-    still coerces and validates every item against FleetDeviceInput, and the SDL prints the contract.
+    objects into a dataclass (its per-object cost dominated a 100,000-device fleet). A variable of
+    plain devices is checked and put in columns by schema.fleet_input; graphql-core coerces and
+    validates anything else against FleetDeviceInput, and the SDL prints the contract.
     """
     assert schema.query_type is not None
     item = schema.type_map["FleetDeviceInput"]
@@ -127,7 +129,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
         subscription=Subscription,
         types=[*ENTITY_TYPES, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,
-        execution_context_class=SlicedExecutor,
+        execution_context_class=FirExecutor,
         extensions=[
             TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),

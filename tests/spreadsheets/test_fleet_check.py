@@ -70,7 +70,7 @@ async def test_a_100k_fleet_gives_fleet_status_groups_and_counts(
         raw.append((f"MPAN-{n:07d}", m, mo, hw, fw))
     source = write_csv(tmp_path / "fleet.csv", [list(map(str, d)) for d in raw])
 
-    expected = await fleet.fleet_status(context_for(pool, SUPPLIER), raw)
+    expected = await fleet.fleet_status(context_for(pool, SUPPLIER), fleet.FleetDevices.of(raw))
     done = await check_file(context_for(pool, SUPPLIER), source, tmp_path / "report.parquet")
     got = done.report.result
 
