@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from time import monotonic, thread_time
 from typing import Any
 
+from graphql import GraphQLNonNull, GraphQLString
 from graphql.execution import executor as executor_module
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -82,6 +83,9 @@ class SlicedExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().complete_iterable_value(
                 item_type, field_details_list, info, path, items, position_context
             )
+        plain = plain_strings(item_type, items)
+        if plain is not None:
+            return plain
         work = _ListWork(self, list(items), (item_type, field_details_list, info, path, position_context))
         try:
             work.complete_until_spent()
@@ -91,6 +95,15 @@ class SlicedExecutor(StrawberryGraphQLCoreExecutionContext):
         if work.index < len(work.items):
             return work.rest_later()
         return work.gathered() if work.awaitable else work.completed
+
+
+def plain_strings(item_type: Any, items: Any) -> list[str] | None:
+    """A list of String items that are all str completes to a copy of itself (String serialises a str
+    as itself): a fleet's million refs need no per-item completion."""
+    named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+    if named is not GraphQLString or type(items) is not list:
+        return None
+    return list(items) if all(type(item) is str for item in items) else None
 
 
 class _ListWork:
