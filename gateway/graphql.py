@@ -27,6 +27,7 @@ from gateway.cache import serve as serve_cached
 from gateway.context import build_context, caps_of
 from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, response_media_type
 from gateway.refusals import RequestRefused, refusal_response, shorten
+from gateway.request_body import loads, read_body, release_body
 from gateway.trusted_documents import Refused, RequestData
 from gateway.trusted_ws import LegacyWSHandler, TransportWSHandler
 from gateway.websocket_limits import (
@@ -162,10 +163,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             content_type, _ = parse_content_type(request.content_type or "")
             if content_type != "application/json":
                 raise RequestRefused(415, "POST a GraphQL request as application/json", field="content-type")
+            await read_body(request)
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
             raise RequestRefused(400, "operationName must be a string or null", field="operationName")
-        return await self._with_document_id(request, data)
+        parsed = await self._with_document_id(request, data)
+        release_body(request)
+        return parsed
 
     async def _with_document_id(self, request: AsyncHTTPRequestAdapter, data: Any) -> Any:
         """Keep the top-level `documentId` (trusted documents) that strawberry's parser drops."""
@@ -232,7 +236,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
-        return build_context(resources_of(request), principal, request, response)
+        context = build_context(resources_of(request), principal, request, response)
+        context.owns_input = isinstance(request, Request)  # variables parsed from its body, by parse_json
+        return context
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Subscriptions authenticate once, at connection_init: the token travels in its payload."""
@@ -266,8 +272,8 @@ def _ws_authorization(context: Context) -> str | None:
 def json_object(data: str | bytes, field: str) -> dict[str, Any]:
     """A GraphQL request (or its variables, or extensions) is a JSON object; anything else is refused."""
     try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        value = loads(data)
+    except ValueError:  # orjson's JSONDecodeError among them
         raise RequestRefused(400, f"{field} is not valid JSON", field=field) from None
     if not isinstance(value, dict):
         raise RequestRefused(400, f"{field} must be a JSON object, got {type_name(value)}", field=field)

@@ -1,0 +1,48 @@
+"""A large request body parses to what orjson gives, and is refused where orjson refuses it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from gateway.request_body import LEAN_PARSE_BYTES, loads
+
+
+def large(value: str) -> bytes:
+    """`value` as the first variable of a body past the size where the lean parser takes over."""
+    padding = "x" * LEAN_PARSE_BYTES
+    return f'{{"variables": {{"v": {value}}}, "query": "{padding}"}}'.encode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '[{"ref": "a", "n": null, "t": true}]',
+        "123456789012345678901234567890",
+        "-0",
+        "1.5e3",
+        '"\\u00e9t\\u00e9"',
+    ],
+)
+def test_a_large_body_parses_as_orjson_parses_it(value: str) -> None:
+    body = large(value)
+    expected: Any = orjson.loads(body)
+    assert loads(body) == expected
+    assert loads(bytearray(body)) == expected
+    assert loads(body.decode()) == expected
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400", '"\\ud800"', "[1,]", "[" * 5000])
+def test_a_large_body_is_refused_where_orjson_refuses_it(value: str) -> None:
+    body = large(value)
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(body)
+    with pytest.raises(ValueError):
+        loads(body)
+
+
+def test_a_large_body_that_is_not_utf8_is_refused() -> None:
+    with pytest.raises(ValueError):
+        loads(large('"\xff"'.encode("latin-1").decode("latin-1")).replace(b"\xc3\xbf", b"\xff"))
