@@ -153,6 +153,27 @@ def with_section(document: str, section: str, begin: str, end: str) -> str:
     return head + section + "\n\n" + sep + tail
 
 
+FLEET_FIGURES = ("| fleetStatus ", "| gateway peak RSS during the ")
+FLEET_DETAILS = ("- fleetStatus ", "- gateway RSS at rest before the fleet runs")
+
+
+def with_fleet_rows(document: str, rows: list[Row], details: list[str]) -> str:
+    """`document` with its fleetStatus rows and details replaced where the old ones stood (`--only fleet`)."""
+    table_lines = table(rows).splitlines()[2:]
+    detail_lines = [f"- {d}" for d in details]
+    out: list[str] = []
+    for line in document.split("\n"):
+        if line.startswith(FLEET_FIGURES):
+            out += table_lines
+            table_lines = []
+        elif line.startswith(FLEET_DETAILS) and not line.startswith("- fleetStatus over"):
+            out += detail_lines
+            detail_lines = []
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 PROFILE = """py-spy (`tests/perf/profile.py`) samples the cache-off server while 4 clients send lineage
 requests, once with CPython's collector defaults (FIR_GC_TUNING=0) and once tuned; only samples that
 hold the GIL count. On a machine whose cores are oversubscribed, a process that wakes PostgreSQL or the

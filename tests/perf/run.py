@@ -30,7 +30,16 @@ from tests.perf import (
     workers,
 )
 from tests.perf import postgraphile as peer
-from tests.perf.figures import Results, details, file_details, file_rows, notes, rows
+from tests.perf.figures import (
+    Results,
+    details,
+    file_details,
+    file_rows,
+    fleet_details,
+    fleet_rows,
+    notes,
+    rows,
+)
 from tests.perf.loadgen import Load
 from tests.perf.servers import RssSampler, Server, mint_read_token, running
 
@@ -256,6 +265,18 @@ def workers_only(plan: Plan, results: Results, write: bool) -> None:
         say(f"updated the workers rows of {OUTPUT}")
 
 
+def fleets_only(results: Results, devices: tuple[int, ...]) -> None:
+    """fleetStatus alone, on a cache-off server over demo scale 1, as in the full run."""
+    with databases.postgres() as pg, tempfile.TemporaryDirectory(prefix="fir-bench-") as tmp:
+        say("loading demo data at scale 1…")
+        url, results.demo_load[1] = asyncio.run(databases.demo_database(pg.url, 1))
+        fleet_ids = asyncio.run(databases.identities(url, FLEET_IDENTITIES))
+        plan = Plan.of(quick=False)
+        plan = Plan(plan.duration, plan.warmup, tuple(f for f in plan.fleets if f[0] in devices), plan.budget)
+        with running(Path(tmp) / "fleet", url, FIR_CACHE="0") as server:
+            measure_fleets(server, mint_read_token(server), fleet_ids, plan, results)
+
+
 def graphql_1m(results: Results) -> str | None:
     """fleetStatus's 1M figure from this run, else from the last full run's BENCHMARKS.md."""
     timing = results.fleets.get(1_000_000)
@@ -301,8 +322,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
     parser.add_argument(
         "--only",
-        choices=["fleet-files", "postgraphile", "transparency", "workers"],
+        choices=["fleet-files", "postgraphile", "transparency", "workers", "fleet"],
         help="only this part; its section (or rows) of BENCHMARKS.md is replaced",
+    )
+    parser.add_argument(
+        "--devices",
+        default="1000,100000,1000000",
+        help="with --only fleet: which fleet sizes (comma separated)",
     )
     args = parser.parse_args(argv)
     plan = Plan.of(args.quick)
@@ -321,6 +347,18 @@ def main(argv: list[str] | None = None) -> None:
         document = OUTPUT.read_text() if OUTPUT.exists() else ""
         OUTPUT.write_text(write_transparency_section(results, document))
         say(f"updated the transparency section of {OUTPUT}")
+        return
+    if args.only == "fleet":
+        with deadline(30 * 60):
+            fleets_only(results, tuple(int(n) for n in args.devices.split(",")))
+        print(report.table(fleet_rows(results)))
+        for line in fleet_details(results):
+            print(f"- {line}")
+        if not args.quick:
+            OUTPUT.write_text(
+                report.with_fleet_rows(OUTPUT.read_text(), fleet_rows(results), fleet_details(results))
+            )
+            say(f"updated the fleetStatus rows of {OUTPUT}")
         return
     loadgen.check_node()
     if args.only == "postgraphile":
