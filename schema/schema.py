@@ -16,6 +16,7 @@ from strawberry.types import ExecutionResult, Info
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.compiled.executor import CompiledExecutor
 from schema.cost_model import CostModel
 from schema.devices import FleetDeviceInput
 from schema.entities import checked_representation, entity_keys
@@ -127,7 +128,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
         subscription=Subscription,
         types=[*ENTITY_TYPES, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,
-        execution_context_class=SlicedExecutor,
+        execution_context_class=CompiledExecutor if limits.compiled_executor else SlicedExecutor,
         extensions=[
             TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
