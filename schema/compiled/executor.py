@@ -116,6 +116,8 @@ class CompiledExecutor(SlicedExecutor):
             return Compiler(self).root(root_type)
         except (Unsupported, RecursionError):
             return None
+        except GraphQLError:  # graphql-core reports it, at its own stage, when it runs the operation
+            return None
 
 
 def _switches_in(selection_set: SelectionSetNode | None) -> Iterator[str]:
