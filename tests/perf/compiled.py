@@ -15,6 +15,15 @@ from tests.perf.tail import Tail
 # (server, token, path, bodies, duration) -> the measured run; run.py's throughput
 Measure = Callable[[Server, str, str, list[bytes], float], Tail]
 SIDES = ("compiled", "graphql-core", "baseline")
+# where a request's time goes, as inclusive percentages of the samples (py-spy names, file base names)
+STAGES = {
+    "the whole GraphQL request": "GraphQLEndpoint.__call__ (graphql.py)",
+    "strawberry's operation (parse, validate, cost, execute)": "Schema.execute (schema.py)",
+    "cost analysis": "analyse (cost.py)",
+    "execution, graphql-core": "Executor.execute_operation (executor.py)",
+    "execution, compiled": "CompiledExecutor.execute_operation (executor.py)",
+    "DataLoader batches (SQL, rows to objects)": "dispatch_queue_batch (__init__.py)",
+}
 
 
 @dataclass
