@@ -80,9 +80,15 @@ def measure(url: str, tmp: Path, ids: list[Identity], throughput: Measure, durat
                 tail = throughput(servers[server_side], tokens[server_side], path, bodies[kind], duration)
                 found.runs.setdefault(side, []).append(tail)
         for side in ("graphql-core", "compiled"):
-            sampled = profile.sample(servers[side], tokens[side], bodies["graphql"], 4, 2000, 25)
-            found.profiles += [
-                *profile.render(f"FIR_COMPILED_EXECUTOR={int(side == 'compiled')}", sampled),
-                "",
-            ]
+            sampled = profile.sample(servers[side], tokens[side], bodies["graphql"], 4, 2000, 1000)
+            found.profiles += [*stages(side, sampled), ""]
     return found
+
+
+def stages(side: str, sampled: profile.Profile) -> list[str]:
+    """The usual top 25 frames, then the share of chosen stages (the top inclusive frames are all framework)."""
+    inclusive = dict(sampled.inclusive)
+    top = profile.Profile(sampled.load, sampled.own[:25], sampled.inclusive[:25])
+    shares = [f"  {inclusive.get(frame, 0.0):5.1f}  {name}" for name, frame in STAGES.items()]
+    label = f"FIR_COMPILED_EXECUTOR={int(side == 'compiled')}"
+    return [*profile.render(label, top), "", "stages, inclusive %:", *shares]
