@@ -113,6 +113,7 @@ def schema_limits(settings: Settings) -> SchemaLimits:
         budgets,
         settings.max_string_length,
         introspection=settings.introspection,
+        compiled_executor=settings.compiled_executor,
     )
 
 

@@ -88,6 +88,8 @@ class Settings:
     baseline_endpoint: bool = False
     gc_tuning: bool = True
     gc_young_threshold: int = 20_000
+    # queries run from a plan compiled once per document (schema/compiled); 0: graphql-core's executor
+    compiled_executor: bool = True
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
     oidc_allowed_types: tuple[str, ...] = ("at+jwt",)
     # Classes of caller (anonymous, read, publish, admin) that may run registered documents only.
@@ -208,6 +210,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
         gc_tuning=config("FIR_GC_TUNING", cast=bool, default=True),
         gc_young_threshold=config("FIR_GC_YOUNG_THRESHOLD", cast=int, default=20_000),
+        compiled_executor=config("FIR_COMPILED_EXECUTOR", cast=bool, default=True),
         oidc_allowed_types=_types(config("FIR_OIDC_ALLOWED_TYPES", default="at+jwt")),
         fleet_check_ttl=config("FIR_FLEET_CHECK_TTL", cast=int, default=24 * 3600),
         fleet_check_max_bytes=config("FIR_FLEET_CHECK_MAX_BYTES", cast=int, default=4 * 1024**3),

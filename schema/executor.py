@@ -1,4 +1,4 @@
-"""The execution context: results built in slices (schema.slices), fleet variables coerced in columns (schema.fleet_input)."""
+"""The execution context: results built in slices (schema.slices), fleet variables coerced in columns (schema.fleet_input), queries compiled (schema.compiled)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from graphql.execution.executor import Executor
 
 from resolvers.context import Context
+from schema.compiled.executor import CompiledExecutor
 from schema.fleet_input import fleet_variables
 from schema.slices import SlicedExecutor
 
@@ -44,3 +45,7 @@ class FirExecutor(SlicedExecutor):
                 for name in fast:
                     raw[name].clear()
         return built
+
+
+class CompiledFirExecutor(CompiledExecutor, FirExecutor):
+    """Both at once: fleet variables in columns (FirExecutor.build), queries run from compiled plans."""

@@ -43,6 +43,8 @@ class SchemaLimits:
     # characters in any string literal or variable value (schema.input_limits)
     max_string_length: int = 65_536
     introspection: Introspection = Introspection.ALL  # who may query __schema / __type
+    # queries run from a plan compiled once per document (schema.compiled); off: graphql-core's executor
+    compiled_executor: bool = True
 
 
 class QueryLimits(SchemaExtension):

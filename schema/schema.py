@@ -20,7 +20,7 @@ from schema.cost_model import CostModel
 from schema.devices import FleetDeviceInput
 from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
-from schema.executor import FirExecutor
+from schema.executor import CompiledFirExecutor, FirExecutor
 from schema.input_limits import input_limits, literal_strings_rule
 from schema.introspection import IntrospectionPolicy
 from schema.limits import QueryLimits, SchemaLimits
@@ -129,7 +129,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
         subscription=Subscription,
         types=[*ENTITY_TYPES, FleetDeviceInput],
         federation_version=FEDERATION_VERSION,
-        execution_context_class=FirExecutor,
+        execution_context_class=CompiledFirExecutor if limits.compiled_executor else FirExecutor,
         extensions=[
             TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from tests.perf.compiled import CompiledAB
 from tests.perf.fleet import FleetTiming
 from tests.perf.fleet_files import FileRun
 from tests.perf.loadgen import LoadResult
@@ -44,6 +45,7 @@ class Results:
     peer: PeerResults = field(default_factory=PeerResults)  # PostGraphile v5 beside FIR graph
     workers: Workers | None = None  # fir serve --workers 1 vs 2 (tests/perf/workers.py)
     transparency: dict[str, float] = field(default_factory=dict)  # tests/perf/transparency.py's figures
+    compiled: CompiledAB | None = None  # FIR_COMPILED_EXECUTOR on/off and the baseline, interleaved
 
 
 def _load(r: LoadResult) -> str:
@@ -144,6 +146,22 @@ def collector_rows(res: Results) -> list[Row]:
     ]
 
 
+def compiled_rows(res: Results) -> list[Row]:
+    ab = res.compiled
+    if ab is None:
+        return []
+    base, on, off = ab.cpu_ms("baseline"), ab.cpu_ms("compiled"), ab.cpu_ms("graphql-core")
+    return [
+        Row(
+            "compiled executor (FIR_COMPILED_EXECUTOR 1 vs 0), cache off, 64 clients, interleaved",
+            f"server CPU {on:.2f} vs {off:.2f} ms per request = {on / off:.2f}x; baseline {base:.2f} ms:"
+            f" {base / on:.2f}x vs {base / off:.2f}x baseline's requests per CPU second",
+            ">= 0.4x baseline",
+            base / on >= 0.4,
+        )
+    ]
+
+
 def latency_rows(res: Results) -> list[Row]:
     if 1 not in res.latency or 10 not in res.latency:
         return []
@@ -203,6 +221,7 @@ def rows(res: Results) -> list[Row]:
         + cpu_rows(res)
         + tail_rows(res)
         + collector_rows(res)
+        + compiled_rows(res)
         + latency_rows(res)
         + fleet_rows(res)
         + startup_rows(res)

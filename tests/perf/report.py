@@ -182,7 +182,9 @@ time of asyncpg's `_do_execute` and uvicorn's `send` is largely time given to th
 Python work. The Python work is graphql-core's per-field execution (execute_fields, execute_field,
 complete_value and their strawberry wrappers), the strawberry extension hooks around each operation,
 and the DataLoader round: no single frame stands out. The collector does not show as a frame: its
-cost is the GC CPU per request in the figures."""
+cost is the GC CPU per request in the figures. The last two profiles are the compiled executor's A/B
+(`tests/perf/compiled.py`: FIR_COMPILED_EXECUTOR=0, then 1, each followed by the inclusive share of the
+stages of a request), after the server CPU per request both measured in turns with the baseline."""
 
 REPRODUCE = """## Reproduce
 

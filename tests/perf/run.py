@@ -17,7 +17,9 @@ from types import FrameType
 
 from loaders.demo import Identity
 from tests.perf import (
+    compiled,
     databases,
+    figures,
     fleet,
     fleet_files,
     lineage,
@@ -133,6 +135,24 @@ def measure_collector(url: str, tmp: Path, ids: list[Identity], plan: Plan, resu
             results.profile += [*profile.render(f"FIR_GC_TUNING={tuned}", found), ""]
 
 
+def measure_compiled(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: Results) -> None:
+    say("compiled executor A/B, FIR_COMPILED_EXECUTOR=1 and 0, and the baseline, taking turns…")
+
+    def run(server: Server, token: str, path: str, bodies: list[bytes], duration: float) -> tail.Tail:
+        return throughput(server, token, path, bodies, plan, duration)
+
+    results.compiled = compiled.measure(url, tmp, ids, run, plan.duration / 2)
+    results.profile += [*results.compiled.lines(), "", *results.compiled.profiles]
+
+
+def compiled_only(plan: Plan, results: Results) -> None:
+    with databases.postgres() as pg, tempfile.TemporaryDirectory(prefix="fir-bench-") as tmp:
+        say("loading demo data at scale 1…")
+        url, results.demo_load[1] = asyncio.run(databases.demo_database(pg.url, 1))
+        ids = asyncio.run(databases.identities(url, DISTINCT_DEVICES))
+        measure_compiled(url, Path(tmp), ids, plan, results)
+
+
 def measure_fleets(
     server: Server, token: str, fleet_ids: list[Identity], plan: Plan, results: Results
 ) -> None:
@@ -182,6 +202,7 @@ def measure_all(plan: Plan, results: Results) -> None:
         measure_collector(urls[1], Path(tmp), ids, plan, results)
         say("fir serve --workers 1 vs 2, cache off, interleaved…")
         results.workers = workers.measure(urls[1], Path(tmp), ids, plan.duration / 2, plan.warmup)
+        measure_compiled(urls[1], Path(tmp), ids, plan, results)
         for scale in (1, 10):
             measure_latency(scale, urls[scale], Path(tmp), results)
         measure_fleet_files(urls[1], Path(tmp), fleet_ids, results)
@@ -322,8 +343,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
     parser.add_argument(
         "--only",
-        choices=["fleet-files", "postgraphile", "transparency", "workers", "fleet"],
-        help="only this part; its section (or rows) of BENCHMARKS.md is replaced",
+        choices=["fleet-files", "postgraphile", "transparency", "workers", "fleet", "compiled"],
+        help="only this part; its section (or rows) of BENCHMARKS.md is replaced (compiled: printed only)",
     )
     parser.add_argument(
         "--devices",
@@ -375,6 +396,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.only == "workers":
         with deadline(15 * 60):
             workers_only(plan, results, write=not args.quick)
+        return
+    if args.only == "compiled":
+        with deadline(20 * 60):
+            compiled_only(plan, results)
+        print(report.table(figures.compiled_rows(results)))
+        print("\n".join(results.profile))
         return
     with deadline(plan.budget):
         measure_all(plan, results)

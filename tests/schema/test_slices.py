@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 import strawberry
 
+from schema.compiled.executor import CompiledExecutor
 from schema.slices import GATHER_CHUNK, SlicedExecutor, gather_in_chunks
+
+# the compiled executor cuts its lists into the same slices (schema.compiled.run.ListRun)
+EXECUTORS = pytest.mark.parametrize("executor", [SlicedExecutor, CompiledExecutor], ids=["core", "compiled"])
 
 
 @strawberry.type
@@ -73,9 +77,10 @@ async def longest_stall(work: Callable[[], Awaitable[Any]]) -> tuple[Any, float,
 ITEMS = "{ items(count: 40000) { a b c d } }"
 
 
-async def test_a_large_synchronous_answer_is_built_in_slices() -> None:
+@EXECUTORS
+async def test_a_large_synchronous_answer_is_built_in_slices(executor: type[SlicedExecutor]) -> None:
     plain = strawberry.Schema(Query)
-    sliced = strawberry.Schema(Query, execution_context_class=SlicedExecutor)
+    sliced = strawberry.Schema(Query, execution_context_class=executor)
     expected, _, _, plain_turns = await longest_stall(lambda: plain.execute(ITEMS))
     result, _, _, sliced_turns = await longest_stall(lambda: sliced.execute(ITEMS))
     assert result.errors is None and result.data == expected.data
@@ -84,17 +89,19 @@ async def test_a_large_synchronous_answer_is_built_in_slices() -> None:
     assert sliced_turns >= 4, sliced_turns  # 20 ms CPU slices: several turns while 40,000 items build
 
 
-async def test_slices_restart_after_an_await() -> None:
+@EXECUTORS
+async def test_slices_restart_after_an_await(executor: type[SlicedExecutor]) -> None:
     """Time spent waiting (the database) is not counted against the next slice."""
-    sliced = strawberry.Schema(Query, execution_context_class=SlicedExecutor)
+    sliced = strawberry.Schema(Query, execution_context_class=executor)
     result = await sliced.execute("{ slowItems(count: 3) { a } one(i: 1) }")
     assert result.errors is None
     assert result.data == {"slowItems": [{"a": 0}, {"a": 1}, {"a": 2}], "one": 1}
 
 
-async def test_nested_lists_and_async_fields_answer_as_without_slices() -> None:
+@EXECUTORS
+async def test_nested_lists_and_async_fields_answer_as_without_slices(executor: type[SlicedExecutor]) -> None:
     query = "{ grid(count: 300) { a b } items(count: 20000) { d } one(i: 2) }"
-    sliced = strawberry.Schema(Query, execution_context_class=SlicedExecutor)
+    sliced = strawberry.Schema(Query, execution_context_class=executor)
     plain = strawberry.Schema(Query)
     assert (await sliced.execute(query)).data == (await plain.execute(query)).data
 

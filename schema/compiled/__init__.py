@@ -1,0 +1,1 @@
+"""The compiled executor: a validated query walked once against the schema into specialised closures."""

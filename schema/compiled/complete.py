@@ -1,0 +1,142 @@
+"""Completion specialised per output type, built once per field: graphql-core's complete_value, unrolled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError, GraphQLID, GraphQLString
+from graphql.execution.executor import invalid_return_type_error
+from graphql.pyutils import Path, Undefined, inspect, is_iterable
+
+from schema.compiled.run import PLAIN, Complete, ListRun, run_selection
+
+if TYPE_CHECKING:
+    from schema.compiled.plan import FieldPlan
+
+# Picks the selection of an object type at run time (compiled on first use, for abstract types).
+Selection = Callable[[Any, Any], "list[FieldPlan]"]
+
+
+def info_of(ex: Any, field: FieldPlan, path: Path, info: Any) -> Any:
+    """The resolve info, built only when completion needs it (plain attributes have none)."""
+    return (
+        info
+        if info is not None
+        else ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+    )
+
+
+def leaf(type_: Any) -> Complete:
+    coerce = type_.coerce_output_value
+    # String and ID return a str as it is: no call for the commonest value of all
+    as_is = str if type_ is GraphQLString or type_ is GraphQLID else None
+
+    def complete(ex: Any, field: FieldPlan, value: Any, path: Any, info: Any) -> Any:
+        if type(value) is as_is:
+            return value
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, Exception):
+            raise value
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise TypeError(
+                f"Expected `{inspect(type_)}.coerce_output_value({inspect(value)})` to return"
+                f" non-nullable value, returned: {inspect(coerced)}"
+            )
+        return coerced
+
+    return complete
+
+
+def non_null(inner: Complete, message: str) -> Complete:
+    def complete(ex: Any, field: FieldPlan, value: Any, path: Any, info: Any) -> Any:
+        completed = inner(ex, field, value, path, info)
+        if completed is None:
+            raise TypeError(message)
+        return completed
+
+    return complete
+
+
+def list_of(list_type: Any, item: Complete, where: str) -> Complete:
+    item_type = list_type.of_type
+
+    def complete(ex: Any, field: FieldPlan, value: Any, path: Path, info: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, Exception):
+            raise value
+        if ex.is_async_iterable(value):  # graphql-core's own path for async iterables
+            return ex.complete_list_value(
+                list_type, field.details, info_of(ex, field, path, info), path, value, None
+            )
+        if not is_iterable(value):
+            raise GraphQLError(f"Expected Iterable, but did not find one for field '{where}'.")
+        return ListRun(ex, field, (item, item_type), list(value), (path, info)).start()
+
+    return complete
+
+
+def object_of(type_: Any, selection: Selection) -> Complete:
+    is_type_of = type_.is_type_of
+
+    def complete(ex: Any, field: FieldPlan, value: Any, path: Path, info: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, Exception):
+            raise value
+        fields = selection(ex, field)
+        if is_type_of is None:
+            return run_selection(ex, fields, value, path)
+        matches = is_type_of(value, info_of(ex, field, path, info))
+        if type(matches) not in PLAIN and ex.is_awaitable(matches):
+            return _checked_later(ex, type_, (matches, value), fields, (field, path))
+        if not matches:
+            raise invalid_return_type_error(type_, value, field.details)
+        return run_selection(ex, fields, value, path)
+
+    return complete
+
+
+async def _checked_later(
+    ex: Any, type_: Any, check: tuple[Any, Any], fields: Any, where: tuple[Any, Path]
+) -> Any:
+    matches, value = check
+    field, path = where
+    if not await (matches if ex.abort_signal is None else ex.with_abort_signal(matches)):
+        raise invalid_return_type_error(type_, value, field.details)
+    done = run_selection(ex, fields, value, path)
+    return await done if type(done) not in PLAIN and ex.is_awaitable(done) else done
+
+
+def abstract(type_: Any, object_for: Callable[[Any, Any], Complete]) -> Complete:
+    """An interface or union: the runtime type resolved as graphql-core does, its selection compiled once."""
+
+    def complete(ex: Any, field: FieldPlan, value: Any, path: Path, info: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, Exception):
+            raise value
+        info = info_of(ex, field, path, info)
+        resolve_type = type_.resolve_type or ex.type_resolver
+        name = resolve_type(value, info, type_)
+        if type(name) not in PLAIN and ex.is_awaitable(name):
+            return _resolved_later(ex, (type_, object_for), (name, value), (field, path, info))
+        runtime = ex.ensure_valid_runtime_type(name, type_, field.details, info, value)
+        return object_for(ex, runtime)(ex, field, value, path, info)
+
+    return complete
+
+
+async def _resolved_later(
+    ex: Any, how: tuple[Any, Any], what: tuple[Any, Any], where: tuple[Any, Path, Any]
+) -> Any:
+    type_, object_for = how
+    name, value = what
+    field, path, info = where
+    name = await (name if ex.abort_signal is None else ex.with_abort_signal(name))
+    runtime = ex.ensure_valid_runtime_type(name, type_, field.details, info, value)
+    done = object_for(ex, runtime)(ex, field, value, path, info)
+    return await done if type(done) not in PLAIN and ex.is_awaitable(done) else done

@@ -1,0 +1,220 @@
+"""Compiling an operation: graphql-core's field collection run once, each field given its runner and completer."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    VariableNode,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
+from graphql.execution.values import get_argument_values
+from strawberry.types.field import StrawberryField
+
+from schema.compiled import complete as completing
+from schema.compiled.run import Complete, run_attribute, run_leaf_attribute, run_resolver, run_typename
+
+IMMUTABLE = (str, int, float, bool, type(None), Enum)
+NO_ARGUMENTS: dict[str, Any] = {}
+
+
+class Unsupported(Exception):
+    """Something graphql-core executes that the compiled executor leaves to it."""
+
+
+class FieldPlan:
+    """One response key of one selection set, with everything graphql-core would look up per value."""
+
+    __slots__ = (
+        "arguments",
+        "complete",
+        "details",
+        "field_def",
+        "field_name",
+        "getter",
+        "name",
+        "nodes",
+        "parent_name",
+        "parent_type",
+        "resolve",
+        "return_type",
+        "run",
+        "typename",
+    )
+
+    def __init__(self, name: str, parent_type: GraphQLObjectType, details: list[FieldDetails]) -> None:
+        self.name = name
+        self.parent_type = parent_type
+        self.parent_name = parent_type.name
+        self.details = details
+        self.nodes = [d.node for d in details]
+        self.field_name = self.nodes[0].name.value
+        self.typename: str | None = None
+        self.getter: Callable[[Any], Any] = _no_getter
+        self.resolve: Any = None
+        self.arguments: Callable[[Any], dict[str, Any]] = _no_arguments
+        self.complete: Complete = _never
+        self.run: Any = None
+        self.field_def: GraphQLField | None = None
+        self.return_type: Any = None
+
+
+def _no_getter(source: Any) -> Any:
+    raise AssertionError("not a plain attribute")  # pragma: no cover
+
+
+def _no_arguments(ex: Any) -> dict[str, Any]:
+    return NO_ARGUMENTS
+
+
+def _never(ex: Any, field: FieldPlan, value: Any, path: Any, info: Any) -> Any:
+    raise AssertionError("completed without a completer")  # pragma: no cover
+
+
+class Compiler:
+    """Walks one operation with one request's variables (the cache key holds those that @skip/@include read)."""
+
+    def __init__(self, ex: Any) -> None:
+        self.ex = ex
+        self.schema = ex.schema
+
+    def root(self, root_type: GraphQLObjectType) -> list[FieldPlan]:
+        ex = self.ex
+        collected = collect_fields(
+            ex.schema, ex.fragments, ex.variable_values, root_type, ex.operation, ex.hide_suggestions
+        )
+        return self.selection(root_type, collected.grouped_field_set, collected.new_defer_usages)
+
+    def subselection(self, type_: GraphQLObjectType, details: list[FieldDetails]) -> list[FieldPlan]:
+        ex = self.ex
+        collected = collect_subfields(
+            ex.schema, ex.fragments, ex.variable_values, ex.operation, type_, details, ex.hide_suggestions
+        )
+        return self.selection(type_, collected.grouped_field_set, collected.new_defer_usages)
+
+    def selection(
+        self, parent: GraphQLObjectType, grouped: dict[str, list[FieldDetails]], defers: Any
+    ) -> list[FieldPlan]:
+        if defers:
+            raise Unsupported("@defer")
+        plans = [self.field(parent, name, details) for name, details in grouped.items()]
+        return [plan for plan in plans if plan is not None]
+
+    def field(self, parent: GraphQLObjectType, name: str, details: list[FieldDetails]) -> FieldPlan | None:
+        plan = FieldPlan(name, parent, details)
+        for detail in details:
+            if detail.defer_usage is not None or detail.fragment_variable_values is not None:
+                raise Unsupported("@defer or fragment arguments")
+            if any(d.name.value == "stream" for d in detail.node.directives or ()):
+                raise Unsupported("@stream")
+        if plan.field_name == "__typename":
+            plan.typename, plan.run = parent.name, run_typename
+            return plan
+        if plan.field_name.startswith("__"):
+            raise Unsupported("introspection")
+        field_def = self.schema.get_field(parent, plan.field_name)
+        if field_def is None:
+            return None  # graphql-core skips it too
+        plan.field_def, plan.return_type = field_def, field_def.type
+        plan.complete = self.completer(field_def.type, plan)
+        self.resolver(plan, field_def)
+        return plan
+
+    def resolver(self, plan: FieldPlan, field_def: GraphQLField) -> None:
+        getter = attribute_getter(field_def)
+        if getter is not None:
+            plan.getter = getter
+            plan.run = run_leaf_attribute if is_leaf_type(_named(field_def.type)) else run_attribute
+            return
+        plan.resolve = field_def.resolve or self.ex.field_resolver
+        plan.arguments = self.arguments(field_def, plan)
+        plan.run = run_resolver
+
+    def arguments(self, field_def: GraphQLField, plan: FieldPlan) -> Callable[[Any], dict[str, Any]]:
+        """Literal arguments are coerced once; arguments reading variables, per call as graphql-core does."""
+        node = plan.nodes[0]
+        if not field_def.args and not node.arguments:
+            return _no_arguments
+        if not any(_reads_variables(argument.value) for argument in node.arguments or ()):
+            try:
+                values = get_argument_values(
+                    field_def, node, self.ex.variable_values, None, self.ex.hide_suggestions
+                )
+            except Exception:  # raised again, per call, at the field's path
+                values = None
+            if values is not None and all(isinstance(v, IMMUTABLE) for v in values.values()):
+                return lambda ex: values
+        return lambda ex: get_argument_values(field_def, node, ex.variable_values, None, ex.hide_suggestions)
+
+    def completer(self, type_: Any, plan: FieldPlan) -> Complete:
+        where = f"{plan.parent_name}.{plan.field_name}"
+        if is_non_null_type(type_):
+            message = f"Cannot return null for non-nullable field {where}."
+            return completing.non_null(self.completer(type_.of_type, plan), message)
+        if is_list_type(type_):
+            return completing.list_of(type_, self.completer(type_.of_type, plan), where)
+        if is_leaf_type(type_):
+            return completing.leaf(type_)
+        if is_object_type(type_):
+            fields = self.subselection(type_, plan.details)
+            return completing.object_of(type_, lambda ex, field: fields)
+        if is_abstract_type(type_):
+            return completing.abstract(type_, _objects_for(plan.details))
+        raise Unsupported(f"output type {type_}")  # pragma: no cover - not reachable in a valid schema
+
+
+def _objects_for(details: list[FieldDetails]) -> Callable[[Any, Any], Complete]:
+    """The object completer for each runtime type of an abstract field, compiled the first time it is met."""
+    found: dict[str, Complete] = {}
+
+    def object_for(ex: Any, runtime: GraphQLObjectType) -> Complete:
+        complete = found.get(runtime.name)
+        if complete is None:
+            fields = Compiler(ex).subselection(runtime, details)
+            complete = found[runtime.name] = completing.object_of(runtime, lambda ex, field: fields)
+        return complete
+
+    return object_for
+
+
+def attribute_getter(field_def: GraphQLField) -> Callable[[Any], Any] | None:
+    """strawberry resolves a field with no resolver and no extensions by reading the attribute."""
+    definition = field_def.extensions.get("strawberry-definition")
+    if (
+        not isinstance(definition, StrawberryField)
+        or getattr(field_def.resolve, "__name__", "") != "_get_basic_result"
+    ):
+        return None
+    name, default = definition.python_name, definition.default_resolver
+    if default is getattr:
+        return operator.attrgetter(name)
+    return lambda source: default(source, name)
+
+
+def _named(type_: Any) -> Any:
+    while hasattr(type_, "of_type"):
+        type_ = type_.of_type
+    return type_
+
+
+def _reads_variables(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_reads_variables(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_reads_variables(f.value) for f in value.fields)
+    return False

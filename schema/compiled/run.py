@@ -1,0 +1,231 @@
+"""Running a compiled plan: each field resolved and completed as graphql-core does, without its per-field dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from graphql.execution import executor as executor_module
+from graphql.pyutils import Path
+
+if TYPE_CHECKING:
+    from schema.compiled.plan import FieldPlan
+
+# Values that are never awaitable: the check graphql-core makes on every value is skipped for them.
+PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
+Complete = Callable[[Any, "FieldPlan", Any, Any, Any], Any]
+
+
+def run_selection(ex: Any, fields: list[FieldPlan], source: Any, path: Path | None) -> Any:
+    """graphql-core's execute_fields: every field in order, the awaitable ones gathered together."""
+    results: dict[str, Any] = {}
+    pending: list[str] = []
+    is_awaitable = ex.is_awaitable
+    try:
+        for field in fields:
+            value = field.run(ex, field, source, path)
+            results[field.name] = value
+            if type(value) not in PLAIN and is_awaitable(value):
+                pending.append(field.name)
+    except Exception:
+        if pending:
+            ex.settle_in_background([results[name] for name in pending])
+        raise
+    return _gathered(results, pending) if pending else results
+
+
+async def _gathered(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    if len(pending) == 1:
+        results[pending[0]] = await results[pending[0]]
+    else:
+        values = await executor_module.gather_with_cancel(*(results[name] for name in pending))  # type: ignore[attr-defined]
+        results.update(zip(pending, values, strict=True))
+    return results
+
+
+def run_typename(ex: Any, field: FieldPlan, source: Any, parent: Path | None) -> Any:
+    return field.typename
+
+
+def run_leaf_attribute(ex: Any, field: FieldPlan, source: Any, parent: Path | None) -> Any:
+    """A plain attribute of a scalar or enum type: no info, and a path only if something goes wrong."""
+    try:
+        value = field.getter(source)
+        if type(value) in PLAIN or not ex.is_awaitable(value):
+            return field.complete(ex, field, value, None, None)
+        return complete_awaitable(ex, field, value, Path(parent, field.name, field.parent_name), None)
+    except Exception as raw:
+        ex.handle_field_error(
+            raw, field.return_type, field.details, Path(parent, field.name, field.parent_name)
+        )
+        return None
+
+
+def run_attribute(ex: Any, field: FieldPlan, source: Any, parent: Path | None) -> Any:
+    """A plain attribute of an object or list type."""
+    path = Path(parent, field.name, field.parent_name)
+    try:
+        return _completed(ex, field, field.getter(source), path, None)
+    except Exception as raw:
+        ex.handle_field_error(raw, field.return_type, field.details, path)
+        return None
+
+
+def run_resolver(ex: Any, field: FieldPlan, source: Any, parent: Path | None) -> Any:
+    """A field with a resolver (strawberry's wrapper: its guards, extensions and argument conversion)."""
+    path = Path(parent, field.name, field.parent_name)
+    info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+    try:
+        return _completed(ex, field, field.resolve(source, info, **field.arguments(ex)), path, info)
+    except Exception as raw:
+        ex.handle_field_error(raw, field.return_type, field.details, path)
+        return None
+
+
+def _completed(ex: Any, field: FieldPlan, value: Any, path: Path, info: Any) -> Any:
+    if type(value) not in PLAIN and ex.is_awaitable(value):
+        return complete_awaitable(ex, field, value, path, info)
+    completed = field.complete(ex, field, value, path, info)
+    if type(completed) not in PLAIN and ex.is_awaitable(completed):
+        return _awaited(ex, field, field.return_type, completed, path)
+    return completed
+
+
+async def complete_awaitable(ex: Any, field: FieldPlan, value: Awaitable[Any], path: Path, info: Any) -> Any:
+    try:
+        resolved = await (value if ex.abort_signal is None else ex.with_abort_signal(value))
+        completed = field.complete(ex, field, resolved, path, info)
+        if type(completed) not in PLAIN and ex.is_awaitable(completed):
+            completed = await completed
+    except Exception as raw:
+        ex.handle_field_error(raw, field.return_type, field.details, path)
+        return None
+    return completed
+
+
+async def _awaited(ex: Any, field: FieldPlan, type_: Any, completed: Awaitable[Any], path: Path) -> Any:
+    try:
+        return await completed
+    except Exception as raw:
+        ex.handle_field_error(raw, type_, field.details, path)
+        return None
+
+
+class ListRun:
+    """One list's items completed in slices of the loop, as schema.slices does for graphql-core."""
+
+    __slots__ = (
+        "awaitable",
+        "complete",
+        "completed",
+        "ex",
+        "field",
+        "index",
+        "info",
+        "item_type",
+        "items",
+        "path",
+    )
+
+    def __init__(
+        self, ex: Any, field: FieldPlan, item: tuple[Complete, Any], items: list[Any], where: tuple[Path, Any]
+    ) -> None:
+        self.ex, self.field, self.items = ex, field, items
+        self.complete, self.item_type = item
+        self.path, self.info = where
+        self.index = 0
+        self.completed: list[Any] = []
+        self.awaitable: list[int] = []
+
+    def start(self) -> Any:
+        try:
+            self.step()
+        except Exception:
+            self.settle()
+            raise
+        if self.index < len(self.items):
+            return self.rest_later()
+        return self.gathered() if self.awaitable else self.completed
+
+    def step(self) -> None:
+        ex, field, items, complete, path, info = (
+            self.ex,
+            self.field,
+            self.items,
+            self.complete,
+            self.path,
+            self.info,
+        )
+        completed, awaitable, spent, is_awaitable = (
+            self.completed,
+            self.awaitable,
+            ex.slice.spent,
+            ex.is_awaitable,
+        )
+        index, end = self.index, len(items)
+        try:
+            while index < end and not spent():
+                item, item_path = items[index], Path(path, index, None)
+                if type(item) not in PLAIN and is_awaitable(item):
+                    completed.append(self.awaited_item(item, item_path))
+                    awaitable.append(index)
+                else:
+                    try:
+                        done = complete(ex, field, item, item_path, info)
+                        if type(done) not in PLAIN and is_awaitable(done):
+                            done = _awaited(ex, field, self.item_type, done, item_path)
+                            awaitable.append(index)
+                    except Exception as raw:
+                        ex.handle_field_error(raw, self.item_type, field.details, item_path)
+                        done = None
+                    completed.append(done)
+                index += 1
+        finally:
+            self.index = index
+
+    async def awaited_item(self, item: Awaitable[Any], item_path: Path) -> Any:
+        ex = self.ex
+        try:
+            resolved = await (item if ex.abort_signal is None else ex.with_abort_signal(item))
+            completed = self.complete(ex, self.field, resolved, item_path, self.info)
+            if type(completed) not in PLAIN and ex.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw:
+            ex.handle_field_error(raw, self.item_type, self.field.details, item_path)
+            return None
+        return completed
+
+    async def rest_later(self) -> list[Any]:
+        try:
+            while self.index < len(self.items):
+                await self.ex.slice.next()
+                self.step()
+        except asyncio.CancelledError:  # the deadline: nothing more runs for this request
+            for pending in (self.completed[i] for i in self.awaitable):
+                if inspect.iscoroutine(pending):
+                    pending.close()
+            raise
+        except Exception:
+            self.settle()
+            raise
+        return await self.gathered() if self.awaitable else self.completed
+
+    async def gathered(self) -> list[Any]:
+        if len(self.awaitable) == 1:
+            index = self.awaitable[0]
+            self.completed[index] = await self.completed[index]
+            return self.completed
+        values = await executor_module.gather_with_cancel(*(self.completed[i] for i in self.awaitable))  # type: ignore[attr-defined]
+        for index, value in zip(self.awaitable, values, strict=True):
+            self.completed[index] = value
+        return self.completed
+
+    def settle(self) -> None:
+        """Items already started are settled in the background, as graphql-core does on an error."""
+        pending = [self.completed[i] for i in self.awaitable]
+        pending += [item for item in self.items[self.index :] if self.ex.is_awaitable(item)]
+        if pending:
+            self.ex.settle_in_background(pending)
