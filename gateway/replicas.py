@@ -63,11 +63,13 @@ def format_read_after(mark: WriteMark) -> str:
 
 def parse_read_after(value: str) -> ReadAfter:
     """`16/B374D848; version=42` (the version optional); ValueError when malformed."""
-    lsn, _, rest = value.partition(";")
-    name, sep, version = rest.strip().partition("=")
-    if rest.strip() and (name.strip() != "version" or not sep or not version.strip().isdigit()):
+    lsn, semicolon, rest = value.partition(";")
+    if not semicolon:
+        return ReadAfter(parse_lsn(lsn))
+    name, equals, version = (part.strip() for part in rest.partition("="))
+    if name != "version" or not equals or not (version.isascii() and version.isdigit()):
         raise ValueError("expected '<lsn>; version=<n>'")
-    return ReadAfter(parse_lsn(lsn), int(version) if version.strip() else None)
+    return ReadAfter(parse_lsn(lsn), int(version))
 
 
 class Replica:

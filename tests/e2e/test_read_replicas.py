@@ -63,6 +63,9 @@ def deployment() -> Iterator[Deployment]:
             port = int(base.rsplit(":", 1)[1])
             settings = dataclasses.replace(load_settings(None), data_dir=data_dir, port=port, dev_auth=True)
             yield Deployment(base, primary_url, replica, DevIssuer(settings), data_dir / "serve.log")
+        logged = (data_dir / "serve.log").read_text(errors="replace")
+        assert "Traceback" not in logged, logged[-4000:]  # a replica's failure is handled, never an error
+        assert "read replica replica0 is down" in logged  # and said once, when it happened
 
 
 @pytest.fixture
