@@ -83,7 +83,6 @@ class Replica:
         self.data_version = -1
         self.lag_bytes = 0
         self.lag_seconds = 0.0
-        self.error: str | None = None
 
     @property
     def in_use(self) -> int:
@@ -141,7 +140,7 @@ class ReplicaSet:
         self.wait = settings.replica_wait_ms / 1000
         self.max_lag_bytes = settings.replica_max_lag_bytes
         self.max_lag_seconds = settings.replica_max_lag_ms / 1000
-        self.check_interval = settings.replica_check_interval
+        self.check_interval = max(settings.replica_check_interval, 0.05)  # never a busy loop
         self.clock = LagClock(max(self.max_lag_seconds * 2, 1.0))
         self._turn = itertools.count()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -204,7 +203,7 @@ class ReplicaSet:
     def mark_down(self, replica: Replica, reason: str) -> None:
         if replica.state != DOWN:
             log.warning("read replica %s is down (%s): reads go elsewhere", replica.name, reason[:200])
-        replica.state, replica.error = DOWN, reason[:200]
+        replica.state = DOWN
         REPLICA_UP.labels(replica.name).set(0)
 
     # --- checking ---------------------------------------------------------------------------------
@@ -231,7 +230,7 @@ class ReplicaSet:
         except _PROBE_ERRORS as error:
             self.mark_down(replica, f"{type(error).__name__}: {error}")
             return
-        replica.replay_lsn, replica.data_version, replica.error = status.replay_lsn, status.data_version, None
+        replica.replay_lsn, replica.data_version = status.replay_lsn, status.data_version
         if not status.in_recovery or status.replay_lsn is None:
             self._settle(replica, NOT_STANDBY)
             return
@@ -253,7 +252,11 @@ class ReplicaSet:
         """While requests wait for a WAL position, ask the healthy replicas where replay stands, often."""
         while self._waiters:
             healthy = [r for r in self.replicas if r.state == UP]
-            await asyncio.gather(*(self._poll_one(r) for r in healthy))
+            try:
+                await asyncio.gather(*(self._poll_one(r) for r in healthy))
+            except Exception:  # the waiters time out and read the primary; the next wait starts a poller
+                log.exception("polling the read replicas' replay failed")
+                return
             for after, waiter in self._waiters:
                 if not waiter.done() and (
                     self.choose(after) is not None or not any(r.state == UP for r in self.replicas)
