@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import itertools
 import os
 import re
@@ -22,8 +23,9 @@ from starlette.datastructures import Secret
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.replicas import LAGGING, UP, ReplicaSet
 from gateway.settings import load_settings
-from loaders.db import create_pool
+from loaders.db import Db, create_pool
 from loaders.replicas import primary_lsn
+from loaders.trusted_documents import TrustedDocumentRow, register
 from tests.builders import Builder
 from tests.e2e.replication import Replica, streaming_pair
 from tests.e2e.server import serving
@@ -213,6 +215,23 @@ async def test_a_malformed_token_is_refused(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "FIR-Read-After"}
+
+
+async def test_a_document_registered_a_moment_ago_is_found_on_the_primary(
+    deployment: Deployment, client: httpx.AsyncClient
+) -> None:
+    query = "query Registered($id: String!) { manufacturer(manufacturerId: $id) { manufacturerId } }"
+    document_id = hashlib.sha256(query.encode()).hexdigest()
+    async with replay_paused(deployment.replica):
+        primary = await create_pool(deployment.primary_url, min_size=1, max_size=1)
+        try:
+            await register(Db(primary), [TrustedDocumentRow(document_id, query, "Registered", "query")], None)
+        finally:
+            await primary.close()
+        response = await client.post(
+            "/graphql", json={"documentId": document_id, "variables": {"id": new_id()}}
+        )
+    assert response.json() == {"data": {"manufacturer": None}}
 
 
 async def test_a_replica_past_its_lag_bound_is_skipped_and_returns(
