@@ -185,7 +185,17 @@ class Db:
                 bound._conn = conn
                 yield bound
             if self.marks is not None:
-                self.marks.last = await write_mark(conn)
+                await _mark(self.marks, conn)
+
+
+async def _mark(marks: WriteMarks, conn: asyncpg.Connection) -> None:
+    """A primary lost just after the commit must not turn a committed write into a reported failure: the
+    caller then gets no FIR-Read-After token (its next read may come from a replica not yet past it)."""
+    try:
+        marks.last = await write_mark(conn)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
 
 
 # SQLSTATE 40001 on a standby: a statement cancelled because replay had to remove rows it could see.
