@@ -32,17 +32,18 @@ _PROBE_ERRORS = (
 
 REPLICA_UP = Gauge(
     "fir_replica_up", "1 while the read replica serves queries (reachable, a standby, within the lag bounds)",
-    ["replica"], registry=REGISTRY,
+    ["replica"], registry=REGISTRY, multiprocess_mode="min",  # with workers: down if any worker sees it down
 )  # fmt: skip
 REPLICA_LAG_BYTES = Gauge(
     "fir_replica_lag_bytes",
     "WAL the replica has not replayed yet, at the last check",
     ["replica"],
     registry=REGISTRY,
+    multiprocess_mode="max",
 )
 REPLICA_LAG_SECONDS = Gauge(
     "fir_replica_lag_seconds", "How long ago the primary passed the replica's replay position", ["replica"],
-    registry=REGISTRY,
+    registry=REGISTRY, multiprocess_mode="max",
 )  # fmt: skip
 READS = Counter(
     "fir_read_requests_total", "GraphQL requests by where their reads went", ["target"], registry=REGISTRY
