@@ -25,6 +25,7 @@ from gateway.log_routes import routes as log_routes
 from gateway.log_signer import CheckpointSigner, signing_key, verifier_key
 from gateway.metrics import MetricsMiddleware, metrics_endpoint
 from gateway.notifier import Notifier
+from gateway.replicas import ReplicaSet
 from gateway.resources import Resources
 from gateway.runtime import measured_runtime
 from gateway.settings import Settings
@@ -90,6 +91,17 @@ async def _start_notifier(
     stack.push_async_callback(notifier.aclose)
 
 
+async def _open_replicas(
+    settings: Settings, pool: asyncpg.Pool, stack: contextlib.AsyncExitStack
+) -> ReplicaSet | None:
+    """Queries read from the replicas; the pool above (the primary) keeps writes, LISTEN and the signer."""
+    if not settings.read_urls:
+        return None
+    replicas = await ReplicaSet.open(pool, settings)
+    stack.push_async_callback(replicas.aclose)
+    return replicas
+
+
 def _start_signer(settings: Settings, pool: asyncpg.Pool, stack: contextlib.AsyncExitStack) -> VerifierKey:
     """Checkpoints are signed in the background until shutdown; replicas take turns through an advisory lock."""
     key = signing_key(settings)
@@ -133,6 +145,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             pool = await create_pool(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
             stack.push_async_callback(close_pool, pool)
             resources = Resources(settings=settings, pool=pool, dev_issuer=dev_issuer)
+            resources.replicas = await _open_replicas(settings, pool, stack)
             resources.verifier = await _start_verifier(settings, issuer, dev_issuer, stack)
             await _start_notifier(settings, database_url, resources, stack)
             resources.fleet_jobs = FleetJobs(resources)

@@ -20,6 +20,7 @@ from gateway.cache_keys import (
 )
 from gateway.cache_store import OVERSIZE_FRACTION, CacheKey, ResponseCache
 from gateway.media import GRAPHQL_RESPONSE, JSON, content_type
+from gateway.replicas import ReadAfter, ReadChoice
 from gateway.resources import Resources
 from loaders.data_version import current_version
 from loaders.db import database_unavailable
@@ -170,20 +171,41 @@ async def serve(
         return
     key = cache_key(request, principal, max_tokens) if request else None
     generation = await current_generation(resources) if key else None
-    if key is None or generation is None:
+    state = scope.get("state", {})
+    if key is None or generation is None or not covers(generation, state.get("read_after")):
         await endpoint(scope, receive, send)
         return
     hit = cache.get(key)
     if hit is not None:
-        await _send_hit(send, hit, scope.get("state", {}).get("media_type") or JSON)
+        await _send_hit(send, hit, state.get("media_type") or JSON)
         return
-    await _store_after(cache, key, generation, lambda s: endpoint(scope, receive, s), send)
+    await _store_after(
+        cache, key, generation, lambda s: endpoint(scope, receive, s), send, state.get("reads")
+    )
+
+
+def covers(generation: int, after: ReadAfter | None) -> bool:
+    """Whether answers kept at `generation` include the caller's own write (its FIR-Read-After token).
+
+    This process may not have heard of that write yet (it committed through another gateway): then
+    the cache is passed by, and the read waits for a replica, or the primary, that has it.
+    """
+    return after is None or (after.data_version is not None and generation >= after.data_version)
 
 
 async def _store_after(
-    cache: ResponseCache, key: CacheKey, generation: int, run: Callable[[Send], Any], send: Send
+    cache: ResponseCache,
+    key: CacheKey,
+    generation: int,
+    run: Callable[[Send], Any],
+    send: Send,
+    reads: ReadChoice | None = None,
 ) -> None:
+    """An answer a replica read at an older data version than `generation` is not kept under it: it would
+    outlive the replica's lag, and contradict a writer's token, until the next write."""
     capture = _Capture(send)
     await run(capture)
+    if reads is not None and reads.stale_for(generation):
+        return
     if capture.cacheable(cache, key):
         cache.put(key, capture.body, generation)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
+
 from gateway.resources import Resources
-from loaders.db import Db
+from loaders.db import Db, WriteMarks
 from loaders.registry import build_loaders
 from resolvers.context import Context, InputCaps, InputCapsByPrincipal, Limits
 from resolvers.principal import Principal
@@ -17,12 +19,21 @@ def build_context(
     """Called inside the request's running loop: aiodataloader binds the loop at construction."""
     return Context(
         principal=principal,
-        loaders=build_loaders(Db(resources.pool)),
+        loaders=build_loaders(request_db(resources, request)),
         limits=limits_of(resources),
         request=request,
         response=response,
         events=resources.events,
     )
+
+
+def request_db(resources: Resources, request: Any) -> Db:
+    """With read replicas, an HTTP request reads where its ReadChoice (gateway.replicas) sends it and keeps
+    its commit's WAL position for the FIR-Read-After header; WebSocket operations stay on the primary,
+    which their notifications come from."""
+    if resources.replicas is None or not isinstance(request, Request):
+        return Db(resources.pool)
+    return Db(resources.pool, reads=request.scope["state"].get("reads"), marks=WriteMarks())
 
 
 def caps_of(resources: Resources) -> InputCapsByPrincipal:

@@ -27,6 +27,8 @@ from gateway.cache import serve as serve_cached
 from gateway.context import build_context, caps_of
 from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, response_media_type
 from gateway.refusals import RequestRefused, refusal_response, shorten
+from gateway.replicas import HEADER as READ_AFTER
+from gateway.replicas import ReadChoice, format_read_after, parse_read_after
 from gateway.request_body import loads, read_body, release_body
 from gateway.trusted_documents import Refused, RequestData
 from gateway.trusted_ws import LegacyWSHandler, TransportWSHandler
@@ -117,6 +119,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         scope["state"]["principal"] = principal
         limit = caps_of(resources).of(principal).body_bytes
         try:
+            route_reads(resources, request)
             if declared_too_large(scope, limit):
                 raise BodyTooLarge(limit)
             receive = capped(receive, limit)
@@ -126,6 +129,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 await self._serve(scope, receive, send)
         except BodyTooLarge as error:
             refused = RequestRefused(413, str(error), field="body", limit=error.limit)
+            await refusal_response(refused, media)(scope, receive, send)
+        except RequestRefused as refused:
             await refusal_response(refused, media)(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -200,7 +205,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return refused.result()
         method = request_adapter.method
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -215,6 +220,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise operation_not_allowed(error.operation_type, method) from None
         except MissingQueryError:
             raise RequestRefused(400, "no GraphQL query found in the request", field="query") from None
+        hand_back_write_mark(context, sub_response)
+        return result
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """A GET by document id is a query, not a browser asking for GraphiQL."""
@@ -252,6 +259,26 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             message = f"at most {self.ws_slots.limit} connections per caller"
             raise ConnectionRejectionError({"code": TOO_MANY_CONNECTIONS, "message": message})
         return None
+
+
+def route_reads(resources: Any, request: Request) -> None:
+    """With read replicas: the request's ReadChoice, honouring the FIR-Read-After token it echoes."""
+    if resources.replicas is None:
+        return
+    token = request.headers.get(READ_AFTER)
+    try:
+        after = parse_read_after(token) if token is not None else None
+    except ValueError as error:
+        raise RequestRefused(400, f"{READ_AFTER}: {error}", field=READ_AFTER) from None
+    request.scope["state"]["read_after"] = after
+    request.scope["state"]["reads"] = ReadChoice(resources.replicas, after)
+
+
+def hand_back_write_mark(context: Context, sub_response: Any) -> None:
+    """After a write, the token that lets this client read it back from a replica (README, Read replicas)."""
+    marks = context.loaders.db.marks
+    if marks is not None and marks.last is not None and isinstance(sub_response, Response):
+        sub_response.headers[READ_AFTER] = format_read_after(marks.last)
 
 
 def _ws_authorization(context: Context) -> str | None:

@@ -15,7 +15,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """503 with Retry-After while the database does not answer; `notifier` says whether LISTEN is up."""
+    """503 with Retry-After while the database does not answer; `notifier` says whether LISTEN is up,
+    `replicas` (with FIR_DATABASE_READ_URLS) each read replica's state and lag."""
     resources = resources_of(request)
     notifier = resources.notifier
     listening = "listening" if notifier is not None and notifier.healthy else "reconnecting"
@@ -33,4 +34,7 @@ async def readyz(request: Request) -> JSONResponse:
             status_code=503,
             headers={"Retry-After": "1"},
         )
-    return JSONResponse({"status": "ok", "database": "ok", "notifier": listening})
+    answer: dict[str, object] = {"status": "ok", "database": "ok", "notifier": listening}
+    if resources.replicas is not None:  # a replica down is reported, never unready: the primary answers
+        answer["replicas"] = resources.replicas.describe()
+    return JSONResponse(answer)

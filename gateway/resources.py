@@ -23,6 +23,7 @@ class Resources:
     notifier: Any = None
     fleet_jobs: Any = None  # gateway.fleet_jobs.FleetJobs
     log_verifier_key: Any = None  # resolvers.checkpoints.VerifierKey
+    replicas: Any = None  # gateway.replicas.ReplicaSet, when FIR_DATABASE_READ_URLS names any
     trusted_documents: TrustedDocuments = field(init=False)
 
     def __post_init__(self) -> None:

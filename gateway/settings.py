@@ -101,6 +101,12 @@ class Settings:
     log_checkpoint_interval: float = 2.0
     # Prometheus multiprocess mode (gateway/shared_metrics.py): set by `fir serve --workers N` for N > 1
     metrics_dir: Path | None = None
+    # streaming replicas that answer queries (gateway/replicas.py); writes and LISTEN stay on the primary
+    read_urls: tuple[Secret, ...] = ()
+    replica_wait_ms: int = 250  # how long a read with FIR-Read-After waits for a replica to replay it
+    replica_max_lag_ms: int = 5000  # a replica further behind than either bound is skipped
+    replica_max_lag_bytes: int = 64 * 1024 * 1024
+    replica_check_interval: float = 0.5  # seconds between checks of every replica
 
     @property
     def loopback_only(self) -> bool:
@@ -225,6 +231,11 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         log_signing_key_file=_path(config("FIR_LOG_SIGNING_KEY_FILE", default=None)),
         log_checkpoint_interval=config("FIR_LOG_CHECKPOINT_INTERVAL", cast=float, default=2.0),
         metrics_dir=_path(config("PROMETHEUS_MULTIPROC_DIR", default=None)),
+        read_urls=_urls(config("FIR_DATABASE_READ_URLS", default="")),
+        replica_wait_ms=config("FIR_REPLICA_WAIT_MS", cast=int, default=250),
+        replica_max_lag_ms=config("FIR_REPLICA_MAX_LAG_MS", cast=int, default=5000),
+        replica_max_lag_bytes=config("FIR_REPLICA_MAX_LAG_BYTES", cast=int, default=64 * 1024 * 1024),
+        replica_check_interval=config("FIR_REPLICA_CHECK_INTERVAL", cast=float, default=0.5),
     )
 
 
@@ -248,6 +259,11 @@ def _introspection(value: str) -> Introspection:
     except ValueError:
         choices = ", ".join(mode.value for mode in Introspection)
         raise ValueError(f"FIR_INTROSPECTION must be one of {choices}, not {value!r}") from None
+
+
+def _urls(raw: str) -> tuple[Secret, ...]:
+    """FIR_DATABASE_READ_URLS: comma-separated PostgreSQL URLs, kept secret (they may carry passwords)."""
+    return tuple(Secret(url.strip()) for url in raw.split(",") if url.strip())
 
 
 def _path(value: str | None) -> Path | None:

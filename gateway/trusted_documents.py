@@ -79,6 +79,8 @@ class TrustedDocuments:
         body = self._bodies.get(document_id)
         if body is None:
             body = await store.body_of(db, document_id)
+            if body is None and db.reads is not None:  # registered a moment ago: a replica may lag behind
+                body = await store.body_of(Db(db.pool, db.log), document_id)
             if body is not None:
                 self._remember(document_id, body)
         return body

@@ -11,6 +11,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from loaders.replicas import ReadRouting, WriteMark, write_mark
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):
@@ -59,7 +61,10 @@ def database_unavailable(error: BaseException) -> bool:
     return False
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, min_size: int = 2, max_size: int = 10, connect_timeout: float = 60
+) -> asyncpg.Pool:
+    """`connect_timeout` bounds each connection attempt (a read replica that is down must fail fast)."""
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
@@ -67,6 +72,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
         init=_init_connection,
         reset=_keep_session,
         command_timeout=60,
+        timeout=connect_timeout,
     )
     assert pool is not None
     return pool
@@ -91,34 +97,63 @@ class StatementLog:
         return len(self.statements)
 
 
-class Db:
-    """Read statements go to the pool; writes run inside `transaction()` on one connection."""
+class WriteMarks:
+    """The newest commit of one request, kept when replicas serve reads: the gateway hands it back."""
 
-    def __init__(self, pool: asyncpg.Pool, log: StatementLog | None = None) -> None:
+    def __init__(self) -> None:
+        self.last: WriteMark | None = None
+
+
+class Db:
+    """Read statements go to the pool (or, with `reads`, where it routes them); writes run inside
+    `transaction()` on one connection of the primary."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        log: StatementLog | None = None,
+        *,
+        reads: ReadRouting | None = None,
+        marks: WriteMarks | None = None,
+    ) -> None:
         self.pool = pool
         self.log = log if log is not None else StatementLog()
+        self.reads = reads
+        self.marks = marks
         self._conn: asyncpg.Connection | None = None
 
     def _note(self, sql: str) -> None:
         self.log.statements.append(sql)
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    def use_primary(self) -> None:
+        """From now on every statement of this request reads the primary (a mutation, a subscription)."""
+        self.reads = None
+
+    async def _read(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         self._note(sql)
         if self._conn is not None:
-            return list(await self._conn.fetch(sql, *args))
-        return list(await self.pool.fetch(sql, *args))
+            return await getattr(self._conn, method)(sql, *args)
+        reads = self.reads
+        if reads is None:
+            return await getattr(self.pool, method)(sql, *args)
+        pool = await reads.pool()
+        try:
+            return await getattr(pool, method)(sql, *args)
+        except Exception as error:
+            if pool is self.pool or not replica_failure(error):
+                raise
+        reads.failed(pool)  # the replica went away or cancelled us: the primary answers instead
+        return await getattr(self.pool, method)(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        return list(await self._read("fetch", sql, args))
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        self._note(sql)
-        if self._conn is not None:
-            return await self._conn.fetchrow(sql, *args)
-        return await self.pool.fetchrow(sql, *args)
+        record: asyncpg.Record | None = await self._read("fetchrow", sql, args)
+        return record
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        self._note(sql)
-        if self._conn is not None:
-            return await self._conn.fetchval(sql, *args)
-        return await self.pool.fetchval(sql, *args)
+        return await self._read("fetchval", sql, args)
 
     async def execute(self, sql: str, *args: Any) -> str:
         self._note(sql)
@@ -135,12 +170,40 @@ class Db:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Db]:
-        """A Db bound to one connection inside one transaction; nested calls reuse it."""
+        """A Db bound to one connection of the primary inside one transaction; nested calls reuse it.
+
+        With `marks`, the WAL position after commit is kept, so the caller can read its own write
+        from a replica once the replica has replayed that far.
+        """
         if self._conn is not None:
             async with self._conn.transaction():
                 yield self
             return
-        async with self.pool.acquire() as conn, conn.transaction():
-            bound = Db(self.pool, self.log)
-            bound._conn = conn
-            yield bound
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                bound = Db(self.pool, self.log)
+                bound._conn = conn
+                yield bound
+            if self.marks is not None:
+                await _mark(self.marks, conn)
+
+
+async def _mark(marks: WriteMarks, conn: asyncpg.Connection) -> None:
+    """A primary lost just after the commit must not turn a committed write into a reported failure: the
+    caller then gets no FIR-Read-After token (its next read may come from a replica not yet past it)."""
+    try:
+        marks.last = await write_mark(conn)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+
+
+# SQLSTATE 40001 on a standby: a statement cancelled because replay had to remove rows it could see.
+_RECOVERY_CONFLICT = "40001"
+
+
+def replica_failure(error: BaseException) -> bool:
+    """A replica read that the primary should answer instead: the replica is gone, or cancelled us."""
+    if isinstance(error, asyncpg.PostgresError) and error.sqlstate == _RECOVERY_CONFLICT:
+        return True
+    return database_unavailable(error)

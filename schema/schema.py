@@ -28,6 +28,7 @@ from schema.mutations import Mutation
 from schema.operation_name import OperationNameRequired
 from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
+from schema.read_routing import PrimaryUnlessQuery
 from schema.releases import FirmwareRelease
 from schema.slices import install_chunked_gather
 from schema.subscriptions import Subscription
@@ -136,6 +137,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             partial(QueryLimits, limits),
             partial(AddValidationRules, [literal_strings_rule(limits.max_string_length)]),
             OperationNameRequired,
+            PrimaryUnlessQuery,
             input_limits(limits.max_string_length),
             partial(ParserCache, maxsize=1024),
             OffLoopValidation,

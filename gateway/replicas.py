@@ -1,0 +1,329 @@
+"""Read replicas: which streaming replica answers a query, how far each lags, and read-your-writes."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+
+import asyncpg
+from prometheus_client import Counter, Gauge
+
+from gateway.metrics import REGISTRY
+from gateway.settings import Settings
+from loaders.db import close_pool, create_pool
+from loaders.replicas import WriteMark, format_lsn, parse_lsn, primary_lsn, replay_lsn, replica_status
+
+log = logging.getLogger("fir.replicas")
+
+HEADER = "FIR-Read-After"
+UP, LAGGING, DOWN, NOT_STANDBY = "up", "lagging", "down", "not_standby"
+_PROBE_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+REPLICA_UP = Gauge(
+    "fir_replica_up", "1 while the read replica serves queries (reachable, a standby, within the lag bounds)",
+    ["replica"], registry=REGISTRY, multiprocess_mode="min",  # with workers: down if any worker sees it down
+)  # fmt: skip
+REPLICA_LAG_BYTES = Gauge(
+    "fir_replica_lag_bytes",
+    "WAL the replica has not replayed yet, at the last check",
+    ["replica"],
+    registry=REGISTRY,
+    multiprocess_mode="max",
+)
+REPLICA_LAG_SECONDS = Gauge(
+    "fir_replica_lag_seconds", "How long ago the primary passed the replica's replay position", ["replica"],
+    registry=REGISTRY, multiprocess_mode="max",
+)  # fmt: skip
+READS = Counter(
+    "fir_read_requests_total", "GraphQL requests by where their reads went", ["target"], registry=REGISTRY
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAfter:
+    """The token a client echoes after a write: read nothing older than this WAL position (and data version)."""
+
+    lsn: int
+    data_version: int | None = None
+
+
+def format_read_after(mark: WriteMark) -> str:
+    return f"{format_lsn(mark.lsn)}; version={mark.data_version}"
+
+
+def parse_read_after(value: str) -> ReadAfter:
+    """`16/B374D848; version=42` (the version optional); ValueError when malformed."""
+    lsn, semicolon, rest = value.partition(";")
+    if not semicolon:
+        return ReadAfter(parse_lsn(lsn))
+    name, equals, version = (part.strip() for part in rest.partition("="))
+    if name != "version" or not equals or not (version.isascii() and version.isdigit()):
+        raise ValueError("expected '<lsn>; version=<n>'")
+    return ReadAfter(parse_lsn(lsn), int(version))
+
+
+class Replica:
+    """One read URL: its pool, and what the last check saw."""
+
+    def __init__(self, name: str, pool: asyncpg.Pool) -> None:
+        self.name = name
+        self.pool = pool
+        self.state = DOWN
+        self.replay_lsn: int | None = None
+        self.data_version = -1
+        self.lag_bytes = 0
+        self.lag_seconds = 0.0
+
+    @property
+    def in_use(self) -> int:
+        busy: int = self.pool.get_size() - self.pool.get_idle_size()
+        return busy
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "state": self.state,
+            "lag_bytes": self.lag_bytes,
+            "lag_ms": round(self.lag_seconds * 1000),
+            "replay_lsn": format_lsn(self.replay_lsn) if self.replay_lsn is not None else None,
+        }
+
+
+class LagClock:
+    """When the primary's WAL passed a position: samples of the primary's position over the last `window`.
+
+    A replica's lag in time is how long ago the primary was first seen past the replica's replay
+    position; measured on this gateway's clock only, so the servers' clocks need not agree, and an idle
+    primary (no new WAL) never makes a caught-up replica look late.
+    """
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.samples: collections.deque[tuple[float, int]] = collections.deque()
+
+    def add(self, now: float, lsn: int) -> None:
+        self.samples.append((now, lsn))
+        while len(self.samples) > 1 and now - self.samples[1][0] > self.window:
+            self.samples.popleft()
+
+    @property
+    def latest(self) -> int | None:
+        return self.samples[-1][1] if self.samples else None
+
+    def lag(self, now: float, replayed: int) -> float:
+        for seen, lsn in self.samples:
+            if lsn > replayed:
+                return now - seen
+        return 0.0
+
+
+class ReplicaSet:
+    """The read replicas of one process: checked every `check_interval`, chosen per request.
+
+    A replica serves while it answers, is a standby, and lags at most `max_lag_bytes` and
+    `max_lag_seconds`; otherwise it is skipped until a later check finds it healthy again.
+    """
+
+    def __init__(self, primary: asyncpg.Pool, replicas: list[Replica], settings: Settings) -> None:
+        self.primary = primary
+        self.replicas = replicas
+        self.wait = settings.replica_wait_ms / 1000
+        self.max_lag_bytes = settings.replica_max_lag_bytes
+        self.max_lag_seconds = settings.replica_max_lag_ms / 1000
+        self.check_interval = max(settings.replica_check_interval, 0.05)  # never a busy loop
+        self.clock = LagClock(max(self.max_lag_seconds * 2, 1.0))
+        self._turn = itertools.count()
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._poller: asyncio.Task[None] | None = None
+        self._monitor: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, primary: asyncpg.Pool, settings: Settings) -> ReplicaSet:
+        """Pools open lazily (min size 0): a replica that is down at start-up is only skipped."""
+        replicas = [
+            Replica(
+                f"replica{i}",
+                await create_pool(str(url), min_size=0, max_size=settings.pool_max, connect_timeout=2),
+            )
+            for i, url in enumerate(settings.read_urls)
+        ]
+        found = cls(primary, replicas, settings)
+        await found.check()
+        found._monitor = asyncio.create_task(found._watch(), name="fir-replica-monitor")
+        return found
+
+    async def aclose(self) -> None:
+        for task in (self._monitor, self._poller):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await asyncio.gather(*(close_pool(r.pool, grace=2) for r in self.replicas))
+
+    # --- choosing ---------------------------------------------------------------------------------
+
+    def choose(self, after: int | None = None) -> Replica | None:
+        """The least busy healthy replica that has replayed `after`; ties taken in turn."""
+        ready = [r for r in self.replicas if r.state == UP and (after is None or _replayed(r, after))]
+        if not ready:
+            return None
+        start = next(self._turn) % len(ready)
+        turned = ready[start:] + ready[:start]
+        return min(turned, key=lambda r: r.in_use)
+
+    async def wait_for(self, after: int) -> Replica | None:
+        """A replica that has replayed `after`, waiting at most `wait`; None: read the primary."""
+        found = self.choose(after)
+        if found is not None or self.wait <= 0 or not any(r.state == UP for r in self.replicas):
+            return found
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (after, waiter)
+        self._waiters.append(entry)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(self._poll(), name="fir-replica-replay-poll")
+        try:
+            async with asyncio.timeout(self.wait):
+                await waiter
+        except TimeoutError:
+            return None
+        finally:
+            self._waiters.remove(entry)
+        return self.choose(after)
+
+    def mark_down(self, replica: Replica, reason: str) -> None:
+        if replica.state != DOWN:
+            log.warning("read replica %s is down (%s): reads go elsewhere", replica.name, reason[:200])
+        replica.state = DOWN
+        REPLICA_UP.labels(replica.name).set(0)
+
+    # --- checking ---------------------------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_interval)
+            try:
+                await self.check()
+            except Exception:  # the monitor must outlive any one failure, or no replica comes back
+                log.exception("checking the read replicas failed; checking on")
+
+    async def check(self) -> None:
+        bound = max(self.check_interval, 1.0)
+        with contextlib.suppress(*_PROBE_ERRORS):  # the primary's own outage is the pool's to report
+            async with asyncio.timeout(bound):
+                self.clock.add(time.monotonic(), await primary_lsn(self.primary))
+        await asyncio.gather(*(self._check(r, bound) for r in self.replicas))
+
+    async def _check(self, replica: Replica, bound: float) -> None:
+        try:
+            async with asyncio.timeout(bound):
+                status = await replica_status(replica.pool)
+        except _PROBE_ERRORS as error:
+            self.mark_down(replica, f"{type(error).__name__}: {error}")
+            return
+        replica.replay_lsn, replica.data_version = status.replay_lsn, status.data_version
+        if not status.in_recovery or status.replay_lsn is None:
+            self._settle(replica, NOT_STANDBY)
+            return
+        latest = self.clock.latest
+        replica.lag_bytes = max(0, latest - status.replay_lsn) if latest is not None else 0
+        replica.lag_seconds = self.clock.lag(time.monotonic(), status.replay_lsn)
+        late = replica.lag_bytes > self.max_lag_bytes or replica.lag_seconds > self.max_lag_seconds
+        self._settle(replica, LAGGING if late else UP)
+
+    def _settle(self, replica: Replica, state: str) -> None:
+        if state != replica.state:
+            log.warning("read replica %s: %s -> %s", replica.name, replica.state, state)
+        replica.state = state
+        REPLICA_UP.labels(replica.name).set(1 if state == UP else 0)
+        REPLICA_LAG_BYTES.labels(replica.name).set(replica.lag_bytes)
+        REPLICA_LAG_SECONDS.labels(replica.name).set(replica.lag_seconds)
+
+    async def _poll(self) -> None:
+        """While requests wait for a WAL position, ask the healthy replicas where replay stands, often."""
+        while self._waiters:
+            healthy = [r for r in self.replicas if r.state == UP]
+            try:
+                await asyncio.gather(*(self._poll_one(r) for r in healthy))
+            except Exception:  # the waiters time out and read the primary; the next wait starts a poller
+                log.exception("polling the read replicas' replay failed")
+                return
+            for after, waiter in self._waiters:
+                if not waiter.done() and (
+                    self.choose(after) is not None or not any(r.state == UP for r in self.replicas)
+                ):
+                    waiter.set_result(None)
+            await asyncio.sleep(0.005)
+
+    async def _poll_one(self, replica: Replica) -> None:
+        try:
+            async with asyncio.timeout(max(self.wait, 0.5)):
+                replayed = await replay_lsn(replica.pool)
+        except _PROBE_ERRORS as error:
+            self.mark_down(replica, f"{type(error).__name__}: {error}")
+            return
+        if replayed is not None and (replica.replay_lsn is None or replayed > replica.replay_lsn):
+            replica.replay_lsn = replayed
+
+    def describe(self) -> list[dict[str, object]]:
+        return [r.describe() for r in self.replicas]
+
+
+def _replayed(replica: Replica, after: int) -> bool:
+    return replica.replay_lsn is not None and replica.replay_lsn >= after
+
+
+class ReadChoice:
+    """Where one request's reads go, decided at its first read (a cache hit or a mutation never asks).
+
+    Without a token: the least busy healthy replica, else the primary. With one: a replica that has
+    replayed it, waiting up to FIR_REPLICA_WAIT_MS, else the primary.
+    """
+
+    def __init__(self, replicas: ReplicaSet, after: ReadAfter | None) -> None:
+        self.replicas = replicas
+        self.after = after
+        self.replica: Replica | None = None
+        self.version_floor: int | None = None  # the data version every read of this request is at least at
+        self._pool: asyncpg.Pool | None = None
+        self._choosing: asyncio.Future[Replica | None] | None = None
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is not None:
+            return self._pool
+        if self.after is None:
+            return self._settle(self.replicas.choose())
+        if self._choosing is None:
+            self._choosing = asyncio.ensure_future(self.replicas.wait_for(self.after.lsn))
+        found = await self._choosing
+        return self._pool or self._settle(found)
+
+    def _settle(self, replica: Replica | None) -> asyncpg.Pool:
+        self.replica = replica
+        if replica is None:
+            self._pool = self.replicas.primary
+            READS.labels("primary").inc()
+        else:
+            self._pool, self.version_floor = replica.pool, replica.data_version
+            READS.labels(replica.name).inc()
+        return self._pool
+
+    def failed(self, pool: asyncpg.Pool) -> None:
+        """A replica failed mid-request: it is marked down, and the rest of the request reads the primary."""
+        if self.replica is not None and pool is self.replica.pool:
+            self.replicas.mark_down(self.replica, "a query on it failed")
+        self._pool = self.replicas.primary
+
+    def stale_for(self, generation: int) -> bool:
+        """Whether an answer read here may predate `generation`: then it must not be cached under it."""
+        return self.version_floor is not None and self.version_floor < generation

@@ -1,0 +1,141 @@
+"""Read routing without a replica server: tokens, the lag clock, choosing, failing over, mutations on the primary."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from gateway.cache import covers
+from gateway.replicas import (
+    UP,
+    LagClock,
+    ReadAfter,
+    Replica,
+    ReplicaSet,
+    format_read_after,
+    parse_read_after,
+)
+from gateway.settings import load_settings
+from loaders.db import Db, WriteMarks, create_pool
+from loaders.registry import build_loaders
+from loaders.replicas import WriteMark, format_lsn, parse_lsn
+from schema.schema import build_schema
+from tests.builders import SECAS, context_for
+
+
+def test_a_wal_position_reads_and_prints_as_postgresql_does() -> None:
+    assert parse_lsn("16/B374D848") == (0x16 << 32) | 0xB374D848
+    assert format_lsn(parse_lsn("0/3000148")) == "0/3000148"
+    for bad in ("", "16", "16/", "/1", "G/1", "123456789/1", "1/2/3"):
+        with pytest.raises(ValueError):
+            parse_lsn(bad)
+
+
+def test_the_read_after_token_round_trips_and_refuses_what_it_cannot_read() -> None:
+    token = format_read_after(WriteMark(parse_lsn("1/A0"), 42))
+    assert token == "1/A0; version=42"
+    assert parse_read_after(token) == ReadAfter(parse_lsn("1/A0"), 42)
+    assert parse_read_after("1/A0") == ReadAfter(parse_lsn("1/A0"), None)
+    for bad in ("yesterday", "1/A0; v=4", "1/A0; version=", "1/A0; version=x", "1/A0;"):
+        with pytest.raises(ValueError):
+            parse_read_after(bad)
+
+
+def test_the_cache_answers_a_token_only_at_or_past_its_data_version() -> None:
+    assert covers(7, None)
+    assert covers(7, ReadAfter(1, 7)) and covers(8, ReadAfter(1, 7))
+    assert not covers(6, ReadAfter(1, 7))  # this process has not heard of the write yet
+    assert not covers(7, ReadAfter(1, None))  # a bare LSN says nothing of the data version
+
+
+def test_lag_is_how_long_ago_the_primary_passed_the_replay_position() -> None:
+    clock = LagClock(window=10)
+    clock.add(100.0, 50)
+    clock.add(101.0, 80)
+    clock.add(102.0, 80)
+    assert clock.lag(102.5, 80) == 0.0  # caught up: however long the primary stays idle
+    assert clock.lag(102.5, 60) == pytest.approx(1.5)  # 80 was first seen at 101
+    assert clock.lag(102.5, 10) == pytest.approx(2.5)
+    clock.add(120.0, 90)  # older samples leave the window; the newest before it stays as a floor
+    assert len(clock.samples) == 2 and clock.latest == 90
+
+
+@pytest.fixture
+async def two_pools(db_url: str) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool]]:
+    first = await create_pool(db_url, min_size=1, max_size=2)
+    second = await create_pool(db_url, min_size=1, max_size=2)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
+def replica_set(primary: asyncpg.Pool, *pools: asyncpg.Pool) -> ReplicaSet:
+    settings = dataclasses.replace(load_settings(env_file=None), replica_wait_ms=0)
+    replicas = [Replica(f"replica{i}", p) for i, p in enumerate(pools)]
+    for replica in replicas:
+        replica.state, replica.replay_lsn = UP, 100
+    return ReplicaSet(primary, replicas, settings)
+
+
+async def test_the_least_busy_replica_that_replayed_the_token_is_chosen(
+    pool: asyncpg.Pool, two_pools: tuple[asyncpg.Pool, asyncpg.Pool]
+) -> None:
+    first, second = two_pools
+    found = replica_set(pool, first, second)
+    async with first.acquire():
+        assert {found.choose().name for _ in range(4)} == {"replica1"}  # type: ignore[union-attr]
+    assert {found.choose().name for _ in range(4)} == {"replica0", "replica1"}  # type: ignore[union-attr]
+    found.replicas[1].replay_lsn = 200
+    assert found.choose(after=150) is found.replicas[1]
+    assert found.choose(after=250) is None
+    assert await found.wait_for(250) is None  # no wait configured: the primary
+    found.replicas[1].state = "lagging"
+    assert found.choose(after=150) is None
+
+
+class OneReplica:
+    """A ReadRouting to one pool, recording what the Db asked of it."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.replica = pool
+        self.asked = 0
+        self.failures = 0
+
+    async def pool(self) -> asyncpg.Pool:
+        self.asked += 1
+        return self.replica
+
+    def failed(self, pool: asyncpg.Pool) -> None:
+        self.failures += 1
+
+
+async def test_a_read_the_replica_cannot_serve_is_answered_by_the_primary(pool: asyncpg.Pool) -> None:
+    gone = await create_pool("postgresql://postgres@/postgres?host=/nonexistent-fir-replica", min_size=0)
+    try:
+        routing = OneReplica(gone)
+        assert await Db(pool, reads=routing).fetchval("select 41 + 1") == 42
+        assert routing.failures == 1
+    finally:
+        await gone.close()
+
+
+async def test_a_mutation_never_reads_a_replica_and_hands_back_its_commit(pool: asyncpg.Pool) -> None:
+    schema = build_schema()
+    for query, replica_reads in (
+        ('mutation { upsertManufacturer(input: {manufacturerId: "106C", name: "Meters"}) { name } }', 0),
+        ('{ manufacturer(manufacturerId: "106C") { name } }', 1),
+    ):
+        ctx = context_for(pool, SECAS)
+        routing = OneReplica(pool)
+        ctx.loaders = build_loaders(Db(pool, reads=routing, marks=WriteMarks()))
+        result = await schema.execute(query, context_value=ctx)
+        assert result.errors is None, result.errors
+        assert result.data is not None and next(iter(result.data.values()))["name"] == "Meters"
+        assert routing.asked == replica_reads, query
+        mark = ctx.loaders.db.marks
+        assert mark is not None and (mark.last is not None) == (replica_reads == 0)
