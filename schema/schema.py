@@ -16,6 +16,7 @@ from strawberry.types import ExecutionResult, Info
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.cost_cache import Analyses
 from schema.cost_model import CostModel
 from schema.devices import FleetDeviceInput
 from schema.entities import checked_representation, entity_keys
@@ -49,6 +50,7 @@ class FirSchema(strawberry.federation.Schema):
             raise TypeError("access rules missing:\n" + "\n".join(problems))
         fleet_input(self._schema)
         self.cost_model = CostModel(self._schema)
+        self.analyses = Analyses(self.cost_model)
         self.entities = entity_keys(self._schema, declared_keys(self))
 
     def entities_resolver(
