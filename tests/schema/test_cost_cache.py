@@ -20,7 +20,12 @@ FLEET = "query($d: [FleetDeviceInput!]!) { fleetStatus(devices: $d) { total } }"
 
 
 def identity(firmware: str) -> dict[str, str]:
-    return {"manufacturerId": "106C", "modelId": "4331", "hardwareVersion": "00AC", "firmwareVersion": firmware}
+    return {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": firmware,
+    }
 
 
 def analysed(analyses: Analyses, query: str, **variables: Any) -> int:
