@@ -7,7 +7,7 @@ from typing import Any
 from gateway.resources import Resources
 from loaders.db import Db
 from loaders.registry import build_loaders
-from resolvers.context import Context, InputCaps, InputCapsByPrincipal, Limits
+from resolvers.context import Context, InputCapsByPrincipal, Limits
 from resolvers.principal import Principal
 
 
@@ -26,10 +26,7 @@ def build_context(
 
 
 def caps_of(resources: Resources) -> InputCapsByPrincipal:
-    settings = resources.settings
-    tiers = zip(settings.max_body_bytes, settings.max_list_items, settings.max_entities, strict=True)
-    anonymous, authenticated, admin = (InputCaps(*tier) for tier in tiers)
-    return InputCapsByPrincipal(anonymous, authenticated, admin)
+    return resources.caps
 
 
 def limits_of(resources: Resources) -> Limits:
