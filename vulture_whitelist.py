@@ -10,6 +10,7 @@ from schema.extension_hooks import PlannedExtensionsRunner
 from schema.introspection import Introspection
 from schema.pagination import Connection
 from schema.schema import FirSchema
+from schema.slices import SlicedExecutor
 from spreadsheets.cpl_files import read_cpl
 
 # members of the vocabulary: matched against the SQL enums and exposed as GraphQL enum values
@@ -35,3 +36,5 @@ frontier_nodes
 # strawberry's hooks, called by strawberry: the schema's runner and the runner's stage context managers
 FirSchema.create_extensions_runner
 PlannedExtensionsRunner.validation, PlannedExtensionsRunner.parsing, PlannedExtensionsRunner.executing
+# read by graphql-core's executor when it builds each resolver's info
+SlicedExecutor.async_helpers
