@@ -6,8 +6,11 @@ from loaders.rows import ReleaseRow, RevisionRow
 from loaders.vocabulary import ContactRole, DeviceType, Urgency
 from resolvers.events import ReleaseEvents
 from resolvers.merkle import frontier_nodes
+from schema.extension_hooks import PlannedExtensionsRunner
 from schema.introspection import Introspection
 from schema.pagination import Connection
+from schema.schema import FirSchema
+from schema.slices import SlicedExecutor
 from spreadsheets.cpl_files import read_cpl
 
 # members of the vocabulary: matched against the SQL enums and exposed as GraphQL enum values
@@ -30,3 +33,8 @@ read_cpl
 # the right-edge subtrees an append needs: loaders/tlog.py's size_and_frontier reads them in SQL (it may not
 # import resolvers), and tests hold that SQL to this definition
 frontier_nodes
+# strawberry's hooks, called by strawberry: the schema's runner and the runner's stage context managers
+FirSchema.create_extensions_runner
+PlannedExtensionsRunner.validation, PlannedExtensionsRunner.parsing, PlannedExtensionsRunner.executing
+# read by graphql-core's executor when it builds each resolver's info
+SlicedExecutor.async_helpers

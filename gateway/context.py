@@ -9,7 +9,7 @@ from starlette.requests import Request
 from gateway.resources import Resources
 from loaders.db import Db, WriteMarks
 from loaders.registry import build_loaders
-from resolvers.context import Context, InputCaps, InputCapsByPrincipal, Limits
+from resolvers.context import Context, InputCapsByPrincipal, Limits
 from resolvers.principal import Principal
 
 
@@ -37,10 +37,7 @@ def request_db(resources: Resources, request: Any) -> Db:
 
 
 def caps_of(resources: Resources) -> InputCapsByPrincipal:
-    settings = resources.settings
-    tiers = zip(settings.max_body_bytes, settings.max_list_items, settings.max_entities, strict=True)
-    anonymous, authenticated, admin = (InputCaps(*tier) for tier in tiers)
-    return InputCapsByPrincipal(anonymous, authenticated, admin)
+    return resources.caps
 
 
 def limits_of(resources: Resources) -> Limits:

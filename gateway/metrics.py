@@ -22,6 +22,21 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 KNOWN_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+# labels() takes a lock and builds a key on every call: each labelled child is looked up once instead
+_LATENCY_OF = {route: LATENCY.labels(route) for route in (*KNOWN_ROUTES, "other")}
+_REQUESTS_OF: dict[tuple[str, str, int], Counter] = {}
+
+
+def requests_of(route: str, method: str, status: int) -> Counter:
+    """The counter child for one (route, method, status); methods outside HTTP's own share "other"."""
+    key = (route, method if method in HTTP_METHODS else "other", status)
+    found = _REQUESTS_OF.get(key)
+    if found is None:
+        found = _REQUESTS_OF[key] = REQUESTS.labels(key[0], key[1], str(status))
+    return found
+
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 
 
 class MetricsMiddleware:
@@ -47,8 +62,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            LATENCY.labels(route).observe(time.perf_counter() - start)
-            REQUESTS.labels(route, scope["method"], str(status)).inc()
+            _LATENCY_OF[route].observe(time.perf_counter() - start)
+            requests_of(route, scope["method"], status).inc()
 
 
 def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:

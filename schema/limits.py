@@ -9,8 +9,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.principal import ANONYMOUS, PUBLISH, Principal
-from schema.cost import Analysis, analyse
-from schema.cost_model import CostModel
+from schema.cost import Analysis
+from schema.cost_cache import Analyses
 from schema.introspection import Introspection
 
 
@@ -61,9 +61,9 @@ class QueryLimits(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        model = getattr(context.schema, "cost_model", None)
-        if context.graphql_document is not None and isinstance(model, CostModel):
-            analysis = analyse(model, context.graphql_document, context.variables)
+        analyses = getattr(context.schema, "analyses", None)
+        if context.graphql_document is not None and isinstance(analyses, Analyses):
+            analysis = analyses.of(context.query, context.graphql_document, context.variables)
             principal = getattr(context.context, "principal", ANONYMOUS)
             error = self.refusal(analysis, principal)
             if error is not None:

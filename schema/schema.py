@@ -8,19 +8,22 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
-from strawberry.types import ExecutionResult, Info
+from strawberry.types import ExecutionContext, ExecutionResult, Info
 
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
+from schema.cost_cache import Analyses
 from schema.cost_model import CostModel
 from schema.devices import FleetDeviceInput
 from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
 from schema.executor import CompiledFirExecutor, FirExecutor
+from schema.extension_hooks import PlannedExtensionsRunner
 from schema.input_limits import input_limits, literal_strings_rule
 from schema.introspection import IntrospectionPolicy
 from schema.limits import QueryLimits, SchemaLimits
@@ -51,6 +54,7 @@ class FirSchema(strawberry.federation.Schema):
             raise TypeError("access rules missing:\n" + "\n".join(problems))
         fleet_input(self._schema)
         self.cost_model = CostModel(self._schema)
+        self.analyses = Analyses(self.cost_model)
         self.entities = entity_keys(self._schema, declared_keys(self))
 
     def entities_resolver(
@@ -73,6 +77,11 @@ class FirSchema(strawberry.federation.Schema):
         resolved = iter(super().entities_resolver(info, allowed))
         # graphql-core reports an exception in the list as an error at that index
         return [next(resolved) if refused is None else cast(FederationAny, refused) for refused in refusals]
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return PlannedExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)

@@ -12,6 +12,8 @@ from graphql import GraphQLNonNull, GraphQLString
 from graphql.execution import executor as executor_module
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.acyclic import helpers_of
+
 # Long enough that a slice boundary costs nothing measurable, short enough that the loop
 # serves a waiting request (a /healthz, a small query) within a few slices.
 SLICE_SECONDS = 0.02
@@ -69,6 +71,8 @@ class SlicedExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slice = _Slice()
+        # not the executor's own bound methods, which make a cycle (schema/acyclic.py)
+        self.async_helpers = helpers_of(self)
 
     def complete_iterable_value(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from tests.perf import queueing
 from tests.perf.compiled import CompiledAB
 from tests.perf.fleet import FleetTiming
 from tests.perf.fleet_files import FileRun
@@ -19,6 +20,7 @@ from tests.perf.workers import Workers
 from tests.perf.workers import details as workers_details
 from tests.perf.workers import rows as workers_rows
 
+CONNECTIONS = 64  # the load generator's clients for the throughput figures (tests/perf/run.py)
 MB = 1e6  # decimal megabytes: the stricter reading of "400 MB"
 
 
@@ -38,6 +40,7 @@ class Results:
     idle_rss: int = 0
     fleet_rss: dict[int, int] = field(default_factory=dict)
     latency: dict[int, LoadResult] = field(default_factory=dict)
+    few: dict[str, LoadResult] = field(default_factory=dict)  # lineage at queueing.FEW_CLIENTS, per endpoint
     startup: Startup | None = None
     postgres: str = "?"
     files: list[FileRun] = field(default_factory=list)
@@ -85,6 +88,19 @@ def lineage_rows(res: Results) -> list[Row]:
             res.warm.p99_ms < 50,
         ),
     ]
+
+
+def crowded(res: Results) -> dict[str, LoadResult]:
+    named = (
+        ("baseline endpoint", res.baseline),
+        ("GraphQL cache off", res.cold),
+        ("GraphQL cache on", res.warm),
+    )
+    return {name: load for name, load in named if load is not None}
+
+
+def queueing_rows(res: Results) -> list[Row]:
+    return queueing.rows(res.few, crowded(res), CONNECTIONS) if res.few else []
 
 
 def cpu_rows(res: Results) -> list[Row]:
@@ -218,6 +234,7 @@ def startup_rows(res: Results) -> list[Row]:
 def rows(res: Results) -> list[Row]:
     return (
         lineage_rows(res)
+        + queueing_rows(res)
         + cpu_rows(res)
         + tail_rows(res)
         + collector_rows(res)
@@ -340,6 +357,8 @@ def notes(res: Results) -> list[str]:
         " (gateway/runtime.py): pauses and lag are wall time, so on a loaded machine they include waiting"
         " for a core; GC CPU does not. Maxima are since the server started.",
     ]
+    if res.few:
+        out.append(queueing.note(res.few, crowded(res), CONNECTIONS))
     if res.cold and res.warm and abs(res.warm.rate / res.cold.rate - 1) < 0.1:
         out.append(
             "Cache on and off are within 10% of each other: at this revision FIR_CACHE appears to"

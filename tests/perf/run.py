@@ -25,6 +25,7 @@ from tests.perf import (
     lineage,
     loadgen,
     profile,
+    queueing,
     report,
     startup,
     tail,
@@ -33,20 +34,22 @@ from tests.perf import (
 )
 from tests.perf import postgraphile as peer
 from tests.perf.figures import (
+    CONNECTIONS,
     Results,
+    crowded,
     details,
     file_details,
     file_rows,
     fleet_details,
     fleet_rows,
     notes,
+    queueing_rows,
     rows,
 )
 from tests.perf.loadgen import Load
 from tests.perf.servers import RssSampler, Server, mint_read_token, running
 
 OUTPUT = Path("BENCHMARKS.md")
-CONNECTIONS = 64
 DISTINCT_DEVICES = 1000
 FLEET_IDENTITIES = 2000
 FLEET_FILES = (1_000_000, 10_000_000)
@@ -112,6 +115,7 @@ def measure_cold(
             server, token, "/baseline/device", lineage.baseline_bodies(ids), plan
         )
         results.baseline = results.baseline_tail.load
+        measure_few(server, token, ids, plan, results, cache=False)
         measure_fleets(server, token, fleet_ids, plan, results)
 
 
@@ -174,6 +178,26 @@ def measure_warm(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: 
         say("lineage over GraphQL, cache on…")
         results.warm_tail = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
         results.warm = results.warm_tail.load
+        measure_few(server, token, ids, plan, results, cache=True)
+
+
+def measure_few(
+    server: Server, token: str, ids: list[Identity], plan: Plan, results: Results, cache: bool
+) -> None:
+    """The p99 at queueing.FEW_CLIENTS clients, where queueing does not dominate it."""
+    say(f"lineage at {queueing.FEW_CLIENTS} clients, cache {'on' if cache else 'off'}…")
+    seconds = plan.duration / 2
+    if cache:
+        results.few["GraphQL cache on"] = queueing.few_clients(
+            server, token, "/graphql", lineage.graphql_bodies(ids), seconds
+        )
+        return
+    results.few["baseline endpoint"] = queueing.few_clients(
+        server, token, "/baseline/device", lineage.baseline_bodies(ids), seconds
+    )
+    results.few["GraphQL cache off"] = queueing.few_clients(
+        server, token, "/graphql", lineage.graphql_bodies(ids), seconds
+    )
 
 
 def measure_latency(scale: int, url: str, tmp: Path, results: Results) -> None:
@@ -255,6 +279,31 @@ def peer_only(plan: Plan, results: Results) -> None:
 def measure_transparency(server_url: str, results: Results) -> None:
     say("transparency log: publishing with and without it, proofs on a 1,000,000-leaf log…")
     results.transparency = asyncio.run(transparency.measure(server_url))
+
+
+def queueing_only(plan: Plan, results: Results) -> None:
+    """`--only queueing`: the three lineage endpoints at 64 and at a few clients, nothing else."""
+    with databases.postgres() as pg, tempfile.TemporaryDirectory(prefix="fir-bench-") as tmp:
+        url, results.demo_load[1] = asyncio.run(databases.demo_database(pg.url, 1))
+        ids = asyncio.run(databases.identities(url, DISTINCT_DEVICES))
+        for cache in (False, True):
+            with running(
+                Path(tmp) / f"q{cache}", url, FIR_CACHE=str(int(cache)), FIR_BASELINE_ENDPOINT="1"
+            ) as server:
+                token = mint_read_token(server)
+                if cache:
+                    check_agreement(server, token, ids, results)  # every identity once: the cache is warm
+                    results.warm = throughput(
+                        server, token, "/graphql", lineage.graphql_bodies(ids), plan
+                    ).load
+                else:
+                    results.cold = throughput(
+                        server, token, "/graphql", lineage.graphql_bodies(ids), plan
+                    ).load
+                    results.baseline = throughput(
+                        server, token, "/baseline/device", lineage.baseline_bodies(ids), plan
+                    ).load
+                measure_few(server, token, ids, plan, results, cache)
 
 
 def files_only(results: Results) -> None:
@@ -343,7 +392,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
     parser.add_argument(
         "--only",
-        choices=["fleet-files", "postgraphile", "transparency", "workers", "fleet", "compiled"],
+        choices=["fleet-files", "postgraphile", "transparency", "workers", "fleet", "compiled", "queueing"],
         help="only this part; its section (or rows) of BENCHMARKS.md is replaced (compiled: printed only)",
     )
     parser.add_argument(
@@ -402,6 +451,16 @@ def main(argv: list[str] | None = None) -> None:
             compiled_only(plan, results)
         print(report.table(figures.compiled_rows(results)))
         print("\n".join(results.profile))
+        return
+    if args.only == "queueing":
+        with deadline(15 * 60):
+            queueing_only(plan, results)
+        found, note = queueing_rows(results), queueing.note(results.few, crowded(results), CONNECTIONS)
+        print(report.table(found))
+        print(f"- {note}")
+        if not args.quick:
+            OUTPUT.write_text(queueing.with_rows(OUTPUT.read_text() if OUTPUT.exists() else "", found, note))
+            say(f"updated the queueing rows and note of {OUTPUT}")
         return
     with deadline(plan.budget):
         measure_all(plan, results)

@@ -1,0 +1,74 @@
+"""Each document's cost analysis remembered by its text and the shape of its variables: clients repeat a few."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from graphql import DocumentNode
+
+from schema.cost import Analysis, analyse
+from schema.cost_model import CostModel
+
+MAXSIZE = 1024
+# Variables larger than this (a fleet's device list) are analysed afresh: describing them costs as much as
+# the analysis itself, whose list costs are O(1) for flat items anyway.
+MAX_SHAPE_NODES = 256
+
+
+class TooLarge(Exception):
+    """The variables hold more than MAX_SHAPE_NODES values."""
+
+
+class Analyses:
+    """A bounded LRU of analyses per (document text, variables shape), for one schema's cost model.
+
+    The shape keeps every fact `schema.cost` reads from variables (which keys are present, null or not,
+    list lengths, integers for slicing arguments) and drops the rest (strings, floats), so two requests
+    that differ only in their identity strings share one entry.
+    """
+
+    def __init__(self, model: CostModel, maxsize: int = MAXSIZE) -> None:
+        self.model = model
+        self.maxsize = maxsize
+        self.entries: OrderedDict[tuple[str, Hashable], Analysis] = OrderedDict()
+
+    def of(self, query: str | None, document: DocumentNode, variables: Mapping[str, Any] | None) -> Analysis:
+        key = cache_key(query, variables)
+        if key is None:
+            return analyse(self.model, document, variables)
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+            return found
+        analysis = self.entries[key] = analyse(self.model, document, variables)
+        if len(self.entries) > self.maxsize:
+            self.entries.popitem(last=False)
+        return analysis
+
+
+def cache_key(query: str | None, variables: Mapping[str, Any] | None) -> tuple[str, Hashable] | None:
+    """None when the request cannot share an entry: no query text (a parsed document) or large variables."""
+    if not query:
+        return None
+    try:
+        return query, shape(variables if isinstance(variables, Mapping) else {}, [MAX_SHAPE_NODES])
+    except TooLarge:
+        return None
+
+
+def shape(value: Any, budget: list[int]) -> Hashable:
+    """What the cost analysis can tell apart in a JSON value; `budget` counts down the values seen."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TooLarge
+    if isinstance(value, Mapping):
+        return ("{", tuple(sorted((str(k), shape(v, budget)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("[", tuple(shape(v, budget) for v in value))
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return ("int", value)  # a slicing argument's size
+    return "scalar"
