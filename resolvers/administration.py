@@ -12,11 +12,10 @@ from loaders import audit
 from loaders import catalogue_writes as cw
 from loaders import release_writes as rw
 from loaders.cpl_import import StageConflict
-from loaders.rows import AuditEventRow, CplEntryRow, ManufacturerRow
+from loaders.rows import AuditEventRow, CplEntryRow, CplRow, ManufacturerRow
 from loaders.vocabulary import AuditAction, CplStatus, DeviceType, EntityType
 from resolvers import cpl_listing as listing
 from resolvers.context import Context
-from resolvers.cpl_rows import CplRow
 from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.identity import parse_identity, require_hex
 from resolvers.mutations import clean_text, require_publisher, require_text
