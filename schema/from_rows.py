@@ -1,4 +1,4 @@
-"""A strawberry type's `from_row`, derived once from its fields and its row dataclass's fields."""
+"""One dataclass built field by field from another, derived once: rows into strawberry types, inputs inward."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def derive(
     converted: Mapping[str, Convert | Nullable | tuple[Convert, ...]] | None = None,
 ) -> Callable[[Any], T]:
     """`target(field=row.field, ...)` for every init field of `target`, written out once.
+
+    `source` is a row dataclass (a strawberry type's `from_row`) or a strawberry input (the
+    resolvers' input dataclass it becomes).
 
     Each field reads the row attribute of its name (or `renamed[field]`), through
     `converted[field]` when given (a tuple applies innermost first); a field named `row` keeps the
