@@ -5,7 +5,7 @@ from __future__ import annotations
 from loaders import cpl, manufacturers, models
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow
 from resolvers.context import Context
-from resolvers.identity import require_hex
+from resolvers.identity import optional_hex, require_hex
 from resolvers.pagination import INT32_MAX, Keyset, Page, decimal_key, fetch_page
 
 
@@ -46,18 +46,18 @@ async def models_page(
 ) -> Page[ModelRow]:
     loaders = ctx.loaders
 
-    async def fetch(position: tuple[str, str] | None, limit: int) -> list[ModelRow]:
-        mfr_id = require_hex(manufacturer_id, 4, "manufacturerId") if manufacturer_id is not None else None
-        return await models.models_page(
-            loaders.db, after=position, limit=limit, manufacturer_id=mfr_id, device_type=device_type
-        )
-
     return await fetch_page(
         _MODELS,
         first,
         after,
         ctx.limits.max_page_size,
-        fetch,
+        lambda position, limit: models.models_page(
+            loaders.db,
+            after=position,
+            limit=limit,
+            manufacturer_id=optional_hex(manufacturer_id, 4, "manufacturerId"),
+            device_type=device_type,
+        ),
         lambda row: loaders.model_by_key.prime((row.manufacturer_id, row.model_id), row),
     )
 
@@ -71,17 +71,17 @@ async def cpl_entries_page(
 ) -> Page[CplEntryRow]:
     loaders = ctx.loaders
 
-    async def fetch(position: int | None, limit: int) -> list[CplEntryRow]:
-        mfr_id = require_hex(manufacturer_id, 4, "manufacturerId") if manufacturer_id is not None else None
-        return await cpl.cpl_entries_page(
-            loaders.db, after=position, limit=limit, status=status, manufacturer_id=mfr_id
-        )
-
     return await fetch_page(
         _CPL_ENTRIES,
         first,
         after,
         ctx.limits.max_page_size,
-        fetch,
+        lambda position, limit: cpl.cpl_entries_page(
+            loaders.db,
+            after=position,
+            limit=limit,
+            status=status,
+            manufacturer_id=optional_hex(manufacturer_id, 4, "manufacturerId"),
+        ),
         lambda row: loaders.cpl_entry_by_number.prime(row.number, row),
     )

@@ -9,7 +9,7 @@ from loaders.releases import ReleaseReaders, ReleaseSearch
 from loaders.rows import ReleaseRow
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
-from resolvers.identity import require_hex
+from resolvers.identity import optional_hex
 from resolvers.pagination import Keyset, Page, fetch_page, serial_key
 from resolvers.principal import Principal
 
@@ -28,13 +28,9 @@ def checked(where: ReleaseSearch) -> ReleaseSearch:
         raise BadUserInput(f"advisory must be 1 to {MAX_ADVISORY} characters", field="advisory")
     return replace(
         where,
-        manufacturer_id=_hex(where.manufacturer_id, "manufacturerId"),
-        model_id=_hex(where.model_id, "modelId"),
+        manufacturer_id=optional_hex(where.manufacturer_id, 4, "manufacturerId"),
+        model_id=optional_hex(where.model_id, 4, "modelId"),
     )
-
-
-def _hex(value: str | None, field: str) -> str | None:
-    return None if value is None else require_hex(value, 4, field)
 
 
 _RELEASES: Keyset[int | None, ReleaseRow] = Keyset(CURSOR_KIND, serial_key, lambda r: str(r.id))
