@@ -57,18 +57,9 @@ COLUMNS: tuple[str, ...] = (
     GBCS,
     IMAGE_HASH,
 )
-# Without these a row cannot become a CPL entry; the others are informative or a cross-check.
-REQUIRED: tuple[str, ...] = (
-    NUMBER,
-    STATUS,
-    DEVICE_TYPE,
-    MANUFACTURER,
-    MODEL,
-    HW_VERSION,
-    HW_REVISION,
-    FIRMWARE,
-    IMAGE_HASH,
-)
+# Without the others a row cannot become a CPL entry; these are informative or a cross-check.
+INFORMATIVE: tuple[str, ...] = (VERSION, CONCATENATED, SMETS_CHTS, GBCS)
+REQUIRED: tuple[str, ...] = tuple(name for name in COLUMNS if name not in INFORMATIVE)
 
 HEADER_SEARCH_ROWS = 50  # title rows above the header are common; a header further down is not a CPL
 HEADER_MIN_MATCHES = 3  # one stray "Version" title cell must not pass for the header
