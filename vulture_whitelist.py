@@ -7,8 +7,10 @@ from loaders.vocabulary import ContactRole, DeviceType, Urgency
 from resolvers.events import ReleaseEvents
 from resolvers.merkle import frontier_nodes
 from schema.extension_hooks import PlannedExtensionsRunner
+from schema.from_rows import derive
 from schema.introspection import Introspection
 from schema.pagination import Connection
+from schema.releases import FirmwareRelease, FirmwareReleaseRevision
 from schema.schema import FirSchema
 from schema.slices import SlicedExecutor
 from spreadsheets.cpl_files import read_cpl
@@ -22,6 +24,13 @@ Introspection.OFF  # FIR_INTROSPECTION=off
 # row fields: filled from SQL, serialised into audit events
 ReleaseRow.submitted_org
 RevisionRow.revised_by
+# fields copied by the from_row functions schema/from_rows.py generates (vulture cannot read them)
+ReleaseRow.submitted_by, ReleaseRow.submitted_at, ReleaseRow.published_by
+ReleaseRow.withdrawn_at, ReleaseRow.withdrawn_reason, RevisionRow.revised_at
+FirmwareRelease.submitted_at, FirmwareRelease.published_by, FirmwareRelease.submitted_by
+FirmwareRelease.withdrawn_at, FirmwareRelease.withdrawn_reason, FirmwareReleaseRevision.revised_at
+# named in tracebacks and profiles as Type.from_row
+derive.__qualname__
 # the demo summary's counts, printed by `fir demo-data`
 DemoSummary.submitted, DemoSummary.drafts
 # a GraphQL field (strawberry type attribute)

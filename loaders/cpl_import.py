@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from loaders import rows as found_rows
 from loaders.cpl import COLUMNS, columns
@@ -14,35 +14,6 @@ from loaders.vocabulary import CplStatus
 
 # A manufacturer the CPL names first is called this until SECAS renames it.
 DEFAULT_MANUFACTURER_NAME = "'Manufacturer ' || manufacturer_id"
-
-
-class StageRow(Protocol):
-    """What staging needs of a normalised CPL row (resolvers' CplRow has exactly this shape)."""
-
-    @property
-    def row_number(self) -> int: ...
-    @property
-    def number(self) -> int: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def device_type(self) -> str: ...
-    @property
-    def manufacturer_id(self) -> str: ...
-    @property
-    def model_id(self) -> str: ...
-    @property
-    def hardware_version(self) -> str: ...
-    @property
-    def firmware_version(self) -> str: ...
-    @property
-    def smets_chts_version(self) -> str | None: ...
-    @property
-    def gbcs_version(self) -> str | None: ...
-    @property
-    def image_hash(self) -> str: ...
-    @property
-    def cpl_version(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +69,7 @@ async def create_stage(db: Db) -> None:
 
 async def stage_rows(
     db: Db,
-    rows: Sequence[StageRow],
+    rows: Sequence[found_rows.CplRow],
     *,
     stated_on: Sequence[dt.date],
     issues: Sequence[str | None],

@@ -6,24 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from loaders.db import Db
+from loaders.rows import CplFacts
 from loaders.vocabulary import ContactRole, ReleaseStatus
 
 
 @dataclass(frozen=True, slots=True)
-class FirExportRow:
+class FirExportRow(CplFacts):
     """One CPL entry with its published FIR release (if any) and its manufacturer's firmware contact."""
 
-    number: int
-    status: str
-    device_type: str
-    manufacturer_id: str
-    model_id: str
-    hardware_version: str
-    firmware_version: str
-    smets_chts_version: str | None
-    gbcs_version: str | None
-    image_hash: str
-    cpl_version: str | None
     release_date: dt.date | None
     release_notes: str | None
     upgradable_from: tuple[int, ...]
@@ -93,30 +83,14 @@ limit $2
 
 
 async def export_chunk(db: Db, *, after: int, limit: int) -> list[FirExportRow]:
-    """The next `limit` entries numbered above `after`."""
+    """The next `limit` entries numbered above `after`; the select list names FirExportRow's fields."""
     return [
         FirExportRow(
-            number=r["number"],
-            status=r["status"],
-            device_type=r["device_type"],
-            manufacturer_id=r["manufacturer_id"],
-            model_id=r["model_id"],
-            hardware_version=r["hardware_version"],
-            firmware_version=r["firmware_version"],
-            smets_chts_version=r["smets_chts_version"],
-            gbcs_version=r["gbcs_version"],
-            image_hash=r["image_hash"],
-            cpl_version=r["cpl_version"],
-            release_date=r["release_date"],
-            release_notes=r["release_notes"],
-            upgradable_from=tuple(r["upgradable_from"]),
-            urgency=r["urgency"],
-            advisories=tuple(r["advisories"] or ()),
-            contact_name=r["contact_name"],
-            contact_email=r["contact_email"],
-            contact_phone=r["contact_phone"],
-            release_id=r["release_id"],
-            latest_release_id=r["latest_release_id"],
+            **{
+                **r,
+                "upgradable_from": tuple(r["upgradable_from"]),
+                "advisories": tuple(r["advisories"] or ()),
+            }
         )
         for r in await db.fetch(_CHUNK_SQL, after, limit)
     ]

@@ -34,7 +34,14 @@ class ModelRow:
 
 
 @dataclass(frozen=True, slots=True)
-class CplEntryRow:
+class CplFacts:
+    """What the CPL states of one entry, normalised: the columns of its workbook, one fact each.
+
+    The rows that carry an entry add to these and never copy them: the entry as stored
+    (CplEntryRow), as read from a workbook or given to listCplEntry (CplRow), as exported
+    (loaders.fir_export.FirExportRow).
+    """
+
     number: int
     status: str
     manufacturer_id: str
@@ -46,8 +53,23 @@ class CplEntryRow:
     gbcs_version: str | None
     image_hash: str
     cpl_version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CplEntryRow(CplFacts):
     listed_on: dt.date | None
     removed_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class CplRow(CplFacts):
+    """One good CPL row to stage: upper-case hex of fixed width, enum codes, trimmed text."""
+
+    row_number: int  # as a spreadsheet numbers it: 1-based, header included
+
+    @property
+    def identity_key(self) -> str:
+        return self.manufacturer_id + self.model_id + self.hardware_version + self.firmware_version
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,14 @@ from loaders import audit
 from loaders import catalogue_writes as cw
 from loaders import release_writes as rw
 from loaders.cpl_import import StageConflict
-from loaders.rows import AuditEventRow, CplEntryRow, ManufacturerRow
+from loaders.rows import AuditEventRow, CplEntryRow, CplRow, ManufacturerRow
 from loaders.vocabulary import AuditAction, CplStatus, DeviceType, EntityType
 from resolvers import cpl_listing as listing
 from resolvers.context import Context
-from resolvers.cpl_rows import CplRow
 from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.identity import parse_identity, require_hex
 from resolvers.mutations import clean_text, require_publisher, require_text
-from resolvers.pagination import INT64_MAX, Page, decimal_position, make_page, page_size
+from resolvers.pagination import INT64_MAX, Keyset, Page, decimal_key, fetch_page
 from resolvers.unit_of_work import Change, actor_of, unit_of_work
 
 MAX_CONTACTS = 50
@@ -209,20 +208,26 @@ class AuditFilter:
     until: dt.datetime | None = None
 
 
+_AUDIT: Keyset[int | None, AuditEventRow] = Keyset("audit", decimal_key(INT64_MAX), lambda r: str(r.id))
+
+
 async def audit_log(
     ctx: Context, first: int | None, after: str | None, where: AuditFilter
 ) -> Page[AuditEventRow]:
     """Newest first; SECAS only (schema.access)."""
-    limit = page_size(first, ctx.limits.max_page_size)
-    position = decimal_position("audit", after, INT64_MAX)
-    found = await audit.audit_page(
-        ctx.loaders.db,
-        before_id=position,
-        limit=limit + 1,
-        entity_type=where.entity_type,
-        entity_id=where.entity_id,
-        actor=where.actor,
-        since=where.since,
-        until=where.until,
+    return await fetch_page(
+        _AUDIT,
+        first,
+        after,
+        ctx.limits.max_page_size,
+        lambda position, limit: audit.audit_page(
+            ctx.loaders.db,
+            before_id=position,
+            limit=limit,
+            entity_type=where.entity_type,
+            entity_id=where.entity_id,
+            actor=where.actor,
+            since=where.since,
+            until=where.until,
+        ),
     )
-    return make_page("audit", found, limit, lambda r: str(r.id), after=after)

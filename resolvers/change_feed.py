@@ -12,9 +12,8 @@ from loaders.db import Db
 from loaders.rows import CplEntryRow, ReleaseRow
 from loaders.vocabulary import PUBLIC_RELEASE_STATUSES, AuditAction, ChangeKind, CplStatus
 from resolvers.context import Context
-from resolvers.errors import BadUserInput
 from resolvers.identity import require_hex
-from resolvers.pagination import Page, decode_cursor, make_page, page_size
+from resolvers.pagination import Keyset, Page, fetch_page, serial_key
 from resolvers.principal import Principal
 
 if TYPE_CHECKING:  # the unit of work imports this module to run its consumer
@@ -78,25 +77,27 @@ def feed_filter(manufacturer_ids: Sequence[str] | None, kinds: Sequence[ChangeKi
     return FeedFilter(makers, None if kinds is None else frozenset(str(k) for k in kinds))
 
 
-def position_of(cursor: str | None) -> int:
+def _position(key: str | None) -> int:
     """0 (the beginning) without a cursor; a cursor is any event's, whether or not the caller saw it."""
-    key = decode_cursor(CURSOR_KIND, cursor)
-    if key is None:
-        return 0
-    if not (key.isdigit() and len(key) < 19):
-        raise BadUserInput("after is not a cursor this list issued", field="after")
-    return int(key)
+    return serial_key(key) or 0
+
+
+_FEED: Keyset[int, ChangeEventRow] = Keyset(CURSOR_KIND, _position, lambda r: str(r.position))
+position_of = _FEED.position_of
 
 
 async def changes(
     ctx: Context, first: int | None, after: str | None, where: FeedFilter
 ) -> Page[ChangeEventRow]:
     """Oldest first, after the cursor: a client stores the last cursor it read and asks again from it."""
-    limit = page_size(first, ctx.limits.max_page_size)
-    found = await feed.page(
-        ctx.loaders.db, after=position_of(after), limit=limit + 1, who=audience_of(ctx.principal), where=where
+    who = audience_of(ctx.principal)
+    return await fetch_page(
+        _FEED,
+        first,
+        after,
+        ctx.limits.max_page_size,
+        lambda position, limit: feed.page(ctx.loaders.db, after=position, limit=limit, who=who, where=where),
     )
-    return make_page(CURSOR_KIND, found, limit, lambda r: str(r.position), after=after)
 
 
 # --- the subscription -----------------------------------------------------------------------------

@@ -11,10 +11,11 @@ from loaders import cpl_import as sql
 from loaders import listing_order
 from loaders.audit import Actor
 from loaders.db import Db
+from loaders.rows import CplRow
 from loaders.vocabulary import AuditAction, EntityType
 from resolvers import cpl_listing as listing
 from resolvers import cpl_rows as wb
-from resolvers.cpl_rows import CplRow, CplSource, Progress, RowProblem
+from resolvers.cpl_rows import CplSource, Progress, RowProblem
 from resolvers.unit_of_work import Change, unit_of_work
 
 BULK_CHANGE = 1000  # changed entries beyond which table statistics are refreshed with the import

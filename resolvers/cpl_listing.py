@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from loaders import cpl_import as sql
 from loaders import cpl_issues
-from loaders.rows import CplEntryRow, ReleaseRow
+from loaders.rows import CplEntryRow, CplRow, ReleaseRow
 from loaders.vocabulary import AuditAction, CplStatus, EntityType
 from resolvers.cpl_issues import parse_issue
 from resolvers.publishing import publish_waiting
@@ -34,7 +34,7 @@ async def begin(work: UnitOfWork) -> None:
 
 async def stage(
     work: UnitOfWork,
-    rows: Sequence[sql.StageRow],
+    rows: Sequence[CplRow],
     today: dt.date,
     *,
     listed_on: dt.date | None = None,

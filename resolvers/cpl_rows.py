@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from loaders.rows import CplRow
 from resolvers.cpl_codes import (
     cell_text,
     cpl_status,
@@ -56,45 +57,14 @@ COLUMNS: tuple[str, ...] = (
     GBCS,
     IMAGE_HASH,
 )
-# Without these a row cannot become a CPL entry; the others are informative or a cross-check.
-REQUIRED: tuple[str, ...] = (
-    NUMBER,
-    STATUS,
-    DEVICE_TYPE,
-    MANUFACTURER,
-    MODEL,
-    HW_VERSION,
-    HW_REVISION,
-    FIRMWARE,
-    IMAGE_HASH,
-)
+# Without the others a row cannot become a CPL entry; these are informative or a cross-check.
+INFORMATIVE: tuple[str, ...] = (VERSION, CONCATENATED, SMETS_CHTS, GBCS)
+REQUIRED: tuple[str, ...] = tuple(name for name in COLUMNS if name not in INFORMATIVE)
 
 HEADER_SEARCH_ROWS = 50  # title rows above the header are common; a header further down is not a CPL
 HEADER_MIN_MATCHES = 3  # one stray "Version" title cell must not pass for the header
 _PROGRESS_EVERY = 1000
 _WHITESPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True, slots=True)
-class CplRow:
-    """One good CPL row, normalised: upper-case hex of fixed width, enum codes, trimmed text."""
-
-    row_number: int
-    number: int
-    status: str
-    device_type: str
-    manufacturer_id: str
-    model_id: str
-    hardware_version: str
-    firmware_version: str
-    smets_chts_version: str | None
-    gbcs_version: str | None
-    image_hash: str
-    cpl_version: str | None
-
-    @property
-    def identity_key(self) -> str:
-        return self.manufacturer_id + self.model_id + self.hardware_version + self.firmware_version
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,11 @@ def require_hex(value: str | None, digits: int, field: str) -> str:
     return cleaned
 
 
+def optional_hex(value: str | None, digits: int, field: str) -> str | None:
+    """A filter argument: None when not given, else `require_hex`."""
+    return None if value is None else require_hex(value, digits, field)
+
+
 def identity_problem(values: Sequence[str | None]) -> tuple[str, str] | None:
     """The first malformed field of an identity as (field, message), or None when it is well formed."""
     for (field, digits, _), value, clean in zip(FIELDS, values, normalise_identity(values), strict=True):

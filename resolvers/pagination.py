@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from resolvers.errors import BadUserInput
 
 T = TypeVar("T")
+P = TypeVar("P")
 DEFAULT_PAGE_SIZE = 20
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -45,15 +46,27 @@ def parse_decimal(text: str, maximum: int) -> int | None:
     return value if value <= maximum else None
 
 
-def decimal_position(kind: str, cursor: str | None, maximum: int) -> int | None:
+def decimal_key(maximum: int) -> Callable[[str | None], int | None]:
     """The position of a list keyed by a number (CPL entry number, audit event id)."""
-    key = decode_cursor(kind, cursor)
+
+    def position(key: str | None) -> int | None:
+        if key is None:
+            return None
+        found = parse_decimal(key, maximum)
+        if found is None:
+            raise BadUserInput("after is not a cursor this list issued", field="after")
+        return found
+
+    return position
+
+
+def serial_key(key: str | None) -> int | None:
+    """The position of a list keyed by a bigserial (change feed position, release id): under 19 digits."""
     if key is None:
         return None
-    position = parse_decimal(key, maximum)
-    if position is None:
+    if not (key.isdigit() and len(key) < 19):
         raise BadUserInput("after is not a cursor this list issued", field="after")
-    return position
+    return int(key)
 
 
 def page_size(first: int | None, maximum: int) -> int:
@@ -89,3 +102,36 @@ def make_page(kind: str, rows: list[T], limit: int, key: Callable[[T], str], *, 
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset(Generic[P, T]):
+    """How one list pages: its cursors' kind, a cursor key read as a position, a row's cursor key."""
+
+    kind: str
+    position: Callable[[str | None], P]  # None: no cursor; raises BadUserInput for a key it refuses
+    key: Callable[[T], str]
+
+    def position_of(self, cursor: str | None) -> P:
+        return self.position(decode_cursor(self.kind, cursor))
+
+
+async def fetch_page(
+    keyset: Keyset[P, T],
+    first: int | None,
+    after: str | None,
+    maximum: int,
+    fetch: Callable[[P, int], Awaitable[Sequence[T]]],
+    prime: Callable[[T], object] | None = None,
+) -> Page[T]:
+    """The page recipe, once: check `first`, read `after`, fetch one row more than shown, prime.
+
+    `fetch(position, limit)` runs the list's keyset query; `prime` hands each row to the
+    per-request loader that would otherwise fetch it again for the fields below.
+    """
+    limit = page_size(first, maximum)
+    found = list(await fetch(keyset.position_of(after), limit + 1))
+    if prime is not None:
+        for row in found:
+            prime(row)
+    return make_page(keyset.kind, found, limit, keyset.key, after=after)

@@ -9,8 +9,8 @@ from loaders.releases import ReleaseReaders, ReleaseSearch
 from loaders.rows import ReleaseRow
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
-from resolvers.identity import require_hex
-from resolvers.pagination import Page, decode_cursor, make_page, page_size
+from resolvers.identity import optional_hex
+from resolvers.pagination import Keyset, Page, fetch_page, serial_key
 from resolvers.principal import Principal
 
 CURSOR_KIND = "release"
@@ -28,30 +28,26 @@ def checked(where: ReleaseSearch) -> ReleaseSearch:
         raise BadUserInput(f"advisory must be 1 to {MAX_ADVISORY} characters", field="advisory")
     return replace(
         where,
-        manufacturer_id=_hex(where.manufacturer_id, "manufacturerId"),
-        model_id=_hex(where.model_id, "modelId"),
+        manufacturer_id=optional_hex(where.manufacturer_id, 4, "manufacturerId"),
+        model_id=optional_hex(where.model_id, 4, "modelId"),
     )
 
 
-def _hex(value: str | None, field: str) -> str | None:
-    return None if value is None else require_hex(value, 4, field)
+_RELEASES: Keyset[int | None, ReleaseRow] = Keyset(CURSOR_KIND, serial_key, lambda r: str(r.id))
 
 
 async def search(
     ctx: Context, first: int | None, after: str | None, where: ReleaseSearch
 ) -> Page[ReleaseRow]:
     """Newest first; one statement, and the rows prime the release loader for the fields below."""
-    limit = page_size(first, ctx.limits.max_page_size)
-    position = decode_cursor(CURSOR_KIND, after)
-    if position is not None and not (position.isdigit() and len(position) < 19):
-        raise BadUserInput("after is not a cursor this list issued", field="after")
-    found = await release_sql.release_page(
-        ctx.loaders.db,
-        before_id=int(position) if position is not None else None,
-        limit=limit + 1,
-        who=readers_of(ctx.principal),
-        where=checked(where),
+    loaders = ctx.loaders
+    return await fetch_page(
+        _RELEASES,
+        first,
+        after,
+        ctx.limits.max_page_size,
+        lambda position, limit: release_sql.release_page(
+            loaders.db, before_id=position, limit=limit, who=readers_of(ctx.principal), where=checked(where)
+        ),
+        lambda row: loaders.release_by_id.prime(row.id, row),
     )
-    for row in found:
-        ctx.loaders.release_by_id.prime(row.id, row)
-    return make_page(CURSOR_KIND, found, limit, lambda r: str(r.id), after=after)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,6 +13,7 @@ from strawberry.types import Info
 from loaders.rows import AuditEventRow
 from resolvers import administration as admin
 from resolvers.context import Context
+from schema import from_rows
 from schema.pagination import Connection, connection
 
 Ctx = Info[Context, Any]
@@ -28,20 +30,10 @@ class AuditEvent:
     entity_id: str
     before: JSON | None
     after: JSON | None
+    from_row: ClassVar[Callable[[AuditEventRow], AuditEvent]]
 
-    @classmethod
-    def from_row(cls, row: AuditEventRow) -> AuditEvent:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            occurred_at=row.occurred_at,
-            actor=row.actor,
-            organisation=row.organisation,
-            action=row.action,
-            entity_type=row.entity_type,
-            entity_id=row.entity_id,
-            before=row.before,
-            after=row.after,
-        )
+
+AuditEvent.from_row = from_rows.derive(AuditEvent, AuditEventRow, converted={"id": (str, strawberry.ID)})
 
 
 async def audit_log(

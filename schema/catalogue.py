@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
 from strawberry.types import Info
@@ -15,6 +16,7 @@ from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import normalise_hex, normalise_identity
+from schema import from_rows
 from schema.enums import ContactRole, CplStatus, DeviceType
 from schema.sizes import CONTACTS, CPL_ENTRIES_PER_MODEL, MODELS_PER_MANUFACTURER
 from schema.transparency import LogProof
@@ -33,9 +35,10 @@ class Contact:
     email: str | None
     phone: str | None
 
-    @classmethod
-    def from_row(cls, row: ContactRow) -> Contact:
-        return cls(role=ContactRole(row.role), name=row.name, email=row.email, phone=row.phone)
+    from_row: ClassVar[Callable[[ContactRow], Contact]]
+
+
+Contact.from_row = from_rows.derive(Contact, ContactRow, converted={"role": ContactRole})
 
 
 @strawberry.federation.type(keys=["manufacturerId"], description="A meter manufacturer (ZigBee code).")
@@ -43,10 +46,7 @@ class Manufacturer:
     manufacturer_id: str
     name: str
     row: strawberry.Private[ManufacturerRow]
-
-    @classmethod
-    def from_row(cls, row: ManufacturerRow) -> Manufacturer:
-        return cls(manufacturer_id=row.manufacturer_id, name=row.name, row=row)
+    from_row: ClassVar[Callable[[ManufacturerRow], Manufacturer]]
 
     @strawberry.field
     def website(self) -> str | None:
@@ -75,15 +75,7 @@ class DeviceModel:
     model_id: str
     name: str | None
     device_type: DeviceType
-
-    @classmethod
-    def from_row(cls, row: ModelRow) -> DeviceModel:
-        return cls(
-            manufacturer_id=row.manufacturer_id,
-            model_id=row.model_id,
-            name=row.name,
-            device_type=DeviceType(row.device_type),
-        )
+    from_row: ClassVar[Callable[[ModelRow], DeviceModel]]
 
     @strawberry.field
     async def manufacturer(self, info: Ctx) -> Manufacturer:
@@ -129,25 +121,7 @@ class CplEntry:
     listed_on: dt.date | None
     removed_on: dt.date | None
     row: strawberry.Private[CplEntryRow]
-
-    @classmethod
-    def from_row(cls, row: CplEntryRow) -> CplEntry:
-        return cls(
-            number=row.number,
-            status=CplStatus(row.status),
-            device_type=DeviceType(row.device_type),
-            cpl_version=row.cpl_version,
-            manufacturer_id=row.manufacturer_id,
-            model_id=row.model_id,
-            hardware_version=row.hardware_version,
-            firmware_version=row.firmware_version,
-            smets_chts_version=row.smets_chts_version,
-            gbcs_version=row.gbcs_version,
-            image_hash=row.image_hash,
-            listed_on=row.listed_on,
-            removed_on=row.removed_on,
-            row=row,
-        )
+    from_row: ClassVar[Callable[[CplEntryRow], CplEntry]]
 
     @strawberry.field(description="The model concatenated with the hardware version, as the CPL prints it.")
     def model_hardware(self) -> str:
@@ -186,6 +160,13 @@ class CplEntry:
                 return None
             row = (await loaders.identity_rows.load(ident)).cpl_entry  # type: ignore[arg-type]
         return cls.from_row(row) if row else None
+
+
+Manufacturer.from_row = from_rows.derive(Manufacturer, ManufacturerRow)
+DeviceModel.from_row = from_rows.derive(DeviceModel, ModelRow, converted={"device_type": DeviceType})
+CplEntry.from_row = from_rows.derive(
+    CplEntry, CplEntryRow, converted={"status": CplStatus, "device_type": DeviceType}
+)
 
 
 async def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +12,7 @@ from strawberry.types import Info
 from loaders.rows import CplIssueRow
 from resolvers import cpl_issues as rules
 from resolvers.context import Context
+from schema import from_rows
 from schema.catalogue import CplEntry
 from schema.sizes import ISSUE_ENTRIES
 
@@ -23,10 +25,7 @@ class CplIssue:
     title: str = strawberry.field(description="The Version cell as the CPL prints it.")
     issued_on: dt.date
     row: strawberry.Private[CplIssueRow]
-
-    @classmethod
-    def from_row(cls, row: CplIssueRow) -> CplIssue:
-        return cls(version=row.number, title=row.title, issued_on=row.issued_on, row=row)
+    from_row: ClassVar[Callable[[CplIssueRow], CplIssue]]
 
     @strawberry.field(directives=[ISSUE_ENTRIES], description="Entries this issue listed first, by number.")
     async def added(self, info: Ctx) -> list[CplEntry]:
@@ -35,6 +34,9 @@ class CplIssue:
     @strawberry.field(directives=[ISSUE_ENTRIES], description="Entries this issue marked Removed, by number.")
     async def removed(self, info: Ctx) -> list[CplEntry]:
         return [CplEntry.from_row(r) for r in await rules.removed(info.context, self.row)]
+
+
+CplIssue.from_row = from_rows.derive(CplIssue, CplIssueRow, renamed={"version": "number"})
 
 
 async def cpl_issues(info: Ctx) -> list[CplIssue]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +13,7 @@ from resolvers.context import Context
 from resolvers.fleet import FleetResult
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import Identity, parse_identity
+from schema import from_rows
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer
 from schema.releases import FirmwareRelease, releases
 from schema.sizes import CONTACTS, FLEET_GROUPS, FLEET_PROBLEMS, LINEAGE, UPGRADE_PATH
@@ -42,15 +44,10 @@ class DeviceIdentity:
     model_id: str
     hardware_version: str
     firmware_version: str
+    from_identity: ClassVar[Callable[[Identity], DeviceIdentity]]
 
-    @classmethod
-    def from_identity(cls, i: Identity) -> DeviceIdentity:
-        return cls(
-            manufacturer_id=i.manufacturer_id,
-            model_id=i.model_id,
-            hardware_version=i.hardware_version,
-            firmware_version=i.firmware_version,
-        )
+
+DeviceIdentity.from_identity = from_rows.derive(DeviceIdentity, Identity)
 
 
 @strawberry.federation.type(

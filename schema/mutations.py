@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.types import Info
 from resolvers import administration as admin
 from resolvers import amendments, publishing
 from resolvers.context import Context
+from schema import from_rows
 from schema.catalogue import CplEntry, Manufacturer
 from schema.enums import ContactRole, CplStatus, DeviceType, Urgency
 from schema.releases import FirmwareRelease
@@ -134,20 +136,15 @@ class Mutation:
         return CplEntry.from_row(await admin.remove_cpl_entry(info.context, number, reason))
 
 
-def _submission(i: SubmitFirmwareReleaseInput) -> publishing.SubmissionInput:
-    return publishing.SubmissionInput(
-        manufacturer_id=i.manufacturer_id,
-        model_id=i.model_id,
-        hardware_version=i.hardware_version,
-        firmware_version=i.firmware_version,
-        image_hash=i.image_hash,
-        release_date=i.release_date,
-        release_notes=i.release_notes,
-        urgency=i.urgency.value if i.urgency else None,
-        advisories=tuple(i.advisories),
-        upgradable_from=tuple(i.upgradable_from),
-        idempotency_key=i.idempotency_key,
-    )
+_submission = from_rows.derive(
+    publishing.SubmissionInput,
+    SubmitFirmwareReleaseInput,
+    converted={
+        "urgency": from_rows.Nullable(attrgetter("value")),
+        "advisories": tuple,
+        "upgradable_from": tuple,
+    },
+)
 
 
 def _amendment(i: AmendFirmwareReleaseInput) -> amendments.AmendmentInput:
@@ -163,19 +160,8 @@ def _amendment(i: AmendFirmwareReleaseInput) -> amendments.AmendmentInput:
     )
 
 
-def _cpl_entry(i: CplEntryInput) -> admin.CplEntryInput:
-    return admin.CplEntryInput(
-        number=i.number,
-        status=i.status or CplStatus.CURRENT,
-        device_type=i.device_type.value,
-        manufacturer_id=i.manufacturer_id,
-        model_id=i.model_id,
-        hardware_version=i.hardware_version,
-        firmware_version=i.firmware_version,
-        smets_chts_version=i.smets_chts_version,
-        gbcs_version=i.gbcs_version,
-        image_hash=i.image_hash,
-        cpl_version=i.cpl_version,
-        listed_on=i.listed_on,
-        model_name=i.model_name,
-    )
+_cpl_entry = from_rows.derive(
+    admin.CplEntryInput,
+    CplEntryInput,
+    converted={"status": lambda status: status or CplStatus.CURRENT, "device_type": attrgetter("value")},
+)

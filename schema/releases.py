@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +14,7 @@ from loaders.vocabulary import EntityType
 from resolvers import log_proofs
 from resolvers import releases as rules
 from resolvers.context import Context
+from schema import from_rows
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of
 from schema.enums import ReleaseStatus, Urgency
 from schema.sizes import REVISIONS, UPGRADE_EDGES
@@ -32,18 +34,15 @@ class FirmwareReleaseRevision:
     upgradable_from_versions: list[str]
     revised_at: dt.datetime
     reason: str | None = strawberry.field(description="Why it was amended, as its author said")
+    from_row: ClassVar[Callable[[RevisionRow], FirmwareReleaseRevision]]
 
-    @classmethod
-    def from_row(cls, row: RevisionRow) -> FirmwareReleaseRevision:
-        return cls(
-            revision=row.revision,
-            release_notes=row.release_notes,
-            urgency=Urgency(row.urgency) if row.urgency else None,
-            advisories=list(row.advisories),
-            upgradable_from_versions=list(row.upgradable_from),
-            revised_at=row.revised_at,
-            reason=row.reason,
-        )
+
+FirmwareReleaseRevision.from_row = from_rows.derive(
+    FirmwareReleaseRevision,
+    RevisionRow,
+    renamed={"upgradable_from_versions": "upgradable_from"},
+    converted={"urgency": from_rows.Nullable(Urgency), "advisories": list, "upgradable_from_versions": list},
+)
 
 
 @strawberry.federation.type(keys=["id"], description="The FIR record of one firmware version.")
@@ -67,30 +66,7 @@ class FirmwareRelease:
     withdrawn_at: dt.datetime | None
     withdrawn_reason: str | None
     row: strawberry.Private[ReleaseRow]
-
-    @classmethod
-    def from_row(cls, row: ReleaseRow) -> FirmwareRelease:
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            manufacturer_id=row.manufacturer_id,
-            model_id=row.model_id,
-            version=row.firmware_version,
-            hardware_version=row.hardware_version,
-            image_hash=row.image_hash,
-            release_date=row.release_date,
-            status=ReleaseStatus(row.status),
-            release_notes=row.release_notes,
-            urgency=Urgency(row.urgency) if row.urgency else None,
-            advisories=list(row.advisories),
-            cpl_entry_number=row.cpl_entry_number,
-            submitted_at=row.submitted_at,
-            published_at=row.published_at,
-            published_by=row.published_by,
-            submitted_by=row.submitted_by,
-            withdrawn_at=row.withdrawn_at,
-            withdrawn_reason=row.withdrawn_reason,
-            row=row,
-        )
+    from_row: ClassVar[Callable[[ReleaseRow], FirmwareRelease]]
 
     @strawberry.field(
         description="Firmware versions (same model and hardware) that may upgrade to this one, as far as"
@@ -145,6 +121,19 @@ class FirmwareRelease:
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
         row = await rules.release(info.context, str(id))
         return cls.from_row(row) if row else None
+
+
+FirmwareRelease.from_row = from_rows.derive(
+    FirmwareRelease,
+    ReleaseRow,
+    renamed={"version": "firmware_version"},
+    converted={
+        "id": (str, strawberry.ID),
+        "status": ReleaseStatus,
+        "urgency": from_rows.Nullable(Urgency),
+        "advisories": list,
+    },
+)
 
 
 def releases(rows: list[ReleaseRow]) -> list[FirmwareRelease]:

@@ -14,12 +14,12 @@ from typing import IO, Any
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from loaders.rows import CplRow
 from resolvers.cpl_rows import (
     HEADER_MIN_MATCHES,
     HEADER_SEARCH_ROWS,
     CplFileError,
     CplReader,
-    CplRow,
     Progress,
     RowProblem,
     header_columns,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -56,6 +58,16 @@ def listing_input(number: int, version: str) -> dict[str, Any]:
         "firmwareVersion": version,
         "imageHash": image_hash(version),
     }
+
+
+@contextlib.asynccontextmanager
+async def building(url: str) -> AsyncIterator[Builder]:
+    """A Builder on a connection of its own to the database at `url`, closed after."""
+    conn = await asyncpg.connect(url)
+    try:
+        yield Builder(conn)
+    finally:
+        await conn.close()
 
 
 class Builder:
@@ -147,6 +159,18 @@ class Builder:
             await self.conn.execute("insert into release_upgradable_from values ($1, $2)", release_id, source)
         return release_id
 
+    async def chain(self, *versions: str) -> list[int]:
+        """Manufacturer 106C, its CHF model 4331 and, at hardware 00AC, a published release of each
+        version, dated a year apart from 2020-01-01, each upgradable from the one before."""
+        await self.manufacturer("106C")
+        await self.model("106C", "4331", "CHF")
+        return [
+            await self.release(
+                "106C", "4331", "00AC", fw, date=f"{2020 + i}-01-01", upgradable_from=versions[i - 1 : i]
+            )
+            for i, fw in enumerate(versions)
+        ]
+
 
 def context_for(pool: asyncpg.Pool, principal: Principal) -> Context:
     return build_context(Resources(settings=load_settings(env_file=None), pool=pool), principal)
@@ -157,3 +181,16 @@ async def execute(schema: Any, pool: asyncpg.Pool, query: str, principal: Princi
     result = await schema.execute(query, variable_values=variables or None, context_value=ctx)
     result.context = ctx
     return result
+
+
+def error_of(result: Any) -> dict[str, Any]:
+    """The extensions of the one error of a result that has no data (a mutation refused)."""
+    assert result.data is None, result.data
+    [error] = result.errors
+    return dict(error.extensions)
+
+
+async def audit_rows(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    """Every audit event, oldest first."""
+    async with pool.acquire() as conn:
+        return list(await conn.fetch("select * from audit_events order by id"))

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.settings import load_settings
 from resolvers.change_feed import position_of
-from tests.builders import Builder
+from tests.builders import building
 from tests.e2e.server import running_server
 
 CHANGED = """subscription($after: String) { changed(after: $after, kinds: [CONTACTS_CHANGED]) {
@@ -37,11 +37,8 @@ class Replica:
 
 @pytest.fixture
 async def maker_db(db_url: str) -> str:
-    conn = await asyncpg.connect(db_url)
-    try:
-        await Builder(conn).manufacturer("106C")
-    finally:
-        await conn.close()
+    async with building(db_url) as b:
+        await b.manufacturer("106C")
     return db_url
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -22,7 +21,7 @@ from hypothesis import strategies as st
 
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.settings import load_settings
-from tests.builders import Builder
+from tests.builders import building
 from tests.conftest import fresh_database
 from tests.e2e.server import running_server
 
@@ -187,15 +186,8 @@ class Server:
 @pytest.fixture(scope="module")
 async def fuzz_db(pg_server: Any, template_db: str) -> str:
     url = await fresh_database(pg_server.url, template_db)
-    conn = await asyncpg.connect(url)
-    try:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
-    finally:
-        await conn.close()
+    async with building(url) as b:
+        await b.chain("00000001", "00000002")
     return url
 
 

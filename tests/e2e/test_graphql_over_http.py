@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.settings import load_settings
 from resolvers.context import InputCapsByPrincipal
-from tests.builders import Builder
+from tests.builders import building
 from tests.conftest import fresh_database
 from tests.e2e.server import running_server
 
@@ -54,14 +53,8 @@ class Server:
 @pytest.fixture(scope="module")
 async def http_db(pg_server: Any, template_db: str) -> str:
     url = await fresh_database(pg_server.url, template_db)
-    conn = await asyncpg.connect(url)
-    try:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-    finally:
-        await conn.close()
+    async with building(url) as b:
+        await b.chain("00000001")
     return url
 
 

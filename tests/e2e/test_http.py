@@ -6,11 +6,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.builders import Builder
+from tests.builders import building
 from tests.e2e.server import running_server
 
 DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
@@ -26,15 +25,8 @@ IDENT = {
 
 @pytest.fixture
 async def seeded(db_url: str) -> str:
-    conn = await asyncpg.connect(db_url)
-    try:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
-    finally:
-        await conn.close()
+    async with building(db_url) as b:
+        await b.chain("00000001", "00000002")
     return db_url
 
 

@@ -8,12 +8,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from joserfc.jws import extract_compact
 
-from tests.builders import Builder
+from tests.builders import building
 from tests.e2e.server import free_port, running_server
 from tests.e2e.test_http import DEVICE, IDENT
 
@@ -59,18 +58,11 @@ def client_token(issuer: str, client: str, secret: str, scope: str) -> str:
 
 @pytest.fixture
 async def seeded_with_draft(db_url: str) -> tuple[str, int]:
-    conn = await asyncpg.connect(db_url)
-    try:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
+    async with building(db_url) as b:
+        await b.chain("00000001", "00000002")
         submitted = await b.release(
             "106C", "4331", "00AC", "00000003", date="2022-01-01", status="SUBMITTED", cpl_status=None
         )
-    finally:
-        await conn.close()
     return db_url, submitted
 
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -17,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from gateway.auth.dev_issuer import DevIssuer
 from gateway.settings import load_settings
-from tests.builders import Builder, image_hash
+from tests.builders import building, image_hash
 from tests.e2e.server import running_server
 
 SUBSCRIBE = 'subscription { firmwareReleased(manufacturerIds: ["106c"]) { version status } }'
@@ -28,15 +27,9 @@ SUBMIT = (
 
 @pytest.fixture
 async def model_db(db_url: str) -> str:
-    conn = await asyncpg.connect(db_url)
-    try:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
+    async with building(db_url) as b:
+        await b.chain("00000001")
         await b.entry("106C", "4331", "00AC", "00000002")  # listed, waiting for its FIR record
-    finally:
-        await conn.close()
     return db_url
 
 

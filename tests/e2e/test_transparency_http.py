@@ -23,7 +23,7 @@ from gateway.settings import load_settings
 from loaders import tlog
 from loaders.db import Db
 from resolvers import transparency
-from tests.builders import Builder, image_hash, listing_input, submission_input
+from tests.builders import building, image_hash, listing_input, submission_input
 from tests.e2e.server import running_server
 from tests.verifier import standalone
 
@@ -46,12 +46,9 @@ class Log:
 
 @pytest.fixture
 async def model(db_url: str) -> str:
-    conn = await asyncpg.connect(db_url)
-    try:
-        await Builder(conn).manufacturer("106C")
-        await Builder(conn).model("106C", "4331", "CHF")
-    finally:
-        await conn.close()
+    async with building(db_url) as b:
+        await b.manufacturer("106C")
+        await b.model("106C", "4331", "CHF")
     return db_url
 
 

@@ -89,7 +89,7 @@ FIELD_CASES: dict[str, Case] = {
         ("manufacturersWithoutFirmwareContact",),
         "lookup",
     ),
-    # release search: rows filtered in the SQL (tests/schema/test_release_search.py)
+    # release search: rows filtered in the SQL (tests/resolvers/test_release_search.py)
     "Query.firmwareReleases": Case(
         "{ firmwareReleases(first: 1) { nodes { id } } }", ("firmwareReleases",), "filtered"
     ),

@@ -89,13 +89,18 @@ def fir(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[
     )
 
 
-@pytest.mark.timeout(180)
-def test_import_then_export_round_trip(db_url: str, tmp_path: Path) -> None:
+def import_cpl(db_url: str, tmp_path: Path, rows: list[list[str]]) -> subprocess.CompletedProcess[str]:
+    """`fir import-cpl` of a csv holding the header and `rows`."""
     source = tmp_path / "cpl.csv"
     with source.open("w", newline="") as f:
-        csv.writer(f).writerows([HEADER, *ROWS])
+        csv.writer(f).writerows([HEADER, *rows])
+    return fir(db_url, tmp_path, "import-cpl", str(source))
+
+
+@pytest.mark.timeout(180)
+def test_import_then_export_round_trip(db_url: str, tmp_path: Path) -> None:
     assert "up to date" in fir(db_url, tmp_path, "migrate").stderr
-    imported = fir(db_url, tmp_path, "import-cpl", str(source))
+    imported = import_cpl(db_url, tmp_path, ROWS)
     assert imported.returncode == 0, imported.stderr
     assert "'added': 2" in imported.stderr and "4" in imported.stderr  # row 4 is reported by number
     out = tmp_path / "fir.csv"
@@ -131,10 +136,7 @@ async def test_import_prints_upgrade_edges_against_listing_order(db_url: str, tm
         await conn.execute("insert into release_upgradable_from values ($1, '12500101')", release)
     finally:
         await conn.close()
-    source = tmp_path / "cpl.csv"
-    with source.open("w", newline="") as f:
-        csv.writer(f).writerows([HEADER, ROWS[0]])
-    imported = fir(db_url, tmp_path, "import-cpl", str(source))
+    imported = import_cpl(db_url, tmp_path, ROWS[:1])
     assert imported.returncode == 0, imported.stderr
     assert "'published': 1" in imported.stderr and "'backward_edges': 1" in imported.stderr
     assert "1 upgrade edges against CPL listing order" in imported.stderr
@@ -160,10 +162,7 @@ async def test_import_prints_unmatched_submissions_and_report_writes_the_workboo
             )
     finally:
         await conn.close()
-    source = tmp_path / "cpl.csv"
-    with source.open("w", newline="") as f:
-        csv.writer(f).writerows([HEADER, ROWS[0]])
-    imported = fir(db_url, tmp_path, "import-cpl", str(source))
+    imported = import_cpl(db_url, tmp_path, ROWS[:1])
     assert imported.returncode == 0, imported.stderr
     assert "2 submissions not matched" in imported.stderr
     assert "HASH_DIFFERS" in imported.stderr and "NO_MATCHING_ENTRY" in imported.stderr

@@ -38,9 +38,8 @@ def database_url(server_url: str, name: str) -> str:
     return f"{head.rsplit('/', 1)[0]}/{name}{sep}{query}"
 
 
-async def demo_database(server_url: str, scale: int) -> tuple[str, float]:
-    """A fresh database holding demo data at `scale`, and the seconds the load took."""
-    name = f"fir_bench_scale_{scale}"
+async def migrated_database(server_url: str, name: str) -> str:
+    """Database `name` created afresh (dropped first if it exists) and migrated; its URL."""
     admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'drop database if exists "{name}" with (force)')
@@ -51,6 +50,16 @@ async def demo_database(server_url: str, scale: int) -> tuple[str, float]:
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+async def demo_database(server_url: str, scale: int) -> tuple[str, float]:
+    """A fresh database holding demo data at `scale`, and the seconds the load took."""
+    url = await migrated_database(server_url, f"fir_bench_scale_{scale}")
+    conn = await asyncpg.connect(url)
+    try:
         started = time.perf_counter()
         await load_demo_data(conn, scale=scale)
         # Fresh tables have no statistics yet; a served database would have been analysed by autovacuum.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.cpl_rows import COLUMNS, NUMBER, CplFileError, CplReader, CplRow, RowProblem
+from loaders.rows import CplRow
+from resolvers.cpl_rows import COLUMNS, NUMBER, CplFileError, CplReader, RowProblem
 from tests.fixtures_cpl import REAL_ROWS, generated_row
 
 

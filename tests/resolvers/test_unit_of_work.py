@@ -19,7 +19,7 @@ from resolvers.cpl_import import import_cpl
 from resolvers.unit_of_work import Change, unit_of_work
 from schema.schema import build_schema
 from spreadsheets.cpl_files import CplWorkbook
-from tests.builders import SECAS, Builder, execute
+from tests.builders import SECAS, Builder, audit_rows, execute
 from tests.conftest import fresh_database
 from tests.fixtures_cpl import HASH_1, REAL_ROWS, V2051, write_cpl
 
@@ -117,8 +117,7 @@ async def events_after(server: DatabaseHandle, template: str, tmp: Path, steps: 
             await Builder(conn).model("106C", "4331", "CHF")
         for step in steps:
             await step(pool, tmp)
-        async with pool.acquire() as conn:
-            return list(await conn.fetch("select * from audit_events order by id"))
+        return await audit_rows(pool)
     finally:
         await pool.close()
 

@@ -10,7 +10,7 @@ import pytest
 
 from resolvers.principal import ANONYMOUS, Principal
 from schema.schema import build_schema
-from tests.builders import SECAS, SUPPLIER, Builder, execute, image_hash, publisher
+from tests.builders import SECAS, SUPPLIER, Builder, audit_rows, error_of, execute, image_hash, publisher
 
 SCHEMA = build_schema()
 MAKER_A = publisher("106C")
@@ -35,17 +35,6 @@ async def catalogue(pool: asyncpg.Pool) -> None:
         await b.model("106C", "4331", "CHF")
         await b.manufacturer("1063")
         await b.entry("106C", "4331", "00AC", "00000001", number=1)
-
-
-async def audit_rows(pool: asyncpg.Pool) -> list[asyncpg.Record]:
-    async with pool.acquire() as conn:
-        return list(await conn.fetch("select * from audit_events order by id"))
-
-
-def error_of(result: Any) -> dict[str, Any]:
-    assert result.data is None, result.data
-    [error] = result.errors
-    return dict(error.extensions)
 
 
 def entry_input(number: int, fw: str, **override: Any) -> dict[str, Any]:

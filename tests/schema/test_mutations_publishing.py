@@ -10,7 +10,7 @@ import pytest
 
 from resolvers.principal import ANONYMOUS, Principal
 from schema.schema import build_schema
-from tests.builders import SECAS, SUPPLIER, Builder, execute, image_hash, publisher
+from tests.builders import SECAS, SUPPLIER, Builder, error_of, execute, image_hash, publisher
 
 SCHEMA = build_schema()
 MAKER_A = publisher("106C")
@@ -81,12 +81,6 @@ async def counts(pool: asyncpg.Pool) -> dict[str, int]:
 
 async def submit(pool: asyncpg.Pool, principal: Principal, values: dict[str, Any]) -> Any:
     return await execute(SCHEMA, pool, SUBMIT, principal, input=values)
-
-
-def error_of(result: Any) -> dict[str, Any]:
-    assert result.data is None, result.data
-    [error] = result.errors
-    return dict(error.extensions)
 
 
 # --- lifecycle ------------------------------------------------------------------------------------

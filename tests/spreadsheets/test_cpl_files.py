@@ -9,8 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from loaders.rows import CplRow
 from resolvers import cpl_rows as wb
-from resolvers.cpl_rows import COLUMNS, CplFileError, CplRow, RowProblem
+from resolvers.cpl_rows import COLUMNS, CplFileError, RowProblem
 from spreadsheets.cpl_files import open_cpl, read_cpl
 from tests.fixtures_cpl import (
     FAULTY_ROWS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +28,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[LocalIssuer]:
-    with running_issuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture
-def issuer(served: LocalIssuer) -> LocalIssuer:
-    served.reset(served.keys[:1])
-    return served
 
 
 @pytest.fixture

@@ -20,12 +20,7 @@ DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
 @pytest.fixture
 async def chain(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
-        await b.release("106C", "4331", "00AC", "00000003", date="2022-01-01", upgradable_from=("00000002",))
+        await Builder(conn).chain("00000001", "00000002", "00000003")
 
 
 async def test_device_status_for_supplier(pool: asyncpg.Pool, chain: None) -> None:

@@ -103,11 +103,7 @@ def meter(fw: str, mfr: str = "106C", hw: str = "00AC") -> dict[str, object]:
 @pytest.fixture
 async def path_model(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-        await b.release("106C", "4331", "00AC", "00000002", date="2021-01-01", upgradable_from=("00000001",))
+        await Builder(conn).chain("00000001", "00000002")
 
 
 async def test_device_status_entity_equals_device_query(pool: asyncpg.Pool, path_model: None) -> None:

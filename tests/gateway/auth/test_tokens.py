@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +29,6 @@ from tests.gateway.issuer import (
     running_issuer,
     sign,
 )
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[LocalIssuer]:
-    with running_issuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture
-def issuer(served: LocalIssuer) -> LocalIssuer:
-    """The module's issuer, back to its one original key; each test's verifier starts with an empty cache."""
-    served.reset(served.keys[:1])
-    return served
 
 
 @pytest.fixture

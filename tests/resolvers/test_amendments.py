@@ -9,7 +9,7 @@ import pytest
 
 from resolvers.principal import ANONYMOUS, PUBLISH, READ, Principal
 from schema.schema import build_schema
-from tests.builders import SECAS, SUPPLIER, Builder, execute, publisher
+from tests.builders import SECAS, SUPPLIER, Builder, audit_rows, error_of, execute, publisher
 
 SCHEMA = build_schema()
 OWNER = publisher("106C")
@@ -48,17 +48,6 @@ async def amend(pool: asyncpg.Pool, release_id: int, principal: Principal = OWNE
     return await execute(SCHEMA, pool, AMEND, principal, id=str(release_id), input=input)
 
 
-async def audit_actions(pool: asyncpg.Pool) -> list[asyncpg.Record]:
-    async with pool.acquire() as conn:
-        return list(await conn.fetch("select * from audit_events order by id"))
-
-
-def error_of(result: Any) -> dict[str, Any]:
-    assert result.data is None, result.data
-    [error] = result.errors
-    return dict(error.extensions)
-
-
 @pytest.mark.parametrize("principal", [OWNER, SECAS])
 async def test_amendment_keeps_identity_and_every_revision(
     pool: asyncpg.Pool, releases: dict[str, int], principal: Principal
@@ -92,7 +81,7 @@ async def test_amendment_keeps_identity_and_every_revision(
     assert [r["revision"] for r in again["revisions"]] == [1, 2, 3]
     assert again["imageHash"] == got["imageHash"]
 
-    [first_event, second_event] = await audit_actions(pool)
+    [first_event, second_event] = await audit_rows(pool)
     assert (first_event["action"], first_event["entity_id"]) == ("firmwareRelease.amend", str(v3))
     assert first_event["before"]["urgency"] == "MEDIUM" and first_event["after"]["urgency"] == "CRITICAL"
     assert first_event["after"]["upgradable_from"] == ["00000001", "00000002"]
@@ -105,7 +94,7 @@ async def test_an_amendment_that_changes_nothing_writes_nothing(
     result = await amend(pool, releases["v3"], releaseNotes="Notes", upgradableFrom=["00000002"])
     assert result.errors is None, result.errors
     assert [r["revision"] for r in result.data["amendFirmwareRelease"]["revisions"]] == [1]
-    assert await audit_actions(pool) == []
+    assert await audit_rows(pool) == []
 
 
 async def test_a_release_never_amended_has_one_revision(pool: asyncpg.Pool, releases: dict[str, int]) -> None:
@@ -128,7 +117,7 @@ async def test_amendments_are_validated_as_submissions_are(
 ) -> None:
     result = await amend(pool, releases["v3"], **input)
     assert error_of(result) == {"code": "BAD_USER_INPUT", "field": field}
-    assert await audit_actions(pool) == []
+    assert await audit_rows(pool) == []
 
 
 async def test_an_upgrade_source_listed_later_or_closing_a_cycle_is_refused(
@@ -157,7 +146,7 @@ async def test_only_the_owner_or_secas_may_amend(
 ) -> None:
     result = await amend(pool, releases["v3"], principal, releaseNotes="mine now")
     assert error_of(result)["code"] == code
-    assert await audit_actions(pool) == []
+    assert await audit_rows(pool) == []
 
 
 async def test_withdrawn_and_unknown_releases(pool: asyncpg.Pool, releases: dict[str, int]) -> None:
