@@ -68,7 +68,7 @@ class Plan:
     def of(cls, quick: bool) -> Plan:
         if quick:
             return cls(5, 2, ((1_000, 5), (100_000, 5)), 20 * 60)
-        return cls(20, 3, ((1_000, 5), (100_000, 5), (1_000_000, 3)), 45 * 60)
+        return cls(20, 3, ((1_000, 5), (100_000, 5), (1_000_000, 3)), 80 * 60)
 
 
 def say(message: str) -> None:
