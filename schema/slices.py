@@ -90,15 +90,9 @@ class SlicedExecutor(StrawberryGraphQLCoreExecutionContext):
         plain = plain_strings(item_type, items)
         if plain is not None:
             return plain
-        work = _ListWork(self, list(items), (item_type, field_details_list, info, path, position_context))
-        try:
-            work.complete_until_spent()
-        except Exception:
-            work.settle()
-            raise
-        if work.index < len(work.items):
-            return work.rest_later()
-        return work.gathered() if work.awaitable else work.completed
+        return _ListWork(
+            self, list(items), (item_type, field_details_list, info, path, position_context)
+        ).start()
 
 
 def plain_strings(item_type: Any, items: Any) -> list[str] | None:
@@ -110,19 +104,76 @@ def plain_strings(item_type: Any, items: Any) -> list[str] | None:
     return list(items) if all(type(item) is str for item in items) else None
 
 
-class _ListWork:
+class SlicedList:
+    """A list completed a slice of the loop at a time, by either executor: `step` completes items until
+    the slice is spent; starting, the rest a slice at a time, gathering and settling are shared."""
+
+    __slots__ = ()
+    ex: Any
+    items: list[Any]
+    completed: list[Any]
+    awaitable: list[int]
+    index: int
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Any:
+        try:
+            self.step()
+        except Exception:
+            self.settle()
+            raise
+        if self.index < len(self.items):
+            return self.rest_later()
+        return self.gathered() if self.awaitable else self.completed
+
+    async def rest_later(self) -> list[Any]:
+        try:
+            while self.index < len(self.items):
+                await self.ex.slice.next()
+                self.step()
+        except asyncio.CancelledError:  # the deadline: nothing more runs for this request
+            for pending in (self.completed[i] for i in self.awaitable):
+                if inspect.iscoroutine(pending):
+                    pending.close()
+            raise
+        except Exception:
+            self.settle()
+            raise
+        return await self.gathered() if self.awaitable else self.completed
+
+    async def gathered(self) -> list[Any]:
+        if len(self.awaitable) == 1:
+            index = self.awaitable[0]
+            self.completed[index] = await self.completed[index]
+            return self.completed
+        values = await executor_module.gather_with_cancel(*(self.completed[i] for i in self.awaitable))  # type: ignore[attr-defined]
+        for index, value in zip(self.awaitable, values, strict=True):
+            self.completed[index] = value
+        return self.completed
+
+    def settle(self) -> None:
+        """Items already started are settled in the background, as graphql-core does on an error."""
+        pending = [self.completed[i] for i in self.awaitable]
+        pending += [item for item in self.items[self.index :] if self.ex.is_awaitable(item)]
+        if pending:
+            self.ex.settle_in_background(pending)
+
+
+class _ListWork(SlicedList):
     """One list's completion, resumable between slices; the per-item steps are graphql-core's own."""
 
     def __init__(self, executor: SlicedExecutor, items: list[Any], where: tuple[Any, ...]) -> None:
-        self.executor = executor
+        self.ex = executor
         self.items = items
         self.item_type, self.field_details_list, self.info, self.path, self.position_context = where
         self.index = 0
         self.completed: list[Any] = []
         self.awaitable: list[int] = []
 
-    def complete_until_spent(self) -> None:
-        executor, spent = self.executor, self.executor.slice.spent
+    def step(self) -> None:
+        executor, spent = self.ex, self.ex.slice.spent
         while self.index < len(self.items) and not spent():
             item, index = self.items[self.index], self.index
             item_path = self.path.add_key(index, None)
@@ -149,34 +200,6 @@ class _ListWork:
             ):
                 self.awaitable.append(index)
             self.index += 1
-
-    async def rest_later(self) -> list[Any]:
-        try:
-            while self.index < len(self.items):
-                await self.executor.slice.next()
-                self.complete_until_spent()
-        except asyncio.CancelledError:  # the deadline: nothing more runs for this request
-            for pending in (self.completed[i] for i in self.awaitable):
-                if inspect.iscoroutine(pending):
-                    pending.close()
-            raise
-        except Exception:
-            self.settle()
-            raise
-        return await self.gathered() if self.awaitable else self.completed
-
-    async def gathered(self) -> list[Any]:
-        values = await executor_module.gather_with_cancel(*(self.completed[i] for i in self.awaitable))  # type: ignore[attr-defined]
-        for index, value in zip(self.awaitable, values, strict=True):
-            self.completed[index] = value
-        return self.completed
-
-    def settle(self) -> None:
-        """Items already started are settled in the background, as graphql-core does on an error."""
-        pending = [self.completed[i] for i in self.awaitable]
-        pending += [item for item in self.items[self.index :] if self.executor.is_awaitable(item)]
-        if pending:
-            self.executor.settle_in_background(pending)
 
 
 # graphql-core gathers a list's awaitable items by wrapping every one in a task at once; each task's

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from graphql.execution import executor as executor_module
 from graphql.pyutils import Path
+
+from schema.slices import SlicedList
 
 if TYPE_CHECKING:
     from schema.compiled.plan import FieldPlan
@@ -114,7 +114,7 @@ async def _awaited(ex: Any, field: FieldPlan, type_: Any, completed: Awaitable[A
         return None
 
 
-class ListRun:
+class ListRun(SlicedList):
     """One list's items completed in slices of the loop, as schema.slices does for graphql-core."""
 
     __slots__ = (
@@ -139,16 +139,6 @@ class ListRun:
         self.index = 0
         self.completed: list[Any] = []
         self.awaitable: list[int] = []
-
-    def start(self) -> Any:
-        try:
-            self.step()
-        except Exception:
-            self.settle()
-            raise
-        if self.index < len(self.items):
-            return self.rest_later()
-        return self.gathered() if self.awaitable else self.completed
 
     def step(self) -> None:
         ex, field, items, complete, path, info = (
@@ -197,35 +187,3 @@ class ListRun:
             ex.handle_field_error(raw, self.item_type, self.field.details, item_path)
             return None
         return completed
-
-    async def rest_later(self) -> list[Any]:
-        try:
-            while self.index < len(self.items):
-                await self.ex.slice.next()
-                self.step()
-        except asyncio.CancelledError:  # the deadline: nothing more runs for this request
-            for pending in (self.completed[i] for i in self.awaitable):
-                if inspect.iscoroutine(pending):
-                    pending.close()
-            raise
-        except Exception:
-            self.settle()
-            raise
-        return await self.gathered() if self.awaitable else self.completed
-
-    async def gathered(self) -> list[Any]:
-        if len(self.awaitable) == 1:
-            index = self.awaitable[0]
-            self.completed[index] = await self.completed[index]
-            return self.completed
-        values = await executor_module.gather_with_cancel(*(self.completed[i] for i in self.awaitable))  # type: ignore[attr-defined]
-        for index, value in zip(self.awaitable, values, strict=True):
-            self.completed[index] = value
-        return self.completed
-
-    def settle(self) -> None:
-        """Items already started are settled in the background, as graphql-core does on an error."""
-        pending = [self.completed[i] for i in self.awaitable]
-        pending += [item for item in self.items[self.index :] if self.ex.is_awaitable(item)]
-        if pending:
-            self.ex.settle_in_background(pending)
