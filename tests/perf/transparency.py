@@ -15,13 +15,12 @@ from typing import Any
 import asyncpg
 
 from loaders.db import Db, create_pool
-from loaders.migrate import migrate
 from resolvers import merkle, transparency
 from resolvers import unit_of_work as uow
 from schema.schema import build_schema
 from tests.builders import SECAS, Builder, execute, listing_input, submission_input
 from tests.perf import report
-from tests.perf.databases import database_url, postgres
+from tests.perf.databases import migrated_database, postgres
 from tests.perf.report import Row
 
 LEAVES = 1_000_000
@@ -33,22 +32,6 @@ ROUNDS = 6  # with and without the log take turns, so both see the same machine
 # 20%; 0.8x is that bound, leaving room for a shared 2-core machine's noise between rounds
 MIN_RATIO = 0.8
 MAX_PROOF_MS = 10.0
-
-
-async def fresh(server_url: str, name: str) -> str:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    url = database_url(server_url, name)
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return url
 
 
 async def big_log(url: str) -> None:
@@ -138,7 +121,7 @@ async def publish_rates(server_url: str) -> dict[bool, float]:
     """Publications per second with and without the log, on two fresh databases, in alternating rounds."""
     schema = build_schema()
     pools = {
-        on: await prepare(await fresh(server_url, "fir_bench_log_" + ("on" if on else "off")))
+        on: await prepare(await migrated_database(server_url, "fir_bench_log_" + ("on" if on else "off")))
         for on in (True, False)
     }
     seconds = dict.fromkeys(pools, 0.0)
@@ -159,7 +142,7 @@ async def _ok(schema: Any, pool: asyncpg.Pool, query: str, **variables: Any) -> 
 
 async def measure(server_url: str) -> dict[str, float]:
     rates = await publish_rates(server_url)
-    url = await fresh(server_url, "fir_bench_log_big")
+    url = await migrated_database(server_url, "fir_bench_log_big")
     started = time.perf_counter()
     await big_log(url)
     built = time.perf_counter() - started
