@@ -23,6 +23,9 @@ from schema.slices import SlicedExecutor
 
 # Operations kept compiled, least recently used dropped first (each holds its document alive).
 PLANS = 1024
+# Plans kept per operation, one per combination of its @skip/@include variables: past this many, a
+# new combination runs on graphql-core (thirty switches must not make a plan per request).
+PLANS_PER_OPERATION = 16
 
 
 @dataclass
@@ -84,6 +87,8 @@ class CompiledExecutor(SlicedExecutor):
         coerced = self.variable_values.coerced
         key = tuple(coerced.get(name) for name in compiled.switches)
         if key not in compiled.plans:
+            if len(compiled.plans) >= PLANS_PER_OPERATION:
+                return None
             compiled.plans[key] = self._compile()
         return compiled.plans[key]
 

@@ -14,6 +14,7 @@ from graphql import (
     ObjectValueNode,
     ValueNode,
     VariableNode,
+    get_nullable_type,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -137,7 +138,10 @@ class Compiler:
         getter = attribute_getter(field_def)
         if getter is not None:
             plan.getter = getter
-            plan.run = run_leaf_attribute if is_leaf_type(_named(field_def.type)) else run_attribute
+            # a list (even of scalars) needs its path for its items' errors: only a bare leaf skips it
+            plan.run = (
+                run_leaf_attribute if is_leaf_type(get_nullable_type(field_def.type)) else run_attribute
+            )
             return
         plan.resolve = field_def.resolve or self.ex.field_resolver
         plan.arguments = self.arguments(field_def, plan)
@@ -202,12 +206,6 @@ def attribute_getter(field_def: GraphQLField) -> Callable[[Any], Any] | None:
     if default is getattr:
         return operator.attrgetter(name)
     return lambda source: default(source, name)
-
-
-def _named(type_: Any) -> Any:
-    while hasattr(type_, "of_type"):
-        type_ = type_.of_type
-    return type_
 
 
 def _reads_variables(value: ValueNode) -> bool:

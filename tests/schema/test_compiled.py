@@ -10,9 +10,10 @@ from typing import Annotated, Any
 import asyncpg
 import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 
 from resolvers.principal import ANONYMOUS, Principal
-from schema.compiled.executor import CompiledExecutor
+from schema.compiled.executor import PLANS_PER_OPERATION, CompiledExecutor
 from schema.limits import SchemaLimits
 from schema.schema import build_schema
 from schema.slices import SlicedExecutor
@@ -30,6 +31,9 @@ class Leaf:
     a: int
     colour: Colour = Colour.RED
     tags: list[str] = strawberry.field(default_factory=lambda: ["x", "y"])
+    # plain attributes of list type whose items break their type: errors at the item's full path
+    broken_tags: list[str] = strawberry.field(default_factory=lambda: ["a", None])  # type: ignore[list-item]
+    loose_numbers: list[int | None] = strawberry.field(default_factory=lambda: [1, "x", 3])  # type: ignore[list-item]
 
     @strawberry.field
     def boom(self) -> int:
@@ -138,6 +142,8 @@ QUERIES = [
     "{ ...F leaf(a: 3) { ...G } } fragment F on Query { leaves(count: 1) { a } } fragment G on Leaf { a colour }",
     "query($s: Boolean!) { leaves(count: 1) { a @skip(if: $s) colour @include(if: $s) ... @include(if: $s) { tags } } }",
     "{ __typename leaf(a: 1) { __typename } }",
+    "{ maybeLeaves(count: 4) { a brokenTags } }",
+    "{ leaves(count: 2) { looseNumbers } }",  # the same index broken in two lists: two errors
 ]
 VARIABLES: dict[str, dict[str, Any]] = {
     "query($w": {"w": ["p", "q"], "t": 3},
@@ -183,6 +189,25 @@ async def test_skip_and_include_compile_one_plan_per_value(field_calls: list[str
     off = await compiled.execute(query, variable_values={"s": False})
     assert on.data == {"leaves": [{"colour": "RED"}]} and off.data == {"leaves": [{"a": 0}]}
     assert field_calls == []
+
+
+async def test_switch_combinations_past_the_cap_run_on_graphql_core(field_calls: list[str]) -> None:
+    # plans are kept per parsed document: the parser cache hands every request the same one, as FIR's does
+    compiled = strawberry.Schema(Query, execution_context_class=CompiledExecutor, extensions=[ParserCache])
+    switches = [f"s{i}" for i in range(6)]
+    query = (
+        f"query({', '.join(f'${s}: Boolean!' for s in switches)}) {{ leaves(count: 1) {{ a "
+        + " ".join(f"x{i}: a @skip(if: ${s})" for i, s in enumerate(switches))
+        + " } }"
+    )
+    for combination in range(PLANS_PER_OPERATION + 3):
+        variables = {s: bool(combination >> i & 1) for i, s in enumerate(switches)}
+        result = await compiled.execute(query, variable_values=variables)
+        assert result.errors is None and len(result.data["leaves"][0]) == 1 + sum(
+            not v for v in variables.values()
+        )
+        assert (field_calls != []) == (combination >= PLANS_PER_OPERATION), combination
+        field_calls.clear()
 
 
 async def test_introspection_and_mutations_run_on_graphql_core(field_calls: list[str]) -> None:
