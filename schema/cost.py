@@ -85,6 +85,18 @@ class Walk:
     def __init__(self, model: CostModel, document: DocumentNode, variables: Mapping[str, Any] | None) -> None:
         self.model = model
         self.variables = variables if isinstance(variables, Mapping) else {}
+        # a variable the request leaves out takes its declared default (the largest, if several
+        # operations declare it): `$n: Int = 100` slices as 100, not as the assumed size
+        self.defaults: dict[str, ValueNode] = {}
+        for d in document.definitions:
+            if isinstance(d, OperationDefinitionNode):
+                for v in d.variable_definitions or ():
+                    name = v.variable.name.value
+                    if v.default_value is not None and (
+                        (self.size_of(v.default_value, None) or 0)
+                        >= (self.size_of(self.defaults.get(name), None) or 0)
+                    ):
+                        self.defaults[name] = v.default_value
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -162,7 +174,10 @@ class Walk:
 
     def size_of(self, value: ValueNode | None, argument: GraphQLArgument | None) -> int | None:
         if isinstance(value, VariableNode):
-            return size_of_json(self.variables.get(value.name.value))
+            name = value.name.value
+            if name not in self.variables and name in self.defaults:
+                return self.size_of(self.defaults[name], None)
+            return size_of_json(self.variables.get(name))
         if isinstance(value, IntValueNode):
             return max(0, int(value.value))
         if isinstance(value, ListValueNode):
@@ -185,6 +200,8 @@ def size_of_json(value: Any) -> int | None:
         return len(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return max(0, value)
+    if isinstance(value, float) and value.is_integer():  # graphql-core coerces 100.0 to the Int 100
+        return max(0, int(value))
     return None
 
 

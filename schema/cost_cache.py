@@ -71,4 +71,6 @@ def shape(value: Any, budget: list[int]) -> Hashable:
         return value
     if isinstance(value, int):
         return ("int", value)  # a slicing argument's size
+    if isinstance(value, float) and value.is_integer():
+        return ("int", int(value))  # an Int too, to graphql-core
     return "scalar"

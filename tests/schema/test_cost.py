@@ -190,6 +190,15 @@ async def test_variables_size_lists(pool: asyncpg.Pool) -> None:
     assert extensions["cost"] == 1 + 2 * 10**6 + 4
 
 
+def test_integral_floats_and_variable_defaults_size_lists() -> None:
+    """graphql-core coerces 100.0 to the Int 100 and fills an absent variable from its default."""
+    query = "query($n: Int) { cplEntries(first: $n) { nodes { model { name } } } }"
+    assert cost(query, n=100.0) == cost(query, n=100) == 1 + 100 * 2 + 4
+    defaulted = "query($n: Int = 100) { cplEntries(first: $n) { nodes { model { name } } } }"
+    assert cost(defaulted) == 1 + 100 * 2 + 4
+    assert cost(defaulted, n=5) == 1 + 5 * 2 + 4
+
+
 async def test_budgets_differ_per_caller(pool: asyncpg.Pool, entry_one: None) -> None:
     budgets = Budgets(anonymous=100, reader=1_000, publisher=2_000, admin=3_000)
     schema = build_schema(SchemaLimits(budgets=budgets))
