@@ -32,18 +32,18 @@ _PROBE_ERRORS = (
 
 REPLICA_UP = Gauge(
     "fir_replica_up", "1 while the read replica serves queries (reachable, a standby, within the lag bounds)",
-    ["replica"], registry=REGISTRY, multiprocess_mode="min",  # with workers: down if any worker sees it down
+    ["replica"], registry=REGISTRY, multiprocess_mode="livemin",  # with workers: down if any live worker sees it down
 )  # fmt: skip
 REPLICA_LAG_BYTES = Gauge(
     "fir_replica_lag_bytes",
     "WAL the replica has not replayed yet, at the last check",
     ["replica"],
     registry=REGISTRY,
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",
 )
 REPLICA_LAG_SECONDS = Gauge(
     "fir_replica_lag_seconds", "How long ago the primary passed the replica's replay position", ["replica"],
-    registry=REGISTRY, multiprocess_mode="max",
+    registry=REGISTRY, multiprocess_mode="livemax",
 )  # fmt: skip
 READS = Counter(
     "fir_read_requests_total", "GraphQL requests by where their reads went", ["target"], registry=REGISTRY
