@@ -71,10 +71,6 @@ async def replay_lsn(pool: asyncpg.Pool) -> int | None:
     return parse_lsn(replay) if replay else None
 
 
-async def primary_lsn(pool: asyncpg.Pool) -> int:
-    return parse_lsn(await pool.fetchval("select pg_current_wal_lsn()::text"))
-
-
 async def primary_position(pool: asyncpg.Pool) -> WriteMark:
     """Where the primary's WAL and data version stand now."""
     return await write_mark(pool)
