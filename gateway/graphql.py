@@ -119,7 +119,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         scope["state"]["principal"] = principal
         limit = caps_of(resources).of(principal).body_bytes
         try:
-            route_reads(resources, request)
+            await route_reads(resources, request)
             if declared_too_large(scope, limit):
                 raise BodyTooLarge(limit)
             receive = capped(receive, limit)
@@ -261,8 +261,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return None
 
 
-def route_reads(resources: Any, request: Request) -> None:
-    """With read replicas: the request's ReadChoice, honouring the FIR-Read-After token it echoes."""
+async def route_reads(resources: Any, request: Request) -> None:
+    """With read replicas: the request's ReadChoice, honouring the FIR-Read-After token it echoes
+    (clamped to where the primary stands: README, Read replicas)."""
     if resources.replicas is None:
         return
     token = request.headers.get(READ_AFTER)
@@ -270,6 +271,8 @@ def route_reads(resources: Any, request: Request) -> None:
         after = parse_read_after(token) if token is not None else None
     except ValueError as error:
         raise RequestRefused(400, f"{READ_AFTER}: {error}", field=READ_AFTER) from None
+    if after is not None:
+        after = await resources.replicas.bound(after)
     request.scope["state"]["read_after"] = after
     request.scope["state"]["reads"] = ReadChoice(resources.replicas, after)
 

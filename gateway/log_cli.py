@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,7 +68,9 @@ def keygen(
 
 @log_app.command("backfill")
 def backfill(
-    actor: Annotated[str, typer.Option(help="who runs it, for the audit log")] = f"cli:{getpass.getuser()}",
+    actor: Annotated[
+        str | None, typer.Option(help="who runs it, for the audit log (default: cli:<login name>)")
+    ] = None,
 ) -> None:
     """Append a leaf for every published fact that has none (a database from before the log); idempotent."""
     from gateway.cli import _progress_bar, _run_with_pool, _settings
@@ -78,12 +81,20 @@ def backfill(
 
     async def work(db: Any) -> int:
         with _progress_bar("leaves") as advance:
-            return await log_backfill.backfill(db, Actor(actor, None), advance)
+            return await log_backfill.backfill(db, Actor(actor or default_actor(), None), advance)
 
     appended = _run_with_pool(settings, work)
     sys.stdout.write(
         f"OK: appended {appended} leaves\n" if appended else "OK: every published fact has a leaf\n"
     )
+
+
+def default_actor() -> str:
+    """`cli:<login name>`; where the uid has no passwd entry and USER/LOGNAME are unset, `cli:uid<N>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # getpwuid's KeyError (OSError from Python 3.13 on)
+        return f"cli:uid{os.getuid()}"
 
 
 async def _latest_note(db: Any) -> str | None:

@@ -7,6 +7,7 @@ import collections
 import contextlib
 import itertools
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -16,7 +17,14 @@ from prometheus_client import Counter, Gauge
 from gateway.metrics import REGISTRY
 from gateway.settings import Settings
 from loaders.db import close_pool, create_pool
-from loaders.replicas import WriteMark, format_lsn, parse_lsn, primary_lsn, replay_lsn, replica_status
+from loaders.replicas import (
+    WriteMark,
+    format_lsn,
+    parse_lsn,
+    primary_position,
+    replay_lsn,
+    replica_status,
+)
 
 log = logging.getLogger("fir.replicas")
 
@@ -32,18 +40,18 @@ _PROBE_ERRORS = (
 
 REPLICA_UP = Gauge(
     "fir_replica_up", "1 while the read replica serves queries (reachable, a standby, within the lag bounds)",
-    ["replica"], registry=REGISTRY, multiprocess_mode="min",  # with workers: down if any worker sees it down
+    ["replica"], registry=REGISTRY, multiprocess_mode="livemin",  # with workers: down if any live worker sees it down
 )  # fmt: skip
 REPLICA_LAG_BYTES = Gauge(
     "fir_replica_lag_bytes",
     "WAL the replica has not replayed yet, at the last check",
     ["replica"],
     registry=REGISTRY,
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",
 )
 REPLICA_LAG_SECONDS = Gauge(
     "fir_replica_lag_seconds", "How long ago the primary passed the replica's replay position", ["replica"],
-    registry=REGISTRY, multiprocess_mode="max",
+    registry=REGISTRY, multiprocess_mode="livemax",
 )  # fmt: skip
 READS = Counter(
     "fir_read_requests_total", "GraphQL requests by where their reads went", ["target"], registry=REGISTRY
@@ -62,13 +70,16 @@ def format_read_after(mark: WriteMark) -> str:
     return f"{format_lsn(mark.lsn)}; version={mark.data_version}"
 
 
+_VERSION = re.compile(r"[0-9]{1,18}")  # a data version is a bigint
+
+
 def parse_read_after(value: str) -> ReadAfter:
     """`16/B374D848; version=42` (the version optional); ValueError when malformed."""
     lsn, semicolon, rest = value.partition(";")
     if not semicolon:
         return ReadAfter(parse_lsn(lsn))
-    name, equals, version = (part.strip() for part in rest.partition("="))
-    if name != "version" or not equals or not (version.isascii() and version.isdigit()):
+    name, equals, version = (part.strip(" \t") for part in rest.partition("="))
+    if name != "version" or not equals or _VERSION.fullmatch(version) is None:
         raise ValueError("expected '<lsn>; version=<n>'")
     return ReadAfter(parse_lsn(lsn), int(version))
 
@@ -143,6 +154,10 @@ class ReplicaSet:
         self.max_lag_seconds = settings.replica_max_lag_ms / 1000
         self.check_interval = max(settings.replica_check_interval, 0.05)  # never a busy loop
         self.clock = LagClock(max(self.max_lag_seconds * 2, 1.0))
+        self.primary_version: int | None = None  # the primary's data version at the last look
+        self._asked = 0  # looks at the primary's position started by bound()
+        self._asking = asyncio.Lock()
+        self._looked = False  # whether the last of those saw the primary
         self._turn = itertools.count()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._poller: asyncio.Task[None] | None = None
@@ -172,6 +187,46 @@ class ReplicaSet:
         await asyncio.gather(*(close_pool(r.pool, grace=2) for r in self.replicas))
 
     # --- choosing ---------------------------------------------------------------------------------
+
+    async def bound(self, after: ReadAfter) -> ReadAfter:
+        """`after`, clamped to where the primary stands: no replica or cache waits for a forged future.
+
+        A token past what the last check saw (a write since, or a forgery) costs one look at the
+        primary, shared by the requests that arrive while another look is under way.
+        """
+        if not self._known(after) and not await self._look_at_primary():
+            return after  # the primary did not answer: clamping to an older look could hide a real write
+        latest, version = self.clock.latest, self.primary_version
+        if latest is None:
+            return after
+        bounded = None if after.data_version is None or version is None else min(after.data_version, version)
+        return ReadAfter(min(after.lsn, latest), bounded)
+
+    def _known(self, after: ReadAfter) -> bool:
+        latest, version = self.clock.latest, self.primary_version
+        return (latest is not None and after.lsn <= latest) and (
+            after.data_version is None or (version is not None and after.data_version <= version)
+        )
+
+    async def _look_at_primary(self) -> bool:
+        """One look at a time; a caller reuses only a look that started after it arrived (so after its
+        write). Whether that look saw the primary's position."""
+        ticket = self._asked
+        async with self._asking:
+            if self._asked > ticket:
+                return self._looked
+            self._asked += 1
+            self._looked = await self._probe_primary()
+            return self._looked
+
+    async def _probe_primary(self) -> bool:
+        with contextlib.suppress(*_PROBE_ERRORS):  # the primary's own outage is the pool's to report
+            async with asyncio.timeout(max(self.check_interval, 1.0)):
+                mark = await primary_position(self.primary)
+            self.clock.add(time.monotonic(), max(mark.lsn, self.clock.latest or 0))
+            self.primary_version = max(mark.data_version, self.primary_version or 0)
+            return True
+        return False
 
     def choose(self, after: int | None = None) -> Replica | None:
         """The least busy healthy replica that has replayed `after`; ties taken in turn."""
@@ -219,9 +274,7 @@ class ReplicaSet:
 
     async def check(self) -> None:
         bound = max(self.check_interval, 1.0)
-        with contextlib.suppress(*_PROBE_ERRORS):  # the primary's own outage is the pool's to report
-            async with asyncio.timeout(bound):
-                self.clock.add(time.monotonic(), await primary_lsn(self.primary))
+        await self._probe_primary()
         await asyncio.gather(*(self._check(r, bound) for r in self.replicas))
 
     async def _check(self, replica: Replica, bound: float) -> None:

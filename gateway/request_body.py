@@ -62,7 +62,7 @@ def _no_constant(name: str) -> Any:
 def loads(data: str | bytes) -> Any:
     """orjson.loads, or for a large body the same result from json (ValueError when orjson would
     refuse it). A body with \\u escapes goes to orjson whatever its size: json would accept a lone
-    surrogate, which orjson refuses."""
+    surrogate, which orjson refuses; so does one nested deeper than json's recursion allows."""
     if len(data) < LEAN_PARSE_BYTES:
         return orjson.loads(data)
     text = data if isinstance(data, str) else data.decode()  # UnicodeDecodeError is a ValueError
@@ -72,5 +72,5 @@ def loads(data: str | bytes) -> Any:
         return json.loads(
             text, parse_int=_orjson_number, parse_float=_orjson_number, parse_constant=_no_constant
         )
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+    except RecursionError:  # json's limit is the interpreter's stack, below orjson's 1024 levels
+        return orjson.loads(data)  # so orjson decides, as it does for a smaller body

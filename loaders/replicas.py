@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
 
+_LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
+
 
 def parse_lsn(text: str) -> int:
-    """PostgreSQL's `pg_lsn` text form (`16/B374D848`: two hex halves) as one number; ValueError if malformed."""
-    high, sep, low = text.strip().partition("/")
-    if not sep or not (0 < len(high) <= 8 and 0 < len(low) <= 8):
+    """PostgreSQL's `pg_lsn` text form (`16/B374D848`: two hex halves) as one number; ValueError if malformed.
+
+    Exactly two runs of 1 to 8 hex digits: int(x, 16) alone would take `-1`, `+a`, `0x1` and `1_0`.
+    """
+    found = _LSN.fullmatch(text.strip(" \t"))
+    if found is None:
         raise ValueError(f"not a WAL position: {text[:40]!r}")
-    return (int(high, 16) << 32) | int(low, 16)
+    return (int(found[1], 16) << 32) | int(found[2], 16)
 
 
 def format_lsn(lsn: int) -> str:
@@ -65,8 +71,9 @@ async def replay_lsn(pool: asyncpg.Pool) -> int | None:
     return parse_lsn(replay) if replay else None
 
 
-async def primary_lsn(pool: asyncpg.Pool) -> int:
-    return parse_lsn(await pool.fetchval("select pg_current_wal_lsn()::text"))
+async def primary_position(pool: asyncpg.Pool) -> WriteMark:
+    """Where the primary's WAL and data version stand now."""
+    return await write_mark(pool)
 
 
 async def write_mark(conn: Any) -> WriteMark:

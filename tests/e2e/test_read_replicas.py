@@ -24,7 +24,7 @@ from gateway.auth.dev_issuer import DevIssuer
 from gateway.replicas import LAGGING, UP, ReplicaSet
 from gateway.settings import load_settings
 from loaders.db import Db, create_pool
-from loaders.replicas import primary_lsn
+from loaders.replicas import primary_position
 from loaders.trusted_documents import TrustedDocumentRow, register
 from tests.builders import Builder
 from tests.e2e.replication import Replica, streaming_pair
@@ -319,7 +319,7 @@ async def test_a_replica_late_in_time_is_skipped_and_a_token_waits_for_its_repla
         assert standby.state == UP
         async with replay_paused(replica):
             await add_manufacturer(deployment, new_id(), "Late Ltd")
-            written = await primary_lsn(primary)
+            written = (await primary_position(primary)).lsn
             await until_checked(found, LAGGING)
             assert standby.lag_bytes < MAX_LAG_BYTES and standby.lag_seconds > 0.3  # late by time, not bytes
             found.wait = 0.2
@@ -327,7 +327,7 @@ async def test_a_replica_late_in_time_is_skipped_and_a_token_waits_for_its_repla
         await until_checked(found, UP)  # replayed: back in service
         async with replay_paused(replica):
             await add_manufacturer(deployment, new_id(), "Waited For Ltd")
-            written = await primary_lsn(primary)
+            written = (await primary_position(primary)).lsn
             found.wait = PATIENCE
             waiting = asyncio.create_task(found.wait_for(written))
             await asyncio.sleep(0.3)

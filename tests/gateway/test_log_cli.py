@@ -53,3 +53,26 @@ def test_keygen_refuses_a_file_that_is_not_an_ed25519_key(tmp_path: Path) -> Non
 def _raw_public(verifier_key: str) -> bytes:
     """name+keyid+base64(0x01 || key): the base64 may itself hold '+'."""
     return base64.b64decode(verifier_key.strip().split("+", 2)[2])[1:]
+
+
+def test_fir_loads_and_names_the_actor_where_the_uid_has_no_login_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docker --user 12345: no passwd entry, no USER/LOGNAME; getpass.getuser raises."""
+    import getpass
+    import importlib
+    import os
+
+    from gateway import log_cli
+
+    def no_login_name() -> str:
+        raise KeyError("getpwuid(): uid not found: 12345")
+
+    monkeypatch.setattr(getpass, "getuser", no_login_name)
+    try:
+        reloaded = importlib.reload(log_cli)  # the option's default was computed here, at import
+        assert reloaded.default_actor() == f"cli:uid{os.getuid()}"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(log_cli)
+    assert log_cli.default_actor() == f"cli:{getpass.getuser()}"

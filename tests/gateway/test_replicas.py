@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
+from gateway import replicas as replicas_module
 from gateway.cache import covers
 from gateway.replicas import (
     UP,
@@ -29,7 +31,20 @@ from tests.builders import SECAS, context_for
 def test_a_wal_position_reads_and_prints_as_postgresql_does() -> None:
     assert parse_lsn("16/B374D848") == (0x16 << 32) | 0xB374D848
     assert format_lsn(parse_lsn("0/3000148")) == "0/3000148"
-    for bad in ("", "16", "16/", "/1", "G/1", "123456789/1", "1/2/3"):
+    for bad in (
+        "",
+        "16",
+        "16/",
+        "/1",
+        "G/1",
+        "123456789/1",
+        "1/2/3",
+        "-1/0",
+        "0/-1",
+        "+a/0",
+        "0x1/0",
+        "1_0/0",
+    ):
         with pytest.raises(ValueError):
             parse_lsn(bad)
 
@@ -39,7 +54,11 @@ def test_the_read_after_token_round_trips_and_refuses_what_it_cannot_read() -> N
     assert token == "1/A0; version=42"
     assert parse_read_after(token) == ReadAfter(parse_lsn("1/A0"), 42)
     assert parse_read_after("1/A0") == ReadAfter(parse_lsn("1/A0"), None)
-    for bad in ("yesterday", "1/A0; v=4", "1/A0; version=", "1/A0; version=x", "1/A0;"):
+    for bad in (
+        "yesterday", "1/A0; v=4", "1/A0; version=", "1/A0; version=x", "1/A0;", "-1/0; version=1",
+        "1/A0; version=-1", "1/A0; version=+1", "1/A0; version=1_0", "1/A0; version=\u0663",
+        "1/A0; version=1234567890123456789",  # past a bigint's 18 safe digits
+    ):  # fmt: skip
         with pytest.raises(ValueError):
             parse_read_after(bad)
 
@@ -61,6 +80,49 @@ def test_lag_is_how_long_ago_the_primary_passed_the_replay_position() -> None:
     assert clock.lag(102.5, 10) == pytest.approx(2.5)
     clock.add(120.0, 90)  # older samples leave the window; the newest before it stays as a floor
     assert len(clock.samples) == 2 and clock.latest == 90
+
+
+async def test_a_token_past_the_primary_is_clamped_to_where_the_primary_stands(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forged far-future token must not make a request skip the cache, wait and read the primary."""
+    found = replica_set(pool)
+    looks = 0
+    real = replicas_module.primary_position
+
+    async def counted(primary: asyncpg.Pool) -> WriteMark:
+        nonlocal looks
+        looks += 1
+        return await real(primary)
+
+    monkeypatch.setattr(replicas_module, "primary_position", counted)
+    now = await real(pool)
+    forged = ReadAfter(parse_lsn("FFFFFFFF/FFFFFFFF"), 999999999)
+    clamped = await found.bound(forged)
+    assert looks == 1  # nothing known yet: one look at the primary
+    assert now.lsn <= clamped.lsn < forged.lsn and clamped.data_version == now.data_version
+    assert covers(now.data_version, clamped)  # the cache answers it again
+    assert await found.bound(clamped) == clamped and looks == 1  # within what is known: no look
+    honest = ReadAfter(now.lsn, now.data_version)
+    assert await found.bound(honest) == honest and looks == 1
+    assert await found.bound(ReadAfter(forged.lsn, None)) == ReadAfter(clamped.lsn, None)
+    assert looks == 2
+    results = await asyncio.gather(*(found.bound(forged) for _ in range(8)))
+    assert all(clamped.lsn <= r.lsn < forged.lsn and r.data_version == now.data_version for r in results)
+    assert looks == 4  # the eight share two looks: the first's, and one started after the rest arrived
+
+
+async def test_a_token_is_kept_as_it_is_while_the_primary_does_not_say_where_it_stands() -> None:
+    gone = await create_pool("postgresql://postgres@/postgres?host=/nonexistent-fir-primary", min_size=0)
+    try:
+        found = replica_set(gone)
+        found.clock.add(0.0, 100)  # an older look: clamping to it could hide a write made since
+        found.primary_version = 3
+        token = ReadAfter(500, 7)
+        assert await found.bound(token) == token
+        assert await found.bound(ReadAfter(50, 2)) == ReadAfter(50, 2)  # within the older look: as it is
+    finally:
+        await gone.close()
 
 
 @pytest.fixture

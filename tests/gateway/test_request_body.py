@@ -46,3 +46,35 @@ def test_a_large_body_is_refused_where_orjson_refuses_it(value: str) -> None:
 def test_a_large_body_that_is_not_utf8_is_refused() -> None:
     with pytest.raises(ValueError):
         loads(large('"\xff"'.encode("latin-1").decode("latin-1")).replace(b"\xc3\xbf", b"\xff"))
+
+
+def small(value: str) -> bytes:
+    return f'{{"variables": {{"v": {value}}}, "query": "x"}}'.encode()
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def depth(value: Any) -> int:
+    """How deep `[[...[]...]]` goes, without recursion (== and orjson.dumps would recurse too deep)."""
+    levels = 0
+    while isinstance(value, list):
+        levels += 1
+        value = value[0] if value else None
+    return levels
+
+
+def test_nesting_is_bounded_alike_at_either_size() -> None:
+    """orjson's limit (1024 levels, the body's own two included) holds for a large body too,
+    though json alone hits the interpreter's recursion limit sooner."""
+    deepest = 1024 - 2
+    for make in (small, large):
+        body = make(nested(deepest))
+        assert depth(loads(body)["variables"]["v"]) == depth(orjson.loads(body)["variables"]["v"]) == deepest
+        too_deep = make(nested(deepest + 1))
+        with pytest.raises(orjson.JSONDecodeError):
+            orjson.loads(too_deep)
+        with pytest.raises(ValueError):
+            loads(too_deep)
+    assert len(large(nested(deepest))) >= LEAN_PARSE_BYTES > len(small(nested(deepest)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
 from gateway import shared_metrics
 from gateway.runtime import TIMER, PauseTimer
 from gateway.shared_metrics import SharedGcCollector, merged, own_file
@@ -41,3 +43,42 @@ async def test_a_worker_writes_its_numbers_at_exit(tmp_path: Path) -> None:
         pass
     written = json.loads(own_file(tmp_path).read_text())
     assert written["buckets"] == TIMER.buckets and written["longest"] == TIMER.longest
+
+
+def test_a_dead_workers_replica_gauges_stop_counting(tmp_path: Path) -> None:
+    """With workers, the lag is the largest and `up` the smallest any *live* worker sees."""
+    import os
+    import subprocess
+    import sys
+
+    from prometheus_client import CollectorRegistry
+
+    script = (
+        "import sys\n"
+        "from gateway.replicas import REPLICA_LAG_BYTES, REPLICA_LAG_SECONDS, REPLICA_UP\n"
+        "up, lag = int(sys.argv[1]), float(sys.argv[2])\n"
+        "REPLICA_UP.labels('replica0').set(up)\n"
+        "REPLICA_LAG_BYTES.labels('replica0').set(lag)\n"
+        "REPLICA_LAG_SECONDS.labels('replica0').set(lag)\n"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+
+    pids = []
+    for up, lag in ((0, 9000), (1, 10)):
+        process = subprocess.Popen([sys.executable, "-c", script, str(up), str(lag)], env=env)
+        assert process.wait(timeout=60) == 0
+        pids.append(process.pid)
+
+    def seen() -> dict[str, float]:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, str(tmp_path))  # type: ignore[no-untyped-call]
+        return {
+            sample.name: sample.value
+            for family in registry.collect()
+            for sample in family.samples
+            if sample.labels.get("replica") == "replica0"
+        }
+
+    assert seen() == {"fir_replica_up": 0, "fir_replica_lag_bytes": 9000, "fir_replica_lag_seconds": 9000}
+    mark_process_dead(pids[0], str(tmp_path))  # type: ignore[no-untyped-call]
+    assert seen() == {"fir_replica_up": 1, "fir_replica_lag_bytes": 10, "fir_replica_lag_seconds": 10}
