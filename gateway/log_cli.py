@@ -76,6 +76,7 @@ def backfill(
     from gateway.cli import _progress_bar, _run_with_pool, _settings
     from loaders.audit import Actor
     from resolvers import log_backfill
+    from resolvers.transparency import LeafTooLarge
 
     settings = _settings()
 
@@ -83,7 +84,11 @@ def backfill(
         with _progress_bar("leaves") as advance:
             return await log_backfill.backfill(db, Actor(actor or default_actor(), None), advance)
 
-    appended = _run_with_pool(settings, work)
+    try:
+        appended = _run_with_pool(settings, work)
+    except LeafTooLarge as error:
+        console.print(f"{error.message}: nothing appended", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     sys.stdout.write(
         f"OK: appended {appended} leaves\n" if appended else "OK: every published fact has a leaf\n"
     )
