@@ -96,8 +96,6 @@ def _entry(key: VerifierKey, row: Row, note: str) -> list[str]:
     leaf, problem = _proven(key, row, note, "FIR.log", "cpl_entry")
     if problem or leaf is None:
         return [problem or "not in a signed checkpoint (empty log columns)"]
-    if problem := _about(leaf, _identity(row)):
-        return [problem]
     manufacturer, model, hardware, firmware = _identity(row)
     shown = {
         "number": row.get(NUMBER),
@@ -118,10 +116,9 @@ def _release(key: VerifierKey, row: Row, note: str, identities: Mapping[str, Ide
         return [f"release: {problem}"]
     if leaf is None:
         return [f"release {shown_id}: not in a signed checkpoint"] if shown_id else []  # else unproven
-    if problem := _about(leaf, _identity(row)):
-        return [f"release: {problem}"]
-    if not shown_id:
-        return _hidden(row, leaf)
+    if not shown_id:  # the leaf must be this row's, or any other published release would hide it
+        other = _about(leaf, _identity(row))
+        return [f"release: {other}"] if other else _hidden(row, leaf)
     manufacturer, model, hardware, firmware = _identity(row)
     shown = {
         "id": shown_id,
