@@ -76,6 +76,7 @@ def backfill(
     from gateway.cli import _progress_bar, _run_with_pool, _settings
     from loaders.audit import Actor
     from resolvers import log_backfill
+    from resolvers.transparency import LeafTooLarge
 
     settings = _settings()
 
@@ -83,7 +84,11 @@ def backfill(
         with _progress_bar("leaves") as advance:
             return await log_backfill.backfill(db, Actor(actor or default_actor(), None), advance)
 
-    appended = _run_with_pool(settings, work)
+    try:
+        appended = _run_with_pool(settings, work)
+    except LeafTooLarge as error:
+        console.print(f"{error.message}: nothing appended", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     sys.stdout.write(
         f"OK: appended {appended} leaves\n" if appended else "OK: every published fact has a leaf\n"
     )
@@ -143,13 +148,24 @@ def verify_answer(
 def verify_export(
     export: Annotated[Path, typer.Argument(help="an exported FIR spreadsheet (xlsx or csv)")],
     public_key: KeyOption,
+    allow_unproven: Annotated[
+        bool,
+        typer.Option(
+            help="accept rows whose release or contacts log columns are empty (listed as NOT VERIFIED)"
+        ),
+    ] = False,
 ) -> None:
     """Every logged fact each row shows (entry, release, firmware contact) is in the signed log, and agrees."""
     from resolvers.export_verify import check_export
     from spreadsheets.fir_files import read_fir_rows
 
-    checked, problems = check_export(_key(public_key), read_fir_rows(export))
-    _report(problems, f"{checked} rows verified")
+    checked, problems, unproven = check_export(_key(public_key), read_fir_rows(export))
+    if not allow_unproven:
+        _report([*problems, *unproven], f"{checked} rows verified")
+        return
+    for u in unproven:
+        console.print(f"NOT VERIFIED {u}", highlight=False, markup=False, soft_wrap=True)
+    _report(problems, f"{checked} rows verified, {len(unproven)} facts not verified")
 
 
 def _key(path: Path) -> VerifierKey:

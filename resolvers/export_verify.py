@@ -15,21 +15,25 @@ Row = Mapping[str, object]
 Identity = tuple[str, str, str, str]  # manufacturer, model, hardware version, firmware version
 
 
-def check_export(key: VerifierKey, rows: Iterable[Row]) -> tuple[int, list[str]]:
-    """How many rows were checked, and the problems, each naming its row and the fact that fails.
+def check_export(key: VerifierKey, rows: Iterable[Row]) -> tuple[int, list[str], list[str]]:
+    """How many rows were checked, the problems and the unproven facts, each naming its row and fact.
 
     Each row's CPL entry, the release it shows (identity, image hash, status, upgradable-from) and
-    its manufacturer's firmware contact must each be a leaf in the signed log the file states, and
-    say what the log says; a published release that the log has for the row's firmware and image
-    hash must be shown.
+    its manufacturer's firmware contact must each be a leaf of the right type, about that row, in
+    the signed log the file states, and say what the log says; a published release that the log has
+    for the row's firmware and image hash must be shown. A row whose release or contacts log columns
+    are empty, while it shows no release or contact, is unproven: the log (which an offline verifier
+    does not have) may hold a release or contact set the file hides, and nothing in the file says.
     """
     table = list(rows)
     identities = {_text(r.get(NUMBER)): _identity(r) for r in table}
     problems: list[str] = []
+    unproven: list[str] = []
     for n, row in enumerate(table, start=2):  # row 1 is the header
         where = f"row {n} (CPL entry {row.get(NUMBER)})"
         problems += [f"{where}: {p}" for p in _check_row(key, row, identities)]
-    return len(table), problems
+        unproven += [f"{where}: {p}" for p in _unproven(row)]
+    return len(table), problems, unproven
 
 
 def _check_row(key: VerifierKey, row: Row, identities: Mapping[str, Identity]) -> list[str]:
@@ -39,19 +43,57 @@ def _check_row(key: VerifierKey, row: Row, identities: Mapping[str, Identity]) -
     return [*_entry(key, row, note), *_release(key, row, note, identities), *_contacts(key, row, note)]
 
 
+def _unproven(row: Row) -> list[str]:
+    """The facts a row could hide by emptying their log columns: not a problem the file can show."""
+    if not _text(row.get("FIR.log_checkpoint")):
+        return []  # the whole row is already a problem
+    found = []
+    if not _text(row.get("FIR.release_id")) and not _columns(row, "FIR.release_log"):
+        found.append(
+            "release: not verified (empty release log columns: whether the log has one cannot be known offline)"
+        )
+    if not _text(row.get("FIR.firmware_contact")) and not _columns(row, "FIR.contacts_log"):
+        found.append(
+            "contacts: not verified (empty contacts log columns: whether the log has them cannot be known offline)"
+        )
+    return found
+
+
+def _columns(row: Row, column: str) -> bool:
+    return bool(_text(row.get(f"{column}_leaf")) or _text(row.get(f"{column}_proof")))
+
+
 def _proven(
-    key: VerifierKey, row: Row, note: str, column: str
+    key: VerifierKey, row: Row, note: str, column: str, kind: str
 ) -> tuple[Mapping[str, Any] | None, str | None]:
-    """The leaf in `{column}_leaf`, once `{column}_proof` proves it in the signed log; or the problem."""
+    """The `kind` leaf in `{column}_leaf`, once `{column}_proof` proves it in the signed log; or the problem."""
     leaf, proof_text = _text(row.get(f"{column}_leaf")), _text(row.get(f"{column}_proof"))
-    if not leaf or not proof_text:
+    if not leaf and not proof_text:
         return None, None
+    if not leaf or not proof_text:
+        return None, f"{column}_leaf and {column}_proof must both be given"
     problem = check_inclusion(key, {**orjson_loads(proof_text), "checkpoint": note}, leaf.encode())
-    return (None, problem) if problem else (orjson_loads(leaf), None)
+    if problem:
+        return None, problem
+    found = orjson_loads(leaf)
+    if found.get("type") != kind:
+        return None, f"the signed log's leaf is of type {found.get('type')!r}, not {kind!r}"
+    return found, None
+
+
+def _about(leaf: Mapping[str, Any], identity: tuple[str, ...]) -> str | None:
+    """A problem if the leaf states another manufacturer (and model, hardware, firmware) than the row."""
+    keys = ("manufacturer_id", "model_id", "hardware_version", "firmware_version")[: len(identity)]
+    stated = tuple(_text(leaf.get(k)) for k in keys)
+    return (
+        None
+        if stated == identity
+        else f"the signed log's leaf is about {'/'.join(stated)}, not {'/'.join(identity)}"
+    )
 
 
 def _entry(key: VerifierKey, row: Row, note: str) -> list[str]:
-    leaf, problem = _proven(key, row, note, "FIR.log")
+    leaf, problem = _proven(key, row, note, "FIR.log", "cpl_entry")
     if problem or leaf is None:
         return [problem or "not in a signed checkpoint (empty log columns)"]
     manufacturer, model, hardware, firmware = _identity(row)
@@ -69,13 +111,14 @@ def _entry(key: VerifierKey, row: Row, note: str) -> list[str]:
 
 def _release(key: VerifierKey, row: Row, note: str, identities: Mapping[str, Identity]) -> list[str]:
     shown_id = _text(row.get("FIR.release_id"))
-    leaf, problem = _proven(key, row, note, "FIR.release_log")
+    leaf, problem = _proven(key, row, note, "FIR.release_log", "release")
     if problem:
         return [f"release: {problem}"]
     if leaf is None:
-        return [f"release {shown_id}: not in a signed checkpoint"] if shown_id else []
-    if not shown_id:
-        return _hidden(row, leaf)
+        return [f"release {shown_id}: not in a signed checkpoint"] if shown_id else []  # else unproven
+    if not shown_id:  # the leaf must be this row's, or any other published release would hide it
+        other = _about(leaf, _identity(row))
+        return [f"release: {other}"] if other else _hidden(row, leaf)
     manufacturer, model, hardware, firmware = _identity(row)
     shown = {
         "id": shown_id,
@@ -114,11 +157,13 @@ def _upgradable(row: Row, leaf: Mapping[str, Any], identities: Mapping[str, Iden
 
 def _contacts(key: VerifierKey, row: Row, note: str) -> list[str]:
     shown = _text(row.get("FIR.firmware_contact")) or None
-    leaf, problem = _proven(key, row, note, "FIR.contacts_log")
+    leaf, problem = _proven(key, row, note, "FIR.contacts_log", "contacts")
     if problem:
         return [f"contacts: {problem}"]
     if leaf is None:
-        return ["firmware contact: not in a signed checkpoint"] if shown else []
+        return ["firmware contact: not in a signed checkpoint"] if shown else []  # else unproven
+    if problem := _about(leaf, _identity(row)[:1]):
+        return [f"contacts: {problem}"]
     firmware = [c for c in leaf.get("contacts") or [] if c.get("role") == ContactRole.FIRMWARE]
     logged = (
         contact_text(firmware[0].get("name"), firmware[0].get("email"), firmware[0].get("phone"))

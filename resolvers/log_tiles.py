@@ -11,6 +11,8 @@ from loaders.db import Db
 WIDTH = 256  # hashes per full tile: tiles of height 8
 HEIGHT = 8
 MAX_LEVEL = 5  # tlog-tiles: <L> between 0 and 5
+MAX_ELEMENTS = 6  # a tile index of a 64-bit log has at most 17 digits: six 3-digit elements
+MAX_PATH = 64  # longer than any valid path (entries/, six elements, .p/<W>)
 _ELEMENT = re.compile(r"x\d{3}")
 _LAST = re.compile(r"\d{3}")
 _PARTIAL = re.compile(r"[1-9]\d{0,2}")
@@ -27,6 +29,8 @@ class Tile:
 
 def parse(path: str) -> Tile | None:
     """`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` (N in 3-digit elements, `x` on all but the last), or None."""
+    if len(path) > MAX_PATH:
+        return None
     parts = path.split("/")
     width = WIDTH
     if len(parts) >= 3 and parts[-2].endswith(".p"):
@@ -49,7 +53,11 @@ def _level(text: str) -> int | None:
 
 def _index(elements: list[str]) -> int | None:
     *head, last = elements
-    if not _LAST.fullmatch(last) or not all(_ELEMENT.fullmatch(e) for e in head):
+    if (
+        len(elements) > MAX_ELEMENTS
+        or not _LAST.fullmatch(last)
+        or not all(_ELEMENT.fullmatch(e) for e in head)
+    ):
         return None
     index = int("".join(e.removeprefix("x") for e in head) + last)
     return index if tile_path_index(index) == "/".join(elements) else None  # one spelling per index

@@ -122,7 +122,15 @@ def _check_object(key: VerifierKey, where: str, obj: Mapping[str, Any]) -> list[
     problem = check_inclusion(key, proof, leaf_text.encode())
     if problem is not None:
         return [f"{where} ({name}): {problem}"]
-    return [f"{where} ({name}): {p}" for p in disagreements(obj, orjson_loads(leaf_text))]
+    leaf = orjson_loads(leaf_text)
+    kinds = _KINDS.get(next((k for k in _KINDS if k in obj), ""), ("cpl_entry", "release"))
+    if leaf.get("type") not in kinds:
+        return [f"{where} ({name}): the signed log's leaf is of type {leaf.get('type')!r}, not {kinds[0]!r}"]
+    return [f"{where} ({name}): {p}" for p in disagreements(obj, leaf)]
+
+
+# The leaf type an answer's object must be proven by: a CPL entry has a `number`, a release an `id`.
+_KINDS = {"number": ("cpl_entry",), "id": ("release",)}
 
 
 def disagreements(obj: Mapping[str, Any], leaf: Mapping[str, Any]) -> list[str]:

@@ -11,8 +11,15 @@ from loaders import tlog
 from loaders.audit import Actor
 from loaders.db import Db
 from resolvers import checkpoints, merkle
+from resolvers.errors import BadUserInput
 from resolvers.log_leaves import leaf_of
 from resolvers.unit_of_work import Change
+
+MAX_LEAF_BYTES = 0xFFFF  # a C2SP tlog-tiles entry bundle prefixes each leaf with a 2-byte length
+
+
+class LeafTooLarge(BadUserInput):
+    """A fact whose leaf an entry bundle cannot carry: refused before anything is written."""
 
 
 async def append_to_log(tx: Db, who: Actor, changes: Sequence[Change]) -> None:
@@ -38,6 +45,12 @@ async def append_leaves(tx: Db, leaves: Sequence[tlog.NewLeaf]) -> None:
     """
     if not leaves:
         return
+    for x in leaves:
+        if len(x.leaf) > MAX_LEAF_BYTES:
+            raise LeafTooLarge(
+                f"{x.entity_type} {x.entity_id} would be a log leaf of {len(x.leaf)} bytes;"
+                f" the transparency log takes at most {MAX_LEAF_BYTES}"
+            )
     await tlog.lock_appends(tx)
     size, frontier = await tlog.size_and_frontier(tx)
     made = merkle.new_nodes(size, frontier, [merkle.leaf_hash(x.leaf) for x in leaves])

@@ -134,3 +134,38 @@ async def _every_fact_verifies(url: str) -> None:
                 )
     finally:
         await pool.close()
+
+
+async def with_an_oversized_contact_set(pool: asyncpg.Pool) -> None:
+    await before_the_log(pool)
+    await pool.execute(  # as COPY loads it, past every input cap: a contact set of 70,000 bytes
+        "insert into contacts (manufacturer_id, role, name, position) values ('2A4F', 'SUPPORT', $1, 1)",
+        "n" * 70_000,
+    )
+
+
+async def test_backfill_refuses_a_fact_too_large_for_the_log_naming_it_and_appends_nothing(
+    pool: asyncpg.Pool, db: Db
+) -> None:
+    await with_an_oversized_contact_set(pool)
+    with pytest.raises(transparency.LeafTooLarge, match="Manufacturer 2A4F would be a log leaf of 702"):
+        await log_backfill.backfill(db, WHO)
+    assert await kinds(pool) == []
+
+
+def test_fir_log_backfill_says_which_fact_is_too_large(db_url: str) -> None:
+    async def prepare() -> None:
+        pool = await asyncpg.create_pool(db_url, min_size=1, max_size=1)
+        assert pool is not None
+        try:
+            await with_an_oversized_contact_set(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(prepare())
+    result = CliRunner().invoke(app, ["log", "backfill"], env={"DATABASE_URL": db_url})
+    assert result.exit_code == 1, result.output
+    assert (
+        "Manufacturer 2A4F would be a log leaf of 702" in result.output
+        and "nothing appended" in result.output
+    )

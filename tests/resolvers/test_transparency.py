@@ -105,3 +105,26 @@ async def test_a_concurrent_burst_lands_whole_in_one_order(pool: asyncpg.Pool, d
     idx = [r["idx"] for r in await pool.fetch("select idx from tlog_leaves order by idx")]
     assert idx == list(range(20))
     assert (await transparency.audit(db)).problems == []
+
+
+def oversized_contacts() -> list[dict[str, str]]:
+    """50 contacts within every field's cap, over 65,535 bytes as a leaf (3-byte characters)."""
+    return [
+        {"role": "FIRMWARE", "name": "€" * 200, "email": "€" * 120 + "@" + "€" * 120 + ".uk"}
+        for _ in range(50)
+    ]
+
+
+@pytest.mark.usefixtures("model")
+async def test_a_fact_too_large_for_an_entry_bundle_is_refused_before_anything_is_written(
+    pool: asyncpg.Pool,
+) -> None:
+    contacts = 'mutation($c: [ContactInput!]!) { setContacts(manufacturerId: "106C", contacts: $c) { name } }'
+    before = await pool.fetch("select * from contacts order by id")
+    result = await execute(SCHEMA, pool, contacts, SECAS, c=oversized_contacts())
+    assert result.errors is not None and result.errors[0].extensions is not None
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert "log leaf of" in result.errors[0].message and "at most 65535" in result.errors[0].message
+    assert await leaves(pool) == [] and await pool.fetch("select * from contacts order by id") == before
+    await ok(pool, contacts, c=oversized_contacts()[:40])  # 40 fit: the cap is the leaf's size, not a count
+    assert [x["type"] for x in await leaves(pool)] == ["contacts"]
