@@ -148,10 +148,10 @@ def verify_answer(
 def verify_export(
     export: Annotated[Path, typer.Argument(help="an exported FIR spreadsheet (xlsx or csv)")],
     public_key: KeyOption,
-    allow_unproven: Annotated[
+    strict: Annotated[
         bool,
         typer.Option(
-            help="accept rows whose release or contacts log columns are empty (listed as NOT VERIFIED)"
+            help="also fail rows whose release or contacts log columns are empty (listed as NOT VERIFIED)"
         ),
     ] = False,
 ) -> None:
@@ -160,12 +160,14 @@ def verify_export(
     from spreadsheets.fir_files import read_fir_rows
 
     checked, problems, unproven = check_export(_key(public_key), read_fir_rows(export))
-    if not allow_unproven:
+    if strict:
         _report([*problems, *unproven], f"{checked} rows verified")
         return
     for u in unproven:
         console.print(f"NOT VERIFIED {u}", highlight=False, markup=False, soft_wrap=True)
-    _report(problems, f"{checked} rows verified, {len(unproven)} facts not verified")
+    _report(
+        problems, f"{checked} rows verified" + (f", {len(unproven)} facts not verified" if unproven else "")
+    )
 
 
 def _key(path: Path) -> VerifierKey:

@@ -97,9 +97,9 @@ def test_blanked_release_or_contacts_columns_are_not_verified(
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(moved(rows, LEAF_COLUMNS, blank=True))
-    strict = CliRunner().invoke(app, ["verify", "export", str(path), "-k", str(key)])
+    strict = CliRunner().invoke(app, ["verify", "export", str(path), "-k", str(key), "--strict"])
     assert strict.exit_code == 1 and "FAILED row 2 (CPL entry 1): release: not verified" in strict.output
-    lenient = CliRunner().invoke(app, ["verify", "export", str(path), "-k", str(key), "--allow-unproven"])
+    lenient = CliRunner().invoke(app, ["verify", "export", str(path), "-k", str(key)])
     assert lenient.exit_code == 0, lenient.output
     assert "NOT VERIFIED row 2 (CPL entry 1): release" in lenient.output
     assert lenient.output.endswith("OK: 2 rows verified, 1 facts not verified\n")
