@@ -11,7 +11,7 @@ from graphql import coerce_input_value
 from resolvers.fleet import FleetDevices, group_devices
 from schema.fleet_input import columns, fleet_devices
 from schema.schema import build_schema
-from tests.builders import SUPPLIER, Builder, execute
+from tests.builders import SUPPLIER, execute
 
 SCHEMA = build_schema()
 FLEET = "query($d: [FleetDeviceInput!]!) { fleetStatus(devices: $d) { total distinct invalid problems { index ref field } groups { count refs } } }"
@@ -32,16 +32,6 @@ def coerced(items: list[Any]) -> FleetDevices:
     return fleet_devices(
         coerce_input_value(items, SCHEMA._schema.query_type.fields["fleetStatus"].args["devices"].type)
     )
-
-
-@pytest.fixture
-async def seeded(pool: asyncpg.Pool) -> asyncpg.Pool:
-    async with pool.acquire() as conn:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-    return pool
 
 
 def test_plain_devices_give_what_graphql_core_gives() -> None:

@@ -12,7 +12,7 @@ from resolvers.context import InputCapsByPrincipal
 from resolvers.principal import ANONYMOUS
 from schema.input_limits import Screen, variable_problem
 from schema.schema import build_schema
-from tests.builders import SECAS, SUPPLIER, Builder, execute
+from tests.builders import SECAS, SUPPLIER, execute
 
 SCHEMA = build_schema()
 ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
@@ -30,16 +30,6 @@ def cursor(key: str) -> str:
 
 def extensions(result: Any) -> list[dict[str, Any]]:
     return [e.extensions for e in result.errors or ()]
-
-
-@pytest.fixture
-async def seeded(pool: asyncpg.Pool) -> asyncpg.Pool:
-    async with pool.acquire() as conn:
-        b = Builder(conn)
-        await b.manufacturer("106C")
-        await b.model("106C", "4331", "CHF")
-        await b.release("106C", "4331", "00AC", "00000001", date="2020-01-01")
-    return pool
 
 
 @pytest.mark.parametrize(
