@@ -92,24 +92,11 @@ def latest_version(server: Server, token: str) -> tuple[str, str, str]:
 
 
 async def subscriber_on_each_worker(base: str, token: str) -> dict[str, ClientConnection]:
-    """WebSocket connections until one is on each worker (the handshake names it), each subscribed."""
-    found: dict[str, ClientConnection] = {}
-    for _ in range(60):
-        ws = await connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
-        assert ws.response is not None
-        worker = ws.response.headers["x-fir-worker"]
-        if worker in found:
-            await ws.close()
-            continue
-        found[worker] = ws
-        await ws.send(
-            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
-        )
-        assert (await next_message(ws))["type"] == "connection_ack"
+    """A session on each worker (the handshake names it), each subscribed to release events."""
+    found = await session_on_each_worker(base, {"Authorization": f"Bearer {token}"})
+    for ws in found.values():
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
-        if len(found) == WORKERS:
-            return found
-    raise AssertionError("no WebSocket reached the second worker")
+    return found
 
 
 async def test_a_publish_through_one_worker_clears_every_cache_and_reaches_every_subscriber(
@@ -192,8 +179,8 @@ def worker_processes(parent: int) -> list[psutil.Process]:
     return [p for p in psutil.Process(parent).children() if "spawn_main" in " ".join(p.cmdline())]
 
 
-async def websocket_on_each_worker(base: str) -> list[ClientConnection]:
-    """Anonymous graphql-transport-ws sessions, acknowledged, until one is open on each worker."""
+async def session_on_each_worker(base: str, payload: dict[str, str]) -> dict[str, ClientConnection]:
+    """graphql-transport-ws sessions, acknowledged, until one is open on each worker, by worker name."""
     found: dict[str, ClientConnection] = {}
     for _ in range(60):
         ws = await connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
@@ -203,10 +190,10 @@ async def websocket_on_each_worker(base: str) -> list[ClientConnection]:
             await ws.close()
             continue
         found[worker] = ws
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         assert (await next_message(ws))["type"] == "connection_ack"
         if len(found) == WORKERS:
-            return list(found.values())
+            return found
     raise AssertionError("no WebSocket reached the second worker")
 
 
@@ -239,7 +226,7 @@ async def test_embedded_database_started_once_demo_loaded_once_and_sigterm_stops
         assert len(shared) == 1
         metrics_dir = shared.pop()
         assert any(metrics_dir.glob("counter_*.db"))
-        sessions = await websocket_on_each_worker(base)
+        sessions = list((await session_on_each_worker(base, {})).values())
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.gather(*(closing_code(ws) for ws in sessions)) == [1001] * WORKERS
         assert await asyncio.to_thread(proc.wait, 30) == 0
