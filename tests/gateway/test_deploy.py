@@ -62,3 +62,17 @@ def test_committed_supergraph_is_current() -> None:
     assert json.loads(out.stdout)["supergraph"] == (ROOT / "deploy/supergraph.graphql").read_text(), (
         "deploy/supergraph.graphql drifted: run deploy/compose-supergraph.sh"
     )
+
+
+def test_compose_gateways_read_from_the_tested_standby() -> None:
+    """tests/e2e/test_standby_deploy.py runs deploy/postgres/*.sh: compose mounts those files and reads from the standby."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "./deploy/postgres/standby.sh:/standby/standby.sh:ro" in compose
+    assert (
+        "./deploy/postgres/allow-replication.sh:/docker-entrypoint-initdb.d/allow-replication.sh:ro"
+        in compose
+    )
+    assert (
+        "FIR_DATABASE_READ_URLS: postgresql://fir:${FIR_DB_PASSWORD:-fir-dev-only}@postgres-standby:5432/fir"
+        in compose
+    )
