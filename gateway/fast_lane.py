@@ -10,6 +10,7 @@ from strawberry.http.parse_content_type import parse_content_type
 
 from gateway.request_body import loads
 
+JSON = "application/json"
 # The members of a GraphQL over HTTP request the lane takes; any other (documentId among them) goes the long way.
 _MEMBERS = frozenset({"query", "variables", "operationName", "extensions"})
 
@@ -18,10 +19,10 @@ def takes(request: Request, stream_transports: bool) -> bool:
     """Whether the lane may try the request: a POST of application/json, with no streaming transport asked
     for (none is configured unless `stream_transports`). Everything else is strawberry's view, which
     answers it (GET, GraphiQL, multipart, the 415 for another content type) as it always did."""
-    if request.scope["method"] != "POST":
+    if request.scope["method"] != "POST" or stream_transports:
         return False
-    media, _ = parse_content_type(request.headers.get("content-type") or "")
-    return media == "application/json" and not stream_transports
+    declared = request.headers.get("content-type") or ""
+    return declared == JSON or parse_content_type(declared)[0] == JSON
 
 
 def request_data(body: Any) -> GraphQLRequestData | None:

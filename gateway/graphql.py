@@ -21,7 +21,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from gateway import fast_lane, graphiql
-from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway.authn import authenticate, unauthenticated_response
 from gateway.body_limit import BodyTooLarge, capped, declared_too_large
 from gateway.cache import serve as serve_cached
 from gateway.context import build_context, caps_of
@@ -30,6 +30,7 @@ from gateway.refusals import RequestRefused, refusal_response, shorten
 from gateway.replicas import HEADER as READ_AFTER
 from gateway.replicas import ReadChoice, format_read_after, parse_read_after
 from gateway.request_body import loads, read_body, read_request_body, release_body, release_request_body
+from gateway.resources import Resources
 from gateway.trusted_documents import Refused, RequestData
 from gateway.trusted_ws import LegacyWSHandler, TransportWSHandler
 from gateway.websocket_limits import (
@@ -116,7 +117,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         request = Request(scope, receive)
         media = response_media_type(request.headers.get("accept"))
         scope.setdefault("state", {})["media_type"] = media
-        resources = resources_of(request)
+        resources = resources_in(request)
         try:
             principal = await authenticate(resources, request.headers.get("authorization"))
         except Unauthenticated as error:
@@ -242,7 +243,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        trusted = resources_of(request).trusted_documents
+        trusted = resources_in(request).trusted_documents
         try:
             request_data = await trusted.resolve(context.loaders.db, context.principal, request_data)
         except Refused as refused:
@@ -286,7 +287,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
-        context = build_context(resources_of(request), principal, request, response)
+        context = build_context(resources_in(request), principal, request, response)
         context.owns_input = isinstance(request, Request)  # variables parsed from its body, by parse_json
         return context
 
@@ -294,7 +295,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """Subscriptions authenticate once, at connection_init: the token travels in its payload."""
         try:
             authorization = _ws_authorization(context)
-            context.principal = await authenticate(resources_of(context.request), authorization)
+            context.principal = await authenticate(resources_in(context.request), authorization)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
         scope = context.request.scope
@@ -302,6 +303,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             message = f"at most {self.ws_slots.limit} connections per caller"
             raise ConnectionRejectionError({"code": TOO_MANY_CONNECTIONS, "message": message})
         return None
+
+
+def resources_in(conn: Any) -> Resources:
+    """`authn.resources_of`, read from the scope: the request's `state` object is not built for it."""
+    found: Resources = conn.scope["state"]["resources"]
+    return found
 
 
 async def route_reads(resources: Any, request: Request) -> None:
