@@ -21,9 +21,10 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 from strawberry.utils.await_maybe import await_maybe
 
-# What a hook becomes: a context-manager factory taking the extension, and whether it is async.
+# What a hook becomes: a generator function taking the extension (its code up to `yield` runs before
+# the stage, the rest after), and whether it is an async generator.
 Plan = tuple[Callable[[SchemaExtension], Any], bool]
-# A stage's hooks for one tuple of extension classes: (index of the extension, factory, is async).
+# A stage's hooks for one tuple of extension classes: (index of the extension, generator function, is async).
 StagePlan = tuple[tuple[int, Callable[[SchemaExtension], Any], bool], ...]
 STAGES = ("on_operation", "on_validate", "on_parse", "on_execute")
 
@@ -47,9 +48,9 @@ def planned(kind: type[SchemaExtension], hook_name: str) -> Plan | None:
     if hook is getattr(SchemaExtension, hook_name):
         return None
     if inspect.isgeneratorfunction(hook):
-        return contextlib.contextmanager(hook), False
+        return hook, False
     if inspect.isasyncgenfunction(hook):
-        return contextlib.asynccontextmanager(hook), True
+        return hook, True
     if callable(hook):
         return from_callable(hook)
     raise ValueError(f"Hook {hook_name} on {kind} must be callable, received {hook!r}")
@@ -59,14 +60,12 @@ def from_callable(func: Callable[[SchemaExtension], Any]) -> Plan:
     """A plain or coroutine-function hook runs before the stage, as strawberry's `from_callable` runs it."""
     if iscoroutinefunction(func):
 
-        @contextlib.asynccontextmanager
         async def awaited(extension: SchemaExtension) -> AsyncIterator[None]:
             await func(extension)
             yield
 
         return awaited, True
 
-    @contextlib.contextmanager
     def called(extension: SchemaExtension) -> Iterator[None]:
         func(extension)
         yield
@@ -96,9 +95,11 @@ def with_results(kinds: tuple[type[SchemaExtension], ...]) -> tuple[int, ...]:
 
 
 class Stage(ExtensionContextManagerBase):
-    """One stage's hooks, entered in order and left in reverse, as strawberry's exit stack does, without
-    building the stack when nothing raises: an exception (received, or raised by a hook on the way out)
-    hands the hooks still entered to a real (Async)ExitStack, so its semantics decide what follows."""
+    """One stage's hooks: each generator is run to its `yield` in order and on from it in reverse, as
+    strawberry's `contextmanager` wrappers in its exit stack run them, without building either when
+    nothing raises. An exception (received, or raised by a hook on the way out) hands the generators
+    still suspended, wrapped as `contextmanager` wraps them, to a real (Async)ExitStack, so contextlib's
+    own rules decide what follows."""
 
     def __init__(self, extensions: list[SchemaExtension], hooks: StagePlan) -> None:
         self.extensions = extensions
@@ -108,13 +109,19 @@ class Stage(ExtensionContextManagerBase):
     async def __aenter__(self) -> None:
         entered = self.entered
         extensions = self.extensions
-        for index, factory, is_async in self.planned:
-            manager = factory(extensions[index])
+        for index, hook, is_async in self.planned:
+            generator = hook(extensions[index])
             if is_async:
-                await type(manager).__aenter__(manager)
+                try:
+                    await generator.__anext__()
+                except StopAsyncIteration:
+                    raise RuntimeError("generator didn't yield") from None
             else:
-                type(manager).__enter__(manager)
-            entered.append((manager, is_async))
+                try:
+                    next(generator)
+                except StopIteration:
+                    raise RuntimeError("generator didn't yield") from None
+            entered.append((generator, is_async))
 
     async def __aexit__(
         self,
@@ -123,23 +130,21 @@ class Stage(ExtensionContextManagerBase):
         exc_tb: TracebackType | None,
     ) -> None:
         """Never suppresses, as strawberry's own stage does not (whatever a hook answers)."""
-        entered = self.entered
-        if exc_type is None:
-            while entered:
-                manager, is_async = entered[-1]
-                try:  # what a hook answers with nothing to suppress is ignored, as strawberry's stack ignores it
-                    if is_async:
-                        await type(manager).__aexit__(manager, None, None, None)
-                    else:
-                        type(manager).__exit__(manager, None, None, None)
-                except BaseException as error:
-                    entered.pop()
-                    if await self._unwind(type(error), error, error.__traceback__):
-                        return  # a hook further out swallowed it, as nested `with`s would
-                    raise
-                entered.pop()
+        if exc_type is not None:
+            await self._unwind(exc_type, exc_val, exc_tb)
             return
-        await self._unwind(exc_type, exc_val, exc_tb)
+        entered = self.entered
+        while entered:
+            generator, is_async = entered.pop()
+            try:
+                if is_async:
+                    await _finish_async(generator)
+                else:
+                    _finish(generator)
+            except BaseException as error:
+                if await self._unwind(type(error), error, error.__traceback__):
+                    return  # a hook further out swallowed it, as nested `with`s would
+                raise
 
     async def _unwind(
         self,
@@ -148,24 +153,27 @@ class Stage(ExtensionContextManagerBase):
         exc_tb: TracebackType | None,
     ) -> bool:
         stack = contextlib.AsyncExitStack()
-        for manager, is_async in self.entered:
+        for generator, is_async in self.entered:
             if is_async:
-                stack.push_async_exit(manager)
+                stack.push_async_exit(_async_manager(generator))
             else:
-                stack.push(manager)
+                stack.push(_manager(generator))
         self.entered = []
         return bool(await stack.__aexit__(exc_type, exc_val, exc_tb))
 
     def __enter__(self) -> None:
-        for index, factory, is_async in self.planned:
+        for index, hook, is_async in self.planned:
+            extension = self.extensions[index]
             if is_async:
-                extension = self.extensions[index]
                 raise RuntimeError(
                     f"SchemaExtension hook {extension}.{self.HOOK_NAME} failed to complete synchronously."
                 )
-            manager = factory(self.extensions[index])
-            type(manager).__enter__(manager)
-            self.entered.append((manager, is_async))
+            generator = hook(extension)
+            try:
+                next(generator)
+            except StopIteration:
+                raise RuntimeError("generator didn't yield") from None
+            self.entered.append((generator, is_async))
 
     def __exit__(
         self,
@@ -174,10 +182,49 @@ class Stage(ExtensionContextManagerBase):
         exc_tb: TracebackType | None,
     ) -> None:
         stack = contextlib.ExitStack()
-        for manager, _ in self.entered:
-            stack.push(manager)
+        for generator, _ in self.entered:
+            stack.push(_manager(generator))
         self.entered = []
         stack.__exit__(exc_type, exc_val, exc_tb)
+
+
+def _finish(generator: Any) -> None:
+    """`contextmanager`'s exit when nothing was raised: the generator must end after its one yield."""
+    try:
+        next(generator)
+    except StopIteration:
+        return
+    try:
+        raise RuntimeError("generator didn't stop")
+    finally:
+        generator.close()
+
+
+async def _finish_async(generator: Any) -> None:
+    try:
+        await generator.__anext__()
+    except StopAsyncIteration:
+        return
+    try:
+        raise RuntimeError("generator didn't stop")
+    finally:
+        await generator.aclose()
+
+
+def _manager(generator: Any) -> contextlib._GeneratorContextManager[None]:
+    """The object `contextmanager` would have made around this (already entered) generator: its exit
+    is the one that handles an exception."""
+    manager: contextlib._GeneratorContextManager[None] = object.__new__(contextlib._GeneratorContextManager)
+    manager.gen = generator
+    return manager
+
+
+def _async_manager(generator: Any) -> contextlib._AsyncGeneratorContextManager[None]:
+    manager: contextlib._AsyncGeneratorContextManager[None] = object.__new__(
+        contextlib._AsyncGeneratorContextManager
+    )
+    manager.gen = generator
+    return manager
 
 
 class Operation(Stage, OperationContextManager):

@@ -114,6 +114,20 @@ class Watches(SchemaExtension):
             raise
 
 
+class YieldsTwice(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        yield
+        seen.append("after the first yield")
+        yield
+
+
+class NeverYields(SchemaExtension):
+    async def on_parse(self) -> AsyncIterator[None]:
+        seen.append("never yields")
+        if self.execution_context is None:
+            yield
+
+
 class Results(SchemaExtension):
     async def on_parse(self) -> None:  # type: ignore[override]
         seen.append("coroutine parse")
@@ -135,6 +149,8 @@ EXTENSION_SETS = [
     [RaisesOnExit, Swallows],
     [Later, RaisesOnEntry, Every],
     [Watches, Later, RaisesOnEntry],
+    [Watches, Swallows, YieldsTwice],
+    [Watches, Later, NeverYields],
     [Results, Every, Swallows, RaisesOnExit],
 ]
 
