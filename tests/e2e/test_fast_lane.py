@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import hashlib
+import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,11 +160,74 @@ def corpus(reader: str) -> list[tuple[str, Case]]:
     return cases
 
 
+class CuttableProxy:
+    """The database's Unix socket, relayed through one of ours that the test can cut: every relayed
+    connection is closed and new ones are refused, as when the database goes away."""
+
+    def __init__(self, url: str, directory: Path) -> None:
+        head, _, query = url.partition("?")
+        params = dict(part.split("=", 1) for part in query.split("&") if part)
+        self.target = str(Path(params["host"]) / f".s.PGSQL.{params.get('port', '5432')}")
+        self.url = f"{head}?" + "&".join(f"{k}={directory if k == 'host' else v}" for k, v in params.items())
+        self.path = str(directory / Path(self.target).name)
+        self.cut = False
+        self.writers: set[asyncio.StreamWriter] = set()
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self.ready.wait(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_unix_server(self._relay, path=self.path))
+        self.ready.set()
+        self.loop.run_forever()
+        server.close()
+        for writer in self.writers:
+            writer.transport.abort()
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.run_until_complete(server.wait_closed())
+        self.loop.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut:
+            writer.close()
+            return
+        upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.target)
+        self.writers |= {writer, upstream_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    def cut_off(self) -> None:
+        def cut() -> None:
+            self.cut = True
+            for writer in self.writers:
+                writer.transport.abort()
+
+        self.loop.call_soon_threadsafe(cut)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
 @dataclasses.dataclass(frozen=True)
 class Pair:
     on: str
     off: str
     reader: str
+    database: CuttableProxy
 
 
 @pytest.fixture(scope="module")
@@ -177,16 +245,22 @@ def servers(
     """Two servers on one database, the lane on and off; started one after the other (they share the
     development issuer's key, which the first creates)."""
     data_dir: Path = tmp_path_factory.mktemp("lane")
+    relay = Path(tempfile.mkdtemp(prefix="fir-lane-"))  # short: a socket path has about 100 bytes
+    database = CuttableProxy(lane_db, relay)
     public = "http://127.0.0.1:9"  # both servers' development issuer: one `iss`, so one token serves both
     env = {"FIR_DEV_AUTH": "1", "FIR_PUBLIC_URL": public, "FIR_CACHE": request.param, **CAPS}
-    with (
-        running_server(lane_db, data_dir, FIR_FAST_LANE="1", **env) as on,
-        running_server(lane_db, data_dir, FIR_FAST_LANE="0", **env) as off,
-    ):
-        settings = dataclasses.replace(
-            load_settings(None), data_dir=data_dir, public_url=public, dev_auth=True
-        )
-        yield Pair(on, off, DevIssuer(settings).mint("fir:read", None, "lane-reader"))
+    try:
+        with (
+            running_server(database.url, data_dir, FIR_FAST_LANE="1", **env) as on,
+            running_server(database.url, data_dir, FIR_FAST_LANE="0", **env) as off,
+        ):
+            settings = dataclasses.replace(
+                load_settings(None), data_dir=data_dir, public_url=public, dev_auth=True
+            )
+            yield Pair(on, off, DevIssuer(settings).mint("fir:read", None, "lane-reader"), database)
+    finally:
+        database.close()
+        shutil.rmtree(relay, ignore_errors=True)
 
 
 def answer(client: httpx.Client, case: Case) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -227,3 +301,21 @@ def test_metrics_count_the_lane_requests(servers: Pair) -> None:
         for text in (before, after)
     ]
     assert count[1] == count[0] + 1
+
+
+def test_with_the_database_gone_the_lane_answers_503_as_the_view_does(servers: Pair) -> None:
+    """Last in the module: the database is cut off from both servers for good."""
+    servers.database.cut_off()
+    cases = [c for c in corpus(servers.reader) if c[0].startswith(("device", "typename", "mutation"))]
+    differing, unavailable = [], 0
+    with (
+        httpx.Client(base_url=servers.on, timeout=30) as on,
+        httpx.Client(base_url=servers.off, timeout=30) as off,
+    ):
+        for name, case in cases:
+            fast, slow = answer(on, case), answer(off, case)
+            if fast != slow:
+                differing.append((name, fast, slow))
+            unavailable += fast[0] == 503 and ("retry-after", "1") in fast[1]
+    assert not differing, differing[:3]
+    assert unavailable >= 6  # every device query, under each Accept
