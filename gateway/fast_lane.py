@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Scope
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
@@ -21,8 +22,20 @@ def takes(request: Request, stream_transports: bool) -> bool:
     answers it (GET, GraphiQL, multipart, the 415 for another content type) as it always did."""
     if request.scope["method"] != "POST" or stream_transports:
         return False
-    declared = request.headers.get("content-type") or ""
+    declared = headers(request.scope, b"content-type")[0] or ""
     return declared == JSON or parse_content_type(declared)[0] == JSON
+
+
+def headers(scope: Scope, *names: bytes) -> list[str | None]:
+    """Each named header's first value, as starlette's `Headers.get` reads it, in one pass over the
+    scope's list (names as ASGI gives them: lower case)."""
+    found: list[str | None] = [None] * len(names)
+    for name, value in scope["headers"]:
+        if name in names:
+            index = names.index(name)
+            if found[index] is None:
+                found[index] = value.decode("latin-1")
+    return found
 
 
 def request_data(body: Any) -> GraphQLRequestData | None:

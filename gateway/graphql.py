@@ -115,11 +115,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 self.ws_slots.give_back(scope)
             return
         request = Request(scope, receive)
-        media = response_media_type(request.headers.get("accept"))
+        accept, authorization = fast_lane.headers(scope, b"accept", b"authorization")
+        media = response_media_type(accept)
         scope.setdefault("state", {})["media_type"] = media
         resources = resources_in(request)
         try:
-            principal = await authenticate(resources, request.headers.get("authorization"))
+            principal = await authenticate(resources, authorization)
         except Unauthenticated as error:
             await unauthenticated_response(error, media)(scope, receive, send)
             return
