@@ -229,8 +229,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """A request by id runs the registered document; a caller restricted to trusted documents
-        runs nothing else. Both are decided before the document is parsed."""
+        """strawberry's view calls this; the fast lane calls `_execute` itself."""
         return await self._execute(
             request, request_adapter.method, sub_response, context, root_value, request_data
         )
@@ -244,6 +243,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        """A request by id runs the registered document; a caller restricted to trusted documents
+        runs nothing else. Both are decided before the document is parsed."""
         trusted = resources_in(request).trusted_documents
         try:
             request_data = await trusted.resolve(context.loaders.db, context.principal, request_data)
