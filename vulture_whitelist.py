@@ -1,5 +1,9 @@
 """Names vulture cannot see used: read by SQL, strawberry, orjson, the CLI's summary or only by tests."""
 
+from contextlib import _AsyncGeneratorContextManager, _GeneratorContextManager
+
+from starlette.requests import Request
+
 from gateway.auth.jwks import JwksCache
 from loaders.demo import DemoSummary
 from loaders.rows import ReleaseRow, RevisionRow
@@ -45,5 +49,9 @@ frontier_nodes
 # strawberry's hooks, called by strawberry: the schema's runner and the runner's stage context managers
 FirSchema.create_extensions_runner
 PlannedExtensionsRunner.validation, PlannedExtensionsRunner.parsing, PlannedExtensionsRunner.executing
+PlannedExtensionsRunner.get_extensions_results
+# read by contextlib's generator context managers' exit, and by starlette's Request.is_disconnected
+_GeneratorContextManager.gen, _AsyncGeneratorContextManager.gen
+Request._is_disconnected
 # read by graphql-core's executor when it builds each resolver's info
 SlicedExecutor.async_helpers

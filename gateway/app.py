@@ -136,6 +136,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
         ws_max_connections=settings.ws_max_connections,
         ws_max_subscriptions=settings.ws_max_subscriptions,
+        fast_lane=settings.fast_lane,
     )
     issuer, dev_issuer = token_issuer(settings)
 

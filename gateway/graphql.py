@@ -20,8 +20,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
-from gateway import graphiql
-from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway import fast_lane, graphiql
+from gateway.authn import authenticate, unauthenticated_response
 from gateway.body_limit import BodyTooLarge, capped, declared_too_large
 from gateway.cache import serve as serve_cached
 from gateway.context import build_context, caps_of
@@ -29,7 +29,8 @@ from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, r
 from gateway.refusals import RequestRefused, refusal_response, shorten
 from gateway.replicas import HEADER as READ_AFTER
 from gateway.replicas import ReadChoice, format_read_after, parse_read_after
-from gateway.request_body import loads, read_body, release_body
+from gateway.request_body import loads, read_body, read_request_body, release_body, release_request_body
+from gateway.resources import Resources
 from gateway.trusted_documents import Refused, RequestData
 from gateway.trusted_ws import LegacyWSHandler, TransportWSHandler
 from gateway.websocket_limits import (
@@ -81,11 +82,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
-        self, *args: Any, ws_max_connections: int = 20, ws_max_subscriptions: int = 20, **kwargs: Any
+        self,
+        *args: Any,
+        ws_max_connections: int = 20,
+        ws_max_subscriptions: int = 20,
+        fast_lane: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.ws_slots = ConnectionSlots(ws_max_connections)
         self.max_subscriptions_per_connection = ws_max_subscriptions
+        self.fast_lane = fast_lane
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -108,11 +115,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 self.ws_slots.give_back(scope)
             return
         request = Request(scope, receive)
-        media = response_media_type(request.headers.get("accept"))
+        accept, authorization = fast_lane.headers(scope, b"accept", b"authorization")
+        media = response_media_type(accept)
         scope.setdefault("state", {})["media_type"] = media
-        resources = resources_of(request)
+        resources = resources_in(request)
         try:
-            principal = await authenticate(resources, request.headers.get("authorization"))
+            principal = await authenticate(resources, authorization)
         except Unauthenticated as error:
             await unauthenticated_response(error, media)(scope, receive, send)
             return
@@ -134,12 +142,37 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             await refusal_response(refused, media)(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """strawberry's HTTP handling, with every refusal answered as a GraphQL error, never plain text."""
+        """strawberry's HTTP handling, with every refusal answered as a GraphQL error, never plain text;
+        the usual POST takes the fast lane (`_run_fast`), which answers it as strawberry's view would."""
+        request = Request(scope, receive)
         try:
-            response = await self.run(Request(scope, receive))
+            response = None
+            if self.fast_lane and fast_lane.takes(request, bool(self._stream_transport_map)):
+                response = await self._run_fast(request)
+            if response is None:
+                response = await self.run(request)
         except HTTPException as error:
             response = refusal_response(error, media_type_of(scope))
         await response(scope, receive, send)
+
+    async def _run_fast(self, request: Request) -> Response | None:
+        """`run` for one JSON operation: the same hooks in the same order, minus the view's generic
+        dispatch (request adapter, content negotiation for streams, the second look for documentId).
+        None (the body read and kept) when the request is anything else: `run` then answers it."""
+        await read_request_body(request)
+        data = fast_lane.request_data(request._body)
+        if data is None:
+            return None
+        release_request_body(request)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        result = await self._execute(request, "POST", sub_response, context, None, data)
+        processed = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, processed)
+        response = self.create_response(processed, sub_response)
+        self._apply_media_type(request, response)
+        return response
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         response = await super().run(request, context, root_value)
@@ -196,14 +229,27 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        """strawberry's view calls this; the fast lane calls `_execute` itself."""
+        return await self._execute(
+            request, request_adapter.method, sub_response, context, root_value, request_data
+        )
+
+    async def _execute(
+        self,
+        request: Any,
+        method: str,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         """A request by id runs the registered document; a caller restricted to trusted documents
         runs nothing else. Both are decided before the document is parsed."""
-        trusted = resources_of(request).trusted_documents
+        trusted = resources_in(request).trusted_documents
         try:
             request_data = await trusted.resolve(context.loaders.db, context.principal, request_data)
         except Refused as refused:
             return refused.result()
-        method = request_adapter.method
         try:
             result = await self.schema.execute(
                 request_data.query,
@@ -243,7 +289,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
-        context = build_context(resources_of(request), principal, request, response)
+        context = build_context(resources_in(request), principal, request, response)
         context.owns_input = isinstance(request, Request)  # variables parsed from its body, by parse_json
         return context
 
@@ -251,7 +297,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         """Subscriptions authenticate once, at connection_init: the token travels in its payload."""
         try:
             authorization = _ws_authorization(context)
-            context.principal = await authenticate(resources_of(context.request), authorization)
+            context.principal = await authenticate(resources_in(context.request), authorization)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
         scope = context.request.scope
@@ -259,6 +305,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             message = f"at most {self.ws_slots.limit} connections per caller"
             raise ConnectionRejectionError({"code": TOO_MANY_CONNECTIONS, "message": message})
         return None
+
+
+def resources_in(conn: Any) -> Resources:
+    """`authn.resources_of`, read from the scope: the request's `state` object is not built for it."""
+    found: Resources = conn.scope["state"]["resources"]
+    return found
 
 
 async def route_reads(resources: Any, request: Request) -> None:

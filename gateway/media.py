@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -30,6 +32,7 @@ def _accepted(accept: str) -> dict[str, float]:
     return found
 
 
+@lru_cache(maxsize=256)  # a client sends the same Accept on every request
 def response_media_type(accept: str | None) -> str:
     """application/graphql-response+json when the client asks for it (and prefers it at least as much
     as application/json); application/json otherwise, for a missing Accept, */* and older clients."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 
 def starlette_request(request: AsyncHTTPRequestAdapter) -> Request | None:
@@ -24,22 +24,56 @@ async def read_body(request: AsyncHTTPRequestAdapter) -> None:
     A large body is decoded here, once (see `loads`), so that its bytes are gone before it is parsed;
     one that is not UTF-8 stays bytes and is refused by the parser, as any invalid JSON."""
     found = starlette_request(request)
-    if found is None or hasattr(found, "_body"):
+    if found is not None:
+        await read_request_body(found)
+
+
+async def read_request_body(found: Request) -> None:
+    """`read_body` for a starlette Request (the endpoint's fast lane reads it before strawberry would)."""
+    if hasattr(found, "_body"):
         return
-    body = bytearray()
-    async for chunk in found.stream():
-        body += chunk
+    body = await _received(found)
     found._body = body  # type: ignore[assignment]  # orjson reads a bytearray as it reads bytes
     if len(body) >= LEAN_PARSE_BYTES:
         with contextlib.suppress(UnicodeDecodeError):
             found._body = body.decode()  # type: ignore[assignment]
 
 
+async def _received(found: Request) -> bytes | bytearray:
+    """What starlette's `Request.stream()` yields, joined, without an async generator per request: a body
+    sent in one message is kept as it came, a longer one grows one buffer (see `read_body`)."""
+    if found._stream_consumed:
+        raise RuntimeError("Stream consumed")
+    body: bytes | bytearray | None = None
+    while True:
+        message = await found.receive()
+        if message["type"] == "http.request":
+            chunk: bytes = message.get("body", b"")
+            more = message.get("more_body", False)
+            if body is None and not more:
+                found._stream_consumed = True
+                return chunk
+            if body is None:
+                body = bytearray()
+            body += chunk
+            if not more:
+                found._stream_consumed = True
+                return body
+        elif message["type"] == "http.disconnect":
+            found._is_disconnected = True
+            raise ClientDisconnect()
+
+
 def release_body(request: AsyncHTTPRequestAdapter) -> None:
     """Only the parsed request is read from here on: the body (120 MB for a million-device fleet)
     goes now, not when the response has been sent."""
     found = starlette_request(request)
-    if found is not None and hasattr(found, "_body"):
+    if found is not None:
+        release_request_body(found)
+
+
+def release_request_body(found: Request) -> None:
+    if hasattr(found, "_body"):
         del found._body
 
 

@@ -140,7 +140,7 @@ def _problems(name: str, value: Any, caps: InputCaps, max_length: int) -> Iterat
 
 def variable_problem(variables: dict[str, Any], caps: InputCaps, screen: Screen) -> BadUserInput | None:
     """The first variable value over a cap (list length, string length) or holding a NUL, if any."""
-    if screen.within(variables, caps):
+    if not variables or screen.within(variables, caps):
         return None
     for name, value in variables.items():
         for problem in _problems(name, value, caps, screen.max_length):

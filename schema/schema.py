@@ -56,6 +56,9 @@ class FirSchema(strawberry.federation.Schema):
         self.cost_model = CostModel(self._schema)
         self.analyses = Analyses(self.cost_model)
         self.entities = entity_keys(self._schema, declared_keys(self))
+        self.factories_only = not self.directives and not any(
+            isinstance(ext, SchemaExtension) for ext in self.extensions
+        )
 
     def entities_resolver(
         self, info: Info[Context, Any], representations: list[FederationAny]
@@ -77,6 +80,13 @@ class FirSchema(strawberry.federation.Schema):
         resolved = iter(super().entities_resolver(info, allowed))
         # graphql-core reports an exception in the list as an error at that index
         return [next(resolved) if refused is None else cast(FederationAny, refused) for refused in refusals]
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """strawberry's, without its per-request look at each entry: ours are all factories (classes
+        or partials), built anew for each request, and the schema has no operation directives."""
+        if not self.factories_only:
+            return super().get_extensions(sync)
+        return [factory() for factory in self.extensions]
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
