@@ -32,10 +32,25 @@ def _accepted(accept: str) -> dict[str, float]:
     return found
 
 
-@lru_cache(maxsize=256)  # a client sends the same Accept on every request
+# Only short values are remembered: a header's size is not capped before this runs (nor is the
+# caller authenticated yet), so remembering any value would let anyone pin 256 of them, megabytes each.
+CACHED_ACCEPT_LENGTH = 256
+
+
 def response_media_type(accept: str | None) -> str:
     """application/graphql-response+json when the client asks for it (and prefers it at least as much
     as application/json); application/json otherwise, for a missing Accept, */* and older clients."""
+    if accept is not None and len(accept) > CACHED_ACCEPT_LENGTH:
+        return _negotiate(accept)
+    return _remembered(accept)
+
+
+@lru_cache(maxsize=256)  # a client sends the same Accept on every request
+def _remembered(accept: str | None) -> str:
+    return _negotiate(accept)
+
+
+def _negotiate(accept: str | None) -> str:
     accepted = _accepted(accept or "")
     best = max(_SERVED, key=lambda media: accepted.get(media, 0.0))
     return best if accepted.get(best, 0.0) > 0 else JSON
