@@ -38,7 +38,7 @@ class CplEntryByNumberLoader(DbLoader[int, rows.CplEntryRow | None]):
     async def batch_load_fn(self, keys: Sequence[int]) -> list[rows.CplEntryRow | None]:
         found = {
             r["number"]: rows.cpl_entry(r)
-            for r in await self.db.fetch(
+            for r in await self.db.fetch_keyed(
                 f"select {COLUMNS} from cpl_entries where number = any($1::int[])", list(keys)
             )
         }
@@ -48,7 +48,7 @@ class CplEntryByNumberLoader(DbLoader[int, rows.CplEntryRow | None]):
 class CplEntriesByModelLoader(DbLoader[tuple[str, str], list[rows.CplEntryRow]]):
     async def batch_load_fn(self, keys: Sequence[tuple[str, str]]) -> list[list[rows.CplEntryRow]]:
         found: dict[tuple[str, str], list[rows.CplEntryRow]] = defaultdict(list)
-        for r in await self.db.fetch(
+        for r in await self.db.fetch_keyed(
             f"select {COLUMNS} from cpl_entries"
             " where (manufacturer_id, model_id) in (select * from unnest($1::text[], $2::text[]))"
             " order by number",

@@ -40,7 +40,7 @@ class IdentityRowsLoader(DbLoader[IdentityKey, IdentityRows]):
     """One round trip for any number of identities: the fleet check's and the device query's first step."""
 
     async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[IdentityRows]:
-        found = await self.db.fetch(_SQL, *(list(column) for column in zip(*keys, strict=True)))
+        found = await self.db.fetch_keyed(_SQL, *(list(column) for column in zip(*keys, strict=True)))
         by_position = {r["ord"]: r for r in found}
         return [_identity_rows(key, by_position[n]) for n, key in enumerate(keys, start=1)]
 

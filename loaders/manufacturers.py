@@ -16,7 +16,7 @@ class ManufacturerByIdLoader(DbLoader[str, rows.ManufacturerRow | None]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[rows.ManufacturerRow | None]:
         found = {
             r["manufacturer_id"]: rows.manufacturer(r)
-            for r in await self.db.fetch(
+            for r in await self.db.fetch_keyed(
                 f"select {_COLUMNS} from manufacturers where manufacturer_id = any($1::text[])", list(keys)
             )
         }
@@ -26,7 +26,7 @@ class ManufacturerByIdLoader(DbLoader[str, rows.ManufacturerRow | None]):
 class ContactsByManufacturerLoader(DbLoader[str, list[rows.ContactRow]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[rows.ContactRow]]:
         found: dict[str, list[rows.ContactRow]] = defaultdict(list)
-        for r in await self.db.fetch(
+        for r in await self.db.fetch_keyed(
             "select manufacturer_id, role::text, name, email, phone from contacts"
             " where manufacturer_id = any($1::text[]) and retired_at is null"
             " order by manufacturer_id, position, id",

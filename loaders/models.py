@@ -17,7 +17,7 @@ class ModelByKeyLoader(DbLoader[ModelKey, rows.ModelRow | None]):
     async def batch_load_fn(self, keys: Sequence[ModelKey]) -> list[rows.ModelRow | None]:
         found = {
             (r["manufacturer_id"], r["model_id"]): rows.model(r)
-            for r in await self.db.fetch(
+            for r in await self.db.fetch_keyed(
                 f"select {_COLUMNS} from device_models"
                 " where (manufacturer_id, model_id) in (select * from unnest($1::text[], $2::text[]))",
                 [k[0] for k in keys],
@@ -30,7 +30,7 @@ class ModelByKeyLoader(DbLoader[ModelKey, rows.ModelRow | None]):
 class ModelsByManufacturerLoader(DbLoader[str, list[rows.ModelRow]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[rows.ModelRow]]:
         found: dict[str, list[rows.ModelRow]] = defaultdict(list)
-        for r in await self.db.fetch(
+        for r in await self.db.fetch_keyed(
             f"select {_COLUMNS} from device_models where manufacturer_id = any($1::text[])"
             " order by manufacturer_id, model_id",
             list(keys),

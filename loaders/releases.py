@@ -39,7 +39,7 @@ class ReleaseByIdLoader(DbLoader[int, rows.ReleaseRow | None]):
     async def batch_load_fn(self, keys: Sequence[int]) -> list[rows.ReleaseRow | None]:
         found = {
             r["id"]: rows.release(r)
-            for r in await self.db.fetch(f"{SELECT} where r.id = any($1::bigint[])", list(keys))
+            for r in await self.db.fetch_keyed(f"{SELECT} where r.id = any($1::bigint[])", list(keys))
         }
         return [found.get(k) for k in keys]
 
@@ -49,7 +49,7 @@ class ReleasesByModelHwLoader(DbLoader[ModelHwKey, list[rows.ReleaseRow]]):
 
     async def batch_load_fn(self, keys: Sequence[ModelHwKey]) -> list[list[rows.ReleaseRow]]:
         found: dict[ModelHwKey, list[rows.ReleaseRow]] = defaultdict(list)
-        for r in await self.db.fetch(
+        for r in await self.db.fetch_keyed(
             f"{SELECT} where (r.manufacturer_id, r.model_id, r.hardware_version) in"
             " (select * from unnest($1::text[], $2::text[], $3::text[]))"
             " order by r.id",
@@ -67,7 +67,7 @@ class ReleasesByIdentityLoader(DbLoader[IdentityKey, list[rows.ReleaseRow]]):
 
     async def batch_load_fn(self, keys: Sequence[IdentityKey]) -> list[list[rows.ReleaseRow]]:
         found: dict[IdentityKey, list[rows.ReleaseRow]] = defaultdict(list)
-        for r in await self.db.fetch(
+        for r in await self.db.fetch_keyed(
             f"{SELECT} where (r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version) in"
             " (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]))"
             " order by r.id",
@@ -83,7 +83,7 @@ class RevisionsByReleaseLoader(DbLoader[int, list[rows.RevisionRow]]):
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[rows.RevisionRow]]:
         found: dict[int, list[rows.RevisionRow]] = defaultdict(list)
-        for r in await self.db.fetch(
+        for r in await self.db.fetch_keyed(
             "select release_id, revision, release_notes, urgency::text, advisories, upgradable_from,"
             " revised_at, revised_by, reason from release_revisions where release_id = any($1::bigint[])"
             f" union all {FIRST_REVISION} order by release_id, revision",

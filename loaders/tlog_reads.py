@@ -14,7 +14,7 @@ class LogLeafByEntityLoader(DbLoader[EntityKey, tlog.LeafRow | None]):
     """The newest leaf about each entity: the fact as it stands now."""
 
     async def batch_load_fn(self, keys: Sequence[EntityKey]) -> list[tlog.LeafRow | None]:
-        rows = await self.db.fetch(
+        rows = await self.db.fetch_keyed(
             "select distinct on (l.entity_type, l.entity_id) l.idx, l.leaf, l.entity_type, l.entity_id"
             " from unnest($1::text[], $2::text[]) as k(t, i)"
             " join tlog_leaves l on l.entity_type = k.t and l.entity_id = k.i"
