@@ -26,6 +26,7 @@ from gateway.body_limit import BodyTooLarge, capped, declared_too_large
 from gateway.cache import serve as serve_cached
 from gateway.context import build_context, caps_of
 from gateway.media import GRAPHQL_RESPONSE, content_type, is_graphql_response, response_media_type
+from gateway.metrics import FAST_LANE
 from gateway.refusals import RequestRefused, refusal_response, shorten
 from gateway.replicas import HEADER as READ_AFTER
 from gateway.replicas import ReadChoice, format_read_after, parse_read_after
@@ -163,6 +164,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         data = fast_lane.request_data(request._body)
         if data is None:
             return None
+        FAST_LANE.inc()
         release_request_body(request)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)

@@ -275,6 +275,7 @@ def test_the_lane_answers_every_request_as_the_view_does(servers: Pair) -> None:
     cases = corpus(servers.reader)
     differing = []
     lanes_seen = {200: 0, 400: 0}
+    taken_before = {side: lane_count(url) for side, url in (("on", servers.on), ("off", servers.off))}
     with (
         httpx.Client(base_url=servers.on, timeout=20) as on,
         httpx.Client(base_url=servers.off, timeout=20) as off,
@@ -288,6 +289,15 @@ def test_the_lane_answers_every_request_as_the_view_does(servers: Pair) -> None:
                     lanes_seen[fast[0]] += 1
     assert not differing, differing[:3]
     assert len(cases) > 200 and lanes_seen[200] > 50 and lanes_seen[400] > 50
+    # the two servers really answered by different paths: the lane took most of these on one only
+    assert lane_count(servers.on) - taken_before["on"] > 100
+    assert lane_count(servers.off) == taken_before["off"] == 0
+
+
+def lane_count(base: str) -> float:
+    text = httpx.get(f"{base}/metrics", timeout=20).text
+    line = next((x for x in text.splitlines() if x.startswith("fir_fast_lane_requests_total ")), None)
+    return float(line.split()[-1]) if line else 0.0
 
 
 def test_metrics_count_the_lane_requests(servers: Pair) -> None:
