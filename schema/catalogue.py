@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
@@ -52,10 +52,13 @@ class Manufacturer:
     def website(self) -> str | None:
         return self.row.website
 
-    @strawberry.field(directives=[CONTACTS], description="Firmware, support and security contacts.")
-    async def contacts(self, info: Ctx) -> list[Contact] | None:
-        found = await info.context.loaders.contacts_by_manufacturer.load(self.manufacturer_id)
-        return [Contact.from_row(c) for c in found]
+    @strawberry.field(
+        graphql_type=list[Contact] | None,
+        directives=[CONTACTS],
+        description="Firmware, support and security contacts.",
+    )
+    def contacts(self, info: Ctx) -> list[Contact] | Awaitable[list[Contact] | None] | None:
+        return contacts_of(info, self.manufacturer_id)
 
     @strawberry.field(directives=[MODELS_PER_MANUFACTURER])
     async def device_models(self, info: Ctx) -> list[DeviceModel]:
@@ -167,6 +170,20 @@ DeviceModel.from_row = from_rows.derive(DeviceModel, ModelRow, converted={"devic
 CplEntry.from_row = from_rows.derive(
     CplEntry, CplEntryRow, converted={"status": CplStatus, "device_type": DeviceType}
 )
+
+
+def contacts_of(info: Ctx, manufacturer_id: str) -> list[Contact] | Awaitable[list[Contact] | None]:
+    """A manufacturer's live contacts: at once when the request holds them (a device query prefetches
+    them when selected), else the awaitable that loads them."""
+    loader = info.context.loaders.contacts_by_manufacturer
+    done = loader.ready(manufacturer_id)
+    if done is None:
+        return _contacts(loader.load(manufacturer_id))
+    return [Contact.from_row(c) for c in done.result()]
+
+
+async def _contacts(loading: Awaitable[list[ContactRow]]) -> list[Contact] | None:
+    return [Contact.from_row(c) for c in await loading]
 
 
 async def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer:
