@@ -63,10 +63,10 @@ def _identity_rows(key: IdentityKey, r: asyncpg.Record) -> IdentityRows:
 
 # One statement for a device query: the identities' CPL rows (kind 0), every release of the model
 # keys asked (kind 1; with its CPL entry's columns when asked), the live contacts of the
-# manufacturers asked (kind 2) and every CPL entry of the models asked (kind 3). The shapes share
-# one row layout, by position (_C, _M, _F, _R, _K): what a shape does not use is a typed null.
-# Ordered by kind, then identity position, release id, contact order or entry number, so each list
-# arrives in the order its own loader (releases, manufacturers, cpl) would give it.
+# manufacturers asked (kind 2) and the CPL's firmware versions of the model keys asked (kind 3, its
+# identity columns in _C). The shapes share one row layout, by position (_C, _M, _F, _R, _K): what
+# a shape does not use is a typed null. Ordered by kind, then identity position, release id,
+# contact order or entry number, so each list arrives in the order its own loader would give it.
 _NO = "null::int, " + ", ".join(["null::text"] * 10) + ", null::date, null::date"
 _RELEASE = (
     "r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash, r.status::text,"
@@ -97,13 +97,13 @@ class DeviceAsk:
 
     contacts: bool = False  # the manufacturers' live contacts
     release_entries: bool = False  # the CPL entry of each release (release { cplEntry })
-    model_entries: bool = False  # every CPL entry of each model (upgradableFromVersions, cplEntries)
+    cpl_versions: bool = False  # the CPL's versions of each model key (upgradableFromVersions, revisions)
 
     def __or__(self, other: DeviceAsk) -> DeviceAsk:
         return DeviceAsk(
             self.contacts or other.contacts,
             self.release_entries or other.release_entries,
-            self.model_entries or other.model_entries,
+            self.cpl_versions or other.cpl_versions,
         )
 
 
@@ -143,11 +143,13 @@ def _device_sql(ask: DeviceAsk) -> str:
             f" from contacts k where k.manufacturer_id = any(${n}::text[]) and k.retired_at is null"
         )
         n += 1
-    if ask.model_entries:
+    if ask.cpl_versions:
         parts.append(
-            f"select 3, c.number, {cpl.columns('c')}, {_NO_TEXT3}, {_NO_TEXT3}, {_NO_RELEASE}, {_NO_CONTACT}"
-            " from cpl_entries c where (c.manufacturer_id, c.model_id) in"
-            f" (select * from unnest(${n}::text[], ${n + 1}::text[]))"
+            "select 3, c.number, null::int, null::text, c.manufacturer_id, c.model_id, c.hardware_version,"
+            " c.firmware_version, null::text, null::text, null::text, null::text, null::text, null::date,"
+            f" null::date, {_NO_TEXT3}, {_NO_TEXT3}, {_NO_RELEASE}, {_NO_CONTACT}"
+            " from cpl_entries c where (c.manufacturer_id, c.model_id, c.hardware_version) in"
+            " (select * from unnest($5::text[], $6::text[], $7::text[]))"
         )
     return " union all ".join(parts) + " order by kind, n"
 
@@ -160,7 +162,7 @@ class DeviceRows:
     releases: dict[ModelHwKey, list[rows.ReleaseRow]]  # every model key asked, [] when it has none
     contacts: dict[str, list[rows.ContactRow]]  # every manufacturer asked, [] when it has none
     release_entries: list[rows.CplEntryRow]  # the releases' CPL entries, when asked
-    model_entries: dict[tuple[str, str], list[rows.CplEntryRow]]  # every model asked, by number
+    cpl_versions: dict[ModelHwKey, frozenset[str]]  # every model key asked, when asked
 
 
 async def device_rows(
@@ -171,22 +173,19 @@ async def device_rows(
     ask: DeviceAsk,
 ) -> DeviceRows:
     """The CPL rows of `identities` and every release of `model_keys`, in one round trip; with
-    `ask`, also the live contacts of `contacts_of`, the releases' CPL entries and every CPL entry of
-    the identities' models."""
+    `ask`, also the live contacts of `contacts_of`, the releases' CPL entries and the CPL's firmware
+    versions of `model_keys`."""
     columns = [list(column) for column in zip(*identities, strict=True)] if identities else [[]] * 4
     models = [list(column) for column in zip(*model_keys, strict=True)] if model_keys else [[]] * 3
     args: list[Any] = [*columns, *models]
     if ask.contacts:
         args.append(list(contacts_of))
-    model_pairs = list(dict.fromkeys(zip(columns[0], columns[1], strict=True))) if ask.model_entries else []
-    if ask.model_entries:
-        args += [[k[0] for k in model_pairs], [k[1] for k in model_pairs]]
     found = await db.fetch(device_sql(ask), *args)
     count = len(identities)
     releases: dict[ModelHwKey, list[rows.ReleaseRow]] = {key: [] for key in model_keys}
     contacts: dict[str, list[rows.ContactRow]] = {key: [] for key in contacts_of} if ask.contacts else {}
     entries: dict[int, rows.CplEntryRow] = {}
-    by_model: dict[tuple[str, str], list[rows.CplEntryRow]] = {key: [] for key in model_pairs}
+    versions: dict[ModelHwKey, set[str]] = {key: set() for key in model_keys} if ask.cpl_versions else {}
     release_row, contact_row, cpl_entry_row = rows.ReleaseRow, rows.ContactRow, rows.CplEntryRow
     for r in found[count:]:
         kind = r[0]
@@ -202,14 +201,13 @@ async def device_rows(
         elif kind == 2:
             contacts[r[18]].append(contact_row(r[18], *r[_K]))
         else:
-            entry = cpl_entry_row(*r[_C])
-            by_model[entry.manufacturer_id, entry.model_id].append(entry)
+            versions[r[4], r[5], r[6]].add(r[7])
     return DeviceRows(
         [_identity_of(key, r) for key, r in zip(identities, found[:count], strict=True)],
         releases,
         contacts,
         list(entries.values()),
-        by_model,
+        {key: frozenset(found) for key, found in versions.items()},
     )
 
 

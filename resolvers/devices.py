@@ -71,7 +71,7 @@ async def device_statuses(
     ask = DeviceAsk(
         contacts=bool(contacts_of),
         release_entries=prefetch.release_entries and bool(model_keys),
-        model_entries=prefetch.model_entries and bool(model_keys),
+        cpl_versions=prefetch.cpl_versions and bool(model_keys),
     )
     found = await device_rows(ctx.loaders.db, keys, model_keys, contacts_of, ask)
     _prime(ctx, found)
@@ -133,10 +133,10 @@ def _prime(ctx: Context, found: DeviceRows) -> None:
         entries = loaders.cpl_entry_by_number
         for entry in found.release_entries:
             entries.prime(entry.number, entry)
-    if found.model_entries:
-        by_model_entries = loaders.cpl_entries_by_model
-        for model_key, model_entries in found.model_entries.items():
-            by_model_entries.prime(model_key, model_entries)
+    if found.cpl_versions:
+        cpl_versions = loaders.cpl_versions_by_model_hw
+        for key, versions in found.cpl_versions.items():
+            cpl_versions.prime(key, versions)
 
 
 def model_view(ctx: Context, releases: list[ReleaseRow]) -> ModelView:

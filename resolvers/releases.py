@@ -71,11 +71,11 @@ def upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str] | A
     released = _versions(ctx, visible_releases(ctx, siblings.result()))
     if all(v in released for v in sources):
         return list(sources)
-    entries = loaders.cpl_entries_by_model.ready((release.manufacturer_id, release.model_id))
-    if entries is None:
+    listed = loaders.cpl_versions_by_model_hw.ready(release.model_key)
+    if listed is None:
         return _upgradable_from_versions(ctx, release)
-    listed = {e.firmware_version for e in entries.result() if e.hardware_version == release.hardware_version}
-    return [v for v in sources if v in released or v in listed]
+    on_cpl = listed.result()
+    return [v for v in sources if v in released or v in on_cpl]
 
 
 async def _upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str]:
@@ -108,9 +108,7 @@ async def _visible_versions(ctx: Context, release: ReleaseRow) -> set[str] | Non
     """Versions of the release's model and hardware the caller may see (None: every one, SECAS)."""
     if ctx.principal.is_admin:
         return None
-    siblings, entries = await asyncio.gather(
-        _siblings(ctx, release),
-        ctx.loaders.cpl_entries_by_model.load((release.manufacturer_id, release.model_id)),
+    siblings, listed = await asyncio.gather(
+        _siblings(ctx, release), ctx.loaders.cpl_versions_by_model_hw.load(release.model_key)
     )
-    known = {r.firmware_version for r in siblings}
-    return known | {e.firmware_version for e in entries if e.hardware_version == release.hardware_version}
+    return {r.firmware_version for r in siblings} | listed

@@ -201,7 +201,7 @@ class FleetStatus:
 def prefetch_of(info: Ctx, path: tuple[str, ...] = ()) -> rules.Prefetch:
     """What a device field's selection reads beyond its CPL rows and releases, so that its one
     statement reads it too: `contacts` anywhere below it (every manufacturer there is the device's),
-    `cplEntry` below a release, and the model's CPL entries for the fields that read them. Found by walking the field's nodes once per parsed document
+    `cplEntry` below a release, and the CPL's versions of the model for the fields that read them. Found by walking the field's nodes once per parsed document
     (both executors hand resolvers graphql-core's field nodes); @skip and @include are not read, so
     a skipped field at worst prefetches rows nobody reads. `path`: the fields from this one down to
     the device statuses (fleetStatus: groups, status)."""
@@ -218,7 +218,7 @@ def prefetch_of(info: Ctx, path: tuple[str, ...] = ()) -> rules.Prefetch:
     prefetch = rules.Prefetch(
         contacts="contacts" in nested or (False, "contacts") in names,
         release_entries="cplEntry" in nested,
-        model_entries=not nested.isdisjoint(_MODEL_ENTRIES),
+        cpl_versions=not nested.isdisjoint(_CPL_VERSIONS),
     )
     if len(_PREFETCH) >= _PREFETCH_SIZE:
         _PREFETCH.clear()
@@ -228,8 +228,8 @@ def prefetch_of(info: Ctx, path: tuple[str, ...] = ()) -> rules.Prefetch:
 
 _PREFETCH: dict[tuple[int | str, ...], tuple[_Nodes, rules.Prefetch]] = {}
 _PREFETCH_SIZE = 1024
-# Fields that read every CPL entry of the model (resolvers.releases._visible_versions, cplEntries)
-_MODEL_ENTRIES = frozenset({"upgradableFromVersions", "revisions", "cplEntries"})
+# Fields that read the CPL's versions of a model key (resolvers.releases._visible_versions)
+_CPL_VERSIONS = frozenset({"upgradableFromVersions", "revisions"})
 
 
 def _below(

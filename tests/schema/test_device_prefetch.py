@@ -158,8 +158,8 @@ async def test_the_equivalent_query_is_one_statement(pool: asyncpg.Pool, catalog
     result = await execute(build_schema(), pool, EQUIVALENT, SUPPLIER, id=identity("00000004"))
     assert result.errors is None, result.errors
     assert len(result.data["device"]["lineage"]) == 3 and result.data["device"]["contacts"]
-    # identity rows, releases with their CPL entries, contacts and the model's CPL entries: was 5
-    # (+ contacts, + CplEntryByNumber for the releases, + the model's entries behind upgradableFromVersions)
+    # identity rows, releases with their CPL entries, contacts and the CPL's versions of the model: was 5
+    # (+ contacts, + CplEntryByNumber for the releases, + the CPL entries behind upgradableFromVersions)
     assert result.context.loaders.db.log.count == 1, result.context.loaders.db.log.statements
 
 
