@@ -80,9 +80,9 @@ class DeviceModel:
     device_type: DeviceType
     from_row: ClassVar[Callable[[ModelRow], DeviceModel]]
 
-    @strawberry.field
-    async def manufacturer(self, info: Ctx) -> Manufacturer:
-        return await manufacturer_of(info, self.manufacturer_id)
+    @strawberry.field(graphql_type=Manufacturer)
+    def manufacturer(self, info: Ctx) -> Manufacturer | Awaitable[Manufacturer]:
+        return manufacturer_of(info, self.manufacturer_id)
 
     @strawberry.field(
         directives=[CPL_ENTRIES_PER_MODEL], description="Every CPL entry of this model, by entry number."
@@ -130,13 +130,13 @@ class CplEntry:
     def model_hardware(self) -> str:
         return self.model_id + self.hardware_version
 
-    @strawberry.field
-    async def model(self, info: Ctx) -> DeviceModel:
-        return await model_of(info, self.manufacturer_id, self.model_id)
+    @strawberry.field(graphql_type=DeviceModel)
+    def model(self, info: Ctx) -> DeviceModel | Awaitable[DeviceModel]:
+        return model_of(info, self.manufacturer_id, self.model_id)
 
-    @strawberry.field
-    async def manufacturer(self, info: Ctx) -> Manufacturer:
-        return await manufacturer_of(info, self.manufacturer_id)
+    @strawberry.field(graphql_type=Manufacturer)
+    def manufacturer(self, info: Ctx) -> Manufacturer | Awaitable[Manufacturer]:
+        return manufacturer_of(info, self.manufacturer_id)
 
     @strawberry.field(
         description="Proof that the entry as it is now is in the signed log; null until signed."
@@ -186,15 +186,35 @@ async def _contacts(loading: Awaitable[list[ContactRow]]) -> list[Contact] | Non
     return [Contact.from_row(c) for c in await loading]
 
 
-async def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer:
-    """The manufacturer a row refers to (a foreign key: it exists)."""
-    row = await info.context.loaders.manufacturer_by_id.load(manufacturer_id)
+def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer | Awaitable[Manufacturer]:
+    """The manufacturer a row refers to (a foreign key: it exists); at once when the request holds it."""
+    loader = info.context.loaders.manufacturer_by_id
+    done = loader.ready(manufacturer_id)
+    if done is None:
+        return _manufacturer(loader.load(manufacturer_id))
+    row = done.result()
     assert row is not None
     return Manufacturer.from_row(row)
 
 
-async def model_of(info: Ctx, manufacturer_id: str, model_id: str) -> DeviceModel:
-    """The device model a row refers to (a foreign key: it exists)."""
-    row = await info.context.loaders.model_by_key.load((manufacturer_id, model_id))
+def model_of(info: Ctx, manufacturer_id: str, model_id: str) -> DeviceModel | Awaitable[DeviceModel]:
+    """The device model a row refers to (a foreign key: it exists); at once when the request holds it."""
+    loader = info.context.loaders.model_by_key
+    done = loader.ready((manufacturer_id, model_id))
+    if done is None:
+        return _model(loader.load((manufacturer_id, model_id)))
+    row = done.result()
+    assert row is not None
+    return DeviceModel.from_row(row)
+
+
+async def _manufacturer(loading: Awaitable[ManufacturerRow | None]) -> Manufacturer:
+    row = await loading
+    assert row is not None
+    return Manufacturer.from_row(row)
+
+
+async def _model(loading: Awaitable[ModelRow | None]) -> DeviceModel:
+    row = await loading
     assert row is not None
     return DeviceModel.from_row(row)

@@ -116,13 +116,13 @@ class FirmwareRelease:
         row = done.result()
         return CplEntry.from_row(row) if row else None
 
-    @strawberry.field
-    async def model(self, info: Ctx) -> DeviceModel:
-        return await model_of(info, self.manufacturer_id, self.model_id)
+    @strawberry.field(graphql_type=DeviceModel)
+    def model(self, info: Ctx) -> DeviceModel | Awaitable[DeviceModel]:
+        return model_of(info, self.manufacturer_id, self.model_id)
 
-    @strawberry.field
-    async def manufacturer(self, info: Ctx) -> Manufacturer:
-        return await manufacturer_of(info, self.manufacturer_id)
+    @strawberry.field(graphql_type=Manufacturer)
+    def manufacturer(self, info: Ctx) -> Manufacturer | Awaitable[Manufacturer]:
+        return manufacturer_of(info, self.manufacturer_id)
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
