@@ -201,10 +201,12 @@ class FleetStatus:
 def prefetch_of(info: Ctx, path: tuple[str, ...] = ()) -> rules.Prefetch:
     """What a device field's selection reads beyond its CPL rows and releases, so that its one
     statement reads it too: `contacts` anywhere below it (every manufacturer there is the device's),
-    `cplEntry` below a release, and the CPL's versions of the model for the fields that read them. Found by walking the field's nodes once per parsed document
-    (both executors hand resolvers graphql-core's field nodes); @skip and @include are not read, so
-    a skipped field at worst prefetches rows nobody reads. `path`: the fields from this one down to
-    the device statuses (fleetStatus: groups, status)."""
+    `cplEntry` below a release, and the CPL's versions of the model for the fields that read them.
+
+    Found by walking the field's nodes once per parsed document (both executors hand resolvers
+    graphql-core's field nodes); @skip and @include are not read, so a skipped field at worst
+    prefetches rows nobody reads. `path`: the fields from this one down to the device statuses
+    (fleetStatus: groups, status)."""
     raw = info._raw_info
     nodes: _Nodes = tuple(raw.field_nodes)
     key: tuple[int | str, ...] = (*map(id, nodes), *path)
@@ -216,7 +218,7 @@ def prefetch_of(info: Ctx, path: tuple[str, ...] = ()) -> rules.Prefetch:
         _collect(selections, raw.fragments, False, names, set())
     nested = {name for below, name in names if below}
     prefetch = rules.Prefetch(
-        contacts="contacts" in nested or (False, "contacts") in names,
+        contacts="contacts" in nested or (False, "contacts") in names,  # the device's own or below
         release_entries="cplEntry" in nested,
         cpl_versions=not nested.isdisjoint(_CPL_VERSIONS),
     )
