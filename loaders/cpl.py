@@ -64,7 +64,7 @@ class CplVersionsByModelHwLoader(DbLoader[tuple[str, str, str], frozenset[str]])
 
     async def batch_load_fn(self, keys: Sequence[tuple[str, str, str]]) -> list[frozenset[str]]:
         found: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-        for r in await self.db.fetch(
+        for r in await self.db.fetch_keyed(
             "select manufacturer_id, model_id, hardware_version, firmware_version from cpl_entries"
             " where (manufacturer_id, model_id, hardware_version) in"
             " (select * from unnest($1::text[], $2::text[], $3::text[]))",

@@ -180,7 +180,7 @@ async def device_rows(
     args: list[Any] = [*columns, *models]
     if ask.contacts:
         args.append(list(contacts_of))
-    found = await db.fetch(device_sql(ask), *args)
+    found = await db.fetch_keyed(device_sql(ask), *args)
     count = len(identities)
     releases: dict[ModelHwKey, list[rows.ReleaseRow]] = {key: [] for key in model_keys}
     contacts: dict[str, list[rows.ContactRow]] = {key: [] for key in contacts_of} if ask.contacts else {}
