@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from asyncio import Future
+from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -16,5 +17,14 @@ class DbLoader(DataLoader[K, V]):
     """Built per request (aiodataloader binds the running loop); subclasses write `batch_load_fn`."""
 
     def __init__(self, db: Db) -> None:
-        super().__init__()
+        self.futures: dict[Any, Future[V]] = {}  # the loader's cache (cache_map): read by `ready`
+        super().__init__(cache_map=self.futures)
         self.db = db
+
+    def ready(self, key: K) -> Future[V] | None:
+        """The key's answer when it is already loaded or primed (a done future), else None: a
+        resolver then answers at once instead of awaiting a value that is there."""
+        found = self.futures.get(key)
+        if found is None or not found.done() or found.cancelled() or found.exception() is not None:
+            return None
+        return found

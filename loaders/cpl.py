@@ -59,6 +59,23 @@ class CplEntriesByModelLoader(DbLoader[tuple[str, str], list[rows.CplEntryRow]])
         return [found.get(k, []) for k in keys]
 
 
+class CplVersionsByModelHwLoader(DbLoader[tuple[str, str, str], frozenset[str]]):
+    """The firmware versions on the CPL (any status) for a model and hardware version."""
+
+    async def batch_load_fn(self, keys: Sequence[tuple[str, str, str]]) -> list[frozenset[str]]:
+        found: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        for r in await self.db.fetch_keyed(
+            "select manufacturer_id, model_id, hardware_version, firmware_version from cpl_entries"
+            " where (manufacturer_id, model_id, hardware_version) in"
+            " (select * from unnest($1::text[], $2::text[], $3::text[]))",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+        ):
+            found[r[0], r[1], r[2]].add(r[3])
+        return [frozenset(found.get(k, ())) for k in keys]
+
+
 async def cpl_entries_page(
     db: Db, *, after: int | None, limit: int, status: str | None, manufacturer_id: str | None
 ) -> list[rows.CplEntryRow]:

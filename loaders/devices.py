@@ -1,16 +1,19 @@
-"""SQL for device identities: CPL entry, model and manufacturer of many identities in one statement."""
+"""SQL for device identities: CPL entry, model and manufacturer, with their releases and contacts, in one statement."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
-from loaders import rows
+from loaders import cpl, rows
 from loaders.batching import DbLoader
+from loaders.db import Db
 
 IdentityKey = tuple[str, str, str, str]
+ModelHwKey = tuple[str, str, str]
 
 _SQL = (
     "select i.ord,"
@@ -55,4 +58,161 @@ def _identity_rows(key: IdentityKey, r: asyncpg.Record) -> IdentityRows:
         if r["f_manufacturer_id"]
         else None
     )
+    return IdentityRows(entry, model, maker)
+
+
+# One statement for a device query: the identities' CPL rows (kind 0), every release of the model
+# keys asked (kind 1; with its CPL entry's columns when asked), the live contacts of the
+# manufacturers asked (kind 2) and the CPL's firmware versions of the model keys asked (kind 3, its
+# identity columns in _C). The shapes share one row layout, by position (_C, _M, _F, _R, _K): what
+# a shape does not use is a typed null. Ordered by kind, then identity position, release id,
+# contact order or entry number, so each list arrives in the order its own loader would give it.
+_NO = "null::int, " + ", ".join(["null::text"] * 10) + ", null::date, null::date"
+_RELEASE = (
+    "r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash, r.status::text,"
+    " r.cpl_entry_number, c.status::text, r.release_date, r.release_notes, r.urgency::text, r.advisories,"
+    " coalesce((select array_agg(u.from_firmware_version order by u.from_firmware_version)"
+    "   from release_upgradable_from u where u.release_id = r.id), '{}'),"
+    " r.submitted_by, r.submitted_org, r.submitted_at, r.published_at, r.published_by,"
+    " r.withdrawn_at, r.withdrawn_reason"
+)
+_NO_RELEASE = (
+    "null::text, null::text, null::text, null::text, null::text, null::text, null::int, null::text,"
+    " null::date, null::text, null::text, null::text[], null::text[], null::text, null::text,"
+    " null::timestamptz, null::timestamptz, null::text, null::timestamptz, null::text"
+)
+_NO_TEXT3 = "null::text, null::text, null::text"
+_NO_CONTACT = "null::text, null::text, null::text, null::text"
+# positions: 0 kind, 1 ordinal | release id | contact order | entry number, then these slices
+_C = slice(2, 15)  # a CPL entry, as rows.CplEntryRow takes it
+_M = slice(15, 18)  # model id, name, device type
+_F = slice(18, 21)  # manufacturer id, name, website (a contact's manufacturer id at 18)
+_R = slice(21, 41)  # a release after its id, as rows.ReleaseRow takes it
+_K = slice(41, 45)  # a contact's role, name, email, phone
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAsk:
+    """Which optional parts `device_rows` reads: each is a loader's answer, fetched along."""
+
+    contacts: bool = False  # the manufacturers' live contacts
+    release_entries: bool = False  # the CPL entry of each release (release { cplEntry })
+    cpl_versions: bool = False  # the CPL's versions of each model key (upgradableFromVersions, revisions)
+
+    def __or__(self, other: DeviceAsk) -> DeviceAsk:
+        return DeviceAsk(
+            self.contacts or other.contacts,
+            self.release_entries or other.release_entries,
+            self.cpl_versions or other.cpl_versions,
+        )
+
+
+def device_sql(ask: DeviceAsk) -> str:
+    """The statement `device_rows` issues for `ask` (one text per combination: prepared once)."""
+    found = _DEVICE_SQL.get(ask)
+    if found is None:
+        found = _DEVICE_SQL[ask] = _device_sql(ask)
+    return found
+
+
+_DEVICE_SQL: dict[DeviceAsk, str] = {}
+
+
+def _device_sql(ask: DeviceAsk) -> str:
+    parts = [
+        "select 0 as kind, i.ord as n,"
+        f" {cpl.columns('c')}, m.model_id, m.name, m.device_type::text,"
+        f" f.manufacturer_id, f.name, f.website, {_NO_RELEASE}, {_NO_CONTACT}"
+        " from unnest($1::text[], $2::text[], $3::text[], $4::text[]) with ordinality as i(mfr, model, hw, fw, ord)"
+        " left join manufacturers f on f.manufacturer_id = i.mfr"
+        " left join device_models m on m.manufacturer_id = i.mfr and m.model_id = i.model"
+        " left join cpl_entries c on c.manufacturer_id = i.mfr and c.model_id = i.model"
+        "  and c.hardware_version = i.hw and c.firmware_version = i.fw",
+        f"select 1, r.id, {cpl.columns('c') if ask.release_entries else _NO}, {_NO_TEXT3}, {_NO_TEXT3},"
+        f" {_RELEASE}, {_NO_CONTACT}"
+        " from firmware_releases r left join cpl_entries c on c.number = r.cpl_entry_number"
+        " where (r.manufacturer_id, r.model_id, r.hardware_version) in"
+        " (select * from unnest($5::text[], $6::text[], $7::text[]))",
+    ]
+    n = 8
+    if ask.contacts:
+        parts.append(
+            f"select 2, row_number() over (order by k.manufacturer_id, k.position, k.id), {_NO},"
+            f" {_NO_TEXT3}, k.manufacturer_id, null::text, null::text, {_NO_RELEASE},"
+            f" k.role::text, k.name, k.email, k.phone"
+            f" from contacts k where k.manufacturer_id = any(${n}::text[]) and k.retired_at is null"
+        )
+        n += 1
+    if ask.cpl_versions:
+        parts.append(
+            "select 3, c.number, null::int, null::text, c.manufacturer_id, c.model_id, c.hardware_version,"
+            " c.firmware_version, null::text, null::text, null::text, null::text, null::text, null::date,"
+            f" null::date, {_NO_TEXT3}, {_NO_TEXT3}, {_NO_RELEASE}, {_NO_CONTACT}"
+            " from cpl_entries c where (c.manufacturer_id, c.model_id, c.hardware_version) in"
+            " (select * from unnest($5::text[], $6::text[], $7::text[]))"
+        )
+    return " union all ".join(parts) + " order by kind, n"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRows:
+    """What one statement read for a device query, each part as its own loader would have read it."""
+
+    identities: list[IdentityRows]  # in the order of the identity keys
+    releases: dict[ModelHwKey, list[rows.ReleaseRow]]  # every model key asked, [] when it has none
+    contacts: dict[str, list[rows.ContactRow]]  # every manufacturer asked, [] when it has none
+    release_entries: list[rows.CplEntryRow]  # the releases' CPL entries, when asked
+    cpl_versions: dict[ModelHwKey, frozenset[str]]  # every model key asked, when asked
+
+
+async def device_rows(
+    db: Db,
+    identities: Sequence[IdentityKey],
+    model_keys: Sequence[ModelHwKey],
+    contacts_of: Sequence[str],
+    ask: DeviceAsk,
+) -> DeviceRows:
+    """The CPL rows of `identities` and every release of `model_keys`, in one round trip; with
+    `ask`, also the live contacts of `contacts_of`, the releases' CPL entries and the CPL's firmware
+    versions of `model_keys`."""
+    columns = [list(column) for column in zip(*identities, strict=True)] if identities else [[]] * 4
+    models = [list(column) for column in zip(*model_keys, strict=True)] if model_keys else [[]] * 3
+    args: list[Any] = [*columns, *models]
+    if ask.contacts:
+        args.append(list(contacts_of))
+    found = await db.fetch_keyed(device_sql(ask), *args)
+    count = len(identities)
+    releases: dict[ModelHwKey, list[rows.ReleaseRow]] = {key: [] for key in model_keys}
+    contacts: dict[str, list[rows.ContactRow]] = {key: [] for key in contacts_of} if ask.contacts else {}
+    entries: dict[int, rows.CplEntryRow] = {}
+    versions: dict[ModelHwKey, set[str]] = {key: set() for key in model_keys} if ask.cpl_versions else {}
+    release_row, contact_row, cpl_entry_row = rows.ReleaseRow, rows.ContactRow, rows.CplEntryRow
+    for r in found[count:]:
+        kind = r[0]
+        if kind == 1:
+            v: tuple[Any, ...] = r[_R]
+            release = release_row(
+                r[1], v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], tuple(v[11]),
+                tuple(v[12]), v[13], v[14], v[15], v[16], v[17], v[18], v[19],
+            )  # fmt: skip
+            releases[release.model_key].append(release)
+            if ask.release_entries and r[2] is not None and r[2] not in entries:
+                entries[r[2]] = cpl_entry_row(*r[_C])
+        elif kind == 2:
+            contacts[r[18]].append(contact_row(r[18], *r[_K]))
+        else:
+            versions[r[4], r[5], r[6]].add(r[7])
+    return DeviceRows(
+        [_identity_of(key, r) for key, r in zip(identities, found[:count], strict=True)],
+        releases,
+        contacts,
+        list(entries.values()),
+        {key: frozenset(found) for key, found in versions.items()},
+    )
+
+
+def _identity_of(key: IdentityKey, r: asyncpg.Record) -> IdentityRows:
+    entry = rows.CplEntryRow(*r[_C]) if r[2] is not None else None
+    model = rows.ModelRow(key[0], *r[_M]) if r[15] is not None else None
+    maker = rows.ManufacturerRow(*r[_F]) if r[18] is not None else None
     return IdentityRows(entry, model, maker)

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar, overload
 from aiodataloader import DataLoader
 
 from loaders.batching import DbLoader
-from loaders.cpl import CplEntriesByModelLoader, CplEntryByNumberLoader
+from loaders.cpl import CplEntriesByModelLoader, CplEntryByNumberLoader, CplVersionsByModelHwLoader
 from loaders.db import Db
 from loaders.devices import IdentityRowsLoader
 from loaders.manufacturers import ContactsByManufacturerLoader, ManufacturerByIdLoader
@@ -57,6 +57,7 @@ class Loaders:
     models_by_manufacturer = per_request(ModelsByManufacturerLoader)
     cpl_entry_by_number = per_request(CplEntryByNumberLoader)
     cpl_entries_by_model = per_request(CplEntriesByModelLoader)
+    cpl_versions_by_model_hw = per_request(CplVersionsByModelHwLoader)
     identity_rows = per_request(IdentityRowsLoader)
     release_by_id = per_request(ReleaseByIdLoader)
     releases_by_model_hw = per_request(ReleasesByModelHwLoader)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
-from loaders.devices import IdentityRows
+from loaders.devices import DeviceAsk, DeviceRows, device_rows
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
 from loaders.vocabulary import CplStatus, ReleaseStatus
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.identity import Identity
-from resolvers.visibility import can_see_fir_of, can_see_release
+from resolvers.visibility import can_see_fir_of, visible_releases
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +50,32 @@ class DeviceStatus:
         return self.cpl_entry is not None and self.cpl_entry.status == CplStatus.CURRENT
 
 
-async def device_statuses(ctx: Context, identities: list[Identity]) -> list[DeviceStatus]:
-    """Two statements for any number of identities, run at once: the identities' CPL rows, and every
-    release of their models (only for a caller who may see the FIR). The FIR fields are then computed
-    here, once per model and once per identity, so that they resolve without further awaits."""
-    loaders = ctx.loaders
+# What a device query reads in its one statement besides CPL rows and releases, because the
+# operation selects it (schema.devices.prefetch_of): nested fields then resolve without a query.
+Prefetch = DeviceAsk
+NOTHING = Prefetch()
+
+
+async def device_statuses(
+    ctx: Context, identities: list[Identity], prefetch: Prefetch = NOTHING
+) -> list[DeviceStatus]:
+    """One statement for any number of identities: their CPL rows and every release of their models
+    (only for a caller who may see the FIR), plus what `prefetch` names. The FIR fields are then
+    computed here, once per model and once per identity, so that they resolve without further awaits;
+    the rows prime the request's loaders, so nested fields (cplEntry, contacts, upgrade edges) find them."""
     keys = [(i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version) for i in identities]
     principal = ctx.principal
-    model_keys = list(
-        dict.fromkeys(i.model_key for i in identities if can_see_fir_of(principal, i.manufacturer_id))
+    fir = [i for i in identities if can_see_fir_of(principal, i.manufacturer_id)]
+    model_keys = list(dict.fromkeys(i.model_key for i in fir))
+    contacts_of = list(dict.fromkeys(i.manufacturer_id for i in fir)) if prefetch.contacts else []
+    ask = DeviceAsk(
+        contacts=bool(contacts_of),
+        release_entries=prefetch.release_entries and bool(model_keys),
+        cpl_versions=prefetch.cpl_versions and bool(model_keys),
     )
-    found, releases = await asyncio.gather(
-        loaders.identity_rows.load_many(keys), loaders.releases_by_model_hw.load_many(model_keys)
-    )
+    found = await device_rows(ctx.loaders.db, keys, model_keys, contacts_of, ask)
     _prime(ctx, found)
-    views = {key: model_view(ctx, rows) for key, rows in zip(model_keys, releases, strict=True)}
+    views = {key: model_view(ctx, rows) for key, rows in found.releases.items()}
     return [
         DeviceStatus(
             identity,
@@ -74,16 +84,17 @@ async def device_statuses(ctx: Context, identities: list[Identity]) -> list[Devi
             rows.manufacturer,
             analyse(identity, views[identity.model_key]) if identity.model_key in views else None,
         )
-        for identity, rows in zip(identities, found, strict=True)
+        for identity, rows in zip(identities, found.identities, strict=True)
     ]
 
 
-async def device_status(ctx: Context, identity: Identity) -> DeviceStatus:
+async def device_status(ctx: Context, identity: Identity, prefetch: Prefetch = NOTHING) -> DeviceStatus:
     """One identity among many asked at once (federation's _entities): they are answered together by
     one device_statuses call, so a thousand meters cost what a fleet of a thousand costs."""
     loader = ctx.memo.get(DeviceStatusBatch)
     if loader is None:
         loader = ctx.memo[DeviceStatusBatch] = DeviceStatusBatch(ctx)
+    loader.prefetch |= prefetch
     return await loader.load(identity)
 
 
@@ -93,25 +104,43 @@ class DeviceStatusBatch(DataLoader[Identity, DeviceStatus]):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
+        self.prefetch = NOTHING  # what any of the batch's callers selects
 
     async def batch_load_fn(self, identities: Sequence[Identity]) -> list[DeviceStatus]:
-        return await device_statuses(self.ctx, list(identities))
+        return await device_statuses(self.ctx, list(identities), self.prefetch)
 
 
-def _prime(ctx: Context, found: list[IdentityRows]) -> None:
-    """Nested fields (cplEntry { model { manufacturer } }) then find their rows without a query."""
+def _prime(ctx: Context, found: DeviceRows) -> None:
+    """Nested fields (cplEntry { model { manufacturer } }, contacts, release { cplEntry }, upgrade
+    edges) then find their rows without a query."""
     loaders = ctx.loaders
-    for rows in found:
+    for rows in found.identities:
         if rows.cpl_entry is not None:
             loaders.cpl_entry_by_number.prime(rows.cpl_entry.number, rows.cpl_entry)
         if rows.model is not None:
             loaders.model_by_key.prime((rows.model.manufacturer_id, rows.model.model_id), rows.model)
         if rows.manufacturer is not None:
             loaders.manufacturer_by_id.prime(rows.manufacturer.manufacturer_id, rows.manufacturer)
+    if found.releases:
+        by_model = loaders.releases_by_model_hw
+        for key, releases in found.releases.items():
+            by_model.prime(key, releases)
+    if found.contacts:
+        contacts = loaders.contacts_by_manufacturer
+        for manufacturer_id, rows_ in found.contacts.items():
+            contacts.prime(manufacturer_id, rows_)
+    if found.release_entries:
+        entries = loaders.cpl_entry_by_number
+        for entry in found.release_entries:
+            entries.prime(entry.number, entry)
+    if found.cpl_versions:
+        cpl_versions = loaders.cpl_versions_by_model_hw
+        for key, versions in found.cpl_versions.items():
+            cpl_versions.prime(key, versions)
 
 
 def model_view(ctx: Context, releases: list[ReleaseRow]) -> ModelView:
-    return view_of([r for r in releases if can_see_release(ctx.principal, r)])
+    return view_of(visible_releases(ctx, releases))
 
 
 def view_of(visible: list[ReleaseRow]) -> ModelView:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from resolvers import devices
 from resolvers.context import Context
+from resolvers.devices import NOTHING, Prefetch
 from resolvers.errors import BadUserInput
 from resolvers.identity import Identity, identity_problem, normalise_identity
 
@@ -110,19 +111,19 @@ def _outcome(raw: RawIdentity, groups: dict[Identity, Group]) -> Group | tuple[s
     return group
 
 
-async def fleet_status(ctx: Context, devices: FleetDevices) -> FleetResult:
+async def fleet_status(ctx: Context, devices: FleetDevices, prefetch: Prefetch = NOTHING) -> FleetResult:
     if len(devices) > ctx.limits.max_fleet_devices:
         raise BadUserInput(f"at most {ctx.limits.max_fleet_devices} devices per request", field="devices")
     groups, problems = group_devices(devices)
     result = FleetResult(total=len(devices), groups=groups, problems=problems, invalid=len(problems))
-    await resolve(ctx, result)
+    await resolve(ctx, result, prefetch)
     return result
 
 
-async def resolve(ctx: Context, result: FleetResult) -> None:
+async def resolve(ctx: Context, result: FleetResult, prefetch: Prefetch = NOTHING) -> None:
     """Each group's status and the summary counts: the one rule for fleetStatus and file checks."""
     groups = result.groups
-    statuses = await devices.device_statuses(ctx, [g.identity for g in groups])
+    statuses = await devices.device_statuses(ctx, [g.identity for g in groups], prefetch)
     for group, status in zip(groups, statuses, strict=True):
         group.status = status
         count(result, group, status)

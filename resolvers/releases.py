@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import replace
 
 from loaders.rows import CplEntryRow, ReleaseRow, RevisionRow
@@ -10,7 +11,7 @@ from loaders.vocabulary import ReleaseStatus
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.pagination import INT64_MAX, parse_decimal
-from resolvers.visibility import can_see_release
+from resolvers.visibility import can_see_release, visible_releases
 
 
 def parse_release_id(value: str) -> int | None:
@@ -38,8 +39,7 @@ async def release_of_entry(ctx: Context, entry: CplEntryRow) -> ReleaseRow | Non
 
 
 async def _siblings(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
-    found = await ctx.loaders.releases_by_model_hw.load(release.model_key)
-    return [r for r in found if can_see_release(ctx.principal, r)]
+    return visible_releases(ctx, await ctx.loaders.releases_by_model_hw.load(release.model_key))
 
 
 async def upgradable_from(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
@@ -55,11 +55,43 @@ async def upgrades_to(ctx: Context, release: ReleaseRow) -> list[ReleaseRow]:
     )
 
 
-async def upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str]:
+def upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str] | Awaitable[list[str]]:
     """The firmware versions a release names as its sources, those the caller may see: a version with a
-    release visible to it, or one on the (public) CPL for the same model and hardware version."""
+    release visible to it, or one on the (public) CPL for the same model and hardware version.
+
+    Answered at once, without awaiting, from rows the request already loaded (a device query
+    prefetches the model's releases and CPL entries); otherwise the awaitable that loads them."""
+    sources = release.upgradable_from
+    if ctx.principal.is_admin or not sources:
+        return list(sources)
+    loaders = ctx.loaders
+    siblings = loaders.releases_by_model_hw.ready(release.model_key)
+    if siblings is None:
+        return _upgradable_from_versions(ctx, release)
+    released = _versions(ctx, visible_releases(ctx, siblings.result()))
+    if all(v in released for v in sources):
+        return list(sources)
+    listed = loaders.cpl_versions_by_model_hw.ready(release.model_key)
+    if listed is None:
+        return _upgradable_from_versions(ctx, release)
+    on_cpl = listed.result()
+    return [v for v in sources if v in released or v in on_cpl]
+
+
+async def _upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str]:
     known = await _visible_versions(ctx, release)
     return [v for v in release.upgradable_from if known is None or v in known]
+
+
+def _versions(ctx: Context, releases: list[ReleaseRow]) -> frozenset[str]:
+    """The firmware versions of a list of (visible) releases, once per request and list."""
+    key = (_versions, id(releases))
+    found = ctx.memo.get(key)
+    if found is not None and found[0] is releases:  # the memo holds the list: its id is not reused
+        return found[1]  # type: ignore[no-any-return]
+    versions = frozenset(r.firmware_version for r in releases)
+    ctx.memo[key] = (releases, versions)
+    return versions
 
 
 async def revisions(ctx: Context, release: ReleaseRow) -> list[RevisionRow]:
@@ -76,9 +108,7 @@ async def _visible_versions(ctx: Context, release: ReleaseRow) -> set[str] | Non
     """Versions of the release's model and hardware the caller may see (None: every one, SECAS)."""
     if ctx.principal.is_admin:
         return None
-    siblings, entries = await asyncio.gather(
-        _siblings(ctx, release),
-        ctx.loaders.cpl_entries_by_model.load((release.manufacturer_id, release.model_id)),
+    siblings, listed = await asyncio.gather(
+        _siblings(ctx, release), ctx.loaders.cpl_versions_by_model_hw.load(release.model_key)
     )
-    known = {r.firmware_version for r in siblings}
-    return known | {e.firmware_version for e in entries if e.hardware_version == release.hardware_version}
+    return {r.firmware_version for r in siblings} | listed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loaders.rows import ReleaseRow
 from loaders.vocabulary import PUBLIC_RELEASE_STATUSES
+from resolvers.context import Context
 from resolvers.principal import Principal
 
 
@@ -14,6 +15,18 @@ def can_see_release(principal: Principal, release: ReleaseRow) -> bool:
     if release.status in PUBLIC_RELEASE_STATUSES:
         return can_see_fir_of(principal, release.manufacturer_id)
     return release.manufacturer_id in principal.publishes_for
+
+
+def visible_releases(ctx: Context, releases: list[ReleaseRow]) -> list[ReleaseRow]:
+    """`releases` filtered by can_see_release, once per request and list: a model's releases are
+    filtered once, not again for each of its releases that asks for its siblings."""
+    key = (visible_releases, id(releases))
+    found = ctx.memo.get(key)
+    if found is not None and found[0] is releases:  # the memo holds the list: its id is not reused
+        return found[1]  # type: ignore[no-any-return]
+    visible = [r for r in releases if can_see_release(ctx.principal, r)]
+    ctx.memo[key] = (releases, visible)
+    return visible
 
 
 def can_see_fir_of(principal: Principal, manufacturer_id: str | None) -> bool:

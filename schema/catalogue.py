@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
@@ -52,10 +52,13 @@ class Manufacturer:
     def website(self) -> str | None:
         return self.row.website
 
-    @strawberry.field(directives=[CONTACTS], description="Firmware, support and security contacts.")
-    async def contacts(self, info: Ctx) -> list[Contact] | None:
-        found = await info.context.loaders.contacts_by_manufacturer.load(self.manufacturer_id)
-        return [Contact.from_row(c) for c in found]
+    @strawberry.field(
+        graphql_type=list[Contact] | None,
+        directives=[CONTACTS],
+        description="Firmware, support and security contacts.",
+    )
+    def contacts(self, info: Ctx) -> list[Contact] | Awaitable[list[Contact] | None] | None:
+        return contacts_of(info, self.manufacturer_id)
 
     @strawberry.field(directives=[MODELS_PER_MANUFACTURER])
     async def device_models(self, info: Ctx) -> list[DeviceModel]:
@@ -77,9 +80,9 @@ class DeviceModel:
     device_type: DeviceType
     from_row: ClassVar[Callable[[ModelRow], DeviceModel]]
 
-    @strawberry.field
-    async def manufacturer(self, info: Ctx) -> Manufacturer:
-        return await manufacturer_of(info, self.manufacturer_id)
+    @strawberry.field(graphql_type=Manufacturer)
+    def manufacturer(self, info: Ctx) -> Manufacturer | Awaitable[Manufacturer]:
+        return manufacturer_of(info, self.manufacturer_id)
 
     @strawberry.field(
         directives=[CPL_ENTRIES_PER_MODEL], description="Every CPL entry of this model, by entry number."
@@ -127,13 +130,13 @@ class CplEntry:
     def model_hardware(self) -> str:
         return self.model_id + self.hardware_version
 
-    @strawberry.field
-    async def model(self, info: Ctx) -> DeviceModel:
-        return await model_of(info, self.manufacturer_id, self.model_id)
+    @strawberry.field(graphql_type=DeviceModel)
+    def model(self, info: Ctx) -> DeviceModel | Awaitable[DeviceModel]:
+        return model_of(info, self.manufacturer_id, self.model_id)
 
-    @strawberry.field
-    async def manufacturer(self, info: Ctx) -> Manufacturer:
-        return await manufacturer_of(info, self.manufacturer_id)
+    @strawberry.field(graphql_type=Manufacturer)
+    def manufacturer(self, info: Ctx) -> Manufacturer | Awaitable[Manufacturer]:
+        return manufacturer_of(info, self.manufacturer_id)
 
     @strawberry.field(
         description="Proof that the entry as it is now is in the signed log; null until signed."
@@ -169,15 +172,49 @@ CplEntry.from_row = from_rows.derive(
 )
 
 
-async def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer:
-    """The manufacturer a row refers to (a foreign key: it exists)."""
-    row = await info.context.loaders.manufacturer_by_id.load(manufacturer_id)
+def contacts_of(info: Ctx, manufacturer_id: str) -> list[Contact] | Awaitable[list[Contact] | None]:
+    """A manufacturer's live contacts: at once when the request holds them (a device query prefetches
+    them when selected), else the awaitable that loads them."""
+    loader = info.context.loaders.contacts_by_manufacturer
+    done = loader.ready(manufacturer_id)
+    if done is None:
+        return _contacts(loader.load(manufacturer_id))
+    return [Contact.from_row(c) for c in done.result()]
+
+
+async def _contacts(loading: Awaitable[list[ContactRow]]) -> list[Contact] | None:
+    return [Contact.from_row(c) for c in await loading]
+
+
+def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer | Awaitable[Manufacturer]:
+    """The manufacturer a row refers to (a foreign key: it exists); at once when the request holds it."""
+    loader = info.context.loaders.manufacturer_by_id
+    done = loader.ready(manufacturer_id)
+    if done is None:
+        return _manufacturer(loader.load(manufacturer_id))
+    row = done.result()
     assert row is not None
     return Manufacturer.from_row(row)
 
 
-async def model_of(info: Ctx, manufacturer_id: str, model_id: str) -> DeviceModel:
-    """The device model a row refers to (a foreign key: it exists)."""
-    row = await info.context.loaders.model_by_key.load((manufacturer_id, model_id))
+def model_of(info: Ctx, manufacturer_id: str, model_id: str) -> DeviceModel | Awaitable[DeviceModel]:
+    """The device model a row refers to (a foreign key: it exists); at once when the request holds it."""
+    loader = info.context.loaders.model_by_key
+    done = loader.ready((manufacturer_id, model_id))
+    if done is None:
+        return _model(loader.load((manufacturer_id, model_id)))
+    row = done.result()
+    assert row is not None
+    return DeviceModel.from_row(row)
+
+
+async def _manufacturer(loading: Awaitable[ManufacturerRow | None]) -> Manufacturer:
+    row = await loading
+    assert row is not None
+    return Manufacturer.from_row(row)
+
+
+async def _model(loading: Awaitable[ModelRow | None]) -> DeviceModel:
+    row = await loading
     assert row is not None
     return DeviceModel.from_row(row)

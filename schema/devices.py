@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from strawberry.types import Info
 
 from resolvers import devices as rules
@@ -14,11 +21,12 @@ from resolvers.fleet import FleetResult
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import Identity, parse_identity
 from schema import from_rows
-from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer
+from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer, contacts_of
 from schema.releases import FirmwareRelease, releases
 from schema.sizes import CONTACTS, FLEET_GROUPS, FLEET_PROBLEMS, LINEAGE, UPGRADE_PATH
 
 Ctx = Info[Context, Any]
+_Nodes = tuple[FieldNode, ...]
 
 # A supplier's asset graph holds the four identity fields of each meter: that is the key.
 IDENTITY_KEY = "identity { " + " ".join(field for field, _, _ in IDENTITY_FIELDS) + " }"
@@ -77,7 +85,7 @@ class DeviceFirmwareStatus:
     async def resolve_reference(cls, info: Ctx, identity: dict[str, str]) -> DeviceFirmwareStatus:
         """Another graph's device: the same normalisation as device(identity:), batched per request."""
         parsed = parse_identity(*(identity.get(field) for field, _, _ in IDENTITY_FIELDS), prefix="identity.")
-        return cls.from_status(await rules.device_status(info.context, parsed))
+        return cls.from_status(await rules.device_status(info.context, parsed, prefetch_of(info)))
 
     @property
     def _analysis(self) -> rules.Analysis:
@@ -117,10 +125,11 @@ class DeviceFirmwareStatus:
     def lineage(self) -> list[FirmwareRelease]:
         return releases(self._analysis.lineage)
 
-    @strawberry.field(directives=[CONTACTS], description="The manufacturer's contacts.")
-    async def contacts(self, info: Ctx) -> list[Contact] | None:
-        found = await info.context.loaders.contacts_by_manufacturer.load(self.status.identity.manufacturer_id)
-        return [Contact.from_row(c) for c in found]
+    @strawberry.field(
+        graphql_type=list[Contact] | None, directives=[CONTACTS], description="The manufacturer's contacts."
+    )
+    def contacts(self, info: Ctx) -> list[Contact] | Awaitable[list[Contact] | None] | None:
+        return contacts_of(info, self.status.identity.manufacturer_id)
 
 
 @strawberry.input(
@@ -187,3 +196,93 @@ class FleetStatus:
                 if g.status is not None
             ],
         )
+
+
+def prefetch_of(info: Ctx, path: tuple[str, ...] = ()) -> rules.Prefetch:
+    """What a device field's selection reads beyond its CPL rows and releases, so that its one
+    statement reads it too: `contacts` anywhere below it (every manufacturer there is the device's),
+    `cplEntry` below a release, and the CPL's versions of the model for the fields that read them.
+
+    Found by walking the field's nodes once per parsed document (both executors hand resolvers
+    graphql-core's field nodes); @skip and @include are not read, so a skipped field at worst
+    prefetches rows nobody reads. `path`: the fields from this one down to the device statuses
+    (fleetStatus: groups, status)."""
+    raw = info._raw_info
+    nodes: _Nodes = tuple(raw.field_nodes)
+    key: tuple[int | str, ...] = (*map(id, nodes), *path)
+    found = _PREFETCH.get(key)
+    if found is not None:  # the entry holds its nodes: their ids are not reused while it lives
+        return found[1]
+    names: set[tuple[bool, str]] = set()
+    for selections in _below(nodes, raw.fragments, path):
+        _collect(selections, raw.fragments, False, names, set())
+    nested = {name for below, name in names if below}
+    prefetch = rules.Prefetch(
+        contacts="contacts" in nested or (False, "contacts") in names,  # the device's own or below
+        release_entries="cplEntry" in nested,
+        cpl_versions=not nested.isdisjoint(_CPL_VERSIONS),
+    )
+    if len(_PREFETCH) >= _PREFETCH_SIZE:
+        _PREFETCH.clear()
+    _PREFETCH[key] = (nodes, prefetch)
+    return prefetch
+
+
+_PREFETCH: dict[tuple[int | str, ...], tuple[_Nodes, rules.Prefetch]] = {}
+_PREFETCH_SIZE = 1024
+# Fields that read the CPL's versions of a model key (resolvers.releases._visible_versions)
+_CPL_VERSIONS = frozenset({"upgradableFromVersions", "revisions"})
+
+
+def _below(
+    nodes: _Nodes, fragments: dict[str, FragmentDefinitionNode], path: tuple[str, ...]
+) -> list[SelectionSetNode]:
+    """The selection sets of the fields at `path` below `nodes` (the nodes' own for an empty path)."""
+    found = [node.selection_set for node in nodes if node.selection_set is not None]
+    for name in path:
+        below: list[SelectionSetNode] = []
+        for selections in found:
+            _fields_named(selections, fragments, name, below, set())
+        found = below
+    return found
+
+
+def _fields_named(
+    selections: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    name: str,
+    out: list[SelectionSetNode],
+    seen: set[str],
+) -> None:
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name and selection.selection_set is not None:
+                out.append(selection.selection_set)
+        elif isinstance(selection, InlineFragmentNode):
+            _fields_named(selection.selection_set, fragments, name, out, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                _fields_named(fragment.selection_set, fragments, name, out, seen)
+
+
+def _collect(
+    selections: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    nested: bool,
+    names: set[tuple[bool, str]],
+    seen: set[tuple[bool, str]],
+) -> None:
+    """(nested, field name) of every field below: nested is False for the device's own fields."""
+    for selection in selections.selections if selections else ():
+        if isinstance(selection, FieldNode):
+            names.add((nested, selection.name.value))
+            _collect(selection.selection_set, fragments, True, names, seen)
+        elif isinstance(selection, InlineFragmentNode):
+            _collect(selection.selection_set, fragments, nested, names, seen)
+        elif isinstance(selection, FragmentSpreadNode) and (nested, selection.name.value) not in seen:
+            seen.add((nested, selection.name.value))
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                _collect(fragment.selection_set, fragments, nested, names, seen)

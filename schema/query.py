@@ -19,7 +19,7 @@ from schema.audit import AuditEvent, audit_log
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.changes import ChangeEvent, changes
 from schema.cpl_issues import CplIssue, cpl_issue, cpl_issues
-from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus
+from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus, prefetch_of
 from schema.enums import CplStatus, DeviceType, ReleaseStatus, Urgency
 from schema.fleet_input import fleet_devices
 from schema.pagination import PAGED, Connection, connection
@@ -44,7 +44,7 @@ class Query:
             identity.firmware_version,
             prefix="identity.",
         )
-        [status] = await devices.device_statuses(info.context, [parsed])
+        [status] = await devices.device_statuses(info.context, [parsed], prefetch_of(info))
         return DeviceFirmwareStatus.from_status(status)
 
     @strawberry.field(description="The same for a whole fleet: one status per distinct identity.")
@@ -54,7 +54,8 @@ class Query:
         # `devices` is [FleetDeviceInput!]! in the schema (see schema.fleet_input): every item is checked
         # against it, and strawberry's per-object conversion is skipped for speed.
         raw = fleet_devices(devices)
-        return FleetStatus.from_result(await fleet.fleet_status(info.context, raw))
+        prefetch = prefetch_of(info, ("groups", "status"))
+        return FleetStatus.from_result(await fleet.fleet_status(info.context, raw, prefetch))
 
     @strawberry.field
     async def manufacturer(self, info: Ctx, manufacturer_id: str) -> Manufacturer | None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import strawberry
 from strawberry.types import Info
 
-from loaders.rows import ReleaseRow, RevisionRow
+from loaders.rows import CplEntryRow, ReleaseRow, RevisionRow
 from loaders.vocabulary import EntityType
 from resolvers import log_proofs
 from resolvers import releases as rules
@@ -69,11 +69,13 @@ class FirmwareRelease:
     from_row: ClassVar[Callable[[ReleaseRow], FirmwareRelease]]
 
     @strawberry.field(
+        graphql_type=list[str],
         description="Firmware versions (same model and hardware) that may upgrade to this one, as far as"
-        " the caller may see them."
+        " the caller may see them.",
     )
-    async def upgradable_from_versions(self, info: Ctx) -> list[str]:
-        return await rules.upgradable_from_versions(info.context, self.row)
+    def upgradable_from_versions(self, info: Ctx) -> list[str] | Awaitable[list[str]]:
+        # at once from rows the request holds, else an awaitable (both executors await one)
+        return rules.upgradable_from_versions(info.context, self.row)
 
     @strawberry.field(
         directives=[UPGRADE_EDGES],
@@ -102,20 +104,25 @@ class FirmwareRelease:
         found = await log_proofs.proof_of(info.context, EntityType.FIRMWARE_RELEASE, str(self.row.id))
         return LogProof.from_proof(found) if found else None
 
-    @strawberry.field
-    async def cpl_entry(self, info: Ctx) -> CplEntry | None:
-        if self.row.cpl_entry_number is None:
+    @strawberry.field(graphql_type=CplEntry | None)
+    def cpl_entry(self, info: Ctx) -> CplEntry | Awaitable[CplEntry | None] | None:
+        number = self.row.cpl_entry_number
+        if number is None:
             return None
-        row = await info.context.loaders.cpl_entry_by_number.load(self.row.cpl_entry_number)
+        loader = info.context.loaders.cpl_entry_by_number
+        done = loader.ready(number)  # a device query prefetches its releases' entries when selected
+        if done is None:
+            return _cpl_entry(loader.load(number))
+        row = done.result()
         return CplEntry.from_row(row) if row else None
 
-    @strawberry.field
-    async def model(self, info: Ctx) -> DeviceModel:
-        return await model_of(info, self.manufacturer_id, self.model_id)
+    @strawberry.field(graphql_type=DeviceModel)
+    def model(self, info: Ctx) -> DeviceModel | Awaitable[DeviceModel]:
+        return model_of(info, self.manufacturer_id, self.model_id)
 
-    @strawberry.field
-    async def manufacturer(self, info: Ctx) -> Manufacturer:
-        return await manufacturer_of(info, self.manufacturer_id)
+    @strawberry.field(graphql_type=Manufacturer)
+    def manufacturer(self, info: Ctx) -> Manufacturer | Awaitable[Manufacturer]:
+        return manufacturer_of(info, self.manufacturer_id)
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> FirmwareRelease | None:
@@ -134,6 +141,11 @@ FirmwareRelease.from_row = from_rows.derive(
         "advisories": list,
     },
 )
+
+
+async def _cpl_entry(loading: Awaitable[CplEntryRow | None]) -> CplEntry | None:
+    row = await loading
+    return CplEntry.from_row(row) if row else None
 
 
 def releases(rows: list[ReleaseRow]) -> list[FirmwareRelease]:
