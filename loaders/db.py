@@ -25,7 +25,8 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Pool connections carry no session state worth a reset round trip on every release.
 
     asyncpg still rolls back an open transaction before calling this. Nothing here takes session
-    advisory locks, sets session variables, LISTENs or holds cursors outside a transaction on a
+    advisory locks, sets session variables (but plan_cache_mode, which `_plan_mode` keeps track of
+    per backend: it chooses plans, never results), LISTENs or holds cursors outside a transaction on a
     pooled connection (listeners and migrations use dedicated connections), so the default reset
     (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) would only double the round
     trips of a short query.
@@ -54,7 +55,8 @@ async def _plan_mode(pool: asyncpg.Pool, conn: Any, generic: bool) -> None:
     pid = conn.get_server_pid()
     if (pid in backends) == generic:
         return
-    await conn.execute(f"set plan_cache_mode = {'force_generic_plan' if generic else 'auto'}")
+    # RESET, not `= auto`: back to what the role or database configures, if anything
+    await conn.execute("set plan_cache_mode = force_generic_plan" if generic else "reset plan_cache_mode")
     if generic:
         backends.add(pid)
     else:
@@ -208,14 +210,14 @@ class Db:
         self._note(sql)
         if self._conn is not None:
             return str(await self._conn.execute(sql, *args))
-        return str(await self.pool.execute(sql, *args))
+        return str(await _run(self.pool, "execute", sql, args, generic=False))
 
     async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
         self._note(sql)
         if self._conn is not None:
             await self._conn.executemany(sql, args)
         else:
-            await self.pool.executemany(sql, args)
+            await _run(self.pool, "executemany", sql, (args,), generic=False)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Db]:
@@ -229,6 +231,7 @@ class Db:
                 yield self
             return
         async with self.pool.acquire() as conn:
+            await _plan_mode(self.pool, conn, generic=False)  # writes and their reads: PostgreSQL's choice
             async with conn.transaction():
                 bound = Db(self.pool, self.log)
                 bound._conn = conn

@@ -50,6 +50,9 @@ class Loaders:
 
     def __init__(self, db: Db) -> None:
         self.db = db
+        # Per-request computations over loaded rows (a model's visible releases, the device batch):
+        # what the loaders answered, they depend on, so they are forgotten with them.
+        self.memo: dict[Any, Any] = {}
 
     manufacturer_by_id = per_request(ManufacturerByIdLoader)
     contacts_by_manufacturer = per_request(ContactsByManufacturerLoader)
@@ -68,7 +71,8 @@ class Loaders:
     log_checkpoint = per_request(LatestCheckpointLoader)
 
     def clear_all(self) -> None:
-        """After a write in this request: later reads must see it."""
+        """After a write in this request (or an event on a long-lived subscription): later reads must see it."""
+        self.memo.clear()
         for loader in vars(self).values():
             if isinstance(loader, DataLoader):
                 loader.clear_all()

@@ -46,8 +46,6 @@ class Context:
     limits: Limits = field(default_factory=Limits)
     # Errors for fields that answer an empty list rather than null when forbidden (non-null lists).
     extra_errors: list[Any] = field(default_factory=list)
-    # Memo of per-request computations keyed by what they depend on (e.g. a model's analysis).
-    memo: dict[Any, Any] = field(default_factory=dict)
     request: Any = None
     # resolvers.events.ReleaseEvents from the lifespan: the source of the firmwareReleased subscription.
     events: Any = None
@@ -57,3 +55,9 @@ class Context:
     # The variables were parsed from this request's own body (HTTP), so execution may release what it
     # has consumed (a fleet's million objects); a caller that passed its own objects keeps them intact.
     owns_input: bool = False
+
+    @property
+    def memo(self) -> dict[Any, Any]:
+        """Per-request computations keyed by what they depend on (e.g. a model's visible releases),
+        kept by the loaders and cleared with them (Loaders.clear_all)."""
+        return self.loaders.memo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,15 +100,21 @@ async def device_status(ctx: Context, identity: Identity, prefetch: Prefetch = N
 
 
 class DeviceStatusBatch(DataLoader[Identity, DeviceStatus]):
-    """Per request (it lives in the request's memo), like every DataLoader."""
+    """Per request (it lives in the request's memo), like every DataLoader.
+
+    It holds its context weakly: the memo it lives in belongs to the context's loaders, and a strong
+    reference back would make every device request a reference cycle left for the collector."""
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()
-        self.ctx = ctx
+        self.ctx = weakref.ref(ctx)
         self.prefetch = NOTHING  # what any of the batch's callers selects
 
     async def batch_load_fn(self, identities: Sequence[Identity]) -> list[DeviceStatus]:
-        return await device_statuses(self.ctx, list(identities), self.prefetch)
+        ctx = self.ctx()
+        if ctx is None:  # the request is over: nobody awaits these answers
+            raise RuntimeError("the request that asked for these devices has ended")
+        return await device_statuses(ctx, list(identities), self.prefetch)
 
 
 def _prime(ctx: Context, found: DeviceRows) -> None:

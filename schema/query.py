@@ -44,7 +44,8 @@ class Query:
             identity.firmware_version,
             prefix="identity.",
         )
-        [status] = await devices.device_statuses(info.context, [parsed], prefetch_of(info))
+        # through the request's device batch: several device fields (aliases) share one statement
+        status = await devices.device_status(info.context, parsed, prefetch_of(info))
         return DeviceFirmwareStatus.from_status(status)
 
     @strawberry.field(description="The same for a whole fleet: one status per distinct identity.")

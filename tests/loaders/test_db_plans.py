@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -62,10 +63,48 @@ async def test_a_small_keyed_batch_is_planned_once_and_answers_the_same(one_conn
     assert [r["number"] for r in plain] == [r["number"] for r in keyed]
 
 
-async def test_inside_a_transaction_the_connection_is_left_as_it_is(one_connection: asyncpg.Pool) -> None:
+async def test_a_transaction_and_a_plain_write_run_in_postgres_own_mode(one_connection: asyncpg.Pool) -> None:
     db = Db(one_connection)
     await db.fetch_keyed(MODE, ["a"])  # the backend is in generic mode now
     async with db.transaction() as tx:
-        # no SET inside a transaction (a rollback would undo it behind the bookkeeping's back)
-        assert (await tx.fetch(MODE, ["a"]))[0]["mode"] == "force_generic_plan"
-    assert (await db.fetch(MODE, ["a"]))[0]["mode"] == "auto"
+        # reset before the transaction begins (a SET inside it would be undone by a rollback)
+        assert (await tx.fetch(MODE, ["a"]))[0]["mode"] == "auto"
+        # and inside it, even a keyed read leaves the connection as it is
+        assert (await tx.fetch_keyed(MODE, ["a"]))[0]["mode"] == "auto"
+    await db.fetch_keyed(MODE, ["a"])
+    await db.execute("create temporary table plan_probe as select current_setting('plan_cache_mode') as mode")
+    assert (await db.fetch_keyed("select mode from plan_probe where $1::text[] is not null", ["a"]))[0][
+        "mode"
+    ] == "auto"
+
+
+async def test_reset_restores_what_the_database_configures(db_url: str, one_connection: asyncpg.Pool) -> None:
+    """Back from generic mode the backend reads the database's own setting, not a hard-coded `auto`."""
+    async with one_connection.acquire() as conn:
+        name = await conn.fetchval("select current_database()")
+        await conn.execute(f'alter database "{name}" set plan_cache_mode = force_custom_plan')
+    pool = await create_pool(db_url, min_size=1, max_size=1)  # new backends read the database setting
+    try:
+        db = Db(pool)
+        assert (await db.fetch_keyed(MODE, ["a"]))[0]["mode"] == "force_generic_plan"
+        assert (await db.fetch(MODE, ["a"]))[0]["mode"] == "force_custom_plan"
+    finally:
+        await pool.close()
+        async with one_connection.acquire() as conn:
+            await conn.execute(f'alter database "{name}" reset plan_cache_mode')
+
+
+async def test_the_modes_are_kept_per_backend(db_url: str) -> None:
+    """Two connections: each is switched only when its own mode differs."""
+    pool = await create_pool(db_url, min_size=2, max_size=2)
+    try:
+        db = Db(pool)
+        async with pool.acquire() as a, pool.acquire() as b:
+            pids = {a.get_server_pid(), b.get_server_pid()}
+        modes = await asyncio.gather(*(db.fetch_keyed(MODE + ", pg_sleep(0.05)", ["a"]) for _ in range(2)))
+        assert {m[0]["mode"] for m in modes} == {"force_generic_plan"}
+        plain = await asyncio.gather(*(db.fetch(MODE + ", pg_sleep(0.05)", ["a"]) for _ in range(2)))
+        assert {m[0]["mode"] for m in plain} == {"auto"}
+        assert len(pids) == 2
+    finally:
+        await pool.close()

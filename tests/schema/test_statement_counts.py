@@ -59,6 +59,20 @@ async def test_device_statement_count(pool: asyncpg.Pool, catalogue: None) -> No
     assert result.context.loaders.db.log.count == 1, result.context.loaders.db.log.statements
 
 
+async def test_twenty_device_fields_share_one_statement(pool: asyncpg.Pool, catalogue: None) -> None:
+    """Aliased device fields go through the request's device batch, as _entities does (review: each
+    had its own statement); a repeated identity is asked once."""
+    fields = " ".join(
+        f'd{n}: device(identity: {{manufacturerId: "10{1 + n % 5:02d}", modelId: "{1 + n // 5 % 4:04d}",'
+        f' hardwareVersion: "0001", firmwareVersion: "00000001"}}) {{ onCpl lineage {{ version }} }}'
+        for n in range(20)
+    )
+    result = await execute(build_schema(), pool, f"{{ {fields} }}", SUPPLIER)
+    assert result.errors is None, result.errors
+    assert len(result.data) == 20 and all(d["lineage"] for d in result.data.values())
+    assert result.context.loaders.db.log.count == 1, result.context.loaders.db.log.statements
+
+
 METERS = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on DeviceFirmwareStatus {
   onCpl isLatest cplEntry { number model { name } } manufacturer { name } latest { version }
   upgradePath { version } contacts { email }
