@@ -85,6 +85,17 @@ def run_resolver(ex: Any, field: FieldPlan, source: Any, parent: Path | None) ->
         return None
 
 
+def run_call(ex: Any, field: FieldPlan, source: Any, parent: Path | None) -> Any:
+    """A strawberry resolver, through its wrapper specialised at plan time (schema.compiled.calls)."""
+    path = Path(parent, field.name, field.parent_name)
+    info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+    try:
+        return _completed(ex, field, field.call(source, info, field.arguments(ex)), path, info)
+    except Exception as raw:
+        ex.handle_field_error(raw, field.return_type, field.details, path)
+        return None
+
+
 def _completed(ex: Any, field: FieldPlan, value: Any, path: Path, info: Any) -> Any:
     if type(value) not in PLAIN and ex.is_awaitable(value):
         return complete_awaitable(ex, field, value, path, info)
