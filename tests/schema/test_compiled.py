@@ -113,6 +113,18 @@ class Query:
     def echo(self, words: list[str], times: int = 1) -> str:
         return " ".join(words) * times
 
+    @strawberry.field
+    def edge_numbers(self) -> list[int | None]:
+        return [1, 2**31, True, -(2**31), 2.0, 2**31 - 1]  # type: ignore[list-item] - Int's edges
+
+    @strawberry.field
+    def edge_flags(self) -> list[bool | None]:
+        return [True, 1, 0, "yes"]  # type: ignore[list-item]
+
+    @strawberry.field
+    def raw_colours(self) -> list[Colour | None]:
+        return [Colour.BLUE, "red", "nope", Colour.RED]  # type: ignore[list-item] - values, not members
+
 
 @strawberry.type
 class Mutation:
@@ -144,6 +156,7 @@ QUERIES = [
     "{ __typename leaf(a: 1) { __typename } }",
     "{ maybeLeaves(count: 4) { a brokenTags } }",
     "{ leaves(count: 2) { looseNumbers } }",  # the same index broken in two lists: two errors
+    "{ edgeNumbers edgeFlags rawColours }",
 ]
 VARIABLES: dict[str, dict[str, Any]] = {
     "query($w": {"w": ["p", "q"], "t": 3},
