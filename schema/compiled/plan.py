@@ -20,7 +20,7 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields, colle
 from strawberry.types.field import StrawberryField
 
 from schema.compiled import complete as completing
-from schema.compiled.arguments import NO_ARGUMENTS, coercion
+from schema.compiled.arguments import NO_ARGUMENTS, Coercion, coercion
 from schema.compiled.calls import Call, strawberry_call
 from schema.compiled.run import (
     Complete,
@@ -155,7 +155,7 @@ class Compiler:
         found = None if strawberry is None else strawberry_call(field_def, constants, strawberry)
         if found is not None:
             plan.call, reads = found
-            if not reads:  # every argument was converted once: nothing to coerce per call
+            if not reads and not isinstance(coerce, Coercion):  # all coerced and converted once
                 plan.arguments = _no_arguments
             plan.run = run_call
             return
