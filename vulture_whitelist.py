@@ -5,6 +5,7 @@ from contextlib import _AsyncGeneratorContextManager, _GeneratorContextManager
 from starlette.requests import Request
 
 from gateway.auth.jwks import JwksCache
+from loaders.batching import DbLoader
 from loaders.demo import DemoSummary
 from loaders.rows import ReleaseRow, RevisionRow
 from loaders.vocabulary import ContactRole, DeviceType, Urgency
@@ -55,3 +56,5 @@ _GeneratorContextManager.gen, _AsyncGeneratorContextManager.gen
 Request._is_disconnected
 # read by graphql-core's executor when it builds each resolver's info
 SlicedExecutor.async_helpers
+# called by aiodataloader's DataLoader.load
+DbLoader.do_resolve_reject

@@ -5,7 +5,7 @@ from __future__ import annotations
 from asyncio import Future
 from typing import Any, TypeVar
 
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader, Loader, dispatch_queue
 
 from loaders.db import Db
 
@@ -28,3 +28,10 @@ class DbLoader(DataLoader[K, V]):
         if found is None or not found.done() or found.cancelled() or found.exception() is not None:
             return None
         return found
+
+    def do_resolve_reject(self, key: K, future: Future[V]) -> None:
+        """aiodataloader's, with the same batching window and one task fewer per batch: it schedules a
+        task that dispatches the queue two loop turns after the first load; two nested call_soon do too."""
+        self._queue.append(Loader(key=key, future=future))
+        if len(self._queue) == 1:
+            self.loop.call_soon(self.loop.call_soon, dispatch_queue, self)

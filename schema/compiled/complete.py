@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, GraphQLID, GraphQLString
+from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    GraphQLBoolean,
+    GraphQLError,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLString,
+)
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import Path, Undefined, inspect, is_iterable
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 from schema.compiled.run import PLAIN, Complete, ListRun, run_selection
 
@@ -29,12 +38,17 @@ def info_of(ex: Any, field: FieldPlan, path: Path, info: Any) -> Any:
 
 def leaf(type_: Any) -> Complete:
     coerce = type_.coerce_output_value
-    # String and ID return a str as it is: no call for the commonest value of all
-    as_is = str if type_ is GraphQLString or type_ is GraphQLID else None
+    # the values the type hands on as they are, by exact type: no call for the commonest values of all
+    as_is = _as_is.get(type_)
+    names = enum_names(type_) or {}
+    members = type_.wrapped_cls if names else None
 
     def complete(ex: Any, field: FieldPlan, value: Any, path: Any, info: Any) -> Any:
-        if type(value) is as_is:
+        kind = type(value)
+        if kind is as_is and (as_is is not int or GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT):
             return value
+        if kind is members:
+            return names[value]
         if value is None or value is Undefined:
             return None
         if isinstance(value, Exception):
@@ -48,6 +62,27 @@ def leaf(type_: Any) -> Complete:
         return coerced
 
     return complete
+
+
+# graphql-core's String and ID return a str as it is, Boolean a bool, Int an int within 32 bits
+_as_is: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, GraphQLInt: int}
+
+
+def enum_names(type_: Any) -> dict[Any, str] | None:
+    """strawberry's enum type names a member by searching its values: each member's name, found once."""
+    if (
+        not isinstance(type_, CustomGraphQLEnumType)
+        or type(type_).coerce_output_value is not CustomGraphQLEnumType.coerce_output_value
+    ):
+        return None
+    names: dict[Any, str] = {}
+    members: Any = type_.wrapped_cls
+    for member in members:
+        try:
+            names[member] = type_.coerce_output_value(member)
+        except Exception:  # reported per value, as it would be
+            return None
+    return names
 
 
 def non_null(inner: Complete, message: str) -> Complete:

@@ -18,7 +18,7 @@ from graphql import (
 )
 
 from schema.compiled.plan import Compiler, FieldPlan, Unsupported
-from schema.compiled.run import run_selection
+from schema.compiled.run import learning, run_selection
 from schema.slices import SlicedExecutor
 
 # Operations kept compiled, least recently used dropped first (each holds its document alive).
@@ -44,6 +44,10 @@ _compiled: OrderedDict[tuple[int, int], Compiled] = OrderedDict()
 class CompiledExecutor(SlicedExecutor):
     """Queries run from a plan compiled once per document; mutations, subscriptions, introspection,
     @defer/@stream and anything else the compiler declines run on graphql-core, unchanged."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_awaitable = learning(self.is_awaitable)  # type: ignore[assignment]
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         fields = self.plan() if serially is None else None

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from enum import Enum
 from typing import Any
 
 from graphql import (
     GraphQLField,
     GraphQLObjectType,
-    ListValueNode,
-    ObjectValueNode,
-    ValueNode,
-    VariableNode,
     get_nullable_type,
     is_abstract_type,
     is_leaf_type,
@@ -22,14 +17,19 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
-from graphql.execution.values import get_argument_values
 from strawberry.types.field import StrawberryField
 
 from schema.compiled import complete as completing
-from schema.compiled.run import Complete, run_attribute, run_leaf_attribute, run_resolver, run_typename
-
-IMMUTABLE = (str, int, float, bool, type(None), Enum)
-NO_ARGUMENTS: dict[str, Any] = {}
+from schema.compiled.arguments import NO_ARGUMENTS, Coercion, coercion
+from schema.compiled.calls import Call, strawberry_call
+from schema.compiled.run import (
+    Complete,
+    run_attribute,
+    run_call,
+    run_leaf_attribute,
+    run_resolver,
+    run_typename,
+)
 
 
 class Unsupported(Exception):
@@ -41,6 +41,7 @@ class FieldPlan:
 
     __slots__ = (
         "arguments",
+        "call",
         "complete",
         "details",
         "field_def",
@@ -67,6 +68,7 @@ class FieldPlan:
         self.getter: Callable[[Any], Any] = _no_getter
         self.resolve: Any = None
         self.arguments: Callable[[Any], dict[str, Any]] = _no_arguments
+        self.call: Call = _no_call
         self.complete: Complete = _never
         self.run: Any = None
         self.field_def: GraphQLField | None = None
@@ -79,6 +81,10 @@ def _no_getter(source: Any) -> Any:
 
 def _no_arguments(ex: Any) -> dict[str, Any]:
     return NO_ARGUMENTS
+
+
+def _no_call(source: Any, info: Any, values: dict[str, Any]) -> Any:
+    raise AssertionError("not a strawberry resolver")  # pragma: no cover
 
 
 def _never(ex: Any, field: FieldPlan, value: Any, path: Any, info: Any) -> Any:
@@ -143,25 +149,18 @@ class Compiler:
                 run_leaf_attribute if is_leaf_type(get_nullable_type(field_def.type)) else run_attribute
             )
             return
+        coerce, constants = coercion(field_def, plan.nodes[0], self.ex)
+        plan.arguments = coerce
+        strawberry = getattr(self.schema, "_strawberry_schema", None)
+        found = None if strawberry is None else strawberry_call(field_def, constants, strawberry)
+        if found is not None:
+            plan.call, reads = found
+            if not reads and not isinstance(coerce, Coercion):  # all coerced and converted once
+                plan.arguments = _no_arguments
+            plan.run = run_call
+            return
         plan.resolve = field_def.resolve or self.ex.field_resolver
-        plan.arguments = self.arguments(field_def, plan)
         plan.run = run_resolver
-
-    def arguments(self, field_def: GraphQLField, plan: FieldPlan) -> Callable[[Any], dict[str, Any]]:
-        """Literal arguments are coerced once; arguments reading variables, per call as graphql-core does."""
-        node = plan.nodes[0]
-        if not field_def.args and not node.arguments:
-            return _no_arguments
-        if not any(_reads_variables(argument.value) for argument in node.arguments or ()):
-            try:
-                values = get_argument_values(
-                    field_def, node, self.ex.variable_values, None, self.ex.hide_suggestions
-                )
-            except Exception:  # raised again, per call, at the field's path
-                values = None
-            if values is not None and all(isinstance(v, IMMUTABLE) for v in values.values()):
-                return lambda ex: values
-        return lambda ex: get_argument_values(field_def, node, ex.variable_values, None, ex.hide_suggestions)
 
     def completer(self, type_: Any, plan: FieldPlan) -> Complete:
         where = f"{plan.parent_name}.{plan.field_name}"
@@ -206,13 +205,3 @@ def attribute_getter(field_def: GraphQLField) -> Callable[[Any], Any] | None:
     if default is getattr:
         return operator.attrgetter(name)
     return lambda source: default(source, name)
-
-
-def _reads_variables(value: ValueNode) -> bool:
-    if isinstance(value, VariableNode):
-        return True
-    if isinstance(value, ListValueNode):
-        return any(_reads_variables(v) for v in value.values)
-    if isinstance(value, ObjectValueNode):
-        return any(_reads_variables(f.value) for f in value.fields)
-    return False

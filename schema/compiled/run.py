@@ -3,20 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from types import CoroutineType, GeneratorType
+from typing import TYPE_CHECKING, Any, cast
 
 from graphql.execution import executor as executor_module
 from graphql.pyutils import Path
+from graphql.pyutils.is_awaitable import is_awaitable as default_is_awaitable
+from strawberry.execution.is_awaitable import optimized_is_awaitable
 
 from schema.slices import SlicedList
 
 if TYPE_CHECKING:
     from schema.compiled.plan import FieldPlan
 
-# Values that are never awaitable: the check graphql-core makes on every value is skipped for them.
-PLAIN = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+# Types whose values are never awaitable: the check graphql-core makes on every value is skipped for
+# them. It starts with the builtins and learns the others (rows, enums, dates) as values are checked.
+PLAIN: set[Any] = {str, int, float, bool, type(None), dict, list, tuple}
+# bounded: classes made at run time must not grow it for ever
+PLAIN_MAX = 4096
+KNOWN_CHECKS: frozenset[Any] = frozenset([optimized_is_awaitable, cast(Any, default_is_awaitable)])
 
 Complete = Callable[[Any, "FieldPlan", Any, Any, Any], Any]
+
+
+def learning(is_awaitable: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """graphql-core's or strawberry's is_awaitable, which decide by the value's type: a type found
+    never awaitable joins PLAIN. Any other predicate is kept as it is, and learns nothing."""
+    if is_awaitable not in KNOWN_CHECKS:
+        return is_awaitable
+
+    def check(value: Any) -> bool:
+        if is_awaitable(value):
+            return True
+        kind = type(value)
+        if len(PLAIN) < PLAIN_MAX and never_awaitable(kind):
+            PLAIN.add(kind)
+        return False
+
+    return check
+
+
+def never_awaitable(kind: type) -> bool:
+    """Both checks read the type only (coroutine, generator, __await__) unless attribute lookup is
+    customised; an instance's own __await__ attribute is disregarded, as Python's await does."""
+    mro = kind.__mro__
+    return (
+        next(c for c in mro if "__getattribute__" in vars(c)) is object
+        and not any("__getattr__" in vars(c) or "__await__" in vars(c) for c in mro)
+        and "__class__" not in vars(kind)
+        and not issubclass(kind, CoroutineType | GeneratorType)
+    )
 
 
 def run_selection(ex: Any, fields: list[FieldPlan], source: Any, path: Path | None) -> Any:
@@ -80,6 +116,17 @@ def run_resolver(ex: Any, field: FieldPlan, source: Any, parent: Path | None) ->
     info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
     try:
         return _completed(ex, field, field.resolve(source, info, **field.arguments(ex)), path, info)
+    except Exception as raw:
+        ex.handle_field_error(raw, field.return_type, field.details, path)
+        return None
+
+
+def run_call(ex: Any, field: FieldPlan, source: Any, parent: Path | None) -> Any:
+    """A strawberry resolver, through its wrapper specialised at plan time (schema.compiled.calls)."""
+    path = Path(parent, field.name, field.parent_name)
+    info = ex.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+    try:
+        return _completed(ex, field, field.call(source, info, field.arguments(ex)), path, info)
     except Exception as raw:
         ex.handle_field_error(raw, field.return_type, field.details, path)
         return None

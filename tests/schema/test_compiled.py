@@ -14,6 +14,7 @@ from strawberry.extensions import ParserCache
 
 from resolvers.principal import ANONYMOUS, Principal
 from schema.compiled.executor import PLANS_PER_OPERATION, CompiledExecutor
+from schema.compiled.run import never_awaitable
 from schema.limits import SchemaLimits
 from schema.schema import build_schema
 from schema.slices import SlicedExecutor
@@ -71,6 +72,24 @@ class Other:
     b: str
 
 
+class Later:
+    """Awaitable by its type's __await__, neither a coroutine nor a future."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield from asyncio.sleep(0).__await__()
+        return self.value
+
+
+class Lookalike:
+    """Answers every attribute, __await__ included: graphql-core takes it for awaitable."""
+
+    def __getattr__(self, name: str) -> Any:
+        return None
+
+
 Thing = Annotated[Leaf | Other, strawberry.union("Thing")]
 
 
@@ -113,6 +132,30 @@ class Query:
     def echo(self, words: list[str], times: int = 1) -> str:
         return " ".join(words) * times
 
+    @strawberry.field
+    def edge_numbers(self) -> list[int | None]:
+        return [1, 2**31, True, -(2**31), 2.0, 2**31 - 1]  # type: ignore[list-item] - Int's edges
+
+    @strawberry.field
+    def edge_flags(self) -> list[bool | None]:
+        return [True, 1, 0, "yes"]  # type: ignore[list-item]
+
+    @strawberry.field
+    def awaitables(self) -> list[int | None]:
+        return [Later(1), 2, Later(3)]  # type: ignore[list-item]
+
+    @strawberry.field
+    def later_object(self) -> int:
+        return Later(4)  # type: ignore[return-value]
+
+    @strawberry.field
+    def lookalike(self) -> int | None:
+        return Lookalike()  # type: ignore[return-value]
+
+    @strawberry.field
+    def raw_colours(self) -> list[Colour | None]:
+        return [Colour.BLUE, "red", "nope", Colour.RED]  # type: ignore[list-item] - values, not members
+
 
 @strawberry.type
 class Mutation:
@@ -144,6 +187,8 @@ QUERIES = [
     "{ __typename leaf(a: 1) { __typename } }",
     "{ maybeLeaves(count: 4) { a brokenTags } }",
     "{ leaves(count: 2) { looseNumbers } }",  # the same index broken in two lists: two errors
+    "{ edgeNumbers edgeFlags rawColours }",
+    "{ awaitables laterObject leaves(count: 2) { a } lookalike awaitables2: awaitables }",
 ]
 VARIABLES: dict[str, dict[str, Any]] = {
     "query($w": {"w": ["p", "q"], "t": 3},
@@ -180,6 +225,15 @@ async def test_same_answer_as_graphql_core(query: str, field_calls: list[str]) -
     for _ in range(2):  # compiled on the first request, from the cache on the second
         assert formatted(await compiled.execute(query, variable_values=variables)) == formatted(expected)
     assert field_calls == []
+
+
+def test_only_types_never_awaitable_are_learned() -> None:
+    assert never_awaitable(Leaf) and never_awaitable(Colour) and never_awaitable(Other)
+    assert not never_awaitable(Later) and not never_awaitable(Lookalike)
+    assert not never_awaitable(asyncio.Future) and not never_awaitable(asyncio.Task)
+    coroutine = asyncio.sleep(0)
+    assert not never_awaitable(type(coroutine))
+    coroutine.close()
 
 
 async def test_skip_and_include_compile_one_plan_per_value(field_calls: list[str]) -> None:
