@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from collections.abc import Awaitable, Callable
 from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any, cast
@@ -43,12 +45,19 @@ def learning(is_awaitable: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return check
 
 
+# Built-in types whose `__getattribute__` slot is the generic one (their own entry in vars() is a slot
+# wrapper, not a customisation): a str enum, a date or a Decimal looks attributes up as object does.
+GENERIC_LOOKUP: frozenset[type] = frozenset(
+    {object, str, int, float, bytes, dt.date, dt.datetime, dt.time, dt.timedelta, decimal.Decimal}
+)
+
+
 def never_awaitable(kind: type) -> bool:
     """Both checks read the type only (coroutine, generator, __await__) unless attribute lookup is
     customised; an instance's own __await__ attribute is disregarded, as Python's await does."""
     mro = kind.__mro__
     return (
-        next(c for c in mro if "__getattribute__" in vars(c)) is object
+        next(c for c in mro if "__getattribute__" in vars(c)) in GENERIC_LOOKUP
         and not any("__getattr__" in vars(c) or "__await__" in vars(c) for c in mro)
         and "__class__" not in vars(kind)
         and not issubclass(kind, CoroutineType | GeneratorType)

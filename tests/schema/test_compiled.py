@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import decimal
 import enum
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -234,6 +236,27 @@ def test_only_types_never_awaitable_are_learned() -> None:
     coroutine = asyncio.sleep(0)
     assert not never_awaitable(type(coroutine))
     coroutine.close()
+
+
+class StrStatus(enum.StrEnum):
+    DONE = "DONE"
+
+
+class AwaitableText(str):
+    def __await__(self) -> Any:
+        yield
+
+
+class LookingDate(dt.date):
+    def __getattribute__(self, name: str) -> Any:
+        return object.__getattribute__(self, name)
+
+
+def test_rows_dates_and_str_enums_are_learned_but_not_their_customised_kin() -> None:
+    """The values of most leaves: a built-in base's own __getattribute__ entry is the generic lookup."""
+    assert never_awaitable(dt.date) and never_awaitable(dt.datetime) and never_awaitable(StrStatus)
+    assert never_awaitable(decimal.Decimal)
+    assert not never_awaitable(AwaitableText) and not never_awaitable(LookingDate)
 
 
 async def test_skip_and_include_compile_one_plan_per_value(field_calls: list[str]) -> None:
