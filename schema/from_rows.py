@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -50,6 +51,25 @@ def derive(
     return made
 
 
+def by_value(convert: Any) -> Any:
+    """An Enum class as a converter becomes a lookup of its members by value, with the class itself
+    only for what the table lacks (its errors and `_missing_` unchanged): `Status("DONE")` goes
+    through EnumType.__call__ and costs some ten times a dict lookup, on every row of every page."""
+    if not (isinstance(convert, type) and issubclass(convert, enum.Enum)):
+        return convert
+    members: dict[Any, Any] = convert._value2member_map_
+
+    def member(value: Any) -> Any:
+        try:
+            found = members.get(value)
+        except TypeError:  # unhashable: the class says what is wrong with it
+            found = None
+        return found if found is not None else convert(value)
+
+    member.__qualname__ = f"{convert.__name__}.by_value"
+    return member
+
+
 def _init_fields(target: type) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(target) if f.init]
 
@@ -76,6 +96,6 @@ def _argument(
         names[f"_{field}"] = convert.convert
         return f"{field}=_{field}({value}) if {value} else None"
     for index, step in enumerate(convert if isinstance(convert, tuple) else (convert,) if convert else ()):
-        names[f"_{field}_{index}"] = step
+        names[f"_{field}_{index}"] = by_value(step)
         value = f"_{field}_{index}({value})"
     return f"{field}={value}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 
 import pytest
 import strawberry
@@ -54,3 +55,23 @@ def test_a_field_the_row_lacks_fails_when_derived() -> None:
 def test_a_mapping_for_no_field_fails_when_derived() -> None:
     with pytest.raises(TypeError, match=r"_Thing has no fields \['colour'\]"):
         from_rows.derive(_Thing, _Row, renamed={"said": "stated", "colour": "kind"})
+
+
+class Shade(enum.Enum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+class Tone(enum.StrEnum):
+    WARM = "WARM"
+
+
+def test_an_enum_converter_looks_members_up_by_value_with_the_class_behind_it() -> None:
+    shade, tone = from_rows.by_value(Shade), from_rows.by_value(Tone)
+    assert shade("dark") is Shade.DARK and tone("WARM") is Tone.WARM
+    assert shade(Shade.LIGHT) is Shade.LIGHT and tone(Tone.WARM) is Tone.WARM  # a member stays itself
+    with pytest.raises(ValueError, match="'dusk' is not a valid Shade"):
+        shade("dusk")
+    with pytest.raises(ValueError):
+        shade(["unhashable"])
+    assert from_rows.by_value(str) is str  # anything else is kept as it is
