@@ -35,7 +35,9 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def rendered(statements: list[str]) -> str:
-    return "".join(f"-- statement {n}\n{sql.strip()};\n\n" for n, sql in enumerate(statements, 1))
+    """In text order: the order they are issued in depends on which concurrent answer arrives first
+    (two loaders dispatched in the same loop turn), and a snapshot must not."""
+    return "".join(f"-- statement {n}\n{sql.strip()};\n\n" for n, sql in enumerate(sorted(statements), 1))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
