@@ -18,6 +18,7 @@ from resolvers.identity import FIELDS as IDENTITY_FIELDS
 from resolvers.identity import normalise_hex, normalise_identity
 from schema import from_rows
 from schema.enums import ContactRole, CplStatus, DeviceType
+from schema.loaded import loaded
 from schema.sizes import CONTACTS, CPL_ENTRIES_PER_MODEL, MODELS_PER_MANUFACTURER
 from schema.transparency import LogProof
 
@@ -172,49 +173,31 @@ CplEntry.from_row = from_rows.derive(
 )
 
 
-def contacts_of(info: Ctx, manufacturer_id: str) -> list[Contact] | Awaitable[list[Contact] | None]:
+def contacts_of(info: Ctx, manufacturer_id: str) -> list[Contact] | Awaitable[list[Contact]]:
     """A manufacturer's live contacts: at once when the request holds them (a device query prefetches
     them when selected), else the awaitable that loads them."""
-    loader = info.context.loaders.contacts_by_manufacturer
-    done = loader.ready(manufacturer_id)
-    if done is None:
-        return _contacts(loader.load(manufacturer_id))
-    return [Contact.from_row(c) for c in done.result()]
-
-
-async def _contacts(loading: Awaitable[list[ContactRow]]) -> list[Contact] | None:
-    return [Contact.from_row(c) for c in await loading]
+    return loaded(info.context.loaders.contacts_by_manufacturer, manufacturer_id, _contacts)
 
 
 def manufacturer_of(info: Ctx, manufacturer_id: str) -> Manufacturer | Awaitable[Manufacturer]:
     """The manufacturer a row refers to (a foreign key: it exists); at once when the request holds it."""
-    loader = info.context.loaders.manufacturer_by_id
-    done = loader.ready(manufacturer_id)
-    if done is None:
-        return _manufacturer(loader.load(manufacturer_id))
-    row = done.result()
-    assert row is not None
-    return Manufacturer.from_row(row)
+    return loaded(info.context.loaders.manufacturer_by_id, manufacturer_id, _manufacturer)
 
 
 def model_of(info: Ctx, manufacturer_id: str, model_id: str) -> DeviceModel | Awaitable[DeviceModel]:
     """The device model a row refers to (a foreign key: it exists); at once when the request holds it."""
-    loader = info.context.loaders.model_by_key
-    done = loader.ready((manufacturer_id, model_id))
-    if done is None:
-        return _model(loader.load((manufacturer_id, model_id)))
-    row = done.result()
-    assert row is not None
-    return DeviceModel.from_row(row)
+    return loaded(info.context.loaders.model_by_key, (manufacturer_id, model_id), _model)
 
 
-async def _manufacturer(loading: Awaitable[ManufacturerRow | None]) -> Manufacturer:
-    row = await loading
+def _contacts(rows: list[ContactRow]) -> list[Contact]:
+    return [Contact.from_row(c) for c in rows]
+
+
+def _manufacturer(row: ManufacturerRow | None) -> Manufacturer:
     assert row is not None
     return Manufacturer.from_row(row)
 
 
-async def _model(loading: Awaitable[ModelRow | None]) -> DeviceModel:
-    row = await loading
+def _model(row: ModelRow | None) -> DeviceModel:
     assert row is not None
     return DeviceModel.from_row(row)

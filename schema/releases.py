@@ -17,6 +17,7 @@ from resolvers.context import Context
 from schema import from_rows
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer, manufacturer_of, model_of
 from schema.enums import ReleaseStatus, Urgency
+from schema.loaded import loaded
 from schema.sizes import REVISIONS, UPGRADE_EDGES
 from schema.transparency import LogProof
 
@@ -109,12 +110,8 @@ class FirmwareRelease:
         number = self.row.cpl_entry_number
         if number is None:
             return None
-        loader = info.context.loaders.cpl_entry_by_number
-        done = loader.ready(number)  # a device query prefetches its releases' entries when selected
-        if done is None:
-            return _cpl_entry(loader.load(number))
-        row = done.result()
-        return CplEntry.from_row(row) if row else None
+        # a device query prefetches its releases' entries when selected
+        return loaded(info.context.loaders.cpl_entry_by_number, number, _cpl_entry)
 
     @strawberry.field(graphql_type=DeviceModel)
     def model(self, info: Ctx) -> DeviceModel | Awaitable[DeviceModel]:
@@ -143,8 +140,7 @@ FirmwareRelease.from_row = from_rows.derive(
 )
 
 
-async def _cpl_entry(loading: Awaitable[CplEntryRow | None]) -> CplEntry | None:
-    row = await loading
+def _cpl_entry(row: CplEntryRow | None) -> CplEntry | None:
     return CplEntry.from_row(row) if row else None
 
 
