@@ -11,6 +11,7 @@ import asyncpg
 from loaders import cpl, rows
 from loaders.batching import DbLoader
 from loaders.db import Db
+from loaders.frozen import frozen
 
 IdentityKey = tuple[str, str, str, str]
 ModelHwKey = tuple[str, str, str]
@@ -30,7 +31,7 @@ _SQL = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IdentityRows:
     """What the CPL knows of one identity; any part may be unknown."""
 
@@ -154,7 +155,7 @@ def _device_sql(ask: DeviceAsk) -> str:
     return " union all ".join(parts) + " order by kind, n"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DeviceRows:
     """What one statement read for a device query, each part as its own loader would have read it."""
 

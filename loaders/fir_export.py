@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from loaders.db import Db
+from loaders.frozen import frozen
 from loaders.rows import CplFacts
 from loaders.vocabulary import ContactRole, ReleaseStatus
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FirExportRow(CplFacts):
     """One CPL entry with its published FIR release (if any) and its manufacturer's firmware contact."""
 

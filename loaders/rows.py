@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
+from loaders.frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class ManufacturerRow:
     manufacturer_id: str
     name: str
     website: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContactRow:
     manufacturer_id: str
     role: str
@@ -25,7 +26,7 @@ class ContactRow:
     phone: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelRow:
     manufacturer_id: str
     model_id: str
@@ -33,7 +34,7 @@ class ModelRow:
     device_type: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CplFacts:
     """What the CPL states of one entry, normalised: the columns of its workbook, one fact each.
 
@@ -55,13 +56,13 @@ class CplFacts:
     cpl_version: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CplEntryRow(CplFacts):
     listed_on: dt.date | None
     removed_on: dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CplRow(CplFacts):
     """One good CPL row to stage: upper-case hex of fixed width, enum codes, trimmed text."""
 
@@ -72,7 +73,7 @@ class CplRow(CplFacts):
         return self.manufacturer_id + self.model_id + self.hardware_version + self.firmware_version
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ReleaseRow:
     id: int
     manufacturer_id: str
@@ -105,14 +106,14 @@ class ReleaseRow:
         return (self.manufacturer_id, self.model_id, self.hardware_version, self.firmware_version)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CplIssueRow:
     number: str
     title: str
     issued_on: dt.date
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RevisionRow:
     """One revision of a release's amendable facts; revision 1 is the release as submitted."""
 
@@ -127,7 +128,7 @@ class RevisionRow:
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditEventRow:
     id: int
     occurred_at: dt.datetime

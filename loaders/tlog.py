@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loaders.db import Db
+from loaders.frozen import frozen
 
 # Any constant will do: held for the rest of the appending transaction, so appends have one order.
 _APPEND_LOCK = 0x0F1A_0017
@@ -22,7 +23,7 @@ class NewLeaf:
     entity_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LeafRow:
     idx: int
     leaf: bytes

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from loaders.devices import DeviceAsk, DeviceRows, device_rows
+from loaders.frozen import frozen
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
 from loaders.vocabulary import CplStatus, ReleaseStatus
 from resolvers import paths
@@ -17,7 +18,7 @@ from resolvers.identity import Identity
 from resolvers.visibility import can_see_fir_of, visible_releases
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Analysis:
     """What the FIR says about one identity, as this caller may see it."""
 
@@ -28,7 +29,7 @@ class Analysis:
     lineage: list[ReleaseRow]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelView:
     """One model and hardware version's releases as this caller may see them: shared by its devices."""
 

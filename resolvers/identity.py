@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from loaders.frozen import frozen
 from resolvers import cpl_codes
 from resolvers.errors import BadUserInput
 
 _HEX = {n: re.compile(rf"[0-9A-F]{{{n}}}") for n in (4, 8, 64)}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Identity:
     manufacturer_id: str
     model_id: str

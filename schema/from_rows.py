@@ -93,7 +93,7 @@ def _argument(
     value = f"row.{attribute}"
     convert = converted.get(field)
     if isinstance(convert, Nullable):
-        names[f"_{field}"] = convert.convert
+        names[f"_{field}"] = by_value(convert.convert)
         return f"{field}=_{field}({value}) if {value} else None"
     for index, step in enumerate(convert if isinstance(convert, tuple) else (convert,) if convert else ()):
         names[f"_{field}_{index}"] = by_value(step)
