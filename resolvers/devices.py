@@ -29,13 +29,24 @@ class Analysis:
     lineage: list[ReleaseRow]
 
 
-@frozen
+@dataclass(slots=True)
 class ModelView:
     """One model and hardware version's releases as this caller may see them: shared by its devices."""
 
     visible: list[ReleaseRow]
     lineage: list[ReleaseRow]
-    latest: ReleaseRow | None
+    steps: list[ReleaseRow]  # the lineage's upgrade targets, in listing order
+    _successors: paths.Successors | None = None  # the upgrade edges, built when a device needs a route
+
+    @property
+    def latest(self) -> ReleaseRow | None:
+        return self.steps[-1] if self.steps else None
+
+    @property
+    def successors(self) -> paths.Successors:
+        if self._successors is None:
+            self._successors = paths.successors_of(self.steps)
+        return self._successors
 
 
 @dataclass(slots=True)
@@ -153,7 +164,8 @@ def model_view(ctx: Context, releases: list[ReleaseRow]) -> ModelView:
 
 def view_of(visible: list[ReleaseRow]) -> ModelView:
     """The view of releases already filtered to what the caller may see."""
-    return ModelView(visible, paths.lineage(visible), paths.latest(visible))
+    lineage = paths.lineage(visible)
+    return ModelView(visible, lineage, paths.steps_of(lineage))
 
 
 def analyse(identity: Identity, view: ModelView) -> Analysis:
@@ -162,7 +174,7 @@ def analyse(identity: Identity, view: ModelView) -> Analysis:
     if latest is None:
         return Analysis(current, None, None, None, view.lineage)
     is_latest = latest.firmware_version == identity.firmware_version
-    route = [] if is_latest else paths.upgrade_path(identity.firmware_version, latest, view.visible)
+    route = [] if is_latest else paths.route(identity.firmware_version, latest, view.successors)
     return Analysis(current, latest, is_latest, route, view.lineage)
 
 

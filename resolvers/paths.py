@@ -46,14 +46,38 @@ def lineage(releases: Iterable[ReleaseRow]) -> list[ReleaseRow]:
     return sorted((r for r in releases if r.status == ReleaseStatus.PUBLISHED), key=listing_key)
 
 
+def steps_of(lineage: list[ReleaseRow]) -> list[ReleaseRow]:
+    """The releases of a lineage (published, in listing order) a device may be upgraded to, in the
+    same order: every step is published, so no other release is one, and no second sort is needed."""
+    return [r for r in lineage if is_step(r)]
+
+
 def latest(releases: Iterable[ReleaseRow]) -> ReleaseRow | None:
-    return max((r for r in releases if is_step(r)), key=listing_key, default=None)
+    found = steps_of(lineage(releases))
+    return found[-1] if found else None
+
+
+Successors = dict[str, list[ReleaseRow]]
+
+
+def successors_of(steps: list[ReleaseRow]) -> Successors:
+    """Each firmware version's upgrade edges, to steps in the order given (listing order)."""
+    successors: Successors = {}
+    for r in steps:
+        for source in r.upgradable_from:
+            successors.setdefault(source, []).append(r)
+    return successors
 
 
 def upgrade_path(
     start_version: str, target: ReleaseRow, releases: Iterable[ReleaseRow]
 ) -> list[ReleaseRow] | None:
-    """Fewest steps from `start_version` to `target` along upgradable-from edges; None when unreachable.
+    """Fewest steps from `start_version` to `target` along upgradable-from edges; None when unreachable."""
+    return route(start_version, target, successors_of(steps_of(lineage(releases))))
+
+
+def route(start_version: str, target: ReleaseRow, successors: Successors) -> list[ReleaseRow] | None:
+    """`upgrade_path` over a model's edges built once (`successors_of`), for each of its devices.
 
     Breadth-first over firmware versions, so a cycle in bad data ends when every version has been
     seen once. Ties between equally short routes go to the earliest-listed release at each step
@@ -61,10 +85,6 @@ def upgrade_path(
     """
     if start_version == target.firmware_version:
         return []
-    successors: dict[str, list[ReleaseRow]] = {}
-    for r in sorted((r for r in releases if is_step(r)), key=listing_key):
-        for source in r.upgradable_from:
-            successors.setdefault(source, []).append(r)
     came_from: dict[str, tuple[str, ReleaseRow]] = {}
     queue = deque([start_version])
     seen = {start_version}

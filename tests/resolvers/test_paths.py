@@ -6,10 +6,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from loaders.rows import ReleaseRow
 from resolvers.devices import analyse, view_of
 from resolvers.identity import Identity
-from resolvers.paths import backwards, latest, lineage, listing_key, upgrade_path
+from resolvers.paths import backwards, is_step, latest, lineage, listing_key, route, upgrade_path
 
 
 def rel(
@@ -177,3 +180,69 @@ def test_an_edge_runs_backwards_from_a_later_or_unlisted_source_into_a_listed_re
     assert backwards("A", 13, 10) is not None and "entry 13" in (backwards("A", 13, 10) or "")
     assert "not on the CPL yet" in (backwards("A", None, 10) or "")
     assert backwards("A", 13, None) is None and backwards("A", None, None) is None  # not listed yet: no order
+
+
+def _reference_latest(releases: list[ReleaseRow]) -> ReleaseRow | None:
+    """latest as first written: the highest listing key among the steps."""
+    return max((r for r in releases if is_step(r)), key=listing_key, default=None)
+
+
+def _reference_upgrade_path(start: str, target: ReleaseRow, releases: list[ReleaseRow]) -> list[str] | None:
+    """upgrade_path as first written: edges built from the steps sorted afresh, then breadth-first."""
+    if start == target.firmware_version:
+        return []
+    successors: dict[str, list[ReleaseRow]] = {}
+    for r in sorted((r for r in releases if is_step(r)), key=listing_key):
+        for source in r.upgradable_from:
+            successors.setdefault(source, []).append(r)
+    came_from: dict[str, tuple[str, ReleaseRow]] = {}
+    queue, seen = [start], {start}
+    while queue:
+        version = queue.pop(0)
+        for step in successors.get(version, ()):
+            if step.firmware_version in seen:
+                continue
+            seen.add(step.firmware_version)
+            came_from[step.firmware_version] = (version, step)
+            if step.firmware_version == target.firmware_version:
+                path, at = [], step.firmware_version
+                while at != start:
+                    at, hop = came_from[at]
+                    path.append(hop.firmware_version)
+                return path[::-1]
+            queue.append(step.firmware_version)
+    return None
+
+
+_VERSIONS = st.sampled_from("ABCDEFG")
+_RELEASE = st.tuples(
+    _VERSIONS,
+    st.lists(_VERSIONS, max_size=3),
+    st.sampled_from(["PUBLISHED", "PUBLISHED", "WITHDRAWN", "SUBMITTED"]),
+    st.sampled_from(["CURRENT", "CURRENT", "REMOVED", None]),
+    st.one_of(st.none(), st.integers(1, 9)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_RELEASE, max_size=9), _VERSIONS)
+def test_one_listing_pass_answers_as_the_separate_passes_did(specs: list[tuple], start: str) -> None:  # type: ignore[type-arg]
+    """latest, the upgrade path (by the model view's shared edges and by upgrade_path) and the
+    analysis agree with the first, separate-pass implementation on random graphs, cycles and ties
+    included."""
+    rs = [
+        rel(i + 1, fw, i, *sources, status=status, cpl=cpl, entry=entry)
+        for i, (fw, sources, status, cpl, entry) in enumerate(specs)
+    ]
+    expected_latest = _reference_latest(rs)
+    assert latest(rs) is expected_latest
+    view = view_of(rs)
+    assert view.latest is expected_latest
+    if expected_latest is None:
+        return
+    expected = _reference_upgrade_path(start, expected_latest, rs)
+    assert versions(upgrade_path(start, expected_latest, rs)) == expected
+    assert versions(route(start, expected_latest, view.successors)) == expected
+    analysis = analyse(Identity("106C", "4331", "00AC", start), view)
+    assert analysis.latest is expected_latest
+    assert versions(analysis.upgrade_path) == ([] if start == expected_latest.firmware_version else expected)
