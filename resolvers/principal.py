@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 READ = "fir:read"
 PUBLISH = "fir:publish"
@@ -11,6 +12,9 @@ ADMIN = "fir:admin"
 
 @dataclass(frozen=True)
 class Principal:
+    """Frozen; what its scopes decide is computed once per principal (cached_property writes to the
+    instance dict, past the frozen __setattr__): visibility asks it for every row it filters."""
+
     subject: str | None = None
     scopes: frozenset[str] = frozenset()
     manufacturers: frozenset[str] = frozenset()
@@ -22,16 +26,16 @@ class Principal:
     def anonymous(self) -> bool:
         return self.subject is None
 
-    @property
+    @cached_property
     def is_admin(self) -> bool:
         return ADMIN in self.scopes
 
-    @property
+    @cached_property
     def can_read(self) -> bool:
         """Sees the whole published FIR: any SEC Party with fir:read, and SECAS (fir:publish alone does not)."""
         return bool(self.scopes & {READ, ADMIN})
 
-    @property
+    @cached_property
     def publishes_for(self) -> frozenset[str]:
         """Manufacturer identifiers whose releases this caller may write and whose drafts it may see."""
         return self.manufacturers if PUBLISH in self.scopes else frozenset()

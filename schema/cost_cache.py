@@ -59,10 +59,22 @@ def cache_key(query: str | None, variables: Mapping[str, Any] | None) -> tuple[s
 
 
 def shape(value: Any, budget: list[int]) -> Hashable:
-    """What the cost analysis can tell apart in a JSON value; `budget` counts down the values seen."""
+    """What the cost analysis can tell apart in a JSON value; `budget` counts down the values seen.
+
+    Variables parsed from JSON hold exactly str, dict, list, int, float, bool and None: those are
+    told apart by their type first, and only anything else goes through the abstract base classes
+    (a Mapping check is a Python-level call, and this runs for every value of every request).
+    """
     budget[0] -= 1
     if budget[0] < 0:
         raise TooLarge
+    kind = type(value)
+    if kind is str:
+        return "scalar"
+    if kind is dict:
+        return ("{", tuple(sorted((str(k), shape(v, budget)) for k, v in value.items())))
+    if kind is list:
+        return ("[", tuple(shape(v, budget) for v in value))
     if isinstance(value, Mapping):
         return ("{", tuple(sorted((str(k), shape(v, budget)) for k, v in value.items())))
     if isinstance(value, list | tuple):

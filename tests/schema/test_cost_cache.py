@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import asyncpg
@@ -9,7 +10,7 @@ from graphql import parse
 
 from resolvers.principal import ANONYMOUS
 from schema.cost import analyse
-from schema.cost_cache import MAX_SHAPE_NODES, Analyses, cache_key
+from schema.cost_cache import MAX_SHAPE_NODES, Analyses, cache_key, shape
 from schema.schema import build_schema
 from tests.builders import execute
 
@@ -74,3 +75,15 @@ async def test_a_cheap_request_remembered_does_not_let_a_costly_one_through(pool
     big = await execute(schema, pool, PAGE, ANONYMOUS, n=10**6)
     assert big.errors is not None and big.errors[0].extensions["code"] == "QUERY_TOO_COMPLEX"
     assert len(schema.analyses.entries) == 2
+
+
+def test_a_shape_is_the_same_whatever_the_containers_are() -> None:
+    """The exact-type fast path (dict, list, str) and the abstract one (any Mapping or sequence)
+    describe the same value alike, and a string never counts as a sequence."""
+    plain = {"b": [1, "x", None, True, 2.0], "a": {"c": "y"}}
+    wrapped = MappingProxyType({"a": MappingProxyType({"c": "y"}), "b": (1, "x", None, True, 2.0)})
+    assert shape(plain, [MAX_SHAPE_NODES]) == shape(wrapped, [MAX_SHAPE_NODES])
+    inner = ("{", (("c", "scalar"),))
+    items = ("[", (("int", 1), "scalar", None, True, ("int", 2)))
+    assert shape(plain, [MAX_SHAPE_NODES]) == ("{", (("a", inner), ("b", items)))
+    assert shape("abc", [MAX_SHAPE_NODES]) == "scalar"
