@@ -7,7 +7,14 @@ from functools import partial
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema
+from graphql import (
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    MiddlewareManager,
+)
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema import FederationAny
@@ -44,6 +51,9 @@ ENTITY_TYPES: list[type] = [Manufacturer, DeviceModel, CplEntry, FirmwareRelease
 __all__ = ["FirSchema", "SchemaLimits", "build_schema"]
 
 
+NO_MIDDLEWARE = MiddlewareManager()
+
+
 class FirSchema(strawberry.federation.Schema):
     """Errors are shaped after execution, whatever stage raised them (parse errors escape extensions)."""
 
@@ -56,6 +66,7 @@ class FirSchema(strawberry.federation.Schema):
         self.cost_model = CostModel(self._schema)
         self.analyses = Analyses(self.cost_model)
         self.entities = entity_keys(self._schema, declared_keys(self))
+        self.wrapping: bool | None = None  # whether an extension wraps resolvers, from its class
         self.factories_only = not self.directives and not any(
             isinstance(ext, SchemaExtension) for ext in self.extensions
         )
@@ -87,6 +98,16 @@ class FirSchema(strawberry.federation.Schema):
         if not self.factories_only:
             return super().get_extensions(sync)
         return [factory() for factory in self.extensions]
+
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        """strawberry builds a manager per request of the extensions that wrap resolvers. None of ours
+        does (asked of the classes once), and a manager of no middleware holds nothing of a request
+        (it hands each resolver back unwrapped), so those requests share one."""
+        if self.wrapping is None:
+            self.wrapping = any(ext._implements_resolve() for ext in extensions)
+        if self.wrapping or not self.factories_only:
+            return super()._get_middleware_manager(extensions)
+        return NO_MIDDLEWARE
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
