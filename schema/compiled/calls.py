@@ -97,6 +97,9 @@ def strawberry_call(
             return get_result(source, info, [source] if as_self else [], kwargs_of(values, source, info))
 
     else:
+        # one extension (a field's guard, the usual case): reduce would wrap `last` in one partial
+        # per call, and calling the extension with it is the same call
+        only = chain[0] if len(chain) == 1 else None
 
         def call(source: Any, raw_info: Any, values: dict[str, Any]) -> Any:
             info = info_class(_raw_info=raw_info, _field=field)
@@ -112,6 +115,8 @@ def strawberry_call(
                     kwargs["info"] = info
                 return get_result(_source, info, args, kwargs)
 
+            if only is not None:
+                return only(last, source, info, **kwargs)
             return reduce(lambda chained, next_: partial(next_, chained), chain, last)(source, info, **kwargs)
 
     reads = bool(arguments.plan)

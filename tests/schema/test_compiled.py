@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import asyncpg
 import pytest
 import strawberry
-from strawberry.extensions import ParserCache
+from strawberry.extensions import FieldExtension, ParserCache
 
 from resolvers.principal import ANONYMOUS, Principal
 from schema.compiled.executor import PLANS_PER_OPERATION, CompiledExecutor
@@ -295,6 +295,42 @@ async def test_introspection_and_mutations_run_on_graphql_core(field_calls: list
     field_calls.clear()
     result = await compiled.execute("mutation { double(a: 2) { a } }")
     assert result.data == {"double": {"a": 4}} and field_calls == ["Mutation", "Leaf"]
+
+
+class Tagging(FieldExtension):
+    """Wraps a field's result in its tag, so that the order field extensions ran in shows in the answer."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return f"{self.tag}({next_(source, info, **kwargs)})"
+
+
+@strawberry.type
+class Wrapped:
+    @strawberry.field(extensions=[Tagging("one")])
+    def once(self, word: str) -> str:
+        return word
+
+    @strawberry.field(extensions=[Tagging("outer"), Tagging("inner")])
+    def twice(self, word: str) -> str:
+        return word
+
+
+async def test_field_extensions_chain_as_on_graphql_core(field_calls: list[str]) -> None:
+    """One extension is called with the resolver directly, two or more nest as strawberry nests them."""
+    query = '{ once(word: "a") twice(word: "b") }'
+    core = strawberry.Schema(Wrapped, execution_context_class=SlicedExecutor)
+    expected = await core.execute(query)
+    assert expected.data == {
+        "once": "one(a)",
+        "twice": "inner(outer(b))",
+    }  # strawberry: the last is outermost
+    field_calls.clear()
+    compiled = strawberry.Schema(Wrapped, execution_context_class=CompiledExecutor)
+    assert formatted(await compiled.execute(query)) == formatted(expected)
+    assert field_calls == []
 
 
 # --- the FIR schema, every principal, compiled against graphql-core ---------------------------------
