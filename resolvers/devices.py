@@ -6,8 +6,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
-
+from loaders.batching import RequestLoader
 from loaders.devices import DeviceAsk, DeviceRows, device_rows
 from loaders.frozen import frozen
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
@@ -111,7 +110,7 @@ async def device_status(ctx: Context, identity: Identity, prefetch: Prefetch = N
     return await loader.load(identity)
 
 
-class DeviceStatusBatch(DataLoader[Identity, DeviceStatus]):
+class DeviceStatusBatch(RequestLoader[Identity, DeviceStatus]):
     """Per request (it lives in the request's memo), like every DataLoader.
 
     It holds its context weakly: the memo it lives in belongs to the context's loaders, and a strong

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from loaders.batching import NOT_LOADED
 from loaders.db import Db
 from loaders.registry import Loaders
 from resolvers.context import Context
@@ -17,4 +18,4 @@ async def test_clear_all_forgets_the_memo_with_the_loaders(db: Db) -> None:
     loaders.model_by_key.prime(("1001", "0001"), None)
     loaders.clear_all()
     assert context.memo == {}
-    assert loaders.model_by_key.ready(("1001", "0001")) is None
+    assert loaders.model_by_key.ready(("1001", "0001")) is NOT_LOADED
