@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
 from aiodataloader import DataLoader
@@ -20,7 +21,10 @@ from loaders.releases import (
 )
 from loaders.tlog_reads import LatestCheckpointLoader, LogLeafByEntityLoader, LogNodeLoader
 
-L = TypeVar("L", bound=DbLoader[Any, Any])
+K = TypeVar("K")
+V = TypeVar("V")
+# covariant, so that `Loaders.primer` reads a loader's key and value types off its descriptor
+L = TypeVar("L", bound=DbLoader[Any, Any], covariant=True)
 
 
 class per_request(Generic[L]):
@@ -41,6 +45,9 @@ class per_request(Generic[L]):
         if loaders is None:
             return self
         made = self.kind(loaders.db)
+        primed = loaders.primed.pop(self.name, None)
+        if primed is not None:
+            made.primed = primed
         vars(loaders)[self.name] = made  # the instance attribute shadows this descriptor from now on
         return made
 
@@ -53,6 +60,8 @@ class Loaders:
         # Per-request computations over loaded rows (a model's visible releases, the device batch):
         # what the loaders answered, they depend on, so they are forgotten with them.
         self.memo: dict[Any, Any] = {}
+        # Values primed into loaders not made yet, by loader name: what the loader starts from if made.
+        self.primed: dict[str, dict[Any, Any]] = {}
 
     manufacturer_by_id = per_request(ManufacturerByIdLoader)
     contacts_by_manufacturer = per_request(ContactsByManufacturerLoader)
@@ -70,9 +79,19 @@ class Loaders:
     log_node = per_request(LogNodeLoader)
     log_checkpoint = per_request(LatestCheckpointLoader)
 
+    def primer(self, loader: per_request[DbLoader[K, V]]) -> Callable[[K, V], object]:
+        """`prime` for one loader (`Loaders.model_by_key`), without making a loader only to prime it: a
+        device query primes every row it read and most requests read none of them back. Call it at
+        once (the loader may be made meanwhile). Values, not errors: they are rows."""
+        made: DbLoader[K, V] | None = vars(self).get(loader.name)
+        if made is not None:
+            return made.prime
+        return self.primed.setdefault(loader.name, {}).setdefault
+
     def clear_all(self) -> None:
         """After a write in this request (or an event on a long-lived subscription): later reads must see it."""
         self.memo.clear()
+        self.primed.clear()
         for loader in vars(self).values():
             if isinstance(loader, DataLoader):
                 loader.clear_all()

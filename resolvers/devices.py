@@ -6,10 +6,10 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
-
+from loaders.batching import RequestLoader
 from loaders.devices import DeviceAsk, DeviceRows, device_rows
 from loaders.frozen import frozen
+from loaders.registry import Loaders
 from loaders.rows import CplEntryRow, ManufacturerRow, ModelRow, ReleaseRow
 from loaders.vocabulary import CplStatus, ReleaseStatus
 from resolvers import paths
@@ -111,7 +111,7 @@ async def device_status(ctx: Context, identity: Identity, prefetch: Prefetch = N
     return await loader.load(identity)
 
 
-class DeviceStatusBatch(DataLoader[Identity, DeviceStatus]):
+class DeviceStatusBatch(RequestLoader[Identity, DeviceStatus]):
     """Per request (it lives in the request's memo), like every DataLoader.
 
     It holds its context weakly: the memo it lives in belongs to the context's loaders, and a strong
@@ -132,30 +132,33 @@ class DeviceStatusBatch(DataLoader[Identity, DeviceStatus]):
 def _prime(ctx: Context, found: DeviceRows) -> None:
     """Nested fields (cplEntry { model { manufacturer } }, contacts, release { cplEntry }, upgrade
     edges) then find their rows without a query."""
-    loaders = ctx.loaders
+    primer = ctx.loaders.primer
+    entry, model, manufacturer = (
+        primer(Loaders.cpl_entry_by_number),
+        primer(Loaders.model_by_key),
+        primer(Loaders.manufacturer_by_id),
+    )
     for rows in found.identities:
         if rows.cpl_entry is not None:
-            loaders.cpl_entry_by_number.prime(rows.cpl_entry.number, rows.cpl_entry)
+            entry(rows.cpl_entry.number, rows.cpl_entry)
         if rows.model is not None:
-            loaders.model_by_key.prime((rows.model.manufacturer_id, rows.model.model_id), rows.model)
+            model((rows.model.manufacturer_id, rows.model.model_id), rows.model)
         if rows.manufacturer is not None:
-            loaders.manufacturer_by_id.prime(rows.manufacturer.manufacturer_id, rows.manufacturer)
+            manufacturer(rows.manufacturer.manufacturer_id, rows.manufacturer)
+    for row in found.release_entries:
+        entry(row.number, row)
     if found.releases:
-        by_model = loaders.releases_by_model_hw
-        for key, releases in found.releases.items():
-            by_model.prime(key, releases)
+        releases = primer(Loaders.releases_by_model_hw)
+        for key, rows_ in found.releases.items():
+            releases(key, rows_)
     if found.contacts:
-        contacts = loaders.contacts_by_manufacturer
-        for manufacturer_id, rows_ in found.contacts.items():
-            contacts.prime(manufacturer_id, rows_)
-    if found.release_entries:
-        entries = loaders.cpl_entry_by_number
-        for entry in found.release_entries:
-            entries.prime(entry.number, entry)
+        contacts = primer(Loaders.contacts_by_manufacturer)
+        for manufacturer_id, people in found.contacts.items():
+            contacts(manufacturer_id, people)
     if found.cpl_versions:
-        cpl_versions = loaders.cpl_versions_by_model_hw
+        cpl_versions = primer(Loaders.cpl_versions_by_model_hw)
         for key, versions in found.cpl_versions.items():
-            cpl_versions.prime(key, versions)
+            cpl_versions(key, versions)
 
 
 def model_view(ctx: Context, releases: list[ReleaseRow]) -> ModelView:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from dataclasses import replace
 
+from loaders.batching import NOT_LOADED
 from loaders.rows import CplEntryRow, ReleaseRow, RevisionRow
 from loaders.vocabulary import ReleaseStatus
 from resolvers import paths
@@ -66,15 +67,14 @@ def upgradable_from_versions(ctx: Context, release: ReleaseRow) -> list[str] | A
         return list(sources)
     loaders = ctx.loaders
     siblings = loaders.releases_by_model_hw.ready(release.model_key)
-    if siblings is None:
+    if siblings is NOT_LOADED:
         return _upgradable_from_versions(ctx, release)
-    released = _versions(ctx, visible_releases(ctx, siblings.result()))
+    released = _versions(ctx, visible_releases(ctx, siblings))
     if all(v in released for v in sources):
         return list(sources)
-    listed = loaders.cpl_versions_by_model_hw.ready(release.model_key)
-    if listed is None:
+    on_cpl = loaders.cpl_versions_by_model_hw.ready(release.model_key)
+    if on_cpl is NOT_LOADED:
         return _upgradable_from_versions(ctx, release)
-    on_cpl = listed.result()
     return [v for v in sources if v in released or v in on_cpl]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from loaders.batching import DbLoader
 from schema.schema import build_schema
 from tests.builders import SUPPLIER, Builder, execute
 
@@ -19,6 +20,9 @@ DEVICE = """{ device(identity: {manufacturerId: "1001", modelId: "0001", hardwar
   current { version } latest { version } upgradePath { version } lineage { version upgradesTo { version } }
   contacts { role }
 } }"""
+
+
+LINEAGE = DEVICE.split(") {")[0] + ") { onCpl isLatest cplEntry { number } lineage { version } } }"
 
 
 @pytest.fixture
@@ -57,6 +61,18 @@ async def test_device_statement_count(pool: asyncpg.Pool, catalogue: None) -> No
     # releases of the model and hardware version and, as the operation selects them, the contacts;
     # upgradesTo reads the releases it primed (was 3: identity rows, releases, contacts)
     assert result.context.loaders.db.log.count == 1, result.context.loaders.db.log.statements
+
+
+async def test_a_device_query_makes_no_loader_only_to_prime_it(pool: asyncpg.Pool, catalogue: None) -> None:
+    """The rows the device statement read wait for the loader a nested field asks for (DEVICE's
+    cplEntry, model, manufacturer, contacts, upgradesTo: still one statement): a query that reads
+    none of them, like the lineage workload, makes no loader at all."""
+    result = await execute(build_schema(), pool, LINEAGE, SUPPLIER)
+    assert result.errors is None, result.errors
+    assert result.data["device"]["lineage"] and result.data["device"]["cplEntry"]["number"]
+    loaders = result.context.loaders
+    assert loaders.db.log.count == 1, loaders.db.log.statements
+    assert [name for name, value in vars(loaders).items() if isinstance(value, DbLoader)] == []
 
 
 async def test_twenty_device_fields_share_one_statement(pool: asyncpg.Pool, catalogue: None) -> None:
