@@ -33,7 +33,7 @@ class Prepared:
         """graphql-core's coerced variables for valid input; None for graphql-core to coerce (and report)."""
         try:
             return self.coerce(inputs, hide_suggestions)
-        except Declined:
+        except (Declined, RecursionError):  # graphql-core reports a RecursionError in its own words
             return None
 
 
@@ -50,6 +50,8 @@ _entries: OrderedDict[tuple[int, int, str | None], _Entry] = OrderedDict()
 def prepared(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> Prepared | None:
     """The document's operation prepared, or None when graphql-core's Executor.build must run: it reports
     a missing or ambiguous operation, a bad variable signature, or coerces what is not compiled."""
+    if not isinstance(operation_name, str | None):  # not a key (a list), and never an operation's name
+        return None
     key = (id(schema), id(document), operation_name)
     entry = _entries.get(key)
     if entry is not None and entry.schema is schema and entry.document is document:

@@ -19,6 +19,7 @@ from graphql import (
     parse,
 )
 from graphql.execution.values import VariableValues, get_variable_values
+from graphql.language.parser import MAX_NESTING_DEPTH
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -207,3 +208,31 @@ def test_out_names_are_the_keys_as_in_graphql_core() -> None:
     schema = GraphQLSchema(types=[named])
     ours = differential(schema, "query($v: Named!) { a }", {"v": {"firstName": "Ada"}})
     assert ours is not None and ours.coerced == {"v": {"first_name": "Ada", "years": 7}}
+
+
+def chain(depth: int) -> GraphQLSchema:
+    """Input types nested `depth` deep, each a distinct type (not recursive): Level0 { next: Level1 }..."""
+    inner: Any = GraphQLInt
+    for level in reversed(range(depth)):
+        inner = GraphQLInputObjectType(f"Level{level}", {"next": GraphQLInputField(inner)})
+    return GraphQLSchema(types=[inner])
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"next": value}
+    return value
+
+
+def test_nesting_below_graphql_cores_limit_is_coerced_and_beyond_it_left_to_graphql_core() -> None:
+    ours = differential(chain(MAX_NESTING_DEPTH), "query($v: Level0) { a }", {"v": nested(MAX_NESTING_DEPTH)})
+    assert ours is not None
+    [operation] = parse("query($v: Level0) { a }").definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    deep = chain(MAX_NESTING_DEPTH + 1)
+    assert compile_variables(deep, operation.variable_definitions or ()) is None
+    [error] = get_variable_values(
+        deep, operation.variable_definitions or (), {"v": nested(MAX_NESTING_DEPTH + 1)}
+    )
+    assert error.message == "Variable values are nested too deeply."
