@@ -7,13 +7,12 @@ from operator import itemgetter
 from typing import Any, cast
 
 from graphql import (
-    DocumentNode,
     ListTypeNode,
     NamedTypeNode,
     NonNullTypeNode,
+    OperationDefinitionNode,
     TypeNode,
     VariableDefinitionNode,
-    get_operation_ast,
 )
 
 from resolvers.fleet import FleetDevices, RawIdentity
@@ -32,18 +31,23 @@ def is_fleet_list(node: TypeNode) -> bool:
     return isinstance(named, NamedTypeNode) and named.name.value == "FleetDeviceInput"
 
 
-def fleet_variables(
-    document: DocumentNode, operation_name: str | None, raw: Mapping[str, Any]
-) -> dict[str, FleetDevices]:
-    """The operation's `[FleetDeviceInput!]!` variables whose every item is plain, already in columns."""
-    operation = get_operation_ast(document, operation_name)
+def fleet_names(operation: OperationDefinitionNode | None) -> tuple[str, ...]:
+    """The operation's variables of the contract type, without a default (a default is left to graphql-core)."""
     definitions: tuple[VariableDefinitionNode, ...] = (
         tuple(operation.variable_definitions or ()) if operation else ()
     )
+    return tuple(
+        definition.variable.name.value
+        for definition in definitions
+        if is_fleet_list(definition.type) and definition.default_value is None
+    )
+
+
+def fleet_columns(names: tuple[str, ...], raw: Mapping[str, Any]) -> dict[str, FleetDevices]:
+    """Those of the named variables given whose every item is plain, in columns."""
     found: dict[str, FleetDevices] = {}
-    for definition in definitions:
-        name = definition.variable.name.value
-        if is_fleet_list(definition.type) and definition.default_value is None and name in raw:
+    for name in names:
+        if name in raw:
             devices = columns(raw[name])
             if devices is not None:
                 found[name] = devices

@@ -31,9 +31,10 @@ Complete = Callable[[Any, "FieldPlan", Any, Any, Any], Any]
 def learning(is_awaitable: Callable[[Any], bool]) -> Callable[[Any], bool]:
     """graphql-core's or strawberry's is_awaitable, which decide by the value's type: a type found
     never awaitable joins PLAIN. Any other predicate is kept as it is, and learns nothing."""
-    if is_awaitable not in KNOWN_CHECKS:
-        return is_awaitable
+    return LEARNERS.get(is_awaitable, is_awaitable)
 
+
+def _learner(is_awaitable: Callable[[Any], bool]) -> Callable[[Any], bool]:
     def check(value: Any) -> bool:
         if is_awaitable(value):
             return True
@@ -43,6 +44,10 @@ def learning(is_awaitable: Callable[[Any], bool]) -> Callable[[Any], bool]:
         return False
 
     return check
+
+
+# one per known predicate, shared by every request: the checks keep no state of their own (PLAIN is global)
+LEARNERS: dict[Any, Callable[[Any], bool]] = {check: _learner(check) for check in KNOWN_CHECKS}
 
 
 # Built-in types whose `__getattribute__` slot is the generic one (their own entry in vars() is a slot
