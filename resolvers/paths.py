@@ -52,11 +52,6 @@ def steps_of(lineage: list[ReleaseRow]) -> list[ReleaseRow]:
     return [r for r in lineage if is_step(r)]
 
 
-def latest(releases: Iterable[ReleaseRow]) -> ReleaseRow | None:
-    found = steps_of(lineage(releases))
-    return found[-1] if found else None
-
-
 Successors = dict[str, list[ReleaseRow]]
 
 
@@ -69,15 +64,9 @@ def successors_of(steps: list[ReleaseRow]) -> Successors:
     return successors
 
 
-def upgrade_path(
-    start_version: str, target: ReleaseRow, releases: Iterable[ReleaseRow]
-) -> list[ReleaseRow] | None:
-    """Fewest steps from `start_version` to `target` along upgradable-from edges; None when unreachable."""
-    return route(start_version, target, successors_of(steps_of(lineage(releases))))
-
-
 def route(start_version: str, target: ReleaseRow, successors: Successors) -> list[ReleaseRow] | None:
-    """`upgrade_path` over a model's edges built once (`successors_of`), for each of its devices.
+    """Fewest steps from `start_version` to `target` along a model's upgrade edges, built once
+    (`successors_of`) for all its devices; None when unreachable.
 
     Breadth-first over firmware versions, so a cycle in bad data ends when every version has been
     seen once. Ties between equally short routes go to the earliest-listed release at each step

@@ -71,11 +71,7 @@ def shape(value: Any, budget: list[int]) -> Hashable:
     kind = type(value)
     if kind is str:
         return "scalar"
-    if kind is dict:
-        return ("{", tuple(sorted((str(k), shape(v, budget)) for k, v in value.items())))
-    if kind is list:
-        return ("[", tuple(shape(v, budget) for v in value))
-    if isinstance(value, Mapping):
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         return ("{", tuple(sorted((str(k), shape(v, budget)) for k, v in value.items())))
     if isinstance(value, list | tuple):
         return ("[", tuple(shape(v, budget) for v in value))
