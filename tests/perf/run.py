@@ -22,6 +22,7 @@ from tests.perf import (
     figures,
     fleet,
     fleet_files,
+    layers,
     lineage,
     loadgen,
     profile,
@@ -221,6 +222,8 @@ def measure_all(plan: Plan, results: Results) -> None:
         results.postgres = asyncio.run(databases.server_version(urls[1]))
         ids = asyncio.run(databases.identities(urls[1], DISTINCT_DEVICES))
         fleet_ids = asyncio.run(databases.identities(urls[1], FLEET_IDENTITIES))
+        say("the CPU of one lineage request, layer by layer, in one process…")
+        results.layers = layers.run(urls[1], ids)
         measure_cold(urls[1], Path(tmp), ids, fleet_ids, plan, results)
         measure_warm(urls[1], Path(tmp), ids, plan, results)
         measure_collector(urls[1], Path(tmp), ids, plan, results)
@@ -366,6 +369,19 @@ def write_files_section(results: Results, document: str) -> str:
     return report.with_files_section(document, section)
 
 
+def write_layers_section(results: Results, document: str) -> str:
+    section = layers.section(results.layers, report.machine(results.postgres))
+    return report.with_section(document, section, layers.BEGIN, layers.END)
+
+
+def layers_only(results: Results) -> None:
+    """`--only layers`: the in-process layers of a lineage request, nothing else."""
+    with databases.postgres() as pg:
+        url, _ = asyncio.run(databases.demo_database(pg.url, 1))
+        results.postgres = asyncio.run(databases.server_version(url))
+        results.layers = layers.run(url, asyncio.run(databases.identities(url, DISTINCT_DEVICES)))
+
+
 def write_transparency_section(results: Results, document: str) -> str:
     section = transparency.section(results.transparency, report.machine(results.postgres))
     return report.with_section(document, section, transparency.BEGIN, transparency.END)
@@ -392,7 +408,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="5 s loads, no 1M fleet, no BENCHMARKS.md")
     parser.add_argument(
         "--only",
-        choices=["fleet-files", "postgraphile", "transparency", "workers", "fleet", "compiled", "queueing"],
+        choices=[
+            "fleet-files",
+            "postgraphile",
+            "transparency",
+            "workers",
+            "fleet",
+            "compiled",
+            "queueing",
+            "layers",
+        ],
         help="only this part; its section (or rows) of BENCHMARKS.md is replaced (compiled: printed only)",
     )
     parser.add_argument(
@@ -417,6 +442,14 @@ def main(argv: list[str] | None = None) -> None:
         document = OUTPUT.read_text() if OUTPUT.exists() else ""
         OUTPUT.write_text(write_transparency_section(results, document))
         say(f"updated the transparency section of {OUTPUT}")
+        return
+    if args.only == "layers":
+        with deadline(10 * 60):
+            layers_only(results)
+        print(report.table(layers.rows(results.layers)))
+        if not args.quick:
+            OUTPUT.write_text(write_layers_section(results, OUTPUT.read_text() if OUTPUT.exists() else ""))
+            say(f"updated the layers section of {OUTPUT}")
         return
     if args.only == "fleet":
         with deadline(30 * 60):
@@ -465,14 +498,21 @@ def main(argv: list[str] | None = None) -> None:
     with deadline(plan.budget):
         measure_all(plan, results)
     table_rows = rows(results)
-    print(report.table(table_rows + file_rows(results) + transparency.rows(results.transparency)))
+    print(
+        report.table(
+            table_rows
+            + layers.rows(results.layers)
+            + file_rows(results)
+            + transparency.rows(results.transparency)
+        )
+    )
     for line in details(results):
         print(f"- {line}")
     print("\n".join(results.profile))
     if not args.quick:
         facts = report.machine(results.postgres)
         document = report.markdown(table_rows, facts, details(results), notes(results), results.profile)
-        document = write_files_section(results, document + "\n")
+        document = write_layers_section(results, write_files_section(results, document + "\n") + "\n")
         OUTPUT.write_text(write_transparency_section(results, document))
         say(f"wrote {OUTPUT}")
 
