@@ -113,7 +113,7 @@ def device_sql(ask: DeviceAsk, single: bool = False) -> str:
 
     `single`: the form for one identity whose own model key and manufacturer are the ones asked (a
     device query, an entity), its four columns as scalar parameters. It answers what the array form
-    answers for those keys, by the same row layout; PostgreSQL runs it for about two thirds of the
+    answers for those keys, by the same row layout; PostgreSQL runs it for about three quarters of the
     array form's backend CPU (plain index lookups, no unnest to join through), and the driver encodes
     four strings rather than seven one-element arrays."""
     found = _DEVICE_SQL.get((ask, single))

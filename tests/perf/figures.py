@@ -49,9 +49,8 @@ class Results:
     workers: Workers | None = None  # fir serve --workers 1 vs 2 (tests/perf/workers.py)
     transparency: dict[str, float] = field(default_factory=dict)  # tests/perf/transparency.py's figures
     compiled: CompiledAB | None = None  # FIR_COMPILED_EXECUTOR on/off and the baseline, interleaved
-    layers: dict[str, list[float]] = field(
-        default_factory=dict
-    )  # tests/perf/layers.py: us per call, per round
+    # tests/perf/layers.py: microseconds of CPU per call of each layer, one entry per round
+    layers: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _load(r: LoadResult) -> str:
