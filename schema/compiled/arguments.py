@@ -50,14 +50,37 @@ def reads_variables(value: ValueNode) -> bool:
     return False
 
 
+def plain_tree(value: Any) -> bool:
+    """An immutable leaf, or a dict or list of plain trees: what graphql-core makes of a literal input
+    object or list of built-in scalars and enums."""
+    kind = type(value)
+    if kind is dict:
+        return all(plain_tree(v) for v in value.values())
+    if kind is list:
+        return all(plain_tree(v) for v in value)
+    return isinstance(value, IMMUTABLE)
+
+
+def fresh(value: Any) -> Any:
+    """A copy of a plain tree whose dicts and lists are new (its leaves are immutable)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: fresh(v) for k, v in value.items()}
+    if kind is list:
+        return [fresh(v) for v in value]
+    return value
+
+
 class Coercion:
-    """graphql-core's get_argument_values for one field node: literals and defaults coerced once (when
-    immutable), a bare variable read from the coerced variables, anything else coerced per call by
-    graphql-core's own coerce_argument, in the arguments' declared order (the first error wins)."""
+    """graphql-core's get_argument_values for one field node: literals and defaults coerced once (an
+    immutable value kept as it is, a literal input object or list copied afresh per call, since a
+    resolver may change it), a bare variable read from the coerced variables, anything else coerced per
+    call by graphql-core's own coerce_argument, in the arguments' declared order (the first error wins)."""
 
     def __init__(self, field_def: GraphQLField, node: FieldNode, ex: Any) -> None:
         self.node = node
         self.constants: dict[str, Any] = {}
+        self.trees: dict[str, Any] = {}  # literal input objects and lists, coerced once, copied per call
         # (argument name, definition, its node, variable name or None, out name, non-null)
         self.steps: list[tuple[str, GraphQLArgument, Any, str | None, str, bool]] = []
         by_name = {argument.name.value: argument for argument in node.arguments or ()}
@@ -82,13 +105,18 @@ class Coercion:
             )
         except Exception:  # raised again, per call, at the field's path
             return False
-        if not all(isinstance(value, IMMUTABLE) for value in found.values()):
-            return False  # a mutable value is coerced afresh per call: a resolver may change it
-        self.constants.update(found)
-        return True
+        if all(isinstance(value, IMMUTABLE) for value in found.values()):
+            self.constants.update(found)
+            return True
+        if all(plain_tree(value) for value in found.values()):
+            self.trees.update(found)
+            return True
+        return False  # any other mutable value is coerced afresh per call
 
     def __call__(self, ex: Any) -> dict[str, Any]:
         values = dict(self.constants)
+        for name, tree in self.trees.items():
+            values[name] = fresh(tree)
         if not self.steps:
             return values
         variables = ex.variable_values
@@ -108,10 +136,10 @@ def coercion(field_def: GraphQLField, node: FieldNode, ex: Any) -> tuple[Coerce,
     if not field_def.args:
         return _none, {}
     found = Coercion(field_def, node, ex)
-    if not found.steps:
+    if not found.steps and not found.trees:
         constants = found.constants
         return (lambda ex: dict(constants)), constants
-    return found, found.constants
+    return found, found.constants  # the immutable ones only: Conversion may hand them on unconverted
 
 
 def _none(ex: Any) -> dict[str, Any]:

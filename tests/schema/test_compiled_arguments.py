@@ -12,8 +12,10 @@ from typing import Any, NewType
 import pytest
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import FieldExtension
+from graphql.execution import values as values_module
+from strawberry.extensions import FieldExtension, ParserCache
 from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 
 from schema.compiled.calls import wrapped
@@ -214,6 +216,20 @@ class Query:
     def nodes(self, root: Any, count: int = 2) -> list[Node]:
         return [Node(n=i) for i in range(count)]
 
+    @strawberry.field
+    def grown(self, words: list[str], nested: list[list[int]] | None = None) -> str:
+        """Changes the lists it is given: the next request must not see it."""
+        words.append("+")
+        if nested:
+            nested[0].append(0)
+        return shown([words, nested])
+
+    @strawberry.field
+    def grown_json(self, data: JSON) -> str:
+        """The same for a JSON scalar, handed on as graphql-core coerced it (no conversion copies it)."""
+        data.setdefault("seen", []).append(len(data))
+        return shown(data)
+
 
 FULL_SEARCH = {
     "window": {"start": 1, "end": 2, "colours": ["RED", "BLUE"], "code": "ab12", "label": "l"},
@@ -259,6 +275,7 @@ CASES: list[tuple[str, dict[str, Any] | None]] = [
     # a conversion error in an async resolver is reported when awaited, after the sync errors
     ("{ checkedLater(input: {value: -1}) failing checked(input: {value: -3}) }", None),
     ("query($v: Checked!) { checked(input: $v) checkedLater(input: $v) }", {"v": {"value": -2}}),
+    ('{ grown(words: ["a"], nested: [[1], [2]]) again: grown(words: ["a"], nested: [[1], [2]]) }', None),
 ]
 
 
@@ -317,3 +334,34 @@ def test_every_strawberry_resolver_is_specialised() -> None:
             name: f for name, f in fields.items() if getattr(f.resolve, "__name__", "") != "_get_basic_result"
         }
         assert resolved and all(wrapped(f) is not None for f in resolved.values()), type_name
+
+
+async def test_a_literal_input_is_coerced_once_and_handed_fresh_to_each_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Literal input objects and lists are coerced when the field is planned, not per request; each
+    call gets its own copy, so a resolver that changes its input changes nothing for the next one."""
+    coerced: list[object] = []
+    original = values_module.coerce_input_literal
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        coerced.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(values_module, "coerce_input_literal", counted)
+    compiled = strawberry.Schema(
+        Query, config=CONFIG, execution_context_class=CompiledExecutor, extensions=[ParserCache]
+    )  # one parsed document, so one plan: as the gateway's own schema (schema/schema.py) caches them
+    query = (
+        '{ grown(words: ["a"], nested: [[1], [2]]) search(search: {window: {start: 7}})'
+        ' grownJson(data: {k: [1, {m: "n"}]}) }'
+    )
+    answers = [formatted(await compiled.execute(query)) for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2]
+    data, errors = answers[0]
+    assert errors == [] and data["grown"] == "[['a', '+'], [[1, 0], [2]]]", data
+    assert data["grownJson"] == "{'k': [1, {'m': 'n'}], 'seen': [2]}", data
+    planned = len(coerced)
+    assert planned > 0
+    await compiled.execute(query)
+    assert len(coerced) == planned, "a literal was coerced again on a request after the first"
