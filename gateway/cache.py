@@ -3,6 +3,7 @@ in cache_store and cache_keys)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,9 @@ from gateway.cache_store import OVERSIZE_FRACTION, CacheKey, ResponseCache
 from gateway.media import GRAPHQL_RESPONSE, JSON, content_type
 from gateway.replicas import ReadAfter, ReadChoice
 from gateway.resources import Resources
+from gateway.trusted_documents import Refused
 from loaders.data_version import current_version
-from loaders.db import database_unavailable
+from loaders.db import Db, database_unavailable
 from resolvers.principal import Principal
 
 # --- the ASGI side: serve a hit, or run the endpoint and keep its answer ---------------------------
@@ -156,6 +158,27 @@ async def _request_of(scope: Scope, receive: Receive, limit: int) -> tuple[Graph
     return request, _replay(messages, receive)
 
 
+async def document_of(
+    resources: Resources, principal: Principal, request: GraphQLRequest
+) -> GraphQLRequest | None:
+    """The request with the document it runs (by id: the registered body, remembered in-process after the
+    first look), or None when the endpoint must answer it uncached: trusted documents refuse it (the
+    endpoint says why), or the registry cannot be read just now (the endpoint reports the outage)."""
+    try:
+        query = await resources.trusted_documents.document(
+            Db(resources.pool), principal, request.document_id, request.query
+        )
+    except Refused:
+        return None
+    except Exception as error:
+        if isinstance(error, TimeoutError) or database_unavailable(error):
+            return None
+        raise
+    if query is None:
+        return None
+    return request if query is request.query else dataclasses.replace(request, query=query)
+
+
 async def serve(
     resources: Resources, principal: Principal, scope: Scope, receive: Receive, send: Send, endpoint: ASGIApp
 ) -> None:
@@ -165,6 +188,8 @@ async def serve(
     # and hashing it here, on the loop, would double the JSON work strawberry does after us
     limit = min(cache.max_bytes // OVERSIZE_FRACTION, MAX_KEYED_REQUEST)
     request, receive = await _request_of(scope, receive, limit)
+    if request is not None:
+        request = await document_of(resources, principal, request)
     max_tokens = resources.settings.max_tokens
     if request is not None and operation_type(request, max_tokens) is OperationType.MUTATION:
         await endpoint(scope, receive, _clearing(cache, send))

@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 from starlette.types import Scope
 
 from gateway.cache_store import CacheKey
+from gateway.trusted_documents import Refused, id_of
 from resolvers.principal import Principal
 
 # Error codes that follow from the data and the caller's visibility alone, so they are as
@@ -21,9 +22,10 @@ _DETERMINISTIC_ERRORS = frozenset({"FORBIDDEN"})
 
 @dataclass(frozen=True)
 class GraphQLRequest:
-    query: str
+    query: str | None  # None: a request by id only, whose document `gateway.cache.serve` looks up
     operation_name: str | None
     variables: dict[str, Any] | None
+    document_id: str | None = None  # a request by id (trusted documents)
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,14 @@ def parse_document(query: str, max_tokens: int) -> ParsedDocument | None:
 
 def operation_type(request: GraphQLRequest, max_tokens: int) -> OperationType | None:
     """The type of the operation that will run; None when strawberry would refuse the request."""
-    parsed = parse_document(request.query, max_tokens)
+    parsed = parse_document(request.query, max_tokens) if request.query is not None else None
     return parsed.operations.get(request.operation_name) if parsed else None
 
 
 def cache_key(request: GraphQLRequest, principal: Principal, max_tokens: int) -> CacheKey | None:
-    """The key for a query (never a mutation or subscription); None when it must not be cached."""
-    parsed = parse_document(request.query, max_tokens)
+    """The key for a query (never a mutation or subscription); None when it must not be cached. A request
+    by id and one sending the same document as text share a key: they run the same document."""
+    parsed = parse_document(request.query, max_tokens) if request.query is not None else None
     if parsed is None or parsed.operations.get(request.operation_name) is not OperationType.QUERY:
         return None
     variables = orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS)
@@ -62,25 +65,35 @@ def cache_key(request: GraphQLRequest, principal: Principal, max_tokens: int) ->
 
 
 def request_from_params(data: Any) -> GraphQLRequest | None:
-    """The shape strawberry accepts, minus batches and extensions (which could change the meaning)."""
+    """The shape strawberry accepts, minus batches and extensions (which could change the meaning) other
+    than a trusted document's id (`extensions.persistedQuery` alone, or `documentId`)."""
     if not isinstance(data, dict):
         return None
     query, name, variables = data.get("query"), data.get("operationName"), data.get("variables")
-    if not isinstance(query, str) or not isinstance(name, str | None) or data.get("extensions") is not None:
+    extensions = data.get("extensions")
+    try:
+        document_id = id_of(extensions, data.get("documentId"))
+    except Refused:  # a malformed id: the endpoint refuses it
         return None
-    if not isinstance(variables, dict | None):
+    by_extension = isinstance(extensions, dict) and extensions.keys() == {"persistedQuery"}
+    if extensions is not None and (document_id is None or not by_extension):
         return None
-    return GraphQLRequest(query, name, variables)
+    if not (isinstance(query, str) or (query is None and document_id is not None)):
+        return None
+    if not isinstance(name, str | None) or not isinstance(variables, dict | None):
+        return None
+    return GraphQLRequest(query, name, variables, document_id)
 
 
 def request_from_get(scope: Scope) -> GraphQLRequest | None:
-    params = dict(QueryParams(scope.get("query_string", b"")))
-    raw = params.get("variables")
-    if raw is not None:
-        try:
-            params["variables"] = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
+    params: dict[str, Any] = dict(QueryParams(scope.get("query_string", b"")))
+    for name in ("variables", "extensions"):  # JSON in the query string, as GraphQL over HTTP writes them
+        raw = params.get(name)
+        if raw is not None:
+            try:
+                params[name] = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                return None
     return request_from_params(params)
 
 

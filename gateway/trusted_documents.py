@@ -50,12 +50,17 @@ class Refused(Exception):
 
 
 def requested_id(data: GraphQLRequestData) -> str | None:
+    """The id a client sent with a request strawberry parsed (see `id_of`)."""
+    return id_of(data.extensions, data.document_id if isinstance(data, RequestData) else None)
+
+
+def id_of(extensions: Any, document_id: Any) -> str | None:
     """The id a client sent: Apollo's `extensions.persistedQuery.sha256Hash`, or `documentId`
     (bare hex, or `sha256:`-prefixed as the GraphQL over HTTP draft writes it)."""
-    persisted = (data.extensions or {}).get("persistedQuery")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, Mapping) else None
     raw = persisted.get("sha256Hash") if isinstance(persisted, Mapping) else None
-    if raw is None and isinstance(data, RequestData):
-        raw = data.document_id
+    if raw is None:
+        raw = document_id
     if raw is None:
         return None
     cleaned = raw.removeprefix("sha256:").lower() if isinstance(raw, str) else ""
@@ -92,8 +97,16 @@ class TrustedDocuments:
 
     async def resolve(self, db: Db, principal: Principal, data: GraphQLRequestData) -> GraphQLRequestData:
         """The request to execute, its document filled in from the registry; Refused otherwise."""
+        data.query = await self.document(db, principal, requested_id(data), data.query)
+        return data
+
+    async def document(
+        self, db: Db, principal: Principal, document_id: str | None, query: str | None
+    ) -> str | None:
+        """The document a request runs: its id's registered body, else the text it sent when this caller
+        may send text; Refused otherwise, before anything is parsed. The endpoint and the response cache
+        (gateway/cache.py) both ask, so a hit is only ever what the endpoint would have run."""
         restricted = principal_class(principal) in self.only_for
-        document_id = requested_id(data)
         if document_id is None:
             if restricted:
                 raise Refused(
@@ -101,13 +114,12 @@ class TrustedDocuments:
                     "this gateway runs only registered documents for your kind of caller: send"
                     " extensions.persistedQuery.sha256Hash or documentId",
                 )
-            return data
+            return query
         body = await self.body(db, document_id)
         if body is not None:
-            data.query = body
-            return data
-        if not restricted and data.query is not None:
-            if sha256(data.query) != document_id:
+            return body
+        if not restricted and query is not None:
+            if sha256(query) != document_id:
                 raise Refused("BAD_USER_INPUT", "the document id is not the SHA-256 of the query sent")
-            return data
+            return query
         raise Refused("PERSISTED_QUERY_NOT_FOUND", f"document {document_id} is not registered")

@@ -90,9 +90,15 @@ def test_by_caller_class(server: tuple[str, dict[str, str | None]]) -> None:
 
 
 def registered_documents_run(base: str, token: str | None, caller: str) -> None:
+    seen: list[str] = []
     for body in (BY_HASH, {"documentId": f"sha256:{DEVICE_ID}", "variables": {"id": IDENT}}):
-        answer = post(base, token, body)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(f"{base}/graphql", json=body, headers=headers, timeout=30)
+        answer = response.json()
+        seen.append(response.headers.get("x-fir-cache", "none"))
         assert answer["data"]["device"]["onCpl"] is True, (caller, answer)
+    # the second request by id is answered from the response cache (both ids name one document)
+    assert seen == ["miss", "hit"], (caller, seen)
     params = {"documentId": DEVICE_ID, "variables": json.dumps({"id": IDENT})}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     extensions = json.dumps(BY_HASH["extensions"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -20,6 +21,10 @@ from gateway.graphql import GraphQLEndpoint
 from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.settings import load_settings
+from gateway.trusted_documents import TrustedDocuments, sha256
+from loaders import trusted_documents
+from loaders.db import Db
+from loaders.trusted_documents import TrustedDocumentRow
 from resolvers.principal import ANONYMOUS
 from schema.schema import build_schema
 from tests.builders import SECAS, SUPPLIER, Builder, publisher
@@ -215,8 +220,12 @@ async def test_listener_reconnects_and_rechecks_after_its_connection_is_killed(
     await until(lambda: cache.version == written + 1)  # and notifications flow again
 
 
+RENAME = 'mutation { upsertManufacturer(input: {manufacturerId: "106C", name: "Mine"}) { name } }'
+
+
+@pytest.mark.parametrize("sent", ["as text", "by id"])
 async def test_a_mutation_clears_its_own_process_before_the_notification_arrives(
-    client: httpx.AsyncClient, resources: Resources, pg_server: DatabaseHandle, template_db: str
+    client: httpx.AsyncClient, resources: Resources, pg_server: DatabaseHandle, template_db: str, sent: str
 ) -> None:
     # A healthy listener on another database never hears this one: only the mutation itself can clear.
     deaf = Notifier(await fresh_database(pg_server.url, template_db))
@@ -225,10 +234,94 @@ async def test_a_mutation_clears_its_own_process_before_the_notification_arrives
     try:
         await ask(client, NAME)
         assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"
-        rename = 'mutation { upsertManufacturer(input: {manufacturerId: "106C", name: "Mine"}) { name } }'
-        assert "errors" not in (await ask(client, rename, "secas")).json()
+        body = {"query": RENAME} if sent == "as text" else {"documentId": await registered(resources, RENAME)}
+        assert "errors" not in (await client.post("/graphql", json=body, headers={"x-as": "secas"})).json()
         fresh = await ask(client, NAME)
         assert fresh.headers["x-fir-cache"] == "miss"
         assert fresh.json()["data"]["manufacturer"]["name"] == "Mine"
     finally:
         await deaf.aclose()
+
+
+# --- requests by id (trusted documents) ---------------------------------------------------------------
+
+
+async def registered(resources: Resources, body: str) -> str:
+    document_id = sha256(body)
+    row = TrustedDocumentRow(document_id, body, None, None)
+    await trusted_documents.register(Db(resources.pool), [row], "test")
+    return document_id
+
+
+async def post(client: httpx.AsyncClient, body: dict[str, Any], as_: str = "supplier") -> httpx.Response:
+    return await client.post("/graphql", json=body, headers={"x-as": as_})
+
+
+async def test_requests_by_id_share_the_entry_of_their_document(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    document_id = await registered(resources, DEVICE)
+    variables = {"id": IDENT}
+    first = await post(client, {"documentId": document_id, "variables": variables})
+    assert first.headers["x-fir-cache"] == "miss" and first.json()["data"]["device"]["onCpl"] is True
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": document_id}}
+    for body in (
+        {"documentId": f"sha256:{document_id}", "variables": variables},
+        {"extensions": persisted, "variables": variables},
+        {"query": DEVICE, "variables": variables},  # the same document as text: the same answer
+    ):
+        hit = await post(client, body)
+        assert hit.headers["x-fir-cache"] == "hit" and hit.content == first.content, body
+    gets = (
+        {"documentId": document_id, "variables": orjson.dumps(variables).decode()},
+        {"extensions": orjson.dumps(persisted).decode(), "variables": orjson.dumps(variables).decode()},
+    )
+    for params in gets:
+        hit = await client.get("/graphql", params=params, headers={"x-as": "supplier"})
+        assert hit.headers["x-fir-cache"] == "hit" and hit.content == first.content, params
+    other = await post(
+        client, {"documentId": document_id, "variables": {"id": {**IDENT, "firmwareVersion": "2"}}}
+    )
+    assert other.headers["x-fir-cache"] == "miss"  # the variables are part of the key, as for text
+    anonymous = await post(client, {"documentId": document_id, "variables": variables}, "anonymous")
+    assert anonymous.headers["x-fir-cache"] == "miss"  # and so is the caller's visibility
+
+
+async def test_what_the_endpoint_refuses_or_may_read_differently_is_not_cached(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    unknown = {"documentId": "0" * 64, "variables": {"id": IDENT}}
+    malformed = {"documentId": "not-a-hash"}
+    other_extension = {
+        "extensions": {
+            "persistedQuery": {"version": 1, "sha256Hash": await registered(resources, NAME)},
+            "x": 1,
+        }
+    }
+    for body, code in (
+        (unknown, "PERSISTED_QUERY_NOT_FOUND"),
+        (malformed, "BAD_USER_INPUT"),
+        (other_extension, None),
+    ):
+        for _ in range(2):
+            answer = await post(client, body)
+            assert "x-fir-cache" not in answer.headers, body  # passed by: the endpoint answered
+            errors = answer.json().get("errors") or [{}]
+            assert errors[0].get("extensions", {}).get("code") == code, answer.json()
+
+
+async def test_a_caller_restricted_to_trusted_documents_is_never_answered_text_from_the_cache(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    resources.trusted_documents = TrustedDocuments(frozenset({"read"}))
+    document_id = await registered(resources, DEVICE)
+    by_id = {"documentId": document_id, "variables": {"id": IDENT}}
+    assert (await post(client, by_id)).headers["x-fir-cache"] == "miss"
+    assert (await post(client, by_id)).headers["x-fir-cache"] == "hit"
+    # the same document as text: the entry is there, yet the endpoint refuses a restricted caller's text
+    text = await post(client, {"query": DEVICE, "variables": {"id": IDENT}})
+    assert "x-fir-cache" not in text.headers
+    assert text.json()["errors"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+    # an unrestricted caller of another visibility sends text as before
+    assert (await ask(client, NAME)).headers["x-fir-cache"] == "miss"
+    assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"

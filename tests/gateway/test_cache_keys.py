@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from gateway.cache_keys import GraphQLRequest, body_is_cacheable, cache_key
+from gateway.cache_keys import GraphQLRequest, body_is_cacheable, cache_key, request_from_params
 from gateway.cache_store import CacheKey
 from resolvers.principal import ANONYMOUS, Principal
 from tests.builders import SUPPLIER, publisher
@@ -52,3 +52,22 @@ def test_errors_other_than_forbidden_are_never_cached() -> None:
     assert body_is_cacheable(b'{"data":null,"errors":[{"extensions":{"code":"FORBIDDEN"}}]}')
     assert not body_is_cacheable(b'{"data":null,"errors":[{"extensions":{"code":"INTERNAL"}}]}')
     assert not body_is_cacheable(b'{"data":null,"errors":[{"message":"boom"}]}')
+
+
+def test_requests_by_id_are_read_with_their_id_and_nothing_else_that_could_change_the_meaning() -> None:
+    digest = "ab" * 32
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest.upper()}}
+    assert request_from_params({"documentId": f"sha256:{digest}"}) == GraphQLRequest(None, None, None, digest)
+    by_extension = request_from_params({"extensions": persisted, "variables": {"n": 1}, "operationName": "Q"})
+    assert by_extension == GraphQLRequest(None, "Q", {"n": 1}, digest)
+    # the text sent alongside is kept: an unregistered id runs it (automatic persisted queries' retry)
+    assert request_from_params({"documentId": digest, "query": "{ a }"}) == GraphQLRequest(
+        "{ a }", None, None, digest
+    )
+    assert request_from_params({"extensions": {**persisted, "other": 1}}) is None
+    assert request_from_params({"query": "{ a }", "extensions": {}}) is None
+    assert request_from_params({"documentId": "not-a-hash"}) is None  # the endpoint refuses it
+    assert request_from_params({"documentId": digest, "extensions": "persistedQuery"}) is None
+    assert request_from_params({}) is None
+    # only a request whose document is known has a key (gateway.cache looks a body up by its id)
+    assert cache_key(GraphQLRequest(None, None, None, digest), ANONYMOUS, MAX_TOKENS) is None
