@@ -16,6 +16,7 @@ from gateway.auth.tokens import TokenVerifier
 from gateway.data_version import response_cache
 from gateway.deadline import Deadline
 from gateway.exports import routes as export_routes
+from gateway.feed_retention import feed_retention
 from gateway.fleet_checks import routes as fleet_check_routes
 from gateway.fleet_jobs import FleetJobs
 from gateway.graphiql import assets as graphiql_assets
@@ -154,6 +155,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             await stack.enter_async_context(measured_runtime(settings.gc_tuning, settings.gc_young_threshold))
             await stack.enter_async_context(shared_metrics(settings.metrics_dir))
             resources.log_verifier_key = _start_signer(settings, pool, stack)
+            await stack.enter_async_context(feed_retention(settings, pool))
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [

@@ -273,6 +273,39 @@ def register_documents(
     )
 
 
+@app.command("prune-changes")
+def prune_changes(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="keep the events of the last DAYS days [default: FIR_CHANGE_FEED_RETENTION_DAYS]"
+        ),
+    ] = None,
+    actor: Annotated[str, typer.Option(help="who prunes, for the audit log")] = f"cli:{getpass.getuser()}",
+) -> None:
+    """Delete the change feed's events older than its retention, now (a running gateway does it hourly)."""
+    import datetime as dt
+
+    from loaders.audit import Actor
+    from resolvers.feed_retention import prune
+
+    settings = _settings()
+    keep = days if days is not None else settings.change_feed_retention_days
+    if keep == 0:
+        console.print("[red]retention is off (FIR_CHANGE_FEED_RETENTION_DAYS=0): pass --days to prune[/red]")
+        raise typer.Exit(1)
+
+    async def work(db: Db) -> Any:
+        return await prune(db, Actor(actor, "SECAS"), dt.timedelta(days=keep))
+
+    pruned = _run_with_pool(settings, work)
+    console.print(
+        f"{pruned.deleted} event{'' if pruned.deleted == 1 else 's'} older than {keep} days pruned;"
+        f" the feed holds every event after position {pruned.through}",
+        highlight=False,
+    )
+
+
 @app.command("import-cpl")
 def import_cpl(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CPL workbook: .xlsx or .csv")],

@@ -70,6 +70,8 @@ class Settings:
     fleet_check_ttl: int = 24 * 3600  # seconds a result is kept
     fleet_check_max_bytes: int = 4 * 1024**3  # the upload's own bound (/graphql's body cap is not for it)
     fleet_memory_limit: str = "512MB"  # DuckDB's, per check: past it, it spills to disk
+    # days the change feed keeps an event (gateway.feed_retention, `fir prune-changes`); 0: every event, forever
+    change_feed_retention_days: int = 365
     # the CLI as a client of a remote gateway: `fir fleet-check --url/--token`
     fir_url: str | None = None
     fir_token: Secret | None = None
@@ -224,6 +226,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         fleet_check_ttl=config("FIR_FLEET_CHECK_TTL", cast=int, default=24 * 3600),
         fleet_check_max_bytes=config("FIR_FLEET_CHECK_MAX_BYTES", cast=int, default=4 * 1024**3),
         fleet_memory_limit=config("FIR_FLEET_MEMORY_LIMIT", default="512MB"),
+        change_feed_retention_days=_days(config("FIR_CHANGE_FEED_RETENTION_DAYS", cast=int, default=365)),
         fir_url=config("FIR_URL", default=None) or None,
         fir_token=_secret(config("FIR_TOKEN", default=None)),
         trusted_documents_only=_classes(config("FIR_TRUSTED_DOCUMENTS_ONLY", default="")),
@@ -243,6 +246,12 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
 
 
 PRINCIPAL_CLASSES = ("anonymous", "read", "publish", "admin")
+
+
+def _days(days: int) -> int:
+    if days < 0:
+        raise ValueError("FIR_CHANGE_FEED_RETENTION_DAYS: a number of days, or 0 to keep every event")
+    return days
 
 
 def _classes(raw: str) -> frozenset[str]:

@@ -75,6 +75,40 @@ async def append(db: Db, entries: Sequence[FeedEntry]) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    deleted: int  # events deleted now
+    through: int  # every position up to this one is gone (0: none ever was)
+
+
+async def prune(tx: Db, before: dt.datetime) -> Pruned:
+    """Deletes the oldest events: each one that occurred before `before`, up to the first that did not
+    (so what is left is always every position after `through`). In a transaction: the counter row's
+    lock waits for a writer that holds positions still uncommitted, and holds the next one off."""
+    counter = await tx.fetchrow("select last_position, pruned_through from change_feed_counter for update")
+    assert counter is not None  # migration 0007 inserts the one row
+    gone: int = counter["pruned_through"]
+    through: int = await tx.fetchval(
+        "select coalesce((select min(position) - 1 from change_events where occurred_at >= $1), $2)",
+        before,
+        counter["last_position"],
+    )
+    if through <= gone:
+        return Pruned(0, gone)
+    deleted = await tx.fetchval(
+        "with gone as (delete from change_events where position <= $1 returning 1) select count(*) from gone",
+        through,
+    )
+    await tx.execute("update change_feed_counter set pruned_through = $1", through)
+    return Pruned(int(deleted), int(through))
+
+
+async def pruned_through(db: Db) -> int:
+    """The last position pruned: a cursor before it would skip events that are gone."""
+    found: int = await db.fetchval("select pruned_through from change_feed_counter")
+    return found
+
+
 async def page(db: Db, *, after: int, limit: int, who: Audience, where: FeedFilter) -> list[ChangeEventRow]:
     """Oldest first from `after`, only what `who` may read and `where` asks for."""
     found = await db.fetch(

@@ -65,6 +65,7 @@ class EntityType(StrEnum):
     CPL_DOCUMENT = "CplDocument"
     TRUSTED_DOCUMENTS = "TrustedDocuments"
     TRANSPARENCY_LOG = "TransparencyLog"
+    CHANGE_FEED = "ChangeFeed"
 
 
 class AuditAction(StrEnum):
@@ -85,6 +86,7 @@ class AuditAction(StrEnum):
     RELEASE_CONFLICT = "firmwareRelease.conflict"
     TRUSTED_DOCUMENTS_REGISTER = "trustedDocuments.register"
     LOG_BACKFILL = "log.backfill"
+    CHANGE_FEED_PRUNE = "changeFeed.prune"
 
 
 class ChangeKind(StrEnum):

@@ -12,6 +12,7 @@ from loaders.db import Db
 from loaders.rows import CplEntryRow, ReleaseRow
 from loaders.vocabulary import PUBLIC_RELEASE_STATUSES, AuditAction, ChangeKind, CplStatus
 from resolvers.context import Context
+from resolvers.errors import CursorExpired
 from resolvers.identity import require_hex
 from resolvers.pagination import Keyset, Page, fetch_page, serial_key
 from resolvers.principal import Principal
@@ -91,13 +92,31 @@ async def changes(
 ) -> Page[ChangeEventRow]:
     """Oldest first, after the cursor: a client stores the last cursor it read and asks again from it."""
     who = audience_of(ctx.principal)
-    return await fetch_page(
+    page = await fetch_page(
         _FEED,
         first,
         after,
         ctx.limits.max_page_size,
         lambda position, limit: feed.page(ctx.loaders.db, after=position, limit=limit, who=who, where=where),
     )
+    if after is not None:
+        still_held(position_of(after), await feed.pruned_through(ctx.loaders.db))
+    return page
+
+
+def still_held(position: int, pruned_through: int) -> None:
+    """CURSOR_EXPIRED when retention pruned events after `position`; nothing when every one is held.
+
+    Asked after the page is read: a prune deletes a prefix and moves the horizon in one transaction, so
+    a page read before it committed is whole, and one read after it is caught here (never a silent gap)."""
+    if position < pruned_through:
+        raise CursorExpired(
+            f"the change feed no longer holds the events after this cursor: events up to position"
+            f" {pruned_through} were pruned (FIR_CHANGE_FEED_RETENTION_DAYS). Read the current state"
+            " again, then follow the feed from the start (no cursor).",
+            field="after",
+            prunedThrough=pruned_through,
+        )
 
 
 # --- the subscription -----------------------------------------------------------------------------
@@ -113,16 +132,22 @@ def changed(ctx: Context, after: str | None, where: FeedFilter) -> AsyncGenerato
     """
     if ctx.events is None:
         raise RuntimeError("no ReleaseEvents in the context: subscriptions are not wired")
-    return _follow(ctx, position_of(after), audience_of(ctx.principal), where)
+    return _follow(ctx, None if after is None else position_of(after), audience_of(ctx.principal), where)
 
 
 async def _follow(
-    ctx: Context, position: int, who: Audience, where: FeedFilter
+    ctx: Context, position: int | None, who: Audience, where: FeedFilter
 ) -> AsyncGenerator[ChangeEventRow, None]:
+    """`position` None: from the oldest event still held. Retention is checked at every read, so a
+    subscriber that fell behind it (it would take a year) ends with CURSOR_EXPIRED, never skips."""
     with ctx.events.watching_changes() as woken:  # registered before the first read: no wake-up lost
         while True:
             woken.clear()
-            found = await feed.page(ctx.loaders.db, after=position, limit=REPLAY_PAGE, who=who, where=where)
+            found = await feed.page(
+                ctx.loaders.db, after=position or 0, limit=REPLAY_PAGE, who=who, where=where
+            )
+            if position is not None:
+                still_held(position, await feed.pruned_through(ctx.loaders.db))
             ctx.loaders.clear_all()  # the context lives as long as the stream: no stale answers
             for row in found:
                 position = row.position

@@ -37,6 +37,12 @@ class NotFound(DomainError):
     code = "NOT_FOUND"
 
 
+class CursorExpired(DomainError):
+    """A change-feed cursor from before the events retention pruned: resuming from it would skip them."""
+
+    code = "CURSOR_EXPIRED"
+
+
 class Conflict(DomainError):
     code = "CONFLICT"
 

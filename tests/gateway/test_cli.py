@@ -76,8 +76,8 @@ ROWS = [
 ]
 
 
-def fir(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url, "FIR_DATA_DIR": str(tmp_path)}
+def fir(db_url: str, tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": db_url, "FIR_DATA_DIR": str(tmp_path), **extra}
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args],
         env=env,
@@ -170,3 +170,26 @@ async def test_import_prints_unmatched_submissions_and_report_writes_the_workboo
     assert written.returncode == 0, written.stderr
     assert "1 entries with no FIR record, 2 submissions that cannot publish" in written.stderr
     assert (tmp_path / "report.xlsx").stat().st_size > 0
+
+
+@pytest.mark.timeout(180)
+async def test_prune_changes_deletes_what_retention_no_longer_keeps(db_url: str, tmp_path: Path) -> None:
+    assert import_cpl(db_url, tmp_path, ROWS).returncode == 0  # two entries listed: two feed events
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute(
+            "update change_events set occurred_at = now() - interval '40 days' where position = 1"
+        )
+        pruned = fir(db_url, tmp_path, "prune-changes", "--days", "30", "--actor", "cli:test")
+        assert pruned.returncode == 0, pruned.stderr
+        assert (
+            "1 event older than 30 days pruned; the feed holds every event after position 1" in pruned.stderr
+        )
+        assert [r["position"] for r in await conn.fetch("select position from change_events")] == [2]
+        action = await conn.fetchval("select action from audit_events where actor = 'cli:test'")
+        assert action == "changeFeed.prune"
+    finally:
+        await conn.close()
+    off = fir(db_url, tmp_path, "prune-changes", FIR_CHANGE_FEED_RETENTION_DAYS="0")
+    assert off.returncode == 1 and "retention is off" in off.stderr, off.stderr
+    assert fir(db_url, tmp_path, "prune-changes", FIR_CHANGE_FEED_RETENTION_DAYS="-1").returncode != 0
