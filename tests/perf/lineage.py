@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any
 
 import httpx
 import orjson
 
+from loaders.db import Db, create_pool
 from loaders.demo import Identity
+from loaders.trusted_documents import TrustedDocumentRow
+from resolvers.trusted_documents import register as register_documents
 
 QUERY = (
     "query($id: DeviceIdentityInput!) { device(identity: $id) { onCpl isLatest cplEntry { number status }"
@@ -23,6 +27,24 @@ def variables(identity: Identity) -> dict[str, str]:
 
 def graphql_bodies(identities: list[Identity]) -> list[bytes]:
     return [orjson.dumps({"query": QUERY, "variables": {"id": variables(i)}}) for i in identities]
+
+
+DOCUMENT_ID = hashlib.sha256(QUERY.encode()).hexdigest()
+
+
+def by_id_bodies(identities: list[Identity]) -> list[bytes]:
+    """The same query as a trusted document: its id in place of its text (README, Trusted documents)."""
+    return [orjson.dumps({"documentId": DOCUMENT_ID, "variables": {"id": variables(i)}}) for i in identities]
+
+
+async def register(url: str) -> None:
+    """The query registered as a trusted document in the benchmark database (idempotent)."""
+    pool = await create_pool(url, min_size=1, max_size=1)
+    try:
+        row = TrustedDocumentRow(DOCUMENT_ID, QUERY, "Lineage", "query")
+        await register_documents(Db(pool), [row], "benchmark", "bench")
+    finally:
+        await pool.close()
 
 
 def baseline_bodies(identities: list[Identity]) -> list[bytes]:

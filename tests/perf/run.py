@@ -179,6 +179,10 @@ def measure_warm(url: str, tmp: Path, ids: list[Identity], plan: Plan, results: 
         say("lineage over GraphQL, cache on…")
         results.warm_tail = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
         results.warm = results.warm_tail.load
+        say("lineage by documentId (a trusted document), cache on…")
+        asyncio.run(lineage.register(url))
+        # the text's entries answer it: an id and its document share the cache's key
+        results.warm_by_id = throughput(server, token, "/graphql", lineage.by_id_bodies(ids), plan).load
         measure_few(server, token, ids, plan, results, cache=True)
 
 
