@@ -1,5 +1,6 @@
 """Issue 9's attacks replayed against a real `fir serve` on demo data: each is refused fast, and
-/healthz keeps answering within 250 ms while it runs (polled from another thread meanwhile)."""
+/healthz keeps answering within 250 ms while it runs (polled from another process meanwhile; the
+bound scaled on a machine running slower than usual, attacks.healthz_bound)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from gateway.settings import load_settings
 from loaders.demo import load_demo_data
 from tests.conftest import fresh_database
 from tests.e2e import attacks
-from tests.e2e.attacks import HEALTHZ_BOUND, HealthProbe, probing
+from tests.e2e.attacks import HealthProbe, healthz_bound, probing
 from tests.e2e.server import running_server
 
 # Refusals must be fast; on a shared, noisy machine "fast" is measured generously.
@@ -84,7 +85,10 @@ def codes(response: httpx.Response) -> set[str]:
 
 def assert_loop_answered(probe: HealthProbe) -> None:
     assert not probe.failures, probe.failures
-    assert probe.worst < HEALTHZ_BOUND, f"/healthz took {probe.worst * 1000:.0f} ms during the attack"
+    bound = healthz_bound()
+    assert probe.worst < bound, (
+        f"/healthz took {probe.worst * 1000:.0f} ms during the attack (bound {bound * 1000:.0f} ms)"
+    )
 
 
 def test_doubling_fragments(server: Server) -> None:
