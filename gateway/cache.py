@@ -132,10 +132,16 @@ async def current_generation(resources: Resources) -> int | None:
         try:
             cache.reset(await current_version(resources.pool))
         except Exception as error:
-            if isinstance(error, TimeoutError) or database_unavailable(error):
+            if not_now(error):
                 return None  # not known fresh: answer without the cache (an outage is the endpoint's 503)
             raise
     return cache.generation
+
+
+def not_now(error: Exception) -> bool:
+    """The database cannot answer the cache just now (an outage, or a statement that timed out): the
+    request goes to the endpoint, uncached, which reports it."""
+    return isinstance(error, TimeoutError) or database_unavailable(error)
 
 
 MAX_KEYED_REQUEST = 1024 * 1024
@@ -171,7 +177,7 @@ async def document_of(
     except Refused:
         return None
     except Exception as error:
-        if isinstance(error, TimeoutError) or database_unavailable(error):
+        if not_now(error):
             return None
         raise
     if query is None:

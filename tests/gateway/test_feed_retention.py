@@ -10,12 +10,9 @@ import asyncpg
 from gateway.feed_retention import feed_retention
 from gateway.settings import load_settings
 from tests.resolvers.test_change_feed import history  # noqa: F401  (fixture)
+from tests.resolvers.test_feed_retention import positions
 
 SETTINGS = load_settings(env_file=None)
-
-
-async def held(pool: asyncpg.Pool) -> list[int]:
-    return [r["position"] for r in await pool.fetch("select position from change_events order by position")]
 
 
 async def test_rounds_prune_what_is_due_and_survive_a_failed_round(pool: asyncpg.Pool, history: str) -> None:  # noqa: F811
@@ -26,7 +23,7 @@ async def test_rounds_prune_what_is_due_and_survive_a_failed_round(pool: asyncpg
     async with feed_retention(settings, pool, interval=0.05, first_delay=0) as task:
         assert task is not None
         async with asyncio.timeout(10):
-            while await held(pool) != [3, 4, 5]:
+            while await positions(pool) != [3, 4, 5]:
                 await asyncio.sleep(0.02)
         # a round that fails (here: its table renamed away) is logged, and the next one runs
         async with pool.acquire() as conn:
@@ -38,7 +35,7 @@ async def test_rounds_prune_what_is_due_and_survive_a_failed_round(pool: asyncpg
             "update change_events set occurred_at = now() - interval '400 days' where position = 3"
         )
         async with asyncio.timeout(10):
-            while await held(pool) != [4, 5]:
+            while await positions(pool) != [4, 5]:
                 await asyncio.sleep(0.02)
     assert task.cancelled()
 
@@ -49,4 +46,4 @@ async def test_retention_off_keeps_every_event(pool: asyncpg.Pool, history: str)
     async with feed_retention(off, pool, interval=0.01, first_delay=0) as task:
         assert task is None
         await asyncio.sleep(0.1)
-    assert await held(pool) == [1, 2, 3, 4, 5]
+    assert await positions(pool) == [1, 2, 3, 4, 5]
