@@ -15,6 +15,7 @@ from schema.extension_hooks import PlannedExtensionsRunner
 from schema.from_rows import derive
 from schema.introspection import Introspection
 from schema.pagination import Connection
+from schema.parsing import OffLoopParser
 from schema.releases import FirmwareRelease, FirmwareReleaseRevision
 from schema.schema import FirSchema
 from schema.slices import SlicedExecutor
@@ -58,3 +59,4 @@ Request._is_disconnected
 SlicedExecutor.async_helpers
 # called by aiodataloader's DataLoader.load
 DbLoader.do_resolve_reject
+OffLoopParser.on_parse  # a strawberry extension hook

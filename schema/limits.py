@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
@@ -59,11 +59,11 @@ class QueryLimits(SchemaExtension):
         super().__init__()
         self.limits = limits
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
         analyses = getattr(context.schema, "analyses", None)
         if context.graphql_document is not None and isinstance(analyses, Analyses):
-            analysis = analyses.of(context.query, context.graphql_document, context.variables)
+            analysis = await analyses.of(context.query, context.graphql_document, context.variables)
             principal = getattr(context.context, "principal", ANONYMOUS)
             error = self.refusal(analysis, principal)
             if error is not None:

@@ -15,7 +15,7 @@ from graphql import (
     GraphQLSchema,
     MiddlewareManager,
 )
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
@@ -36,6 +36,7 @@ from schema.introspection import IntrospectionPolicy
 from schema.limits import QueryLimits, SchemaLimits
 from schema.mutations import Mutation
 from schema.operation_name import OperationNameRequired
+from schema.parsing import OffLoopParser
 from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
 from schema.read_routing import PrimaryUnlessQuery
@@ -179,7 +180,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             OperationNameRequired,
             PrimaryUnlessQuery,
             input_limits(limits.max_string_length),
-            partial(ParserCache, maxsize=1024),
+            OffLoopParser,
             OffLoopValidation,
             partial(IntrospectionPolicy, mode=limits.introspection),
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import MappingProxyType
 from typing import Any
 
@@ -30,7 +31,7 @@ def identity(firmware: str) -> dict[str, str]:
 
 
 def analysed(analyses: Analyses, query: str, **variables: Any) -> int:
-    cost = analyses.of(query, parse(query), variables).cost
+    cost = asyncio.run(analyses.of(query, parse(query), variables)).cost
     assert cost == analyse(MODEL, parse(query), variables).cost, "the remembered cost is the fresh one"
     return cost
 
