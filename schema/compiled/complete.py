@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,10 @@ from schema.compiled.run import PLAIN, Complete, ListRun, run_selection
 
 if TYPE_CHECKING:
     from schema.compiled.plan import FieldPlan
+
+# Completers of String, ID and Boolean leaves (and their non-null wrappers), by the one Python type they
+# hand on unchanged: a list of only such values is its own completion (schema.compiled.complete.list_of).
+_plain_items: weakref.WeakKeyDictionary[Complete, type] = weakref.WeakKeyDictionary()
 
 # Picks the selection of an object type at run time (compiled on first use, for abstract types).
 Selection = Callable[[Any, Any], "list[FieldPlan]"]
@@ -61,6 +66,8 @@ def leaf(type_: Any) -> Complete:
             )
         return coerced
 
+    if as_is is str or as_is is bool:
+        _plain_items[complete] = as_is
     return complete
 
 
@@ -92,11 +99,14 @@ def non_null(inner: Complete, message: str) -> Complete:
             raise TypeError(message)
         return completed
 
+    if inner in _plain_items:
+        _plain_items[complete] = _plain_items[inner]
     return complete
 
 
 def list_of(list_type: Any, item: Complete, where: str) -> Complete:
     item_type = list_type.of_type
+    plain = _plain_items.get(item)
 
     def complete(ex: Any, field: FieldPlan, value: Any, path: Path, info: Any) -> Any:
         if value is None or value is Undefined:
@@ -109,7 +119,11 @@ def list_of(list_type: Any, item: Complete, where: str) -> Complete:
             )
         if not is_iterable(value):
             raise GraphQLError(f"Expected Iterable, but did not find one for field '{where}'.")
-        return ListRun(ex, field, (item, item_type), list(value), (path, info)).start()
+        items = list(value)
+        # a 100,000-device fleet's `refs`: no item can fail or change, so none needs a path or a call
+        if plain is not None and set(map(type, items)) == {plain}:
+            return items
+        return ListRun(ex, field, (item, item_type), items, (path, info)).start()
 
     return complete
 

@@ -37,6 +37,15 @@ class Leaf:
     # plain attributes of list type whose items break their type: errors at the item's full path
     broken_tags: list[str] = strawberry.field(default_factory=lambda: ["a", None])  # type: ignore[list-item]
     loose_numbers: list[int | None] = strawberry.field(default_factory=lambda: [1, "x", 3])  # type: ignore[list-item]
+    # lists of plain strings and booleans are handed on whole; any other item takes the per-item path
+    loose_tags: list[str] = strawberry.field(default_factory=lambda: ["a", 1, True, 2.5])  # type: ignore[list-item]
+    maybe_tags: list[str | None] = strawberry.field(default_factory=lambda: [None, "b", None])
+    flags: list[bool] = strawberry.field(default_factory=lambda: [True, False, True])
+    loose_flags: list[bool] = strawberry.field(default_factory=lambda: [True, 0, 1])  # type: ignore[list-item]
+    ids: list[strawberry.ID] = strawberry.field(
+        default_factory=lambda: [strawberry.ID("1"), strawberry.ID("2")]
+    )
+    no_tags: list[str] = strawberry.field(default_factory=list)
 
     @strawberry.field
     def boom(self) -> int:
@@ -189,6 +198,7 @@ QUERIES = [
     "{ __typename leaf(a: 1) { __typename } }",
     "{ maybeLeaves(count: 4) { a brokenTags } }",
     "{ leaves(count: 2) { looseNumbers } }",  # the same index broken in two lists: two errors
+    "{ leaves(count: 2) { tags looseTags maybeTags flags looseFlags ids noTags } }",
     "{ edgeNumbers edgeFlags rawColours }",
     "{ awaitables laterObject leaves(count: 2) { a } lookalike awaitables2: awaitables }",
 ]
