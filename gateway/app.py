@@ -86,6 +86,7 @@ async def _start_notifier(
     notifier.listen(PUBLISHED_CHANNEL, events.deliver)
     notifier.listen(CHANGES_CHANNEL, events.wake_change_readers)
     notifier.on_sync(events.sync_change_readers)
+    resources.trusted_documents.listen(notifier)
     resources.notifier = notifier
     await notifier.start()
     stack.callback(events.stop)

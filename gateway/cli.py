@@ -273,6 +273,46 @@ def register_documents(
     )
 
 
+@app.command("unregister-documents")
+def unregister_documents(
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="document ids (64 hex digits, optionally sha256:-prefixed)")
+    ] = None,
+    manifest: Annotated[
+        str | None, typer.Option(help="also every document registered under this manifest name")
+    ] = None,
+    actor: Annotated[
+        str, typer.Option(help="who unregisters them, for the audit log")
+    ] = f"cli:{getpass.getuser()}",
+) -> None:
+    """Unregister trusted documents: requests by their ids are refused from the moment this commits."""
+    from gateway.trusted_documents import Refused, id_of
+    from loaders import trusted_documents
+    from resolvers.trusted_documents import unregister
+
+    if not ids and manifest is None:
+        console.print("[red]name document ids, or --manifest NAME[/red]", highlight=False)
+        raise typer.Exit(2)
+    try:
+        wanted = [i for i in (id_of(None, raw) for raw in ids or ()) if i is not None]
+    except Refused as error:
+        console.print(f"[red]{error}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+    async def work(db: Db) -> tuple[list[trusted_documents.TrustedDocumentRow], int]:
+        removed = await unregister(db, wanted, manifest, actor)
+        return removed, await trusted_documents.count(db)
+
+    removed, total = _run_with_pool(_settings(), work)
+    for document in removed:
+        console.print(
+            f"unregistered {document.id} {document.name or ''}".rstrip(), highlight=False, soft_wrap=True
+        )
+    for missing in sorted(set(wanted) - {d.id for d in removed}):
+        console.print(f"[yellow]not registered: {missing}[/yellow]", highlight=False, soft_wrap=True)
+    console.print(f"{len(removed)} unregistered; {total} trusted documents registered", highlight=False)
+
+
 @app.command("prune-changes")
 def prune_changes(
     days: Annotated[

@@ -13,8 +13,10 @@ from graphql import GraphQLError
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from gateway.notifier import Notifier
 from loaders import trusted_documents as store
 from loaders.db import Db
+from loaders.trusted_documents import CHANNEL
 from resolvers.principal import ADMIN, PUBLISH, READ, Principal
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -72,22 +74,59 @@ def id_of(extensions: Any, document_id: Any) -> str | None:
 
 
 class TrustedDocuments:
-    """Looks ids up in the database, which every replica shares; bodies are remembered in-process
-    (bounded), which is safe forever because an id is the hash of its body."""
+    """Looks ids up in the database, which every replica shares. Bodies are remembered in-process
+    (bounded) only while this process hears unregistrations: `listen` attaches it to the notifier, and
+    the memo serves only while the notifier is healthy. A removal forgets its id at commit (migration
+    0011); a reconnection or the notifier's periodic sync forgets everything, since a notification
+    sent while disconnected is lost. Without a notifier (the CLI, tests) every lookup reads the table.
+    """
 
     def __init__(self, only_for: frozenset[str], max_cached: int = 10_000) -> None:
         self.only_for = only_for
         self.max_cached = max_cached
         self._bodies: OrderedDict[str, str] = OrderedDict()
+        self._notifier: Notifier | None = None
+        self._synced = False
+        # bumped by every forgetting: a lookup that began before one does not remember what it read
+        self._generation = 0
+
+    def listen(self, notifier: Notifier) -> None:
+        self._notifier = notifier
+        notifier.listen(CHANNEL, self._forget)
+        notifier.on_sync(self._sync)
+        notifier.on_lost(self._lost)
+
+    @property
+    def remembering(self) -> bool:
+        return self._synced and self._notifier is not None and self._notifier.healthy
+
+    async def _sync(self, _conn: Any) -> None:
+        self._forget("*")
+        self._synced = True
+
+    def _lost(self) -> None:
+        self._synced = False
+        self._forget("*")
+
+    def _forget(self, payload: str) -> None:
+        self._generation += 1
+        if payload == "*":
+            self._bodies.clear()
+        else:
+            self._bodies.pop(payload, None)
 
     async def body(self, db: Db, document_id: str) -> str | None:
-        body = self._bodies.get(document_id)
+        remembering = self.remembering
+        body = self._bodies.get(document_id) if remembering else None
         if body is None:
-            body = await store.body_of(db, document_id)
-            if body is None and db.reads is not None:  # registered a moment ago: a replica may lag behind
-                body = await store.body_of(Db(db.pool, db.log), document_id)
-            if body is not None:
+            generation = self._generation
+            # on the primary: a lagging replica may still hold a document unregistered (or miss one
+            # registered) a moment ago, and this process may already have heard of it
+            body = await store.body_of(Db(db.pool, db.log), document_id)
+            if body is not None and remembering and generation == self._generation:
                 self._remember(document_id, body)
+        else:
+            self._bodies.move_to_end(document_id)
         return body
 
     def _remember(self, document_id: str, body: str) -> None:

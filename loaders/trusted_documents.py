@@ -1,4 +1,4 @@
-"""SQL for trusted documents: register a manifest's operations, look bodies up by id."""
+"""SQL for trusted documents: register a manifest's operations, look bodies up by id, unregister them."""
 
 from __future__ import annotations
 
@@ -29,6 +29,22 @@ async def register(tx: Db, documents: Sequence[TrustedDocumentRow], manifest: st
         manifest,
     )
     return int(added)
+
+
+# Announced at commit by the delete trigger (migration 0011): an id, or '*' for all.
+CHANNEL = "fir_trusted_documents"
+
+
+async def unregister(tx: Db, ids: Sequence[str], manifest: str | None) -> list[TrustedDocumentRow]:
+    """Removes the documents of these ids and, given a manifest name, every document registered under it;
+    returns those removed, by id."""
+    removed = await tx.fetch(
+        "delete from trusted_documents where id = any($1::text[]) or manifest = $2"
+        " returning id, body, name, operation_type",
+        list(ids),
+        manifest,
+    )
+    return sorted((TrustedDocumentRow(*r) for r in removed), key=lambda d: d.id)
 
 
 async def body_of(db: Db, document_id: str) -> str | None:

@@ -85,6 +85,7 @@ class AuditAction(StrEnum):
     RELEASE_AMEND = "firmwareRelease.amend"
     RELEASE_CONFLICT = "firmwareRelease.conflict"
     TRUSTED_DOCUMENTS_REGISTER = "trustedDocuments.register"
+    TRUSTED_DOCUMENTS_UNREGISTER = "trustedDocuments.unregister"
     LOG_BACKFILL = "log.backfill"
     CHANGE_FEED_PRUNE = "changeFeed.prune"
 

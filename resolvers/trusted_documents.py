@@ -1,4 +1,4 @@
-"""Registering trusted documents: a SECAS change like any other, through the one write path."""
+"""Registering and unregistering trusted documents: SECAS changes like any other, through the one write path."""
 
 from __future__ import annotations
 
@@ -27,3 +27,25 @@ async def register(db: Db, documents: Sequence[TrustedDocumentRow], manifest: st
             )
         )
     return added
+
+
+async def unregister(
+    db: Db, ids: Sequence[str], manifest: str | None, actor: str
+) -> list[TrustedDocumentRow]:
+    """Removes these ids and a named manifest's documents, audited (the ids and names removed); nothing is
+    written when none was registered. Every gateway process forgets them at commit (migration 0011)."""
+    async with unit_of_work(db, Actor(actor, "SECAS")) as work:
+        removed = await sql.unregister(work.tx, ids, manifest)
+        if removed:
+            before = {"documents": [{"id": d.id, "name": d.name} for d in removed]}
+            after = {"manifest": manifest, "removed": len(removed)}
+            work.record(
+                Change(
+                    AuditAction.TRUSTED_DOCUMENTS_UNREGISTER,
+                    EntityType.TRUSTED_DOCUMENTS,
+                    manifest or removed[0].id,
+                    before,
+                    after,
+                )
+            )
+    return removed

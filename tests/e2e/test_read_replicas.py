@@ -26,6 +26,7 @@ from gateway.settings import load_settings
 from loaders.db import Db, create_pool
 from loaders.replicas import primary_position
 from loaders.trusted_documents import TrustedDocumentRow, register
+from resolvers.trusted_documents import unregister
 from tests.builders import Builder
 from tests.e2e.replication import Replica, streaming_pair
 from tests.e2e.server import serving
@@ -232,6 +233,26 @@ async def test_a_document_registered_a_moment_ago_is_found_on_the_primary(
             "/graphql", json={"documentId": document_id, "variables": {"id": new_id()}}
         )
     assert response.json() == {"data": {"manufacturer": None}}
+
+
+async def test_a_document_unregistered_a_moment_ago_is_refused_while_the_replica_lags(
+    deployment: Deployment, client: httpx.AsyncClient
+) -> None:
+    query = "query Unregistered($id: String!) { manufacturer(manufacturerId: $id) { manufacturerId } }"
+    document_id = hashlib.sha256(query.encode()).hexdigest()
+    body = {"documentId": document_id, "variables": {"id": new_id()}}
+    primary = await create_pool(deployment.primary_url, min_size=1, max_size=1)
+    try:
+        await register(Db(primary), [TrustedDocumentRow(document_id, query, "Unregistered", "query")], None)
+        assert (await client.post("/graphql", json=body)).json() == {"data": {"manufacturer": None}}
+        async with replay_paused(deployment.replica):
+            await unregister(Db(primary), [document_id], None, "test")
+            async with asyncio.timeout(5):  # the notification travels after the commit
+                while "errors" not in (answer := (await client.post("/graphql", json=body)).json()):
+                    await asyncio.sleep(0.05)
+    finally:
+        await primary.close()
+    assert answer["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
 async def test_a_replica_past_its_lag_bound_is_skipped_and_returns(

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,12 @@ OTHER_ID = hashlib.sha256(OTHER.encode()).hexdigest()
 def register(database_url: str, manifest: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest))
+    return fir(database_url, tmp_path, "register-documents", str(path), "--name", "portal-v1")
+
+
+def fir(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gateway", "register-documents", str(path), "--name", "portal-v1"],
+        [sys.executable, "-m", "gateway", *args],
         env={**os.environ, "DATABASE_URL": database_url, "FIR_DATA_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -79,7 +84,11 @@ BY_HASH = {
 }
 
 
-def test_by_caller_class(server: tuple[str, dict[str, str | None]]) -> None:
+def test_by_caller_class(
+    server: tuple[str, dict[str, str | None]],
+    seeded: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     """One server for every case: starting one costs seconds on a shared machine."""
     base, tokens = server
     for caller, token in tokens.items():
@@ -87,6 +96,26 @@ def test_by_caller_class(server: tuple[str, dict[str, str | None]]) -> None:
     for caller in ("anonymous", "read"):
         restricted_callers_run_nothing_else(base, tokens[caller], caller)
     secas_runs_anything(base, tokens["admin"])
+    unregistered_documents_are_refused(base, tokens["read"], seeded, tmp_path)
+
+
+def unregistered_documents_are_refused(
+    base: str, token: str | None, database_url: str, tmp_path: Path
+) -> None:
+    """`fir unregister-documents`: the running server, which remembered the body and cached the answer
+    above, refuses the id once the removal commits (its notifier hears the trigger of migration 0011)."""
+    assert fir(database_url, tmp_path, "unregister-documents").returncode == 2
+    malformed = fir(database_url, tmp_path, "unregister-documents", "not-a-hash")
+    assert malformed.returncode == 2 and "64 hex digits" in malformed.stderr, malformed.stderr
+    done = fir(database_url, tmp_path, "unregister-documents", f"sha256:{DEVICE_ID}", OTHER_ID)
+    assert done.returncode == 0, done.stderr
+    assert f"unregistered {DEVICE_ID} Device" in done.stderr, done.stderr
+    assert f"not registered: {OTHER_ID}" in done.stderr
+    assert "1 unregistered; 0 trusted documents registered" in done.stderr
+    deadline = time.monotonic() + 5
+    while (found := code(post(base, token, BY_HASH))) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert found == "PERSISTED_QUERY_NOT_FOUND"
 
 
 def registered_documents_run(base: str, token: str | None, caller: str) -> None:
