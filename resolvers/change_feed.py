@@ -63,6 +63,8 @@ def _cpl_kind(before: object, after: CplEntryRow) -> ChangeKind | None:
         return ChangeKind.CPL_ENTRY_LISTED
     if after.status == CplStatus.REMOVED and (before is None or was_current):
         return ChangeKind.CPL_ENTRY_REMOVED
+    if isinstance(before, CplEntryRow) and before != after:  # any other fact of the entry changed
+        return ChangeKind.CPL_ENTRY_UPDATED
     return None
 
 

@@ -168,3 +168,19 @@ async def test_a_polling_reader_never_skips_an_event(
     total = WRITERS * CHANGES_PER_WRITER
     assert seen == list(range(1, total + 1))  # every event, once, in order, positions without holes
     assert polls_with_news > WRITERS  # the reader really read while writers were committing
+
+
+async def test_an_ordinary_update_of_an_entry_is_an_event_and_a_repeat_is_not(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await Builder(conn).manufacturer("106C")
+        await Builder(conn).model("106C", "4331", "CHF")
+    await run(pool, LIST, SECAS, input=LISTINGS[1])
+    await run(pool, LIST, SECAS, input=LISTINGS[1])  # stated again, unchanged: no event
+    await run(pool, LIST, SECAS, input={**LISTINGS[1], "gbcsVersion": "GBCS Version 2.0"})
+    data = await run(pool, CHANGES, publisher("0002"))  # CPL events are public
+    nodes = [e["node"] for e in data["changes"]["edges"]]
+    assert [(n["kind"], n["cplEntryNumber"]) for n in nodes] == [
+        ("CPL_ENTRY_LISTED", 1),
+        ("CPL_ENTRY_UPDATED", 1),
+    ]
+    assert await kinds_seen(pool, SECAS, k=["CPL_ENTRY_UPDATED"]) == ["CPL_ENTRY_UPDATED"]
