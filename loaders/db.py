@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from loaders.pool_release import release_now
 from loaders.replicas import ReadRouting, WriteMark, write_mark
 
 
@@ -85,9 +86,19 @@ def _gate(pool: asyncpg.Pool) -> contextlib.AbstractAsyncContextManager[Any]:
 
 
 async def _run(pool: asyncpg.Pool, method: str, sql: str, args: tuple[Any, ...], generic: bool) -> Any:
-    async with _gate(pool), pool.acquire() as conn:
-        await _plan_mode(pool, conn, generic)
-        return await getattr(conn, method)(sql, *args)
+    """`async with pool.acquire()`, with the connection handed back at once when nothing is left to undo
+    (loaders.pool_release); an error, a cancellation among them, leaves it to asyncpg's shielded release."""
+    async with _gate(pool):
+        conn = await pool.acquire()
+        try:
+            await _plan_mode(pool, conn, generic)
+            result = await getattr(conn, method)(sql, *args)
+        except BaseException:
+            await pool.release(conn)
+            raise
+        if not release_now(pool, conn, _keep_session):
+            await pool.release(conn)
+        return result
 
 
 # SQLSTATEs of a server that is down, restarting or refusing connections: class 08 (connection
