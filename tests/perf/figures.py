@@ -362,7 +362,11 @@ def notes(res: Results) -> list[str]:
         " load generator (autocannon, a separate Node.js process), which competes with the server for CPU;"
         " requests per second are a floor for a dedicated server.",
         "Cache off/on is FIR_CACHE=0/1 on otherwise identical servers; both are warmed (a short unmeasured"
-        " run; the cache-on server also saw every identity once) before measuring.",
+        " run; the cache-on server also saw every identity once) before measuring. GraphQL cache off and"
+        " the baseline take turns on one server, two rounds each in the order A B B A, each round half the"
+        " measured duration: their answers, seconds and CPU are the rounds' totals, their p50 and p99 those"
+        " of all their rounds' latencies together, and their collector pauses and loop lag the worst"
+        " round's.",
         "The baseline (`POST /baseline/device`, FIR_BASELINE_ENDPOINT=1) verifies the same bearer token,"
         " runs one SQL statement, computes latest and upgrade path with resolvers/paths.py and writes the"
         " same JSON with orjson: what the GraphQL layer adds is the difference.",

@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     failures: int
+    # every answer's latency (ms), so that rounds of one load merge into one distribution (tail.merged)
+    latencies: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def rate(self) -> float:
@@ -78,4 +80,5 @@ def _summarise(raw: dict[str, Any]) -> LoadResult:
     latencies = [float(v) for v in raw["latencies"]]
     ok = sum(n for status, n in raw["statuses"].items() if status.startswith("2"))
     failures = raw["errors"] + raw["timeouts"] + (len(latencies) - ok)
-    return LoadResult(ok, raw["seconds"], percentile(latencies, 0.5), percentile(latencies, 0.99), failures)
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    return LoadResult(ok, raw["seconds"], p50, p99, failures, tuple(latencies))

@@ -90,6 +90,40 @@ def throughput(
     return tail.between(before, tail.snapshot(server.base), result, tail.cpu_seconds(server.proc.pid) - cpu)
 
 
+# The headline pair (GraphQL cache off and the baseline) takes turns on one server: A B B A, each round
+# half the plan's duration, so that a machine whose speed drifts during the run moves both alike.
+PAIR_ROUNDS = 2
+
+
+def interleaved(
+    server: Server, token: str, loads: dict[str, tuple[str, list[bytes]]], plan: Plan
+) -> dict[str, tail.Tail]:
+    """Each named load (path, bodies) in turns, the order reversed every other round; their rounds merged."""
+    rounds: dict[str, list[tail.Tail]] = {name: [] for name in loads}
+    names = list(loads)
+    for r in range(PAIR_ROUNDS):
+        for name in names if r % 2 == 0 else reversed(names):
+            path, bodies = loads[name]
+            say(f"lineage, {name}, round {r + 1} of {PAIR_ROUNDS}…")
+            rounds[name].append(throughput(server, token, path, bodies, plan, plan.duration / PAIR_ROUNDS))
+    return {name: tail.merged(found) for name, found in rounds.items()}
+
+
+def measure_pair(server: Server, token: str, ids: list[Identity], plan: Plan, results: Results) -> None:
+    """GraphQL cache off beside the one-statement baseline endpoint, taking turns on the same server."""
+    pair = interleaved(
+        server,
+        token,
+        {
+            "GraphQL cache off": ("/graphql", lineage.graphql_bodies(ids)),
+            "baseline": ("/baseline/device", lineage.baseline_bodies(ids)),
+        },
+        plan,
+    )
+    results.cold_tail, results.baseline_tail = pair["GraphQL cache off"], pair["baseline"]
+    results.cold, results.baseline = results.cold_tail.load, results.baseline_tail.load
+
+
 def check_agreement(server: Server, token: str, ids: list[Identity], results: Results) -> None:
     wrong = asyncio.run(lineage.disagreements(server.base, token, ids))
     results.agree = (len(ids) - len(wrong), len(ids))
@@ -108,14 +142,7 @@ def measure_cold(
         token = mint_read_token(server)
         say("checking that the baseline answers what GraphQL answers…")
         check_agreement(server, token, ids, results)
-        say("lineage over GraphQL, cache off…")
-        results.cold_tail = throughput(server, token, "/graphql", lineage.graphql_bodies(ids), plan)
-        results.cold = results.cold_tail.load
-        say("lineage over the baseline endpoint…")
-        results.baseline_tail = throughput(
-            server, token, "/baseline/device", lineage.baseline_bodies(ids), plan
-        )
-        results.baseline = results.baseline_tail.load
+        measure_pair(server, token, ids, plan, results)
         measure_few(server, token, ids, plan, results, cache=False)
         measure_fleets(server, token, fleet_ids, plan, results)
 
@@ -305,12 +332,7 @@ def queueing_only(plan: Plan, results: Results) -> None:
                         server, token, "/graphql", lineage.graphql_bodies(ids), plan
                     ).load
                 else:
-                    results.cold = throughput(
-                        server, token, "/graphql", lineage.graphql_bodies(ids), plan
-                    ).load
-                    results.baseline = throughput(
-                        server, token, "/baseline/device", lineage.baseline_bodies(ids), plan
-                    ).load
+                    measure_pair(server, token, ids, plan, results)
                 measure_few(server, token, ids, plan, results, cache)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 import psutil
 
-from tests.perf.loadgen import LoadResult
+from tests.perf.loadgen import LoadResult, percentile
 
 _SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 
@@ -109,4 +109,27 @@ def between(before: Runtime, after: Runtime, load: LoadResult, cpu: float) -> Ta
         after.gc_max * 1000,
         p99 * 1000,
         after.lag_max * 1000,
+    )
+
+
+def merged(rounds: list[Tail]) -> Tail:
+    """Rounds of one load taken in turns with another, as one: answers, seconds, CPU and collections
+    summed; p50 and p99 of all the rounds' latencies together (the worst round's when a round kept
+    none); collector pauses and loop lag the worst round's."""
+    loads = [t.load for t in rounds]
+    pooled = [ms for r in loads for ms in r.latencies] if all(r.latencies for r in loads) else []
+    p50 = percentile(pooled, 0.5) if pooled else max(r.p50_ms for r in loads)
+    p99 = percentile(pooled, 0.99) if pooled else max(r.p99_ms for r in loads)
+    requests, seconds = sum(r.requests for r in loads), sum(r.seconds for r in loads)
+    load = LoadResult(requests, seconds, p50, p99, sum(r.failures for r in loads), tuple(pooled))
+    return Tail(
+        load,
+        sum(t.cpu_seconds for t in rounds),
+        sum(t.collections for t in rounds),
+        sum(t.full_collections for t in rounds),
+        sum(t.gc_seconds for t in rounds),
+        sum(t.gc_cpu_seconds for t in rounds),
+        max(t.gc_max_ms for t in rounds),
+        max(t.lag_p99_ms for t in rounds),
+        max(t.lag_max_ms for t in rounds),
     )
