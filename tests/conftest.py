@@ -76,13 +76,25 @@ async def db_url(pg_server: DatabaseHandle, template_db: str) -> str:
     return await fresh_database(pg_server.url, template_db)
 
 
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await create_pool(db_url, min_size=1, max_size=8)
+async def _pool_of(db_url: str, size: int) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(db_url, min_size=1, max_size=size)
     try:
         yield p
     finally:
         await asyncio.wait_for(p.close(), 10)
+
+
+@pytest.fixture
+async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
+    async for p in _pool_of(db_url, 8):
+        yield p
+
+
+@pytest.fixture
+async def one_connection(db_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool of one connection: every statement runs on the same backend."""
+    async for p in _pool_of(db_url, 1):
+        yield p
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from loaders.db import GENERIC_PLAN_MAX_KEYS, Db, close_pool, create_pool, gate_of
 
@@ -16,16 +14,6 @@ BY_KEYS = (
     " join cpl_entries c on c.manufacturer_id = k.m and c.model_id = k.mo order by c.number"
 )
 MODE = "select current_setting('plan_cache_mode') as mode, $1::text[] as keys"
-
-
-@pytest.fixture
-async def one_connection(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool of one connection: every statement below runs on the same backend."""
-    pool = await create_pool(db_url, min_size=1, max_size=1)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 async def _plans(pool: asyncpg.Pool, sql: str) -> tuple[int, int]:

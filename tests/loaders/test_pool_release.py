@@ -4,23 +4,13 @@ is left to asyncpg's own (shielded, awaited) release, which rolls back, waits or
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 
-from loaders.db import Db, _keep_session, create_pool
+from loaders.db import Db, _keep_session
 from loaders.pool_release import release_now
-
-
-@pytest.fixture
-async def one_connection(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(db_url, min_size=1, max_size=1)
-    try:
-        yield pool
-    finally:
-        await asyncio.wait_for(pool.close(), 10)
 
 
 def count_awaited_releases(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
@@ -86,10 +76,8 @@ async def test_a_pool_with_another_reset_is_left_to_asyncpg(db_url: str) -> None
 
 
 async def test_a_spent_connection_is_left_to_asyncpg_which_closes_it(db_url: str) -> None:
-    pool = await create_pool(db_url, min_size=1, max_size=1)
-    pool._max_queries = 1  # asyncpg's max_queries, reached after one statement
-    for holder in pool._holders:
-        holder._max_queries = 1
+    # our pools' reset, so that only max_queries (reached after one statement) stands in the way
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=1, max_queries=1, reset=_keep_session)
     try:
         conn = await pool.acquire()
         pid = conn.get_server_pid()

@@ -3,10 +3,9 @@ held the loop 100-150 ms in those two steps alone, and /healthz past its 250 ms 
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from graphql import GraphQLError, parse
 from schema import cost_cache, parsing
 from schema.schema import build_schema
 from tests.e2e import attacks
+from tests.schema.test_slices import longest_stall
 
 
 @dataclass
@@ -43,36 +43,12 @@ def runs_of(module: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> Runs:
     return runs
 
 
-async def busiest_turn(work: Callable[[], Awaitable[Any]]) -> tuple[Any, float]:
-    """`work`'s result, and the most CPU the loop's thread spent between two turns of the loop meanwhile.
-
-    CPU, not wall time: a thread that waits for the GIL, or that a busy machine deschedules, spends
-    none, so only work done on the loop itself counts (on the loop, a parse is one turn of all of it)."""
-    gaps: list[float] = []
-    done = asyncio.Event()
-
-    async def tick() -> None:
-        last = time.thread_time()
-        while not done.is_set():
-            await asyncio.sleep(0)
-            now = time.thread_time()
-            gaps.append(now - last)
-            last = now
-
-    ticker = asyncio.create_task(tick())
-    await asyncio.sleep(0)
-    result = await work()
-    done.set()
-    await ticker
-    return result, max(gaps)
-
-
 async def test_a_long_refused_document_leaves_the_loop_free(monkeypatch: pytest.MonkeyPatch) -> None:
     schema = build_schema()
     query = attacks.aliased_introspection() + " # fresh"
     assert parsing.is_long(query)
     parses = runs_of(parsing, "parse", monkeypatch)
-    result, busiest = await busiest_turn(lambda: schema.execute(query))
+    result, busiest, _, _ = await longest_stall(lambda: schema.execute(query), time.thread_time)
     assert result.errors and result.errors[0].extensions["code"] == "QUERY_TOO_COMPLEX"
     assert parses.threads and threading.get_ident() not in parses.threads
     assert busiest < sum(parses.cpu) / 4, (busiest, parses.cpu)
@@ -109,7 +85,9 @@ async def test_a_long_documents_cost_analysis_leaves_the_loop_free(monkeypatch: 
     query = attacks.aliased_introspection()
     document = parse(query)
     analyses = runs_of(cost_cache, "analyse", monkeypatch)
-    analysis, busiest = await busiest_turn(lambda: schema.analyses.of(query + " # cost", document, None))
+    analysis, busiest, _, _ = await longest_stall(
+        lambda: schema.analyses.of(query + " # cost", document, None), time.thread_time
+    )
     assert analysis.cost > 20_000
     assert analyses.threads and threading.get_ident() not in analyses.threads
     assert busiest < sum(analyses.cpu) / 4, (busiest, analyses.cpu)

@@ -49,16 +49,22 @@ class Query:
         return i
 
 
-async def longest_stall(work: Callable[[], Awaitable[Any]]) -> tuple[Any, float, float, int]:
-    """Run `work` while a ticker measures the longest the loop went without turning, and how often it turned."""
+async def longest_stall(
+    work: Callable[[], Awaitable[Any]], clock: Callable[[], float] = time.perf_counter
+) -> tuple[Any, float, float, int]:
+    """Run `work` while a ticker measures the longest the loop went without turning, and how often it turned.
+
+    By `clock`: wall time by default; `time.thread_time` counts only the CPU the loop's thread spent
+    between two turns, which a thread waiting for the GIL, or a busy machine descheduling it, does not
+    stretch (on the loop, a parse is one turn of all of it). The elapsed time is wall time either way."""
     gaps: list[float] = []
     done = asyncio.Event()
 
     async def tick() -> None:
-        last = time.perf_counter()
+        last = clock()
         while not done.is_set():
             await asyncio.sleep(0)
-            now = time.perf_counter()
+            now = clock()
             gaps.append(now - last)
             last = now
 
