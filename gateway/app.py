@@ -128,6 +128,7 @@ def schema_limits(settings: Settings) -> SchemaLimits:
         settings.max_string_length,
         introspection=settings.introspection,
         compiled_executor=settings.compiled_executor,
+        operation_lane=settings.operation_lane,
     )
 
 

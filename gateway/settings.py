@@ -92,6 +92,8 @@ class Settings:
     gc_young_threshold: int = 20_000
     # queries run from a plan compiled once per document (schema/compiled); 0: graphql-core's executor
     compiled_executor: bool = True
+    # a document seen before skips strawberry's per-request pipeline (schema/lane.py); 0: never
+    operation_lane: bool = True
     # the usual POST of one JSON operation skips strawberry's generic view (gateway/fast_lane.py); 0: never
     fast_lane: bool = True
     # JOSE `typ` values accepted for access tokens, normalised (see access_token_type)
@@ -221,6 +223,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         gc_tuning=config("FIR_GC_TUNING", cast=bool, default=True),
         gc_young_threshold=config("FIR_GC_YOUNG_THRESHOLD", cast=int, default=20_000),
         compiled_executor=config("FIR_COMPILED_EXECUTOR", cast=bool, default=True),
+        operation_lane=config("FIR_OPERATION_LANE", cast=bool, default=True),
         fast_lane=config("FIR_FAST_LANE", cast=bool, default=True),
         oidc_allowed_types=_types(config("FIR_OIDC_ALLOWED_TYPES", default="at+jwt")),
         fleet_check_ttl=config("FIR_FLEET_CHECK_TTL", cast=int, default=24 * 3600),

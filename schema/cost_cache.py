@@ -45,15 +45,26 @@ class Analyses:
         key = cache_key(query, variables)
         if key is None:
             return await off_loop(run) if is_long(query) else run()
-        found = self.entries.get(key)
+        found = self.remembered(key)
         if found is not None:
-            self.entries.move_to_end(key)
             return found
         analysis = await off_loop(run) if is_long(query) else run()
         self.entries[key] = analysis
         if len(self.entries) > self.maxsize:
             self.entries.popitem(last=False)
         return analysis
+
+    def cached(self, query: str | None, variables: Mapping[str, Any] | None) -> Analysis | None:
+        """The analysis `of` would answer without analysing, if it is remembered."""
+        return self.remembered(cache_key(query, variables))
+
+    def remembered(self, key: tuple[str, Hashable] | None) -> Analysis | None:
+        if key is None:
+            return None
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
 
 
 def cache_key(query: str | None, variables: Mapping[str, Any] | None) -> tuple[str, Hashable] | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from graphql import (
     ArgumentNode,
+    DocumentNode,
     FieldNode,
     GraphQLError,
     InlineFragmentNode,
@@ -177,30 +178,50 @@ def entities_requested(operation: OperationDefinitionNode, variables: dict[str, 
     return total
 
 
-def input_limits(max_string_length: int) -> type[SchemaExtension]:
-    screen = Screen(max_string_length)
-
-    class InputLimits(SchemaExtension):
+def input_limits(max_string_length: int) -> type[InputLimitsBase]:
+    class InputLimits(InputLimitsBase):
         """Runs after validation and before graphql-core coerces a single variable value."""
 
-        def on_execute(self) -> Iterator[None]:
-            self.check()
-            yield
-
-        def check(self) -> None:
-            execution = self.execution_context
-            context = execution.context
-            if not isinstance(context, Context) or execution.graphql_document is None:
-                return
-            caps = context.limits.caps.of(context.principal)
-            variables = execution.variables or {}
-            problem = variable_problem(variables, caps, screen)
-            if problem is not None:
-                raise problem
-            operation = get_operation_ast(execution.graphql_document, execution.operation_name)
-            requested = entities_requested(operation, variables) if operation is not None else 0
-            if requested > caps.entities:
-                message = f"_entities asks for {requested} representations; the limit for this caller is {caps.entities}"
-                raise BadUserInput(message, field="representations", limit=caps.entities)
+        screen = Screen(max_string_length)
 
     return InputLimits
+
+
+class InputLimitsBase(SchemaExtension):
+    screen: ClassVar[Screen]
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        if execution.graphql_document is not None:
+            check(
+                self.screen,
+                execution.context,
+                execution.graphql_document,
+                execution.operation_name,
+                execution.variables,
+            )
+        yield
+
+
+def check(
+    screen: Screen,
+    context: Any,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> None:
+    """BAD_USER_INPUT (raised) for a variable over its cap or too many `_entities` representations."""
+    if not isinstance(context, Context):
+        return
+    caps = context.limits.caps.of(context.principal)
+    variables = variables or {}
+    problem = variable_problem(variables, caps, screen)
+    if problem is not None:
+        raise problem
+    operation = get_operation_ast(document, operation_name)
+    requested = entities_requested(operation, variables) if operation is not None else 0
+    if requested > caps.entities:
+        message = (
+            f"_entities asks for {requested} representations; the limit for this caller is {caps.entities}"
+        )
+        raise BadUserInput(message, field="representations", limit=caps.entities)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import StrEnum
+from typing import Any
 
-from graphql import GraphQLError, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
@@ -34,19 +35,37 @@ class IntrospectionPolicy(SchemaExtension):
 
     def _check(self) -> None:
         context = self.execution_context
-        if self.mode is Introspection.ALL or context.pre_execution_errors:
+        if context.pre_execution_errors:
             return  # a document that does not validate keeps its own errors
         principal = getattr(context.context, "principal", None)
-        if self.mode is Introspection.AUTHENTICATED and principal is not None and not principal.anonymous:
-            return
-        query = context.query or ""
-        if "__schema" not in query and "__type" not in query.replace("__typename", ""):
-            return
-        assert context.graphql_document is not None
-        if validate(context.schema._schema, context.graphql_document, [NoSchemaIntrospectionCustomRule]):
-            message = (
-                "introspection needs a token (FIR_INTROSPECTION=authenticated)"
-                if self.mode is Introspection.AUTHENTICATED
-                else "introspection is off on this gateway (FIR_INTROSPECTION=off)"
-            )
-            context.pre_execution_errors = [GraphQLError(message, extensions={"code": "FORBIDDEN"})]
+        refused = refusal(
+            self.mode, principal, context.query, context.schema._schema, context.graphql_document
+        )
+        if refused is not None:
+            context.pre_execution_errors = [refused]
+
+
+def refusal(
+    mode: Introspection,
+    principal: Any,
+    query: str | None,
+    schema: GraphQLSchema,
+    document: DocumentNode | None,
+) -> GraphQLError | None:
+    """FORBIDDEN when a valid document introspects and the policy leaves this caller out, else None."""
+    if mode is Introspection.ALL:
+        return None
+    if mode is Introspection.AUTHENTICATED and principal is not None and not principal.anonymous:
+        return None
+    text = query or ""
+    if "__schema" not in text and "__type" not in text.replace("__typename", ""):
+        return None
+    assert document is not None
+    if not validate(schema, document, [NoSchemaIntrospectionCustomRule]):
+        return None
+    message = (
+        "introspection needs a token (FIR_INTROSPECTION=authenticated)"
+        if mode is Introspection.AUTHENTICATED
+        else "introspection is off on this gateway (FIR_INTROSPECTION=off)"
+    )
+    return GraphQLError(message, extensions={"code": "FORBIDDEN"})

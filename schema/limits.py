@@ -45,6 +45,27 @@ class SchemaLimits:
     introspection: Introspection = Introspection.ALL  # who may query __schema / __type
     # queries run from a plan compiled once per document (schema.compiled); off: graphql-core's executor
     compiled_executor: bool = True
+    # a document seen before skips strawberry's per-request pipeline (schema.lane); off: never
+    operation_lane: bool = True
+
+    def refusal(self, analysis: Analysis, principal: Principal) -> GraphQLError | None:
+        """QUERY_TOO_COMPLEX when the operation is over this caller's budget or a limit, else None."""
+        caller, budget = self.budgets.of(principal)
+        if analysis.cost > budget:
+            message = f"query cost {analysis.cost} exceeds the budget of {budget} for {caller} callers"
+            return too_complex(message, cost=analysis.cost, budget=budget)
+        if analysis.depth > self.max_depth:
+            message = f"query depth {analysis.depth} exceeds the limit of {self.max_depth}"
+            return too_complex(message, depth=analysis.depth, limit=self.max_depth)
+        if analysis.aliases > self.max_aliases:
+            message = f"{analysis.aliases} aliases exceed the limit of {self.max_aliases}"
+            return too_complex(message, aliases=analysis.aliases, limit=self.max_aliases)
+        if analysis.selections > self.max_tokens:
+            message = (
+                f"fragments expand the query to {analysis.selections} fields, more than {self.max_tokens}"
+            )
+            return too_complex(message, selections=analysis.selections, limit=self.max_tokens)
+        return None
 
 
 class QueryLimits(SchemaExtension):
@@ -65,26 +86,10 @@ class QueryLimits(SchemaExtension):
         if context.graphql_document is not None and isinstance(analyses, Analyses):
             analysis = await analyses.of(context.query, context.graphql_document, context.variables)
             principal = getattr(context.context, "principal", ANONYMOUS)
-            error = self.refusal(analysis, principal)
+            error = self.limits.refusal(analysis, principal)
             if error is not None:
                 context.pre_execution_errors = [error]
         yield
-
-    def refusal(self, analysis: Analysis, principal: Principal) -> GraphQLError | None:
-        caller, budget = self.limits.budgets.of(principal)
-        if analysis.cost > budget:
-            message = f"query cost {analysis.cost} exceeds the budget of {budget} for {caller} callers"
-            return too_complex(message, cost=analysis.cost, budget=budget)
-        if analysis.depth > self.limits.max_depth:
-            message = f"query depth {analysis.depth} exceeds the limit of {self.limits.max_depth}"
-            return too_complex(message, depth=analysis.depth, limit=self.limits.max_depth)
-        if analysis.aliases > self.limits.max_aliases:
-            message = f"{analysis.aliases} aliases exceed the limit of {self.limits.max_aliases}"
-            return too_complex(message, aliases=analysis.aliases, limit=self.limits.max_aliases)
-        if analysis.selections > self.limits.max_tokens:
-            message = f"fragments expand the query to {analysis.selections} fields, more than {self.limits.max_tokens}"
-            return too_complex(message, selections=analysis.selections, limit=self.limits.max_tokens)
-        return None
 
 
 def too_complex(message: str, **figures: int) -> GraphQLError:

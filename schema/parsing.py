@@ -38,15 +38,22 @@ class OffLoopParser(SchemaExtension):
         query = context.query
         if query and context.graphql_document is None:
             max_tokens = context.parse_options.get("max_tokens")
-            key = (query, max_tokens)
-            document = _documents.get(key)
+            document = parsed(query, max_tokens)
             if document is None:
                 run = partial(parse, query, **context.parse_options)
                 document = await off_loop(run) if is_long(query) else run()
-                _documents[key] = document
+                _documents[query, max_tokens] = document
                 while len(_documents) > MAXSIZE:
                     _documents.popitem(last=False)
-            else:
-                _documents.move_to_end(key)
             context.graphql_document = document
         yield
+
+
+def parsed(query: str, max_tokens: int | None) -> DocumentNode | None:
+    """The document this text was parsed into under this token limit, if it is remembered (then it is
+    the most recently used)."""
+    key = (query, max_tokens)
+    document = _documents.get(key)
+    if document is not None:
+        _documents.move_to_end(key)
+    return document

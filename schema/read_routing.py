@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -18,7 +19,12 @@ class PrimaryUnlessQuery(SchemaExtension):
             kind = execution.operation_type if execution.graphql_document is not None else None
         except RuntimeError:  # no such operation: strawberry refuses it without running anything
             kind = None
-        db = getattr(getattr(execution.context, "loaders", None), "db", None)
-        if kind is not OperationType.QUERY and db is not None:
-            db.use_primary()
+        route(kind, execution.context)
         yield
+
+
+def route(kind: OperationType | None, context: Any) -> None:
+    """Anything but a query (an unknown operation too) reads, and writes, on the primary."""
+    db = getattr(getattr(context, "loaders", None), "db", None)
+    if kind is not OperationType.QUERY and db is not None:
+        db.use_primary()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from functools import partial
 from typing import Any, cast
 
@@ -19,7 +19,9 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
@@ -33,6 +35,7 @@ from schema.executor import CompiledFirExecutor, FirExecutor
 from schema.extension_hooks import PlannedExtensionsRunner
 from schema.input_limits import input_limits, literal_strings_rule
 from schema.introspection import IntrospectionPolicy
+from schema.lane import NO_MIDDLEWARE, Lane
 from schema.limits import QueryLimits, SchemaLimits
 from schema.mutations import Mutation
 from schema.operation_name import OperationNameRequired
@@ -52,15 +55,13 @@ ENTITY_TYPES: list[type] = [Manufacturer, DeviceModel, CplEntry, FirmwareRelease
 __all__ = ["FirSchema", "SchemaLimits", "build_schema"]
 
 
-NO_MIDDLEWARE = MiddlewareManager()
-
-
 class FirSchema(strawberry.federation.Schema):
     """Errors are shaped after execution, whatever stage raised them (parse errors escape extensions)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lane: Lane | None = None, **kwargs: Any) -> None:
         install([Query, Mutation, Subscription, *ENTITY_TYPES])
         super().__init__(*args, **kwargs)
+        self.lane = lane  # for the extensions build_schema gives it (schema.lane)
         if problems := undeclared(self._schema):
             raise TypeError("access rules missing:\n" + "\n".join(problems))
         fleet_input(self._schema)
@@ -115,12 +116,40 @@ class FirSchema(strawberry.federation.Schema):
     ) -> SchemaExtensionsRunner:
         return PlannedExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        result = await super().execute(*args, **kwargs)
-        context = (
-            kwargs.get("context_value") if "context_value" in kwargs else (args[2] if len(args) > 2 else None)
+    async def execute(  # strawberry's signature, parameter for parameter
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """A known document takes the lane (schema.lane); anything else strawberry's pipeline."""
+        allowed = (
+            DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types
         )
-        result.errors = shape_result(result.errors, getattr(context, "extra_errors", None))
+        lane = self.lane
+        known = (
+            lane.known(self, query, variable_values, context_value, operation_name, allowed) if lane else None
+        )
+        result: ExecutionResult
+        if lane is not None and known is not None:
+            result = await lane.run(
+                self, known, variable_values, context_value, root_value, operation_extensions
+            )
+        else:
+            result = await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed,
+                operation_extensions,
+            )
+        result.errors = shape_result(result.errors, getattr(context_value, "extra_errors", None))
         return result
 
     async def subscribe(self, *args: Any, **kwargs: Any) -> Any:
@@ -165,6 +194,8 @@ def fleet_input(schema: GraphQLSchema) -> None:
 def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
     limits = limits or SchemaLimits()
     install_chunked_gather()
+    literals = literal_strings_rule(limits.max_string_length)
+    caps = input_limits(limits.max_string_length)
     return FirSchema(
         query=Query,
         mutation=Mutation,
@@ -176,14 +207,15 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             TagValidationErrors,
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
             partial(QueryLimits, limits),
-            partial(AddValidationRules, [literal_strings_rule(limits.max_string_length)]),
+            partial(AddValidationRules, [literals]),
             OperationNameRequired,
             PrimaryUnlessQuery,
-            input_limits(limits.max_string_length),
+            caps,
             OffLoopParser,
             OffLoopValidation,
             partial(IntrospectionPolicy, mode=limits.introspection),
         ],
+        lane=Lane(limits, literals, caps.screen) if limits.operation_lane else None,
     )
 
 

@@ -29,16 +29,25 @@ class OffLoopValidation(SchemaExtension):
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None:
             rules = tuple(context.validation_rules)
-            key = (context.query, rules) if context.query else None
-            errors = _results.get(key) if key else None
+            errors = validated(context.query, rules)
             if errors is None:
                 run = partial(validate_document, context.schema._schema, context.graphql_document, rules)
                 errors = await off_loop(run)
-                _remember(key, errors)
-            else:
-                _results.move_to_end(key)  # type: ignore[arg-type]
+                _remember((context.query, rules) if context.query else None, errors)
             context.pre_execution_errors = errors
         yield
+
+
+def validated(query: str | None, rules: tuple[type, ...]) -> list[GraphQLError] | None:
+    """The errors this text's document had under these rules ([] when valid), if they are remembered
+    (then they are the most recently used)."""
+    if not query:
+        return None
+    key = (query, rules)
+    errors = _results.get(key)
+    if errors is not None:
+        _results.move_to_end(key)
+    return errors
 
 
 def _remember(key: tuple[str, tuple[type, ...]] | None, errors: list[GraphQLError]) -> None:
