@@ -1,4 +1,5 @@
-"""The endpoint's fast lane answers exactly as strawberry's view: one corpus to two real servers, lane on and off."""
+"""The endpoint's fast lane and the schema's lane for known operations answer exactly as strawberry's view
+and pipeline: one corpus to two real servers, both lanes on and both off."""
 
 from __future__ import annotations
 
@@ -242,7 +243,7 @@ async def lane_db(pg_server: Any, template_db: str) -> str:
 def servers(
     lane_db: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Pair]:
-    """Two servers on one database, the lane on and off; started one after the other (they share the
+    """Two servers on one database, the lanes on and off; started one after the other (they share the
     development issuer's key, which the first creates)."""
     data_dir: Path = tmp_path_factory.mktemp("lane")
     relay = Path(tempfile.mkdtemp(prefix="fir-lane-"))  # short: a socket path has about 100 bytes
@@ -252,7 +253,7 @@ def servers(
     try:
         with (
             running_server(database.url, data_dir, FIR_FAST_LANE="1", **env) as on,
-            running_server(database.url, data_dir, FIR_FAST_LANE="0", **env) as off,
+            running_server(database.url, data_dir, FIR_FAST_LANE="0", FIR_OPERATION_LANE="0", **env) as off,
         ):
             settings = dataclasses.replace(
                 load_settings(None), data_dir=data_dir, public_url=public, dev_auth=True
@@ -271,7 +272,8 @@ def answer(client: httpx.Client, case: Case) -> tuple[int, list[tuple[str, str]]
 
 
 def test_the_lane_answers_every_request_as_the_view_does(servers: Pair) -> None:
-    """Status, every header (in order) and the body, byte for byte, twice each (a cache miss, then a hit)."""
+    """Status, every header (in order) and the body, byte for byte, twice each (a cache miss, then a hit;
+    a document seen for the first time, then a known one)."""
     cases = corpus(servers.reader)
     differing = []
     lanes_seen = {200: 0, 400: 0}
