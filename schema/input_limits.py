@@ -188,6 +188,8 @@ def input_limits(max_string_length: int) -> type[InputLimitsBase]:
 
 
 class InputLimitsBase(SchemaExtension):
+    """The hook; `check` is the rule, which the known operation's lane (schema.lane) asks too."""
+
     screen: ClassVar[Screen]
 
     def on_execute(self) -> Iterator[None]:
