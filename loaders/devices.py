@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,18 +70,27 @@ def _identity_rows(key: IdentityKey, r: asyncpg.Record) -> IdentityRows:
 # a shape does not use is a typed null. Ordered by kind, then identity position, release id,
 # contact order or entry number, so each list arrives in the order its own loader would give it.
 _NO = "null::int, " + ", ".join(["null::text"] * 10) + ", null::date, null::date"
+
+
+def utc_text(column: str) -> str:
+    """A timestamptz as ISO 8601 text in UTC, microseconds included, whatever the session's TimeZone
+    and DateStyle: `datetime.fromisoformat` reads it back in a fraction of what asyncpg's binary
+    timestamptz decoder costs (about 6,500 instructions a value, most of a release row's decoding)."""
+    return f"""to_char({column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
 _RELEASE = (
     "r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash, r.status::text,"
     " r.cpl_entry_number, c.status::text, r.release_date, r.release_notes, r.urgency::text, r.advisories,"
     " coalesce((select array_agg(u.from_firmware_version order by u.from_firmware_version)"
     "   from release_upgradable_from u where u.release_id = r.id), '{}'),"
-    " r.submitted_by, r.submitted_org, r.submitted_at, r.published_at, r.published_by,"
-    " r.withdrawn_at, r.withdrawn_reason"
+    f" r.submitted_by, r.submitted_org, {utc_text('r.submitted_at')}, {utc_text('r.published_at')},"
+    f" r.published_by, {utc_text('r.withdrawn_at')}, r.withdrawn_reason"
 )
 _NO_RELEASE = (
     "null::text, null::text, null::text, null::text, null::text, null::text, null::int, null::text,"
     " null::date, null::text, null::text, null::text[], null::text[], null::text, null::text,"
-    " null::timestamptz, null::timestamptz, null::text, null::timestamptz, null::text"
+    " null::text, null::text, null::text, null::text, null::text"
 )
 _NO_TEXT3 = "null::text, null::text, null::text"
 _NO_CONTACT = "null::text, null::text, null::text, null::text"
@@ -216,13 +226,15 @@ async def device_rows(
     entries: dict[int, rows.CplEntryRow] = {}
     versions: dict[ModelHwKey, set[str]] = {key: set() for key in model_keys} if ask.cpl_versions else {}
     release_row, contact_row, cpl_entry_row = rows.ReleaseRow, rows.ContactRow, rows.CplEntryRow
+    at = dt.datetime.fromisoformat  # the release's times, as utc_text wrote them
     for r in found[count:]:
         kind = r[0]
         if kind == 1:
             v: tuple[Any, ...] = r[_R]
             release = release_row(
                 r[1], v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], tuple(v[11]),
-                tuple(v[12]), v[13], v[14], v[15], v[16], v[17], v[18], v[19],
+                tuple(v[12]), v[13], v[14], at(v[15]), at(v[16]) if v[16] else None, v[17],
+                at(v[18]) if v[18] else None, v[19],
             )  # fmt: skip
             releases[release.model_key].append(release)
             if ask.release_entries and r[2] is not None and r[2] not in entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import asyncpg
@@ -9,6 +10,7 @@ import pytest
 
 from loaders.db import Db
 from loaders.devices import DeviceAsk, device_rows, device_sql
+from loaders.releases import ReleasesByModelHwLoader
 from tests.builders import Builder
 
 MAKER, MODEL, HW = "1001", "0001", "0001"
@@ -84,3 +86,50 @@ async def test_anything_else_takes_the_array_form(
     assert db.log.statements == [device_sql(ask)]
     assert len(found.identities) == len(identities)
     assert list(found.releases) == model_keys
+
+
+@pytest.mark.parametrize(
+    "session",
+    [None, ("Asia/Kolkata", "SQL, DMY"), ("America/St_Johns", "German")],
+    ids=["default", "IST", "NST"],
+)
+async def test_release_times_arrive_as_the_releases_loader_reads_them(
+    pool: asyncpg.Pool, model: None, session: tuple[str, str] | None
+) -> None:
+    """The statement sends a release's times as text (loaders.devices.utc_text): the rows hold the very
+    datetimes asyncpg decodes from the columns (UTC, to the microsecond), whatever the session's
+    TimeZone and DateStyle, and a time that is null stays null."""
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "update firmware_releases set submitted_at = '2021-03-28 00:59:59.999999+00',"
+            " status = case when firmware_version = '00000001' then 'WITHDRAWN' else status end,"
+            " withdrawn_at = case when firmware_version = '00000001' then '1999-12-31 23:59:59+00'::timestamptz end,"
+            " published_at = case when firmware_version = '00000003' then null"
+            "  else '2022-10-30 01:30:00.000001+00'::timestamptz end"
+        )
+    async with pool.acquire() as conn:
+        if session is not None:
+            await conn.execute(f"set timezone = '{session[0]}'; set datestyle = '{session[1]}'")
+        try:
+            db = Db(pool)
+            db._conn = conn  # this session's settings, as a transaction's connection is used
+            found = await device_rows(db, [IDENTITIES[0]], [IDENTITIES[0][:3]], [], DeviceAsk())
+            loaded = ReleasesByModelHwLoader(Db(pool))
+            expected = (await loaded.batch_load_fn([IDENTITIES[0][:3]]))[0]
+        finally:
+            await conn.execute("reset timezone; reset datestyle")
+    got = found.releases[IDENTITIES[0][:3]]
+    assert got == expected and len(got) == 3
+    times = [(r.submitted_at, r.published_at, r.withdrawn_at) for r in got]
+    assert [t.isoformat() if t else None for r in times for t in r] == [
+        t.isoformat() if t else None
+        for r in expected
+        for t in (r.submitted_at, r.published_at, r.withdrawn_at)
+    ]
+    assert all(t.tzinfo is dt.UTC for r in times for t in r if t is not None)
+    assert times[0] == (
+        dt.datetime(2021, 3, 28, 0, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2022, 10, 30, 1, 30, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+    )
+    assert times[2][1:] == (None, None)  # the DRAFT: neither published nor withdrawn
