@@ -75,6 +75,13 @@ def leaf(type_: Any) -> Complete:
 _as_is: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, GraphQLInt: int}
 
 
+def plain_type(type_: Any) -> type | None:
+    """The one Python type a leaf type hands on unchanged with no check (str for String and ID, bool for
+    Boolean); None for any other type (Int checks its range)."""
+    found = _as_is.get(type_)
+    return found if found is str or found is bool else None
+
+
 def enum_names(type_: Any) -> dict[Any, str] | None:
     """strawberry's enum type names a member by searching its values: each member's name, found once."""
     if (

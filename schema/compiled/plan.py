@@ -41,16 +41,20 @@ class FieldPlan:
 
     __slots__ = (
         "arguments",
+        "as_is",
         "call",
         "complete",
         "details",
         "field_def",
         "field_name",
         "getter",
+        "members",
         "name",
+        "names",
         "nodes",
         "parent_name",
         "parent_type",
+        "quick",
         "resolve",
         "return_type",
         "run",
@@ -73,6 +77,12 @@ class FieldPlan:
         self.run: Any = None
         self.field_def: GraphQLField | None = None
         self.return_type: Any = None
+        # a plain leaf attribute that run_selection completes itself: a value of exactly type `as_is`
+        # is its own answer, an enum member of `members` is answered by its name in `names`
+        self.quick = False
+        self.as_is: type | None = None
+        self.members: type | None = None
+        self.names: dict[Any, str] = {}
 
 
 def _no_getter(source: Any) -> Any:
@@ -145,9 +155,10 @@ class Compiler:
         if getter is not None:
             plan.getter = getter
             # a list (even of scalars) needs its path for its items' errors: only a bare leaf skips it
-            plan.run = (
-                run_leaf_attribute if is_leaf_type(get_nullable_type(field_def.type)) else run_attribute
-            )
+            named = get_nullable_type(field_def.type)
+            plan.run = run_leaf_attribute if is_leaf_type(named) else run_attribute
+            if plan.run is run_leaf_attribute:
+                quick(plan, named)
             return
         coerce, constants = coercion(field_def, plan.nodes[0], self.ex)
         plan.arguments = coerce
@@ -177,6 +188,18 @@ class Compiler:
         if is_abstract_type(type_):
             return completing.abstract(type_, _objects_for(plan.details))
         raise Unsupported(f"output type {type_}")  # pragma: no cover - not reachable in a valid schema
+
+
+def quick(plan: FieldPlan, named: Any) -> None:
+    """What completing.leaf answers without a call, taken out for run_selection: a str or bool as
+    String, ID and Boolean hand it on (an int needs its range checked: it keeps the call), an enum
+    member by its name. Never null, so a non-null wrapper has nothing to check either."""
+    as_is = completing.plain_type(named)
+    names = completing.enum_names(named)
+    if as_is is not None:
+        plan.quick, plan.as_is = True, as_is
+    if names:
+        plan.quick, plan.members, plan.names = True, named.wrapped_cls, names
 
 
 def _objects_for(details: list[FieldDetails]) -> Callable[[Any, Any], Complete]:

@@ -76,7 +76,25 @@ def run_selection(ex: Any, fields: list[FieldPlan], source: Any, path: Path | No
     is_awaitable = ex.is_awaitable
     try:
         for field in fields:
-            value = field.run(ex, field, source, path)
+            if field.quick:  # a plain leaf attribute: the usual values need no call at all
+                try:
+                    value = field.getter(source)
+                except Exception as raw:
+                    ex.handle_field_error(
+                        raw, field.return_type, field.details, Path(path, field.name, field.parent_name)
+                    )
+                    results[field.name] = None
+                    continue
+                kind = type(value)
+                if kind is field.as_is:
+                    results[field.name] = value
+                    continue
+                if kind is field.members:
+                    results[field.name] = field.names[value]
+                    continue
+                value = leaf_value(ex, field, value, path)
+            else:
+                value = field.run(ex, field, source, path)
             results[field.name] = value
             if type(value) not in PLAIN and is_awaitable(value):
                 pending.append(field.name)
@@ -104,6 +122,17 @@ def run_leaf_attribute(ex: Any, field: FieldPlan, source: Any, parent: Path | No
     """A plain attribute of a scalar or enum type: no info, and a path only if something goes wrong."""
     try:
         value = field.getter(source)
+    except Exception as raw:
+        ex.handle_field_error(
+            raw, field.return_type, field.details, Path(parent, field.name, field.parent_name)
+        )
+        return None
+    return leaf_value(ex, field, value, parent)
+
+
+def leaf_value(ex: Any, field: FieldPlan, value: Any, parent: Path | None) -> Any:
+    """A leaf attribute's value completed (run_selection answers a str, bool or enum member itself)."""
+    try:
         if type(value) in PLAIN or not ex.is_awaitable(value):
             return field.complete(ex, field, value, None, None)
         return complete_awaitable(ex, field, value, Path(parent, field.name, field.parent_name), None)

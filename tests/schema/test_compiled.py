@@ -83,6 +83,45 @@ class Other:
     b: str
 
 
+class StrSub(str):
+    """A str that is not exactly str: completed through String's own coercion."""
+
+
+class Raising:
+    """An attribute that raises when read, as a plain attribute's getter may."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return "x"  # the dataclass default
+        raise ValueError("no such value")
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        pass
+
+
+@strawberry.type
+class Loose:
+    """Plain leaf attributes, each holding what its type would not hand on as it is: completed by the
+    type (or refused) as graphql-core does, not by run_selection's shortcut."""
+
+    text: str = "plain"
+    number_text: str = 5  # type: ignore[assignment]
+    flag: bool = True
+    number_flag: bool = 0  # type: ignore[assignment]
+    missing_text: str = None  # type: ignore[assignment]
+    maybe_text: str | None = None
+    colour: Colour = Colour.BLUE
+    colour_value: Colour = "red"  # type: ignore[assignment]
+    not_a_colour: Colour | None = "nope"  # type: ignore[assignment]
+    ident: strawberry.ID = strawberry.ID("7")
+    str_subclass: str = StrSub("sub")  # type: ignore[assignment]
+    broken: str = strawberry.field(default="x")
+
+
+class BrokenLoose(Loose):
+    broken = Raising()  # type: ignore[assignment]
+
+
 class Later:
     """Awaitable by its type's __await__, neither a coroutine nor a future."""
 
@@ -164,6 +203,10 @@ class Query:
         return Lookalike()  # type: ignore[return-value]
 
     @strawberry.field
+    def loose(self) -> list[Loose]:  # the second's `broken` raises when read
+        return [Loose(), BrokenLoose()]
+
+    @strawberry.field
     def raw_colours(self) -> list[Colour | None]:
         return [Colour.BLUE, "red", "nope", Colour.RED]  # type: ignore[list-item] - values, not members
 
@@ -200,6 +243,9 @@ QUERIES = [
     "{ leaves(count: 2) { looseNumbers } }",  # the same index broken in two lists: two errors
     "{ leaves(count: 2) { tags looseTags maybeTags flags looseFlags ids noTags } }",
     "{ edgeNumbers edgeFlags rawColours }",
+    "{ loose { text numberText flag numberFlag maybeText colour colourValue notAColour ident strSubclass } }",
+    "{ loose { missingText } }",
+    "{ loose { text broken } }",
     "{ awaitables laterObject leaves(count: 2) { a } lookalike awaitables2: awaitables }",
 ]
 VARIABLES: dict[str, dict[str, Any]] = {
