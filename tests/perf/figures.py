@@ -52,6 +52,8 @@ class Results:
     compiled: CompiledAB | None = None  # FIR_COMPILED_EXECUTOR on/off and the baseline, interleaved
     # tests/perf/layers.py: microseconds of CPU per call of each layer, one entry per round
     layers: dict[str, list[float]] = field(default_factory=dict)
+    # tests/perf/instructions.py: instructions per call of each layer (empty without valgrind)
+    instructions: dict[str, float] = field(default_factory=dict)
 
 
 def _load(r: LoadResult) -> str:

@@ -123,8 +123,11 @@ def rows(spent: dict[str, list[float]]) -> list[Row]:
     return found
 
 
-def section(spent: dict[str, list[float]], facts: list[tuple[str, str]]) -> str:
-    """The layers' figures, replaceable on their own (`--only layers`)."""
+def section(
+    spent: dict[str, list[float]], facts: list[tuple[str, str]], more: list[str] | None = None
+) -> str:
+    """The layers' figures, replaceable on their own (`--only layers`), and `more` lines after them
+    (the instructions per call, tests/perf/instructions.py)."""
     return "\n".join(
         [
             BEGIN,
@@ -143,6 +146,8 @@ def section(spent: dict[str, list[float]], facts: list[tuple[str, str]]) -> str:
             report.table(rows(spent)),
             "",
             *(f"- {name}: rounds {min(v):.0f}-{max(v):.0f} us" for name, v in spent.items() if v),
+            "",
+            *(more or []),
             END,
         ]
     )

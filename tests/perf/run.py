@@ -22,6 +22,7 @@ from tests.perf import (
     figures,
     fleet,
     fleet_files,
+    instructions,
     layers,
     lineage,
     loadgen,
@@ -256,6 +257,7 @@ def measure_all(plan: Plan, results: Results) -> None:
         fleet_ids = asyncio.run(databases.identities(urls[1], FLEET_IDENTITIES))
         say("the CPU of one lineage request, layer by layer, in one process…")
         results.layers = layers.run(urls[1], ids)
+        count_instructions(urls[1], ids, results)
         measure_cold(urls[1], Path(tmp), ids, fleet_ids, plan, results)
         measure_warm(urls[1], Path(tmp), ids, plan, results)
         measure_collector(urls[1], Path(tmp), ids, plan, results)
@@ -397,7 +399,8 @@ def write_files_section(results: Results, document: str) -> str:
 
 
 def write_layers_section(results: Results, document: str) -> str:
-    section = layers.section(results.layers, report.machine(results.postgres))
+    more = instructions.lines(results.instructions)
+    section = layers.section(results.layers, report.machine(results.postgres), more)
     return report.with_section(document, section, layers.BEGIN, layers.END)
 
 
@@ -406,7 +409,17 @@ def layers_only(results: Results) -> None:
     with databases.postgres() as pg:
         url, _ = asyncio.run(databases.demo_database(pg.url, 1))
         results.postgres = asyncio.run(databases.server_version(url))
-        results.layers = layers.run(url, asyncio.run(databases.identities(url, DISTINCT_DEVICES)))
+        ids = asyncio.run(databases.identities(url, DISTINCT_DEVICES))
+        results.layers = layers.run(url, ids)
+        count_instructions(url, ids, results)
+
+
+def count_instructions(url: str, ids: list[Identity], results: Results) -> None:
+    if not instructions.available():
+        say("valgrind is not installed: instructions per call not counted")
+        return
+    say("instructions per call of each layer, under callgrind…")
+    results.instructions = instructions.count(url, ids)
 
 
 def write_transparency_section(results: Results, document: str) -> str:
@@ -474,6 +487,7 @@ def main(argv: list[str] | None = None) -> None:
         with deadline(10 * 60):
             layers_only(results)
         print(report.table(layers.rows(results.layers)))
+        print("\n".join(instructions.lines(results.instructions)))
         if not args.quick:
             OUTPUT.write_text(write_layers_section(results, OUTPUT.read_text() if OUTPUT.exists() else ""))
             say(f"updated the layers section of {OUTPUT}")
