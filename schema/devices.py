@@ -228,6 +228,40 @@ def prefetch_of(info: Ctx, path: tuple[str, ...] = ()) -> rules.Prefetch:
     return prefetch
 
 
+def alone(info: Ctx) -> bool:
+    """Whether this is the operation's only field that asks for device statuses through the request's
+    batch: exactly one root field node named `device` (fragments followed; the same response key
+    asked twice is two nodes) and no `_entities`. Worked out once per operation node."""
+    raw = info._raw_info
+    operation = raw.operation
+    found = _ALONE.get(id(operation))
+    if found is not None and found[0] is operation:  # the entry holds its node: its id is not reused
+        return found[1]
+    names: list[str] = []
+    _root_names(operation.selection_set, raw.fragments, names, set())
+    answer = names.count("device") == 1 and "_entities" not in names
+    if len(_ALONE) >= _PREFETCH_SIZE:
+        _ALONE.clear()
+    _ALONE[id(operation)] = (operation, answer)
+    return answer
+
+
+def _root_names(
+    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], out: list[str], seen: set[str]
+) -> None:
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            out.append(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            _root_names(selection.selection_set, fragments, out, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                _root_names(fragment.selection_set, fragments, out, seen)
+
+
+_ALONE: dict[int, tuple[Any, bool]] = {}
 _PREFETCH: dict[tuple[int | str, ...], tuple[_Nodes, rules.Prefetch]] = {}
 _PREFETCH_SIZE = 1024
 # Fields that read the CPL's versions of a model key (resolvers.releases._visible_versions)

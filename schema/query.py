@@ -19,7 +19,7 @@ from schema.audit import AuditEvent, audit_log
 from schema.catalogue import CplEntry, DeviceModel, Manufacturer
 from schema.changes import ChangeEvent, changes
 from schema.cpl_issues import CplIssue, cpl_issue, cpl_issues
-from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus, prefetch_of
+from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus, alone, prefetch_of
 from schema.enums import CplStatus, DeviceType, ReleaseStatus, Urgency
 from schema.fleet_input import fleet_devices
 from schema.pagination import PAGED, Connection, connection
@@ -44,8 +44,9 @@ class Query:
             identity.firmware_version,
             prefix="identity.",
         )
-        # through the request's device batch: several device fields (aliases) share one statement
-        status = await devices.device_status(info.context, parsed, prefetch_of(info))
+        # through the request's device batch: several device fields (aliases) share one statement;
+        # the operation's only one needs no batching window
+        status = await devices.device_status(info.context, parsed, prefetch_of(info), alone=alone(info))
         return DeviceFirmwareStatus.from_status(status)
 
     @strawberry.field(description="The same for a whole fleet: one status per distinct identity.")

@@ -6,6 +6,7 @@ import asyncpg
 import pytest
 
 from loaders.batching import DbLoader
+from resolvers.devices import DeviceStatusBatch
 from schema.schema import build_schema
 from tests.builders import SUPPLIER, Builder, execute
 
@@ -87,6 +88,31 @@ async def test_twenty_device_fields_share_one_statement(pool: asyncpg.Pool, cata
     assert result.errors is None, result.errors
     assert len(result.data) == 20 and all(d["lineage"] for d in result.data.values())
     assert result.context.loaders.db.log.count == 1, result.context.loaders.db.log.statements
+
+
+ONE = 'd{n}: device(identity: {{manufacturerId: "1001", modelId: "0001", hardwareVersion: "0001", firmwareVersion: "0000000{v}"}}) {{ onCpl }}'
+
+
+@pytest.mark.parametrize(
+    ("query", "batched"),
+    [
+        (f"{{ {ONE.format(n=1, v=1)} }}", False),
+        (f"{{ ... on Query {{ {ONE.format(n=1, v=1)} }} manufacturers {{ nodes {{ name }} }} }}", False),
+        (f"{{ {ONE.format(n=1, v=1)} {ONE.format(n=2, v=2)} }}", True),
+        (f"{{ {ONE.format(n=1, v=1)} ...F }} fragment F on Query {{ {ONE.format(n=2, v=2)} }}", True),
+        (f"{{ {ONE.format(n=1, v=1)} {ONE.format(n=1, v=1)} }}", True),  # one key, two nodes: merged
+    ],
+)
+async def test_the_operations_only_device_field_needs_no_batch(
+    pool: asyncpg.Pool, catalogue: None, query: str, batched: bool
+) -> None:
+    """schema.devices.alone: one device field in the operation issues its statement at once (no
+    batch, no task); two go through the request's batch and still share one statement."""
+    result = await execute(build_schema(), pool, query, SUPPLIER)
+    assert result.errors is None, result.errors
+    assert all(d["onCpl"] for key, d in result.data.items() if key.startswith("d"))
+    assert (DeviceStatusBatch in result.context.memo) is batched
+    assert sum("union all" in sql for sql in result.context.loaders.db.log.statements) == 1
 
 
 METERS = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on DeviceFirmwareStatus {
