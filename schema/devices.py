@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, ClassVar
 
 import strawberry
@@ -237,28 +237,12 @@ def alone(info: Ctx) -> bool:
     found = _ALONE.get(id(operation))
     if found is not None and found[0] is operation:  # the entry holds its node: its id is not reused
         return found[1]
-    names: list[str] = []
-    _root_names(operation.selection_set, raw.fragments, names, set())
+    names = [field.name.value for field in _fields_of(operation.selection_set, raw.fragments, set())]
     answer = names.count("device") == 1 and "_entities" not in names
     if len(_ALONE) >= _PREFETCH_SIZE:
         _ALONE.clear()
     _ALONE[id(operation)] = (operation, answer)
     return answer
-
-
-def _root_names(
-    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], out: list[str], seen: set[str]
-) -> None:
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            out.append(selection.name.value)
-        elif isinstance(selection, InlineFragmentNode):
-            _root_names(selection.selection_set, fragments, out, seen)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            seen.add(selection.name.value)
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                _root_names(fragment.selection_set, fragments, out, seen)
 
 
 _ALONE: dict[int, tuple[Any, bool]] = {}
@@ -288,17 +272,25 @@ def _fields_named(
     out: list[SelectionSetNode],
     seen: set[str],
 ) -> None:
+    for selection in _fields_of(selections, fragments, seen):
+        if selection.name.value == name and selection.selection_set is not None:
+            out.append(selection.selection_set)
+
+
+def _fields_of(
+    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> Iterator[FieldNode]:
+    """The field nodes of one level of a selection, fragments (inline and spread, each spread once) followed."""
     for selection in selections.selections:
         if isinstance(selection, FieldNode):
-            if selection.name.value == name and selection.selection_set is not None:
-                out.append(selection.selection_set)
+            yield selection
         elif isinstance(selection, InlineFragmentNode):
-            _fields_named(selection.selection_set, fragments, name, out, seen)
+            yield from _fields_of(selection.selection_set, fragments, seen)
         elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
             seen.add(selection.name.value)
             fragment = fragments.get(selection.name.value)
             if fragment is not None:
-                _fields_named(fragment.selection_set, fragments, name, out, seen)
+                yield from _fields_of(fragment.selection_set, fragments, seen)
 
 
 def _collect(

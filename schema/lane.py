@@ -62,12 +62,10 @@ class Lane:
     exactly the extensions this lane stands for."""
 
     limits: SchemaLimits
-    literal_rule: type[ASTValidationRule]  # the rule AddValidationRules adds (schema.input_limits)
+    # strawberry's rules and the one AddValidationRules adds (schema.input_limits), as the
+    # validation cache keys them: made once, with the schema
+    rules: tuple[type[ASTValidationRule], ...]
     screen: Screen  # InputLimits' screen
-
-    @property
-    def rules(self) -> tuple[type[ASTValidationRule], ...]:
-        return (*STRAWBERRY_RULES, self.literal_rule)
 
     def known(
         self,
@@ -94,10 +92,10 @@ class Lane:
         if validated(query, self.rules) != []:
             return None
         analysis = schema.analyses.cached(query, variables)
-        principal = getattr(context, "principal", ANONYMOUS)
+        principal = getattr(context, "principal", ANONYMOUS)  # as QueryLimits reads it
         if analysis is None or self.limits.refusal(analysis, principal) is not None:
             return None
-        who = getattr(context, "principal", None)
+        who = getattr(context, "principal", None)  # as IntrospectionPolicy reads it
         if introspection.refusal(self.limits.introspection, who, query, schema._schema, document):
             return None
         if operation_name is None and operation.name is not None:

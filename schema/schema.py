@@ -35,7 +35,7 @@ from schema.executor import CompiledFirExecutor, FirExecutor
 from schema.extension_hooks import PlannedExtensionsRunner
 from schema.input_limits import input_limits, literal_strings_rule
 from schema.introspection import IntrospectionPolicy
-from schema.lane import NO_MIDDLEWARE, Lane
+from schema.lane import NO_MIDDLEWARE, STRAWBERRY_RULES, Lane
 from schema.limits import QueryLimits, SchemaLimits
 from schema.mutations import Mutation
 from schema.operation_name import OperationNameRequired
@@ -215,7 +215,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             OffLoopValidation,
             partial(IntrospectionPolicy, mode=limits.introspection),
         ],
-        lane=Lane(limits, literals, caps.screen) if limits.operation_lane else None,
+        lane=Lane(limits, (*STRAWBERRY_RULES, literals), caps.screen) if limits.operation_lane else None,
     )
 
 
