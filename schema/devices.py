@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import strawberry
@@ -23,6 +23,7 @@ from resolvers.identity import Identity, parse_identity
 from schema import from_rows
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer, contacts_of
 from schema.releases import FirmwareRelease, releases
+from schema.selections import fields_of
 from schema.sizes import CONTACTS, FLEET_GROUPS, FLEET_PROBLEMS, LINEAGE, UPGRADE_PATH
 
 Ctx = Info[Context, Any]
@@ -237,7 +238,7 @@ def alone(info: Ctx) -> bool:
     found = _ALONE.get(id(operation))
     if found is not None and found[0] is operation:  # the entry holds its node: its id is not reused
         return found[1]
-    names = [field.name.value for field in _fields_of(operation.selection_set, raw.fragments, set())]
+    names = [field.name.value for field in fields_of(operation.selection_set, raw.fragments, set())]
     answer = names.count("device") == 1 and "_entities" not in names
     if len(_ALONE) >= _PREFETCH_SIZE:
         _ALONE.clear()
@@ -272,25 +273,9 @@ def _fields_named(
     out: list[SelectionSetNode],
     seen: set[str],
 ) -> None:
-    for selection in _fields_of(selections, fragments, seen):
+    for selection in fields_of(selections, fragments, seen):
         if selection.name.value == name and selection.selection_set is not None:
             out.append(selection.selection_set)
-
-
-def _fields_of(
-    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
-) -> Iterator[FieldNode]:
-    """The field nodes of one level of a selection, fragments (inline and spread, each spread once) followed."""
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            yield selection
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _fields_of(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            seen.add(selection.name.value)
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                yield from _fields_of(fragment.selection_set, fragments, seen)
 
 
 def _collect(

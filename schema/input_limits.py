@@ -11,9 +11,8 @@ import orjson
 from graphql import (
     ArgumentNode,
     DocumentNode,
-    FieldNode,
+    FragmentDefinitionNode,
     GraphQLError,
-    InlineFragmentNode,
     ListValueNode,
     ObjectFieldNode,
     OperationDefinitionNode,
@@ -27,6 +26,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.context import Context, InputCaps
 from resolvers.errors import BadUserInput
+from schema.selections import fields_of
 
 # PostgreSQL text cannot hold U+0000, and no field of this graph has a use for it.
 NUL = "\x00"
@@ -149,20 +149,18 @@ def variable_problem(variables: dict[str, Any], caps: InputCaps, screen: Screen)
     return None
 
 
-def _root_fields(operation: OperationDefinitionNode) -> Iterator[FieldNode]:
-    selections = list(operation.selection_set.selections)
-    while selections:
-        node = selections.pop()
-        if isinstance(node, FieldNode):
-            yield node
-        elif isinstance(node, InlineFragmentNode):
-            selections.extend(node.selection_set.selections)
+def entities_requested(
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+) -> int:
+    """How many representations the operation's `_entities` fields ask for, counted before coercion.
 
-
-def entities_requested(operation: OperationDefinitionNode, variables: dict[str, Any]) -> int:
-    """How many representations the operation's `_entities` fields ask for, counted before coercion."""
+    Root fields reached through fragments count as well: `{ ...F }` with `fragment F on Query {
+    _entities(...) }` runs the same batch.
+    """
     total = 0
-    for field in _root_fields(operation):
+    for field in fields_of(operation.selection_set, fragments, set()):
         if field.name.value != "_entities":
             continue
         for argument in field.arguments or ():
@@ -221,7 +219,12 @@ def check(
     if problem is not None:
         raise problem
     operation = get_operation_ast(document, operation_name)
-    requested = entities_requested(operation, variables) if operation is not None else 0
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    requested = entities_requested(operation, fragments, variables) if operation is not None else 0
     if requested > caps.entities:
         message = (
             f"_entities asks for {requested} representations; the limit for this caller is {caps.entities}"

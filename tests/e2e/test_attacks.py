@@ -122,9 +122,10 @@ def test_entities_with_100000_representations(server: Server) -> None:
     assert_loop_answered(probe)
 
 
-def test_entities_over_the_callers_cap(server: Server) -> None:
+@pytest.mark.parametrize("spread", [False, True], ids=["field", "in-a-fragment-spread"])
+def test_entities_over_the_callers_cap(server: Server, spread: bool) -> None:
     """With a token the body fits; the representations cap refuses before graphql-core coerces them."""
-    response, elapsed, _ = replay(server, attacks.entities_body(100_000), token=server.reader)
+    response, elapsed, _ = replay(server, attacks.entities_body(100_000, spread), token=server.reader)
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "representations"

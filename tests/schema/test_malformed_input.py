@@ -149,6 +149,37 @@ async def test_caps_by_principal_before_coercion(seeded: asyncpg.Pool) -> None:
     assert (await execute(SCHEMA, seeded, ENTITIES, SUPPLIER, r=reps)).errors is None
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($r: [_Any!]!) { ...F } fragment F on Query { _entities(representations: $r) { __typename } }",
+        "query($r: [_Any!]!) { ... { ...G } } fragment G on Query { ...F }"
+        " fragment F on Query { _entities(representations: $r) { __typename } }",
+        "query($r: [_Any!]!) { ...F ...F } fragment F on Query { _entities(representations: $r) { __typename } }",
+    ],
+    ids=["spread", "nested-spreads", "repeated-spread"],
+)
+async def test_the_entities_cap_follows_fragment_spreads(seeded: asyncpg.Pool, query: str) -> None:
+    reps = [{"__typename": "Manufacturer", "manufacturerId": "106C"}] * 101
+    refused = await execute(SCHEMA, seeded, query, ANONYMOUS, r=reps)
+    assert refused.data is None
+    assert extensions(refused) == [{"code": "BAD_USER_INPUT", "field": "representations", "limit": 100}]
+    allowed = await execute(SCHEMA, seeded, query, ANONYMOUS, r=reps[:100])
+    assert allowed.errors is None and len(allowed.data["_entities"]) == 100
+
+
+async def test_entities_batches_in_several_fragments_add_up(seeded: asyncpg.Pool) -> None:
+    query = (
+        "query($r: [_Any!]!) { ...A ...B }"
+        " fragment A on Query { a: _entities(representations: $r) { __typename } }"
+        " fragment B on Query { b: _entities(representations: $r) { __typename } }"
+    )
+    reps = [{"__typename": "Manufacturer", "manufacturerId": "106C"}] * 51
+    refused = await execute(SCHEMA, seeded, query, ANONYMOUS, r=reps)
+    assert extensions(refused) == [{"code": "BAD_USER_INPUT", "field": "representations", "limit": 100}]
+    assert (await execute(SCHEMA, seeded, query, ANONYMOUS, r=reps[:50])).errors is None
+
+
 async def test_several_operations_need_an_operation_name(seeded: asyncpg.Pool) -> None:
     result = await execute(
         SCHEMA,
