@@ -42,9 +42,13 @@ class Principal:
 
     @property
     def visibility_key(self) -> str:
-        """What decides visibility, and nothing else: the response cache partitions on it."""
+        """What decides what this caller is answered, and nothing else: the response cache partitions
+        on it. The fir scopes and the manufacturers published for decide the rows; whether there is a
+        token at all decides introspection (FIR_INTROSPECTION=authenticated) and the input caps, so a
+        valid token without fir scopes never shares an entry with an anonymous caller."""
         relevant = sorted(self.scopes & {READ, PUBLISH, ADMIN})
-        return " ".join(relevant) + "|" + ",".join(sorted(self.publishes_for))
+        caller = "anonymous" if self.anonymous else "token"
+        return caller + "|" + " ".join(relevant) + "|" + ",".join(sorted(self.publishes_for))
 
     @property
     def actor(self) -> str:

@@ -25,14 +25,18 @@ from gateway.trusted_documents import TrustedDocuments, sha256
 from loaders import trusted_documents
 from loaders.db import Db
 from loaders.trusted_documents import TrustedDocumentRow
-from resolvers.principal import ANONYMOUS
+from resolvers.principal import ANONYMOUS, Principal
+from schema.introspection import Introspection
+from schema.limits import SchemaLimits
 from schema.schema import build_schema
 from tests.builders import SECAS, SUPPLIER, Builder, publisher
 from tests.conftest import fresh_database
 
 # --- through the real endpoint, schema and database ---------------------------------------------------
 
-PRINCIPALS = {"anonymous": ANONYMOUS, "supplier": SUPPLIER, "secas": SECAS}
+# a valid token that carries no fir scope: it sees what an anonymous caller sees, but is not anonymous
+SCOPELESS = Principal(subject="someone", scopes=frozenset({"openid"}))
+PRINCIPALS = {"anonymous": ANONYMOUS, "supplier": SUPPLIER, "secas": SECAS, "scopeless": SCOPELESS}
 DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) { onCpl lineage { version } } }"""
 IDENT = {
     "manufacturerId": "106c",
@@ -58,9 +62,11 @@ async def seeded_pool(pool: asyncpg.Pool) -> asyncpg.Pool:
     return pool
 
 
-def in_process_app(resources: Resources) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+def in_process_app(
+    resources: Resources, limits: SchemaLimits | None = None
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """The cache in front of the real endpoint; the caller is chosen by name (x-as) instead of a token."""
-    endpoint = GraphQLEndpoint(build_schema(), graphql_ide=None)
+    endpoint = GraphQLEndpoint(build_schema(limits), graphql_ide=None)
 
     async def strawberry_view(scope: Scope, receive: Receive, send: Send) -> None:
         await GraphQL.__call__(endpoint, scope, receive, send)
@@ -102,6 +108,30 @@ async def test_reader_and_anonymous_never_share_an_entry(client: httpx.AsyncClie
     assert again.headers["x-fir-cache"] == "hit" and again.content == reader.content
     anonymous_again = await ask(client, DEVICE, id=IDENT)
     assert anonymous_again.headers["x-fir-cache"] == "hit" and anonymous_again.content == anonymous.content
+
+
+@pytest.mark.parametrize("first", ["scopeless", "anonymous"])
+async def test_a_token_without_fir_scopes_and_anonymous_never_share_an_entry(
+    resources: Resources, first: str
+) -> None:
+    """Introspection (FIR_INTROSPECTION=authenticated, `fir serve`'s default) needs a token, any token:
+    neither caller may be answered the other's stored answer, in either order."""
+    app = in_process_app(resources, SchemaLimits(introspection=Introspection.AUTHENTICATED))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fir.test") as client:
+        await _introspection_apart(client, first)
+
+
+async def _introspection_apart(client: httpx.AsyncClient, first: str) -> None:
+    query = "{ __schema { queryType { name } } }"
+    answers = {}
+    for as_ in (first, "anonymous" if first == "scopeless" else "scopeless"):
+        answers[as_] = await ask(client, query, as_)
+        assert answers[as_].headers["x-fir-cache"] == "miss"
+    assert answers["scopeless"].json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert [e["extensions"]["code"] for e in answers["anonymous"].json()["errors"]] == ["FORBIDDEN"]
+    again = await ask(client, query, "anonymous")
+    assert again.headers["x-fir-cache"] == "hit" and again.content == answers["anonymous"].content
 
 
 async def test_two_manufacturers_publishers_never_share_an_entry(
