@@ -194,6 +194,10 @@ class Db:
         self.marks = marks
         self._conn: asyncpg.Connection | None = None
 
+    def fresh(self) -> Db:
+        """The same routing for another request or operation: its own statement log and write marks."""
+        return Db(self.pool, reads=self.reads, marks=WriteMarks() if self.marks is not None else None)
+
     def _note(self, sql: str) -> None:
         self.log.statements.append(sql)
 

@@ -96,6 +96,10 @@ class Loaders:
             if isinstance(loader, DataLoader):
                 loader.clear_all()
 
+    def fresh(self) -> Loaders:
+        """New loaders over the same database: another operation's, which must not read this one's."""
+        return Loaders(self.db.fresh())
+
 
 def build_loaders(db: Db) -> Loaders:
     return Loaders(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,13 @@ class Context:
     # The variables were parsed from this request's own body (HTTP), so execution may release what it
     # has consumed (a fleet's million objects); a caller that passed its own objects keeps them intact.
     owns_input: bool = False
+    # `_entities` representations this request has resolved so far, held to the caller's cap
+    entities_seen: int = 0
+
+    def for_operation(self) -> Context:
+        """This context for one operation of a long-lived connection (a WebSocket runs many): its own
+        loaders, forbidden-list errors and entity count, the connection's caller and request."""
+        return dataclasses.replace(self, loaders=self.loaders.fresh(), extra_errors=[], entities_seen=0)
 
     @property
     def memo(self) -> dict[Any, Any]:

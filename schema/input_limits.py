@@ -157,8 +157,14 @@ def entities_requested(
     """How many representations the operation's `_entities` fields ask for, counted before coercion.
 
     Root fields reached through fragments count as well: `{ ...F }` with `fragment F on Query {
-    _entities(...) }` runs the same batch.
+    _entities(...) }` runs the same batch; so does a variable's default list when the request leaves
+    the variable out. The entities resolver counts the coerced lists again (FirSchema.entities_resolver).
     """
+    defaults = {
+        definition.variable.name.value: definition.default_value
+        for definition in operation.variable_definitions or ()
+        if definition.default_value is not None
+    }
     total = 0
     for field in fields_of(operation.selection_set, fragments, set()):
         if field.name.value != "_entities":
@@ -169,8 +175,13 @@ def entities_requested(
                 continue
             if isinstance(value, ListValueNode):
                 total += len(value.values)
-            elif isinstance(value, VariableNode) and isinstance(variables.get(value.name.value), list):
-                total += len(variables[value.name.value])
+            elif isinstance(value, VariableNode) and value.name.value in variables:
+                given = variables[value.name.value]
+                total += len(given) if isinstance(given, list) else 1
+            elif isinstance(value, VariableNode) and isinstance(
+                default := defaults.get(value.name.value), ListValueNode
+            ):
+                total += len(default.values)  # left out: its default list runs
             else:
                 total += 1
     return total
@@ -226,7 +237,9 @@ def check(
     }
     requested = entities_requested(operation, fragments, variables) if operation is not None else 0
     if requested > caps.entities:
-        message = (
-            f"_entities asks for {requested} representations; the limit for this caller is {caps.entities}"
-        )
-        raise BadUserInput(message, field="representations", limit=caps.entities)
+        raise too_many_entities(requested, caps.entities)
+
+
+def too_many_entities(requested: int, cap: int) -> BadUserInput:
+    message = f"_entities asks for {requested} representations; the limit for this caller is {cap}"
+    return BadUserInput(message, field="representations", limit=cap)

@@ -33,7 +33,7 @@ from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
 from schema.executor import CompiledFirExecutor, FirExecutor
 from schema.extension_hooks import PlannedExtensionsRunner
-from schema.input_limits import input_limits, literal_strings_rule
+from schema.input_limits import input_limits, literal_strings_rule, too_many_entities
 from schema.introspection import IntrospectionPolicy
 from schema.lane import NO_MIDDLEWARE, STRAWBERRY_RULES, Lane
 from schema.limits import QueryLimits, SchemaLimits
@@ -77,7 +77,17 @@ class FirSchema(strawberry.federation.Schema):
         self, info: Info[Context, Any], representations: list[FederationAny]
     ) -> list[FederationAny]:
         """Each representation is checked against its type's keys (malformed: BAD_USER_INPUT at its
-        index), then passes its type's declared entity rule (schema.access.ENTITIES); the rest resolve."""
+        index), then passes its type's declared entity rule (schema.access.ENTITIES); the rest resolve.
+
+        The caller's cap is checked again here on the coerced lists, whatever the document's shape:
+        schema.input_limits refuses before coercion what it can count in the document and variables.
+        """
+        context = info.context
+        if isinstance(context, Context):
+            context.entities_seen += len(representations)
+            cap = context.limits.caps.of(context.principal).entities
+            if context.entities_seen > cap:
+                raise too_many_entities(context.entities_seen, cap)
         refusals: list[Exception | None] = []
         allowed: list[FederationAny] = []
         for index, representation in enumerate(representations):
@@ -152,13 +162,33 @@ class FirSchema(strawberry.federation.Schema):
         result.errors = shape_result(result.errors, getattr(context_value, "extra_errors", None))
         return result
 
-    async def subscribe(self, *args: Any, **kwargs: Any) -> Any:
-        """Subscription results get the same error shaping as execute()."""
-        results = await super().subscribe(*args, **kwargs)
+    async def stream(  # strawberry's signature, parameter for parameter
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        """What graphql-transport-ws runs for every operation (subscriptions, queries and mutations
+        alike) and subscribe() for graphql-ws: the same error shaping as execute(), and each operation
+        its own context (schema.Context.for_operation) rather than the connection's."""
+        context = context_value.for_operation() if isinstance(context_value, Context) else context_value
+        results = await super().stream(
+            query,
+            variable_values,
+            context,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
         if isinstance(results, ExecutionResult):  # refused before streaming (parse or validation)
             results.errors = shape_result(results.errors, None)
             return results
-        return _shaped_stream(results)
+        return _shaped_stream(results, context)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Logging happens once, in shape(), for unexpected errors only."""
@@ -219,11 +249,15 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
     )
 
 
-async def _shaped_stream(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+async def _shaped_stream(results: AsyncGenerator[Any, None], context: Any) -> AsyncGenerator[Any, None]:
+    """Each result shaped with the errors its own execution recorded (a subscription runs one per event)."""
     try:
         async for result in results:
             if isinstance(result, ExecutionResult):
-                result.errors = shape_result(result.errors, None)
+                extra = None
+                if isinstance(context, Context):
+                    extra, context.extra_errors = context.extra_errors, []
+                result.errors = shape_result(result.errors, extra)
             yield result
     finally:
         await results.aclose()

@@ -16,6 +16,7 @@ from tests.builders import SECAS, SUPPLIER, execute
 
 SCHEMA = build_schema()
 ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+IDENTITY_REP = {"__typename": "Manufacturer", "manufacturerId": "106C"}
 IDENTITY = {
     "manufacturerId": "106C",
     "modelId": "4331",
@@ -178,6 +179,39 @@ async def test_entities_batches_in_several_fragments_add_up(seeded: asyncpg.Pool
     refused = await execute(SCHEMA, seeded, query, ANONYMOUS, r=reps)
     assert extensions(refused) == [{"code": "BAD_USER_INPUT", "field": "representations", "limit": 100}]
     assert (await execute(SCHEMA, seeded, query, ANONYMOUS, r=reps[:50])).errors is None
+
+
+def _defaulted(count: int, fields: int) -> str:
+    reps = ", ".join(['{__typename: "Manufacturer", manufacturerId: "106C"}'] * count)
+    aliases = " ".join(f"a{k}: _entities(representations: $r) {{ __typename }}" for k in range(fields))
+    return f"query($r: [_Any!]! = [{reps}]) {{ {aliases} }}"
+
+
+async def test_the_entities_cap_counts_a_variables_default_list(seeded: asyncpg.Pool) -> None:
+    """A request that leaves the variable out runs its default: 3 fields x 40 = 120 > 100."""
+    refused = await execute(SCHEMA, seeded, _defaulted(40, 3), ANONYMOUS)
+    assert refused.data is None and refused.errors[0].path is None  # refused before execution
+    assert extensions(refused) == [{"code": "BAD_USER_INPUT", "field": "representations", "limit": 100}]
+    allowed = await execute(SCHEMA, seeded, _defaulted(40, 2), ANONYMOUS)
+    assert allowed.errors is None and len(allowed.data["a1"]) == 40
+    # a value sent for the variable replaces the default, and is what counts
+    sent = await execute(SCHEMA, seeded, _defaulted(40, 3), ANONYMOUS, r=[IDENTITY_REP])
+    assert sent.errors is None and [len(v) for v in sent.data.values()] == [1, 1, 1]
+
+
+async def test_the_entities_resolver_holds_the_cap_on_coerced_lists(
+    seeded: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: with the document count blinded, the resolver still refuses the batch that
+    takes the request past the caller's cap, and answers the ones before it."""
+    monkeypatch.setattr("schema.input_limits.entities_requested", lambda *_: 0)
+    result = await execute(SCHEMA, seeded, _defaulted(60, 2), ANONYMOUS)
+    assert result.data is None
+    [error] = result.errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "representations", "limit": 100}
+    assert "120 representations" in error.message and error.path == ["a1"]
+    assert (await execute(SCHEMA, seeded, _defaulted(50, 2), ANONYMOUS)).errors is None
+    assert (await execute(SCHEMA, seeded, _defaulted(60, 2), SUPPLIER)).errors is None
 
 
 async def test_several_operations_need_an_operation_name(seeded: asyncpg.Pool) -> None:
