@@ -97,13 +97,20 @@ class _Capture:
         return cache.fits(key, sum(map(len, self.chunks))) and body_is_cacheable(self.body)
 
 
-def _clearing(cache: ResponseCache, send: Send) -> Send:
+def _clearing(cache: ResponseCache, scope: Scope, send: Send) -> Send:
     """Read-your-writes in this process: the mutation has committed before its response starts, and
-    its notification may arrive after the client's next query; the notification still clears later."""
+    its notification may arrive after the client's next query; the notification still clears later.
+
+    Only a mutation that committed a write clears (gateway.context.request_db keeps its marks in the
+    scope's state): a refused one (no token, a GET, FORBIDDEN, invalid) changes nothing, so a caller
+    cannot empty the cache for everyone by sending refused mutations.
+    """
 
     async def clearing(message: Message) -> None:
         if message["type"] == "http.response.start":
-            cache.invalidate()
+            marks = scope.get("state", {}).get("marks")
+            if marks is not None and marks.committed:
+                cache.invalidate()
         await send(message)
 
     return clearing
@@ -198,7 +205,7 @@ async def serve(
         request = await document_of(resources, principal, request)
     max_tokens = resources.settings.max_tokens
     if request is not None and operation_type(request, max_tokens) is OperationType.MUTATION:
-        await endpoint(scope, receive, _clearing(cache, send))
+        await endpoint(scope, receive, _clearing(cache, scope, send))
         return
     key = cache_key(request, principal, max_tokens) if request else None
     generation = await current_generation(resources) if key else None

@@ -28,12 +28,18 @@ def build_context(
 
 
 def request_db(resources: Resources, request: Any) -> Db:
-    """With read replicas, an HTTP request reads where its ReadChoice (gateway.replicas) sends it and keeps
-    its commit's WAL position for the FIR-Read-After header; WebSocket operations stay on the primary,
-    which their notifications come from."""
-    if resources.replicas is None or not isinstance(request, Request):
+    """An HTTP request's writes leave their marks in its scope's state (`marks`): whether one committed,
+    which the response cache asks before it clears. With read replicas it reads where its ReadChoice
+    (gateway.replicas) sends it and keeps its commit's WAL position for the FIR-Read-After header;
+    WebSocket operations stay on the primary, which their notifications come from."""
+    if not isinstance(request, Request):
         return Db(resources.pool)
-    return Db(resources.pool, reads=request.scope["state"].get("reads"), marks=WriteMarks())
+    marks = WriteMarks(positions=resources.replicas is not None)
+    state = request.scope.setdefault("state", {})
+    state["marks"] = marks
+    if resources.replicas is None:
+        return Db(resources.pool, marks=marks)
+    return Db(resources.pool, reads=state.get("reads"), marks=marks)
 
 
 def caps_of(resources: Resources) -> InputCapsByPrincipal:

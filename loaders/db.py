@@ -170,9 +170,13 @@ class StatementLog:
 
 
 class WriteMarks:
-    """The newest commit of one request, kept when replicas serve reads: the gateway hands it back."""
+    """What one request's writes left: whether any committed (the response cache clears only then),
+    and, kept when replicas serve reads (`positions`), the newest commit's position, which the
+    gateway hands back."""
 
-    def __init__(self) -> None:
+    def __init__(self, positions: bool = True) -> None:
+        self.positions = positions
+        self.committed = False
         self.last: WriteMark | None = None
 
 
@@ -196,7 +200,8 @@ class Db:
 
     def fresh(self) -> Db:
         """The same routing for another request or operation: its own statement log and write marks."""
-        return Db(self.pool, reads=self.reads, marks=WriteMarks() if self.marks is not None else None)
+        marks = WriteMarks(self.marks.positions) if self.marks is not None else None
+        return Db(self.pool, reads=self.reads, marks=marks)
 
     def _note(self, sql: str) -> None:
         self.log.statements.append(sql)
@@ -249,14 +254,25 @@ class Db:
         self._note(sql)
         if self._conn is not None:
             return str(await self._conn.execute(sql, *args))
-        return str(await _run(self.pool, "execute", sql, args, generic=False))
+        try:
+            return str(await _run(self.pool, "execute", sql, args, generic=False))
+        finally:
+            self._autocommitted()
 
     async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
         self._note(sql)
         if self._conn is not None:
             await self._conn.executemany(sql, args)
-        else:
+            return
+        try:
             await _run(self.pool, "executemany", sql, (args,), generic=False)
+        finally:
+            self._autocommitted()
+
+    def _autocommitted(self) -> None:
+        """A statement outside a transaction commits on its own, or may have (it failed late)."""
+        if self.marks is not None:
+            self.marks.committed = True
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Db]:
@@ -276,7 +292,9 @@ class Db:
                 bound._conn = conn
                 yield bound
             if self.marks is not None:
-                await _mark(self.marks, conn)
+                self.marks.committed = True
+                if self.marks.positions:
+                    await _mark(self.marks, conn)
 
 
 async def _mark(marks: WriteMarks, conn: asyncpg.Connection) -> None:

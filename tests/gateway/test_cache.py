@@ -273,6 +273,19 @@ async def test_a_mutation_clears_its_own_process_before_the_notification_arrives
         await deaf.aclose()
 
 
+async def test_a_refused_mutation_does_not_clear_the_cache(client: httpx.AsyncClient) -> None:
+    """Anyone may send a mutation; only one that wrote may clear everyone's cached answers."""
+    await ask(client, NAME)
+    assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"
+    for as_ in ("anonymous", "supplier"):  # no token; a token without fir:admin
+        refused = (await ask(client, RENAME, as_)).json()
+        assert refused["data"] is None and refused["errors"]
+        assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"
+    assert "errors" not in (await ask(client, RENAME, "secas")).json()
+    fresh = await ask(client, NAME)
+    assert fresh.headers["x-fir-cache"] == "miss" and fresh.json()["data"]["manufacturer"]["name"] == "Mine"
+
+
 # --- requests by id (trusted documents) ---------------------------------------------------------------
 
 
