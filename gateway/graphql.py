@@ -38,6 +38,7 @@ from gateway.websocket_limits import (
     TOO_MANY_CONNECTIONS,
     ConnectionSlots,
     WebSocketAdapter,
+    cap_messages,
     connection_owner,
 )
 from resolvers.context import Context
@@ -110,6 +111,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            cap_messages(scope, caps_of(resources_in_scope(scope)).anonymous.body_bytes)
             try:
                 await super().__call__(scope, receive, send)
             finally:
@@ -303,6 +305,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except Unauthenticated as error:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
         scope = context.request.scope
+        cap_messages(scope, caps_of(resources_in(context.request)).of(context.principal).body_bytes)
         if not self.ws_slots.take(scope, connection_owner(context.principal, scope.get("client"))):
             message = f"at most {self.ws_slots.limit} connections per caller"
             raise ConnectionRejectionError({"code": TOO_MANY_CONNECTIONS, "message": message})
@@ -311,7 +314,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
 def resources_in(conn: Any) -> Resources:
     """`authn.resources_of`, read from the scope: the request's `state` object is not built for it."""
-    found: Resources = conn.scope["state"]["resources"]
+    return resources_in_scope(conn.scope)
+
+
+def resources_in_scope(scope: Scope) -> Resources:
+    found: Resources = scope["state"]["resources"]
     return found
 
 

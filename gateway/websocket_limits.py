@@ -1,11 +1,13 @@
-"""WebSocket caps: connections per principal (close 4429) and subscriptions per connection (TOO_MANY_SUBSCRIPTIONS)."""
+"""WebSocket caps: connections per principal (close 4429), subscriptions per connection
+(TOO_MANY_SUBSCRIPTIONS) and the size of one message, by caller (close 1009)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, cast
 
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
@@ -19,6 +21,15 @@ TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 CLOSE_TOO_MANY_CONNECTIONS = 4429
 _REFUSAL = "fir_ws_refusal"
 _SLOT = "fir_ws_slot"
+_MESSAGE_CAP = "fir_ws_message_cap"
+# RFC 6455: the endpoint received a message too big for it to process.
+CLOSE_MESSAGE_TOO_BIG = 1009
+
+
+def cap_messages(scope: MutableMapping[str, Any], limit: int) -> None:
+    """The largest message (in characters) this connection may send from now on: the anonymous body cap
+    until connection_init has authenticated it, then its caller's (InputCaps.body_bytes)."""
+    scope.setdefault("state", {})[_MESSAGE_CAP] = limit
 
 
 def connection_owner(principal: Principal, client: tuple[str, int] | None) -> str:
@@ -56,13 +67,39 @@ class ConnectionSlots:
 
 class WebSocketAdapter(ASGIWebSocketAdapter):
     """strawberry closes every rejected connection_init with 4403 Forbidden; a refusal recorded
-    for this connection (too many connections) closes with its own code and reason instead."""
+    for this connection (too many connections) closes with its own code and reason instead.
+
+    A message over the connection's cap (cap_messages) closes it with 1009 before it is decoded: the
+    same caps as an HTTP body, so a WebSocket is no way around them.
+    """
+
+    def __init__(self, view: Any, request: WebSocket, response: WebSocket) -> None:
+        super().__init__(view, request, response)
+        self.ws = cast(WebSocket, _CappedSocket(response))
 
     async def close(self, code: int, reason: str) -> None:
         refusal = self.ws.scope.get("state", {}).pop(_REFUSAL, None)
         if refusal is not None:
             code, reason = refusal
         await super().close(code, reason)
+
+
+class _CappedSocket:
+    """The connection as strawberry's adapter reads it, each text message held to the cap first."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self._ws = ws
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+    async def receive_text(self) -> str:
+        text: str = await self._ws.receive_text()
+        limit = self._ws.scope.get("state", {}).get(_MESSAGE_CAP)
+        if limit is not None and len(text) > limit:
+            await self._ws.close(CLOSE_MESSAGE_TOO_BIG, f"a message may hold at most {limit} characters")
+            raise WebSocketDisconnect(CLOSE_MESSAGE_TOO_BIG)  # strawberry's adapter: the connection ended
+        return text
 
 
 def _limit_error(limit: int) -> dict[str, Any]:

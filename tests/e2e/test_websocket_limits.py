@@ -75,3 +75,25 @@ async def test_subscriptions_per_connection_are_capped(server: tuple[str, DevIss
     await ws.send(json.dumps({"type": "ping"}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "pong"
     await ws.close()
+
+
+async def test_messages_are_held_to_the_callers_body_cap(server: tuple[str, DevIssuer]) -> None:
+    """The HTTP body caps hold on a WebSocket too: 128 KiB until connection_init authenticates the
+    connection, then its caller's (32 MiB for a token holder); over it, close 1009 before decoding."""
+    base, issuer = server
+    url = base.replace("http", "ws") + "/graphql"
+    padding = " " * (200 * 1024)  # JSON whitespace: a valid message, over the anonymous cap
+    ws = await connect(url, subprotocols=["graphql-transport-ws"])
+    await ws.send('{"type": "connection_init",' + padding + '"payload": {}}')
+    await asyncio.wait_for(ws.wait_closed(), 10)
+    assert ws.close_code == 1009 and "131072 characters" in (ws.close_reason or "")
+    anonymous, ack = await session(base)
+    assert ack["type"] == "connection_ack"
+    await anonymous.send('{"type": "ping",' + padding + '"payload": {}}')
+    await asyncio.wait_for(anonymous.wait_closed(), 10)
+    assert anonymous.close_code == 1009
+    reader, ack = await session(base, issuer.mint("fir:read", None, "ws-big-reader"))
+    assert ack["type"] == "connection_ack"
+    await reader.send('{"type": "ping",' + padding + '"payload": {}}')
+    assert json.loads(await asyncio.wait_for(reader.recv(), 10))["type"] == "pong"
+    await reader.close()
