@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import orjson
@@ -19,8 +20,11 @@ from graphql import (
     StringValueNode,
     ValidationContext,
     ValidationRule,
+    VariableDefinitionNode,
     VariableNode,
+    Visitor,
     get_operation_ast,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -229,6 +233,12 @@ def check(
     problem = variable_problem(variables, caps, screen)
     if problem is not None:
         raise problem
+    written = longest_list(document)
+    if written.items > caps.list_items:
+        message = (
+            f"{written.field} lists {written.items} items; the limit for this caller is {caps.list_items}"
+        )
+        raise BadUserInput(message, field=written.field, limit=caps.list_items)
     operation = get_operation_ast(document, operation_name)
     fragments = {
         definition.name.value: definition
@@ -243,3 +253,57 @@ def check(
 def too_many_entities(requested: int, cap: int) -> BadUserInput:
     message = f"_entities asks for {requested} representations; the limit for this caller is {cap}"
     return BadUserInput(message, field="representations", limit=cap)
+
+
+@dataclass(frozen=True)
+class LongestList:
+    """The longest list written in a document (arguments and variable defaults), and where."""
+
+    items: int = 0
+    field: str = "value"
+
+
+class _LongestListVisitor(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.path: list[str] = []
+        self.longest = LongestList()
+
+    def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
+        self.path.append(node.variable.name.value)
+
+    def leave_variable_definition(self, *_: Any) -> None:
+        self.path.pop()
+
+    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+        self.path.append(node.name.value)
+
+    def leave_argument(self, *_: Any) -> None:
+        self.path.pop()
+
+    def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+        self.path.append(node.name.value)
+
+    def leave_object_field(self, *_: Any) -> None:
+        self.path.pop()
+
+    def enter_list_value(self, node: ListValueNode, *_: Any) -> None:
+        if len(node.values) > self.longest.items:
+            self.longest = LongestList(len(node.values), ".".join(self.path) or "value")
+
+
+def longest_list(document: DocumentNode) -> LongestList:
+    """Remembered per parsed document (schema.parsing hands the same object back for the same text)."""
+    known = _LONGEST.get(id(document))
+    if known is not None and known[0] is document:
+        return known[1]
+    visitor = _LongestListVisitor()
+    visit(document, visitor)
+    if len(_LONGEST) >= _LONGEST_SIZE:
+        _LONGEST.clear()
+    _LONGEST[id(document)] = (document, visitor.longest)
+    return visitor.longest
+
+
+_LONGEST: dict[int, tuple[DocumentNode, LongestList]] = {}
+_LONGEST_SIZE = 1024

@@ -214,6 +214,22 @@ async def test_the_entities_resolver_holds_the_cap_on_coerced_lists(
     assert (await execute(SCHEMA, seeded, _defaulted(60, 2), SUPPLIER)).errors is None
 
 
+async def test_lists_written_in_the_document_are_held_to_the_callers_cap(seeded: asyncpg.Pool) -> None:
+    """The list-items cap holds for literals too: an anonymous caller's 1,000, within the token limit."""
+    ids = " ".join(['"106C"'] * 1001)
+    literal = f"{{ changes(manufacturerIds: [{ids}]) {{ pageInfo {{ hasNextPage }} }} }}"
+    refused = await execute(SCHEMA, seeded, literal, ANONYMOUS)
+    assert extensions(refused) == [{"code": "BAD_USER_INPUT", "field": "manufacturerIds", "limit": 1000}]
+    defaulted = (
+        f"query($m: [String!] = [{ids}]) {{ changes(manufacturerIds: $m) {{ pageInfo {{ hasNextPage }} }} }}"
+    )
+    assert extensions(await execute(SCHEMA, seeded, defaulted, ANONYMOUS)) == [
+        {"code": "BAD_USER_INPUT", "field": "m", "limit": 1000}
+    ]
+    allowed = await execute(SCHEMA, seeded, literal, SUPPLIER)
+    assert allowed.errors is None and allowed.data["changes"]["pageInfo"] == {"hasNextPage": False}
+
+
 async def test_several_operations_need_an_operation_name(seeded: asyncpg.Pool) -> None:
     result = await execute(
         SCHEMA,
