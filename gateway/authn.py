@@ -12,6 +12,7 @@ from gateway.auth.tokens import authenticate as principal_of
 from gateway.auth.tokens import www_authenticate
 from gateway.media import JSON, content_type, is_graphql_response
 from gateway.resources import Resources
+from resolvers.access import Rule
 from resolvers.errors import Unauthenticated
 from resolvers.principal import Principal
 
@@ -35,3 +36,24 @@ def unauthenticated_response(error: Unauthenticated, media_type: str = JSON) -> 
 def resources_of(conn: HTTPConnection) -> Resources:
     found: Resources = conn.state.resources
     return found
+
+
+async def route_caller(request: HTTPConnection, rule: Rule, needs: str) -> Principal | Response:
+    """The caller of an HTTP route outside GraphQL (schema.access.ROUTES), or the answer to send instead:
+    401 for a bad or missing token, 403 for one the route's rule refuses. `needs` completes "… needs a
+    token with scope fir:read" in the message ("the FIR spreadsheet")."""
+    try:
+        principal = await authenticate(resources_of(request), request.headers.get("authorization"))
+    except Unauthenticated as error:
+        return unauthenticated_response(error)
+    message = f"{needs} needs a token with scope fir:read"
+    if principal.anonymous:
+        return _refused(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": www_authenticate(None)})
+    if not rule.allows(principal, None):
+        return _refused(403, "FORBIDDEN", message)
+    return principal
+
+
+def _refused(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)

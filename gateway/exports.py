@@ -6,16 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from gateway.auth.tokens import www_authenticate
-from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway.authn import resources_of, route_caller
 from loaders.db import Db
 from resolvers import fir_export
-from resolvers.errors import Unauthenticated
 from schema.access import ROUTES
 from spreadsheets.fir_files import MEDIA_TYPES, STREAMS
 
@@ -34,14 +31,9 @@ def _endpoint(kind: str) -> Callable[[Request], Any]:
 
 
 async def _download(request: Request, kind: str) -> Response:
-    try:
-        principal = await authenticate(resources_of(request), request.headers.get("authorization"))
-    except Unauthenticated as error:
-        return unauthenticated_response(error)
-    if principal.anonymous:
-        return _refused(401, "UNAUTHENTICATED", {"WWW-Authenticate": www_authenticate(None)})
-    if not ROUTES["/exports/fir"].allows(principal, None):
-        return _refused(403, "FORBIDDEN")
+    principal = await route_caller(request, ROUTES["/exports/fir"], "the FIR spreadsheet")
+    if isinstance(principal, Response):
+        return principal
     stack = contextlib.AsyncExitStack()
     snap = await stack.enter_async_context(fir_export.snapshot(Db(resources_of(request).pool)))
     body = _body(stack, STREAMS[kind](snap))
@@ -59,10 +51,3 @@ async def _body(stack: contextlib.AsyncExitStack, chunks: AsyncIterator[bytes]) 
         yield b""
         async for chunk in chunks:
             yield chunk
-
-
-def _refused(status: int, code: str, headers: dict[str, str] | None = None) -> Response:
-    error = {"message": "the FIR spreadsheet needs a token with scope fir:read", "extensions": {"code": code}}
-    return Response(
-        orjson.dumps({"errors": [error]}), status_code=status, media_type="application/json", headers=headers
-    )

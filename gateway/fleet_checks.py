@@ -13,12 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from gateway.auth.tokens import www_authenticate
-from gateway.authn import authenticate, resources_of, unauthenticated_response
+from gateway.authn import resources_of, route_caller
 from gateway.fleet_jobs import STALE_AFTER_SECONDS, FleetJobs
 from loaders import fleet_checks as sql
 from loaders.db import Db
-from resolvers.errors import Unauthenticated
 from resolvers.principal import Principal
 from schema.access import ROUTES
 from spreadsheets.fleet_files import FORMATS
@@ -48,16 +46,7 @@ def _error(
 
 async def _reader(request: Request) -> Principal | Response:
     """A fir:read caller, or the 401/403 response to send instead."""
-    try:
-        principal = await authenticate(resources_of(request), request.headers.get("authorization"))
-    except Unauthenticated as error:
-        return unauthenticated_response(error)
-    if principal.anonymous:
-        message = "a fleet check needs a token with scope fir:read"
-        return _error(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": www_authenticate(None)})
-    if not ROUTES["/fleet-checks"].allows(principal, None):
-        return _error(403, "FORBIDDEN", "a fleet check needs a token with scope fir:read")
-    return principal
+    return await route_caller(request, ROUTES["/fleet-checks"], "a fleet check")
 
 
 def _kind(request: Request, name: str, default: str) -> str | Response:

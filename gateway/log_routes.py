@@ -1,4 +1,6 @@
-"""Public routes of the transparency log: the newest checkpoint, the verifier key, proofs and tiles (hashes only)."""
+"""Routes of the transparency log: the newest checkpoint, the verifier key, proofs and hash tiles are
+public (hashes and signatures only); entry bundles hold the logged facts themselves (contacts,
+releases), so they need what GraphQL needs to show those facts: fir:read."""
 
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from gateway.authn import resources_of
+from gateway.authn import resources_of, route_caller
 from loaders import tlog
 from loaders.db import Db
 from resolvers import log_tiles, transparency
+from schema.access import ROUTES
 
 _NOTE = "text/plain; charset=utf-8"
 _NO_STORE = {"cache-control": "no-cache"}
 _IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
+# the same bytes for every fir:read caller, but never for a shared cache to hand to anyone
+_IMMUTABLE_PRIVATE = {"cache-control": "private, max-age=31536000, immutable"}
 
 
 def routes() -> list[Route]:
@@ -73,10 +78,16 @@ async def tile(request: Request) -> Response:
         return _error(
             400, "BAD_USER_INPUT", "a tile is <L>/<N>[.p/<W>] or entries/<N>[.p/<W>] (C2SP tlog-tiles)"
         )
+    entries = wanted.level is None
+    if entries:
+        caller = await route_caller(request, ROUTES["/log/tile/entries"], "an entry bundle")
+        if isinstance(caller, Response):
+            return caller
     found = await log_tiles.read(_db(request), wanted)
     if found is None:
         return _error(404, "NOT_FOUND", "no such tile in the newest checkpoint's tree")
-    return Response(found, media_type="application/octet-stream", headers=_IMMUTABLE)
+    headers = _IMMUTABLE_PRIVATE if entries else _IMMUTABLE
+    return Response(found, media_type="application/octet-stream", headers=headers)
 
 
 def _ints(request: Request, *names: str) -> list[int | None]:

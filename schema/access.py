@@ -109,9 +109,16 @@ ENTITIES: dict[str, Rule] = {
 }
 
 # HTTP routes outside GraphQL that serve FIR records (gateway/exports.py, gateway/fleet_checks.py);
-# a fleet check reports on every manufacturer's records at once, as the spreadsheet does; the
-# transparency log's routes (gateway/log_routes.py) serve hashes and signed checkpoints only
-ROUTES: dict[str, Rule] = {"/exports/fir": READER, "/fleet-checks": READER, "/log": PUBLIC}
+# a fleet check reports on every manufacturer's records at once, as the spreadsheet does. The
+# transparency log's routes (gateway/log_routes.py) serve hashes and signed checkpoints to anyone,
+# but its entry bundles are the logged facts themselves (every manufacturer's contacts, published
+# releases and their upgrade edges), which GraphQL shows only to fir:read
+ROUTES: dict[str, Rule] = {
+    "/exports/fir": READER,
+    "/fleet-checks": READER,
+    "/log": PUBLIC,
+    "/log/tile/entries": READER,
+}
 
 
 def rule_of(type_name: str, field_name: str) -> Rule | None:

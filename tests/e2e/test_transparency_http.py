@@ -42,6 +42,7 @@ class Log:
     url: str
     secas: str
     reader: str
+    publisher: str  # fir:publish for 106C, without fir:read
 
 
 @pytest.fixture
@@ -65,6 +66,7 @@ def log(model: str, tmp_path: Path) -> Iterator[Log]:
                 model,
                 issuer.mint("fir:admin", None, "log-secas"),
                 issuer.mint("fir:read", None, "log-reader"),
+                issuer.mint("fir:publish", ["106C"], "log-publisher"),
             )
 
 
@@ -274,16 +276,43 @@ def test_tiles_serve_the_signed_tree_to_the_independent_verifier(log: Log) -> No
     note = checkpoint_of_size(log, 600)
     _, size, root = standalone.open_note(note, log.client.get("/log/public-key").text)
 
+    reader = {"authorization": f"Bearer {log.reader}"}
+
     def get(path: str) -> bytes:
-        response = log.client.get(f"/log/{path}")
+        """Hash tiles to anyone, for any cache; entry bundles (the facts) to fir:read, privately."""
+        entries = path.startswith("tile/entries/")
+        response = log.client.get(f"/log/{path}", headers=reader if entries else {})
         assert response.status_code == 200, (path, response.text)
-        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        shared = "private" if entries else "public"
+        assert response.headers["cache-control"] == f"{shared}, max-age=31536000, immutable"
         return response.content
 
     assert standalone.tiles_ok(get, size, root)
     assert len(get("tile/0/002.p/88")) == 88 * 32 and len(get("tile/0/002.p/5")) == 5 * 32
     assert not standalone.tiles_ok(get, size, b"\0" * 32)
     for beyond in ("tile/0/002", "tile/0/003.p/1", "tile/entries/002.p/89", "tile/1/000", "tile/2/000.p/1"):
-        assert log.client.get(f"/log/{beyond}").status_code == 404, beyond
+        assert log.client.get(f"/log/{beyond}", headers=reader).status_code == 404, beyond
     for bad in ("tile/0/2", "tile/0/x000/002", "tile/6/000", "tile/0/000.p/256", "tile/0/000.p/0", "tile/x"):
         assert log.client.get(f"/log/{bad}").status_code == 400, bad
+
+
+def test_entry_bundles_need_fir_read(log: Log) -> None:
+    """An entry bundle holds the logged facts (every manufacturer's contacts, its releases), which
+    GraphQL shows only to fir:read: no token is 401, a token without fir:read 403, before any lookup."""
+    graphql(
+        log,
+        log.secas,
+        'mutation { setContacts(manufacturerId: "106C", contacts: [{role: SECURITY, name: "Alice",'
+        ' email: "alice@private.example", phone: "+44 7700 900123"}]) { manufacturerId } }',
+    )
+    checkpoint_of_size(log, 1)
+    anonymous = log.client.get("/log/tile/entries/000.p/1")
+    assert anonymous.status_code == 401 and "alice" not in anonymous.text
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    publisher = log.client.get(
+        "/log/tile/entries/000.p/1", headers={"authorization": f"Bearer {log.publisher}"}
+    )
+    assert publisher.status_code == 403 and publisher.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert log.client.get("/log/tile/0/000.p/1").status_code == 200  # the hashes stay public
+    read = log.client.get("/log/tile/entries/000.p/1", headers={"authorization": f"Bearer {log.reader}"})
+    assert read.status_code == 200 and b"alice@private.example" in read.content
