@@ -54,6 +54,8 @@ class Results:
     layers: dict[str, list[float]] = field(default_factory=dict)
     # tests/perf/instructions.py: instructions per call of each layer (empty without valgrind)
     instructions: dict[str, float] = field(default_factory=dict)
+    # tests/perf/server_instructions.py: instructions per HTTP request through fir serve
+    server_instructions: dict[str, float] = field(default_factory=dict)
 
 
 def _load(r: LoadResult) -> str:

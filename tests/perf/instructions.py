@@ -73,18 +73,18 @@ def _counted(child: subprocess.Popen[str], out: Path) -> dict[str, float]:
     pid = str(child.pid)
     for name, _ in layers.LAYERS:
         _expect(child.stdout, f"ready {name}")
-        _control("-i", "on", pid)
-        _control("-z", pid)
+        control("-i", "on", pid)
+        control("-z", pid)
         _say(child, "go")
         _expect(child.stdout, f"done {name}")
-        _control("-d", f"layer{len(found) + 1}", pid)  # a plain hint: callgrind_control trips on "("
-        _control("-i", "off", pid)
+        control("-d", f"layer{len(found) + 1}", pid)  # a plain hint: callgrind_control trips on "("
+        control("-i", "off", pid)
         _say(child, "next")  # only now does the child go on (its next warm-up is not counted)
-        found[name] = _total(out, len(found) + 1) / CALLS
+        found[name] = total(out, len(found) + 1) / CALLS
     return found
 
 
-def _control(*args: str) -> None:
+def control(*args: str) -> None:
     subprocess.run(["callgrind_control", *args], check=True, capture_output=True, timeout=TIMEOUT)
 
 
@@ -101,7 +101,7 @@ def _expect(stream: IO[str] | None, line: str) -> None:
         raise RuntimeError(f"the callgrind child said {got!r}, not {line!r}")
 
 
-def _total(out: Path, part: int) -> int:
+def total(out: Path, part: int) -> int:
     """The instructions of one dump (callgrind writes dump n to <file>.<n>, `totals:` last, and may
     still be writing it when callgrind_control returns)."""
     dump = Path(f"{out}.{part}")

@@ -29,6 +29,7 @@ from tests.perf import (
     profile,
     queueing,
     report,
+    server_instructions,
     startup,
     tail,
     transparency,
@@ -400,6 +401,7 @@ def write_files_section(results: Results, document: str) -> str:
 
 def write_layers_section(results: Results, document: str) -> str:
     more = instructions.lines(results.instructions)
+    more += server_instructions.lines(results.server_instructions, results.instructions)
     section = layers.section(results.layers, report.machine(results.postgres), more)
     return report.with_section(document, section, layers.BEGIN, layers.END)
 
@@ -420,6 +422,8 @@ def count_instructions(url: str, ids: list[Identity], results: Results) -> None:
         return
     say("instructions per call of each layer, under callgrind…")
     results.instructions = instructions.count(url, ids)
+    say("instructions per HTTP request through fir serve, under callgrind…")
+    results.server_instructions = server_instructions.count(url, ids)
 
 
 def write_transparency_section(results: Results, document: str) -> str:
@@ -484,10 +488,11 @@ def main(argv: list[str] | None = None) -> None:
         say(f"updated the transparency section of {OUTPUT}")
         return
     if args.only == "layers":
-        with deadline(10 * 60):
+        with deadline(20 * 60):  # the counts under callgrind take a few minutes
             layers_only(results)
         print(report.table(layers.rows(results.layers)))
         print("\n".join(instructions.lines(results.instructions)))
+        print("\n".join(server_instructions.lines(results.server_instructions, results.instructions)))
         if not args.quick:
             OUTPUT.write_text(write_layers_section(results, OUTPUT.read_text() if OUTPUT.exists() else ""))
             say(f"updated the layers section of {OUTPUT}")
