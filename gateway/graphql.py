@@ -38,7 +38,9 @@ from gateway.websocket_limits import (
     TOO_MANY_CONNECTIONS,
     ConnectionSlots,
     WebSocketAdapter,
+    cancel_expiry,
     cap_messages,
+    close_at_expiry,
     connection_owner,
 )
 from resolvers.context import Context
@@ -116,6 +118,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 await super().__call__(scope, receive, send)
             finally:
                 self.ws_slots.give_back(scope)
+                cancel_expiry(scope)
             return
         request = Request(scope, receive)
         accept, authorization = fast_lane.headers(scope, b"accept", b"authorization")
@@ -305,10 +308,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except Unauthenticated as error:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
         scope = context.request.scope
-        cap_messages(scope, caps_of(resources_in(context.request)).of(context.principal).body_bytes)
+        resources = resources_in(context.request)
+        cap_messages(scope, caps_of(resources).of(context.principal).body_bytes)
         if not self.ws_slots.take(scope, connection_owner(context.principal, scope.get("client"))):
             message = f"at most {self.ws_slots.limit} connections per caller"
             raise ConnectionRejectionError({"code": TOO_MANY_CONNECTIONS, "message": message})
+        if resources.verifier is not None:
+            close_at_expiry(scope, context.request, resources.verifier.expires_at(context.principal))
         return None
 
 

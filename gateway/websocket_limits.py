@@ -1,8 +1,12 @@
 """WebSocket caps: connections per principal (close 4429), subscriptions per connection
-(TOO_MANY_SUBSCRIPTIONS) and the size of one message, by caller (close 1009)."""
+(TOO_MANY_SUBSCRIPTIONS), the size of one message, by caller (close 1009), and the connection's
+lifetime, which ends with its token's (close 4403)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections import Counter
 from collections.abc import MutableMapping
 from typing import Any, cast
@@ -24,6 +28,46 @@ _SLOT = "fir_ws_slot"
 _MESSAGE_CAP = "fir_ws_message_cap"
 # RFC 6455: the endpoint received a message too big for it to process.
 CLOSE_MESSAGE_TOO_BIG = 1009
+
+
+_EXPIRES_AT = "fir_ws_expires_at"
+_EXPIRY = "fir_ws_expiry"
+# as strawberry closes a connection_init whose token is refused: 4403 Forbidden
+CLOSE_TOKEN_EXPIRED = 4403
+EXPIRED_REASON = "the token has expired"
+
+
+def close_at_expiry(scope: MutableMapping[str, Any], websocket: WebSocket, expires_at: float | None) -> None:
+    """An authenticated connection ends when its token does (`exp` plus the verifier's leeway, as a
+    Unix time): a timer closes it with 4403, and every operation asked after that is refused with the
+    same close, should the timer be late. None (anonymous, or no `exp`): no expiry."""
+    if expires_at is None:
+        return
+    state = scope.setdefault("state", {})
+    state[_EXPIRES_AT] = expires_at
+    loop = asyncio.get_running_loop()
+
+    def expire() -> None:
+        state[_EXPIRY] = loop.create_task(_close_expired(websocket))
+
+    state[_EXPIRY] = loop.call_later(max(0.0, expires_at - time.time()), expire)
+
+
+def expired(scope: MutableMapping[str, Any]) -> bool:
+    expires_at = scope.get("state", {}).get(_EXPIRES_AT)
+    return expires_at is not None and time.time() >= expires_at
+
+
+def cancel_expiry(scope: MutableMapping[str, Any]) -> None:
+    """When the connection has ended: its timer (or the close it started) goes with it."""
+    pending = scope.get("state", {}).pop(_EXPIRY, None)
+    if pending is not None:
+        pending.cancel()
+
+
+async def _close_expired(websocket: Any) -> None:
+    with contextlib.suppress(Exception):  # already closing or gone: nothing left to end
+        await websocket.close(CLOSE_TOKEN_EXPIRED, EXPIRED_REASON)
 
 
 def cap_messages(scope: MutableMapping[str, Any], limit: int) -> None:
@@ -113,6 +157,9 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """strawberry's own cap answers a bare "Subscription limit reached"; ours carries a code."""
 
     async def handle_subscribe(self, message: Any) -> None:
+        if expired(self.context.request.scope):
+            await self.websocket.close(CLOSE_TOKEN_EXPIRED, EXPIRED_REASON)
+            return
         limit = self.max_subscriptions_per_connection
         full = limit is not None and len(self.operations) >= limit
         if self.connection_acknowledged and message["id"] not in self.operations and full:
@@ -127,6 +174,9 @@ class LegacyWsHandler(BaseGraphQLWSHandler[Context, None]):
     """The same for the legacy graphql-ws protocol."""
 
     async def handle_start(self, message: Any) -> None:
+        if expired(self.context.request.scope):
+            await self.websocket.close(CLOSE_TOKEN_EXPIRED, EXPIRED_REASON)
+            return
         limit = self.max_subscriptions_per_connection
         full = limit is not None and len(self.tasks) >= limit
         if self.connection_acknowledged and message["id"] not in self.tasks and full:

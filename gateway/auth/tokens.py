@@ -54,6 +54,13 @@ class TokenVerifier:
             max_entries=settings.verified_tokens_max, ttl=settings.verified_tokens_ttl, leeway=self._leeway
         )
 
+    def expires_at(self, principal: Principal) -> float | None:
+        """When a verified token stops being accepted (Unix time: `exp` plus the leeway); None without one."""
+        exp = principal.claims.get("exp")
+        if principal.anonymous or isinstance(exp, bool) or not isinstance(exp, int | float):
+            return None
+        return float(exp) + self._leeway
+
     @property
     def keys(self) -> JwksCache:
         if self._keys is None:

@@ -22,7 +22,12 @@ SUBSCRIBE = 'subscription { firmwareReleased(manufacturerIds: ["106c"]) { versio
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, DevIssuer]]:
-    env = {"FIR_DEV_AUTH": "1", "FIR_WS_MAX_CONNECTIONS": "2", "FIR_WS_MAX_SUBSCRIPTIONS": "2"}
+    env = {
+        "FIR_DEV_AUTH": "1",
+        "FIR_WS_MAX_CONNECTIONS": "2",
+        "FIR_WS_MAX_SUBSCRIPTIONS": "2",
+        "FIR_OIDC_LEEWAY": "0",  # a token's exp is when its connections end
+    }
     with running_server(db_url, tmp_path, **env) as base:
         port = int(base.rsplit(":", 1)[1])
         settings = dataclasses.replace(load_settings(None), data_dir=tmp_path, port=port, dev_auth=True)
@@ -97,3 +102,22 @@ async def test_messages_are_held_to_the_callers_body_cap(server: tuple[str, DevI
     await reader.send('{"type": "ping",' + padding + '"payload": {}}')
     assert json.loads(await asyncio.wait_for(reader.recv(), 10))["type"] == "pong"
     await reader.close()
+
+
+async def test_a_connection_ends_when_its_token_expires(server: tuple[str, DevIssuer]) -> None:
+    """HTTP refuses an expired token at once; a WebSocket authenticated before must not outlive it:
+    a running subscription ends with 4403 at the token's exp, and the connection with it."""
+    base, issuer = server
+    ws, ack = await session(base, issuer.mint("fir:read", None, "ws-short-lived", ttl=3))
+    assert ack["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+    await ws.send(json.dumps({"type": "ping"}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "pong"  # alive before exp
+    await asyncio.wait_for(ws.wait_closed(), 15)
+    assert ws.close_code == 4403 and ws.close_reason == "the token has expired"
+    # a token that lives on keeps its connection
+    lasting, ack = await session(base, issuer.mint("fir:read", None, "ws-long-lived"))
+    await asyncio.sleep(0.5)
+    await lasting.send(json.dumps({"type": "ping"}))
+    assert json.loads(await asyncio.wait_for(lasting.recv(), 10))["type"] == "pong"
+    await lasting.close()
