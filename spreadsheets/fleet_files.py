@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,13 +116,24 @@ def _load(conn: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
     try:
         names = [d[0] for d in conn.execute(f"select * from {source} limit 0").description]
     except duckdb.Error as error:
-        raise FleetFileError(f"not a readable fleet file: {str(error).splitlines()[0]}") from None
+        raise FleetFileError(
+            f"not a readable fleet file: {_without_paths(str(error).splitlines()[0])}"
+        ) from None
     columns = _columns(names)
     select = ", ".join(
         [_text(columns.get("ref"), "ref", empty=None)] + [_text(columns.get(k), k, empty="''") for k in KEY]
     )
     conn.execute(f"create temp table devices as select {select} from {source}")
     return columns
+
+
+# a quoted absolute path in DuckDB's message ('/tmp/…/check-x/meters.parquet'): the caller sent a file,
+# not a path, and the server's directories are none of its business
+_QUOTED_PATH = re.compile(r"""(['"])/(?:[^'"/]*/)*([^'"/]*)\1""")
+
+
+def _without_paths(message: str) -> str:
+    return _QUOTED_PATH.sub(r"\1\2\1", message)
 
 
 def _columns(names: list[str]) -> dict[str, str]:

@@ -203,3 +203,15 @@ async def test_a_file_without_an_identity_column_is_refused(pool: asyncpg.Pool, 
     source = write_csv(tmp_path / "bad.csv", [["1", "2"]], ["ref", "manufacturer_id"])
     with pytest.raises(FleetFileError, match="model_id, hardware_version, firmware_version"):
         await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r.csv")
+
+
+async def test_an_unreadable_file_is_refused_without_the_servers_paths(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """DuckDB names the file it could not read by its full path; the caller is told its file's name."""
+    source = tmp_path / "meters.parquet"
+    source.write_bytes(b"not a parquet file at all")
+    with pytest.raises(FleetFileError) as refused:
+        await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r.csv")
+    assert str(refused.value).startswith("not a readable fleet file: ")
+    assert "'meters.parquet'" in str(refused.value) and str(tmp_path) not in str(refused.value)
