@@ -16,7 +16,6 @@ from graphql import (
     GraphQLError,
     ListValueNode,
     ObjectFieldNode,
-    OperationDefinitionNode,
     StringValueNode,
     ValidationContext,
     ValidationRule,
@@ -30,6 +29,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.context import Context, InputCaps
 from resolvers.errors import BadUserInput
+from schema.remembered import Remembered
 from schema.selections import fields_of
 
 # PostgreSQL text cannot hold U+0000, and no field of this graph has a use for it.
@@ -153,23 +153,41 @@ def variable_problem(variables: dict[str, Any], caps: InputCaps, screen: Screen)
     return None
 
 
-def entities_requested(
-    operation: OperationDefinitionNode,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-) -> int:
-    """How many representations the operation's `_entities` fields ask for, counted before coercion.
+@dataclass(frozen=True)
+class Representations:
+    """One `_entities` field's `representations` argument: a literal list of `items`, or `variable`,
+    whose default list (`items` when the request leaves it out) runs in its place."""
+
+    items: int
+    variable: str | None = None
+
+    def count(self, variables: dict[str, Any]) -> int:
+        if self.variable is None or self.variable not in variables:
+            return self.items
+        given = variables[self.variable]
+        return len(given) if isinstance(given, list) else 1
+
+
+def representations_of(document: DocumentNode, operation_name: str | None) -> tuple[Representations, ...]:
+    """The operation's `_entities` arguments, remembered per parsed document and operation name.
 
     Root fields reached through fragments count as well: `{ ...F }` with `fragment F on Query {
     _entities(...) }` runs the same batch; so does a variable's default list when the request leaves
     the variable out. The entities resolver counts the coerced lists again (FirSchema.entities_resolver).
     """
+    return _REPRESENTATIONS.get(document, operation_name, lambda: _representations(document, operation_name))
+
+
+def _representations(document: DocumentNode, operation_name: str | None) -> tuple[Representations, ...]:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return ()
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     defaults = {
         definition.variable.name.value: definition.default_value
         for definition in operation.variable_definitions or ()
-        if definition.default_value is not None
     }
-    total = 0
+    found: list[Representations] = []
     for field in fields_of(operation.selection_set, fragments, set()):
         if field.name.value != "_entities":
             continue
@@ -178,17 +196,19 @@ def entities_requested(
             if argument.name.value != "representations":
                 continue
             if isinstance(value, ListValueNode):
-                total += len(value.values)
-            elif isinstance(value, VariableNode) and value.name.value in variables:
-                given = variables[value.name.value]
-                total += len(given) if isinstance(given, list) else 1
-            elif isinstance(value, VariableNode) and isinstance(
-                default := defaults.get(value.name.value), ListValueNode
-            ):
-                total += len(default.values)  # left out: its default list runs
+                found.append(Representations(len(value.values)))
+            elif isinstance(value, VariableNode):
+                default = defaults.get(value.name.value)
+                items = len(default.values) if isinstance(default, ListValueNode) else 1
+                found.append(Representations(items, value.name.value))
             else:
-                total += 1
-    return total
+                found.append(Representations(1))
+    return tuple(found)
+
+
+def entities_requested(document: DocumentNode, operation_name: str | None, variables: dict[str, Any]) -> int:
+    """How many representations the operation's `_entities` fields ask for, counted before coercion."""
+    return sum(r.count(variables) for r in representations_of(document, operation_name))
 
 
 def input_limits(max_string_length: int) -> type[InputLimitsBase]:
@@ -239,13 +259,7 @@ def check(
             f"{written.field} lists {written.items} items; the limit for this caller is {caps.list_items}"
         )
         raise BadUserInput(message, field=written.field, limit=caps.list_items)
-    operation = get_operation_ast(document, operation_name)
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    requested = entities_requested(operation, fragments, variables) if operation is not None else 0
+    requested = entities_requested(document, operation_name, variables)
     if requested > caps.entities:
         raise too_many_entities(requested, caps.entities)
 
@@ -294,16 +308,14 @@ class _LongestListVisitor(Visitor):
 
 def longest_list(document: DocumentNode) -> LongestList:
     """Remembered per parsed document (schema.parsing hands the same object back for the same text)."""
-    known = _LONGEST.get(id(document))
-    if known is not None and known[0] is document:
-        return known[1]
+    return _LONGEST.get(document, None, lambda: _longest(document))
+
+
+def _longest(document: DocumentNode) -> LongestList:
     visitor = _LongestListVisitor()
     visit(document, visitor)
-    if len(_LONGEST) >= _LONGEST_SIZE:
-        _LONGEST.clear()
-    _LONGEST[id(document)] = (document, visitor.longest)
     return visitor.longest
 
 
-_LONGEST: dict[int, tuple[DocumentNode, LongestList]] = {}
-_LONGEST_SIZE = 1024
+_LONGEST: Remembered[LongestList] = Remembered()
+_REPRESENTATIONS: Remembered[tuple[Representations, ...]] = Remembered()
