@@ -24,6 +24,7 @@ from resolvers.cpl_rows import (
     RowProblem,
     header_columns,
 )
+from spreadsheets.xlsx_limits import WorkbookTooLarge, check_archive
 
 
 @contextlib.contextmanager
@@ -108,8 +109,11 @@ def _quiet_openpyxl() -> Iterator[None]:
 @contextlib.contextmanager
 def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[Sequence[object]], int | None]]:
     try:
+        check_archive(path)
         with _quiet_openpyxl():
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except WorkbookTooLarge as exc:
+        raise CplFileError(f"{path.name} is not a CPL workbook: {exc}") from exc
     except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
         raise CplFileError(f"{path.name} is not a readable xlsx workbook") from exc
     try:

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
 from loaders.db import Db
 from resolvers.cpl_rows import Progress
 from resolvers.fir_export import HEADER, FirSnapshot, Sheet, export_rows
+from spreadsheets.cells import csv_cell, csv_text_back, xlsx_cell
 
 STREAM_CHUNK = 64 * 1024  # bytes per chunk of a download
 MEDIA_TYPES = {
@@ -47,22 +46,13 @@ async def export_fir(db: Db, path: Path, progress: Progress | None = None) -> in
 
 
 class _CsvSheet:
-    # A spreadsheet opening the csv would run a cell starting with one of these as a formula;
-    # manufacturers write the release notes, so a leading apostrophe defuses them (OWASP advice).
-    _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
     def __init__(self, handle: Any) -> None:
-        self._writer = csv.writer(handle)
+        # every field quoted: a spreadsheet reading `;` as the separator (German, French locales)
+        # could otherwise split a note at a `;` and find a formula start after it
+        self._writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
 
     def write(self, cells: list[object]) -> None:
-        self._writer.writerow([self._cell(c) for c in cells])
-
-    def _cell(self, value: object) -> object:
-        if value is None:
-            return ""
-        if isinstance(value, str) and value.startswith(self._FORMULA_START):
-            return "'" + value
-        return value
+        self._writer.writerow([csv_cell(c) for c in cells])
 
 
 class _XlsxSheet:
@@ -70,19 +60,7 @@ class _XlsxSheet:
         self._worksheet = worksheet
 
     def write(self, cells: list[object]) -> None:
-        self._worksheet.append([self._cell(c) for c in cells])
-
-    def _cell(self, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        # control characters are not allowed in xlsx XML: openpyxl would raise on them
-        text: str = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if text.startswith("=") or text in ERROR_CODES:
-            # openpyxl turns such text into a formula or an error value; it is text here
-            cell = WriteOnlyCell(self._worksheet, value=text)
-            cell.data_type = "s"
-            return cell
-        return text
+        self._worksheet.append([xlsx_cell(self._worksheet, c) for c in cells])
 
 
 @contextlib.contextmanager
@@ -160,4 +138,5 @@ def read_fir_rows(path: Path) -> Iterator[dict[str, object]]:
             book.close()
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        yield from csv.DictReader(handle)
+        for row in csv.DictReader(handle):
+            yield {k: csv_text_back(v) if isinstance(v, str) else v for k, v in row.items()}

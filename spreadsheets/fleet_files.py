@@ -16,6 +16,7 @@ import openpyxl
 
 from resolvers.cpl_codes import cell_text, octet
 from resolvers.fleet_report import RawGroup, RawIdentity
+from spreadsheets.xlsx_limits import WorkbookTooLarge, bounded_rows, check_archive
 
 FORMATS = ("csv", "parquet", "xlsx")
 # header names, lower-cased and trimmed: the GraphQL names in snake and camel case, and the CPL's own
@@ -164,16 +165,22 @@ def _text(column: str | None, alias: str, *, empty: str | None) -> str:
 
 
 def _xlsx_as_csv(path: Path, target: Path) -> Path:
-    """The first sheet's cells as text, streamed (openpyxl read-only): an xlsx holds at most 1M rows."""
+    """The first sheet's cells as text, streamed (openpyxl read-only), within spreadsheets.xlsx_limits:
+    an xlsx holds at most 1M rows, and a crafted one must not make it hold more."""
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        check_archive(path)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except WorkbookTooLarge as error:
+        raise FleetFileError(f"not a fleet workbook: {error}") from None
     except Exception as error:  # openpyxl raises many kinds for a file that is no workbook
         raise FleetFileError(f"not a readable xlsx workbook: {type(error).__name__}") from None
     try:
         with target.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            for cells in book.worksheets[0].iter_rows(values_only=True):
+            for cells in bounded_rows(book.worksheets[0]):
                 writer.writerow([cell_text(c) for c in cells])
+    except WorkbookTooLarge as error:
+        raise FleetFileError(f"not a fleet workbook: {error}") from None
     finally:
         book.close()
     return target

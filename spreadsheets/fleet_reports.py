@@ -13,6 +13,7 @@ import duckdb
 import openpyxl
 
 from resolvers.fleet_report import CampaignStep, FleetReport, ManufacturerCount, Outcome
+from spreadsheets.cells import duckdb_csv_text, xlsx_row
 from spreadsheets.fleet_files import FORMATS, KEY, FleetFile, FleetFileError
 
 DEVICE_COLUMNS = (
@@ -160,8 +161,24 @@ def first_problems(fleet: FleetFile, limit: int) -> list[dict[str, Any]]:
 
 
 def _copy(conn: duckdb.DuckDBPyConnection, query: str, target: Path, kind: str) -> None:
-    options = "format parquet, compression zstd" if kind == "parquet" else "format csv, header true"
+    """Parquet as the data is (typed, read by programs); csv for spreadsheets: text that would run as a
+    formula behind an apostrophe (spreadsheets.cells) and every field quoted."""
+    if kind == "parquet":
+        options = "format parquet, compression zstd"
+    else:
+        options = "format csv, header true, force_quote *"
+        query = _csv_safe(conn, query)
     conn.execute(f"copy ({query}) to '{str(target).replace(chr(39), chr(39) * 2)}' ({options})")
+
+
+def _csv_safe(conn: duckdb.DuckDBPyConnection, query: str) -> str:
+    described = conn.execute(f"describe {query}").fetchall()
+    columns = []
+    for name, kind, *_ in described:
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        text = str(kind).upper() == "VARCHAR"
+        columns.append(f"{duckdb_csv_text(quoted)} as {quoted}" if text else quoted)
+    return f"select {', '.join(columns)} from ({query})"
 
 
 def _table(conn: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]]) -> None:
@@ -193,13 +210,13 @@ def _xlsx(conn: duckdb.DuckDBPyConnection, report: FleetReport, target: Path) ->
         header = list(rows[0]) if rows else _table_header(name)
         sheet.append(header)
         for row in rows:
-            sheet.append(list(row.values()))
+            sheet.append(xlsx_row(sheet, list(row.values())))
     for number, batch in enumerate(_sheets(conn.execute(devices_query())), start=1):
         sheet = book.create_sheet("Devices" if number == 1 else f"Devices {number}")
         sheet.append(list(DEVICE_COLUMNS))
         for chunk in batch:
             for device in chunk:
-                sheet.append(list(device))
+                sheet.append(xlsx_row(sheet, device))
     book.save(target)
 
 

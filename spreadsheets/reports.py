@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 
 from resolvers.reports import SecasReport
+from spreadsheets.cells import xlsx_row
 
 SHEETS = {
     "No FIR record": ("Manufacturer", "Entry", "Model", "Hardware", "Firmware", "Device type", "Listed on"),
@@ -58,7 +59,7 @@ def write_report(path: Path, report: SecasReport) -> None:
         sheet = workbook.create_sheet(title)
         sheet.append(list(SHEETS[title]))
         for row in found:
-            sheet.append(list(row))
+            sheet.append(xlsx_row(sheet, list(row)))
     partial = path.with_name(f".{path.name}.partial")
     try:
         workbook.save(partial)

