@@ -13,6 +13,12 @@ def require_publisher(principal: Principal, manufacturer_id: str, field: str) ->
         raise Forbidden(f"you may not change firmware records of manufacturer {manufacturer_id}", field=field)
 
 
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) make text display
+# as other text ("Desk\u202egnp.exe" shows as "Deskexe.png"): no name, note or advisory needs them,
+# and a supplier must read what a manufacturer wrote. Marks (LRM, RLM) stay: they only nudge.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_text(value: str | None, field: str, *, max_length: int, required: bool = False) -> str | None:
     """Trimmed text; blank counts as absent, and absent is refused when `required`."""
     cleaned = value.strip() if value is not None else None
@@ -22,6 +28,12 @@ def clean_text(value: str | None, field: str, *, max_length: int, required: bool
         return None
     if len(cleaned) > max_length:
         raise BadUserInput(f"{field} must be at most {max_length} characters", field=field)
+    if not _BIDI_CONTROLS.isdisjoint(cleaned):
+        raise BadUserInput(
+            f"{field} holds a bidirectional control character (U+202A-U+202E, U+2066-U+2069),"
+            " which would make it display as other text",
+            field=field,
+        )
     return cleaned
 
 

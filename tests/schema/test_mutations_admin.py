@@ -152,6 +152,7 @@ async def test_contacts_access(pool: asyncpg.Pool, catalogue: None, principal: P
         ([{"role": "SUPPORT", "email": "not-an-email"}], "contacts[0].email"),
         ([{"role": "SUPPORT", "name": "x"}, {"role": "SUPPORT", "phone": "call me"}], "contacts[1].phone"),
         ([{"role": "SUPPORT", "name": " "}], "contacts[0]"),
+        ([{"role": "SUPPORT", "name": "Desk\u202egnp.exe"}], "contacts[0].name"),
     ],
 )
 async def test_contacts_validation(
