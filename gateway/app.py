@@ -66,9 +66,9 @@ async def _start_verifier(
     if issuer is None:
         log.warning("no token issuer configured: every caller is anonymous (public CPL only)")
         return None
-    verifier = TokenVerifier(settings, issuer)
-    # our own development issuer is not listening yet: its keys are fetched on first use
-    await verifier.start(prefetch=dev_issuer is None)
+    # our own development issuer's keys are read in this process (it is not listening yet)
+    verifier = TokenVerifier(settings, issuer, local=dev_issuer)
+    await verifier.start()
     stack.push_async_callback(verifier.aclose)
     return verifier
 

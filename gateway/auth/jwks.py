@@ -8,6 +8,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 from joserfc.errors import JoseError, SecurityWarning
@@ -42,8 +43,21 @@ class IssuerKeys:
         return any(key.kid == kid for key in self.key_set)
 
 
+class LocalIssuer(Protocol):
+    """An issuer in this process (the development issuer): its documents without a request to itself."""
+
+    def discovery_document(self) -> dict[str, object]: ...
+
+    def public_jwks(self) -> dict[str, object]: ...
+
+
 class JwksCache:
-    """Keys for one issuer. Concurrent refreshes share one fetch; a failed fetch keeps the last good set."""
+    """Keys for one issuer. Concurrent refreshes share one fetch; a failed fetch keeps the last good set.
+
+    With `local`, the issuer's documents are read from it in this process rather than fetched: a
+    server asking itself over HTTP while it starts, or while it is loaded, can time out, and then the
+    refresh interval refuses every token for seconds.
+    """
 
     def __init__(
         self,
@@ -52,9 +66,11 @@ class JwksCache:
         client: httpx.AsyncClient,
         *,
         clock: Callable[[], float] = time.monotonic,
+        local: LocalIssuer | None = None,
     ) -> None:
         self.issuer = issuer
         self._client = client
+        self._local = local
         self._clock = clock
         self._ttl = settings.jwks_ttl
         self._min_interval = settings.jwks_min_refresh_interval
@@ -108,8 +124,12 @@ class JwksCache:
         return self._clock() - self._last_attempt < self._min_interval
 
     async def _fetch(self) -> IssuerKeys:
-        metadata = parse_metadata(await self._get_json(discovery_url(self.issuer)), self.issuer)
-        key_set = import_signing_keys(await self._get_json(metadata.jwks_uri))
+        local = self._local
+        discovery = local.discovery_document() if local else await self._get_json(discovery_url(self.issuer))
+        metadata = parse_metadata(discovery, self.issuer)
+        key_set = import_signing_keys(
+            local.public_jwks() if local else await self._get_json(metadata.jwks_uri)
+        )
         algorithms = allowed_algorithms(self._configured, metadata.signing_algorithms)
         if not algorithms:
             raise ValueError("the issuer advertises none of FIR_OIDC_ALGORITHMS")

@@ -20,7 +20,7 @@ from joserfc.jws import extract_compact
 
 from gateway.auth import claims
 from gateway.auth.algorithms import TokenRegistry, allowed_algorithms
-from gateway.auth.jwks import IssuerKeys, JwksCache, KeysUnavailable
+from gateway.auth.jwks import IssuerKeys, JwksCache, KeysUnavailable, LocalIssuer
 from gateway.auth.verified import VerifiedTokens
 from gateway.settings import Settings, access_token_type
 from resolvers.errors import Unauthenticated
@@ -41,8 +41,11 @@ _DECODE_ERRORS = (JoseError, ValueError, TypeError, KeyError)
 class TokenVerifier:
     """Verifies bearer tokens from one issuer; `start()` before use, `aclose()` after (it owns its client)."""
 
-    def __init__(self, settings: Settings, issuer: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, settings: Settings, issuer: str, *, timeout: float = 5.0, local: LocalIssuer | None = None
+    ) -> None:
         self.issuer = issuer
+        self._local = local
         self._settings = settings
         self._timeout = timeout
         self._leeway = max(0, min(settings.oidc_leeway, MAX_LEEWAY))
@@ -73,7 +76,7 @@ class TokenVerifier:
         `prefetch=False` suits the development issuer, which this same server serves once it listens.
         """
         self._client = httpx.AsyncClient(timeout=self._timeout, headers={"User-Agent": "fir-graph"})
-        self._keys = JwksCache(self.issuer, self._settings, self._client)
+        self._keys = JwksCache(self.issuer, self._settings, self._client, local=self._local)
         if prefetch:
             await self._keys.refresh()
 

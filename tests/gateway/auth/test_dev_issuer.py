@@ -146,6 +146,31 @@ async def test_server_verifies_tokens_through_discovery(served_dev: tuple[Settin
     assert principal.organisation == "FIR graph development"
 
 
+async def test_the_gateway_reads_its_own_issuers_keys_without_asking_itself(tmp_path: Path) -> None:
+    """What `fir serve` does with FIR_DEV_AUTH: the keys come from the issuer in this process, so no
+    self-request can time out at start or under load (then the refresh interval would refuse every
+    token for seconds). Nothing listens on the issuer's port here."""
+    with free_socket() as sock:  # a port nothing listens on
+        settings = dev_settings(tmp_path, port=sock.getsockname()[1])
+    issuer = DevIssuer(settings)
+    verifier = TokenVerifier(settings, settings.dev_issuer, local=issuer)
+    await verifier.start()
+    try:
+        assert verifier.keys.attempts == 1 and verifier.keys.current is not None
+        principal = await verifier.authenticate(f"Bearer {issuer.mint('fir:read', None, 'bob')}")
+    finally:
+        await verifier.aclose()
+    assert principal.subject == "bob" and principal.can_read
+    other = DevIssuer(dev_settings(tmp_path / "other", port=settings.port))  # another key, same issuer URL
+    verifier = TokenVerifier(settings, settings.dev_issuer, local=issuer)
+    await verifier.start()
+    try:
+        with pytest.raises(Unauthenticated):
+            await verifier.authenticate(f"Bearer {other.mint('fir:read', None, 'mallory')}")
+    finally:
+        await verifier.aclose()
+
+
 async def test_token_minted_by_another_process(
     served_dev: tuple[Settings, DevIssuer], tmp_path: Path
 ) -> None:
