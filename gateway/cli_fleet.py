@@ -53,6 +53,9 @@ def fleet_check(
     except FleetFileError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    if out.resolve() == file.resolve():
+        console.print(f"[red]--out {out} is the fleet file itself: the report would replace it[/red]")
+        raise typer.Exit(2)
     remote = url or settings.fir_url
     try:
         if remote:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import duckdb
 import httpx
 
+from spreadsheets.atomic import replaced_atomically
 from spreadsheets.fleet_files import file_kind
 from spreadsheets.fleet_reports import report_kind, write_tables
 
@@ -70,17 +70,16 @@ class FleetCheckClient:
         raise FleetRemoteError(f"the fleet check {check_id} did not finish within {MAX_WAIT_SECONDS} s")
 
     def _download(self, client: httpx.Client, path: str, target: Path) -> None:
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with client.stream("GET", path) as response, partial.open("wb") as handle:
-                if response.status_code != 200:
-                    response.read()
-                    _answer(response, 200)
-                for chunk in response.iter_bytes():
-                    handle.write(chunk)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        with (
+            replaced_atomically(target) as partial,
+            client.stream("GET", path) as response,
+            partial.open("wb") as handle,
+        ):
+            if response.status_code != 200:
+                response.read()
+                _answer(response, 200)
+            for chunk in response.iter_bytes():
+                handle.write(chunk)
 
 
 def _chunks(source: Path) -> Iterator[bytes]:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import csv
 import io
-import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import openpyxl
 from loaders.db import Db
 from resolvers.cpl_rows import Progress
 from resolvers.fir_export import HEADER, FirSnapshot, Sheet, export_rows
+from spreadsheets.atomic import replaced_atomically
 from spreadsheets.cells import csv_cell, csv_text_back, xlsx_cell
 
 STREAM_CHUNK = 64 * 1024  # bytes per chunk of a download
@@ -34,14 +34,9 @@ async def export_fir(db: Db, path: Path, progress: Progress | None = None) -> in
     opener = _WRITERS.get(path.suffix.lower())
     if opener is None:
         raise ValueError(f"unsupported export file type {path.suffix!r}: expected .xlsx or .csv")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with opener(partial) as sheet:
-            sheet.write(list(HEADER))
-            written = await export_rows(db, sheet, progress)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with replaced_atomically(path) as partial, opener(partial) as sheet:
+        sheet.write(list(HEADER))
+        written = await export_rows(db, sheet, progress)
     return written
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import duckdb
 import openpyxl
 
 from resolvers.fleet_report import CampaignStep, FleetReport, ManufacturerCount, Outcome
+from spreadsheets.atomic import replaced_atomically
 from spreadsheets.cells import duckdb_csv_text, xlsx_row
 from spreadsheets.fleet_files import FORMATS, KEY, FleetFile, FleetFileError
 
@@ -106,12 +106,8 @@ def report_tables(report: FleetReport) -> dict[str, list[dict[str, Any]]]:
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with replaced_atomically(path) as partial:
         write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def _outcomes(conn: duckdb.DuckDBPyConnection, outcomes: Sequence[Outcome]) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import openpyxl
 
 from resolvers.reports import SecasReport
+from spreadsheets.atomic import replaced_atomically
 from spreadsheets.cells import xlsx_row
 
 SHEETS = {
@@ -60,9 +60,5 @@ def write_report(path: Path, report: SecasReport) -> None:
         sheet.append(list(SHEETS[title]))
         for row in found:
             sheet.append(xlsx_row(sheet, list(row)))
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with replaced_atomically(path) as partial:
         workbook.save(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)

@@ -241,3 +241,11 @@ def test_endpoint_refuses_what_it_must(gateway: Gateway, tmp_path: Path) -> None
         assert (
             not_ready.status_code == 409 and not_ready.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
         )
+
+
+def test_cli_refuses_to_write_the_report_over_its_fleet_file(gateway: Gateway, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "meters.csv", ROWS)
+    before = source.read_bytes()
+    done = fir(gateway, tmp_path, str(source), "--out", "./meters.csv")
+    assert done.returncode == 2 and "is the fleet file itself" in done.stdout + done.stderr
+    assert source.read_bytes() == before
