@@ -11,6 +11,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SelectionSetNode,
 )
 from strawberry.types import Info
@@ -23,6 +24,7 @@ from resolvers.identity import Identity, parse_identity
 from schema import from_rows
 from schema.catalogue import Contact, CplEntry, DeviceModel, Manufacturer, contacts_of
 from schema.releases import FirmwareRelease, releases
+from schema.remembered import Remembered
 from schema.selections import fields_of
 from schema.sizes import CONTACTS, FLEET_GROUPS, FLEET_PROBLEMS, LINEAGE, UPGRADE_PATH
 
@@ -234,19 +236,15 @@ def alone(info: Ctx) -> bool:
     batch: exactly one root field node named `device` (fragments followed; the same response key
     asked twice is two nodes) and no `_entities`. Worked out once per operation node."""
     raw = info._raw_info
-    operation = raw.operation
-    found = _ALONE.get(id(operation))
-    if found is not None and found[0] is operation:  # the entry holds its node: its id is not reused
-        return found[1]
-    names = [field.name.value for field in fields_of(operation.selection_set, raw.fragments, set())]
-    answer = names.count("device") == 1 and "_entities" not in names
-    if len(_ALONE) >= _PREFETCH_SIZE:
-        _ALONE.clear()
-    _ALONE[id(operation)] = (operation, answer)
-    return answer
+    return _ALONE.get(raw.operation, None, _alone, raw.operation, raw.fragments)
 
 
-_ALONE: dict[int, tuple[Any, bool]] = {}
+def _alone(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> bool:
+    names = [field.name.value for field in fields_of(operation.selection_set, fragments, set())]
+    return names.count("device") == 1 and "_entities" not in names
+
+
+_ALONE: Remembered[bool] = Remembered()
 _PREFETCH: dict[tuple[int | str, ...], tuple[_Nodes, rules.Prefetch]] = {}
 _PREFETCH_SIZE = 1024
 # Fields that read the CPL's versions of a model key (resolvers.releases._visible_versions)

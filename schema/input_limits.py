@@ -17,7 +17,6 @@ from graphql import (
     ListValueNode,
     ObjectFieldNode,
     StringValueNode,
-    ValidationContext,
     ValidationRule,
     VariableDefinitionNode,
     VariableNode,
@@ -44,26 +43,31 @@ def string_problem(value: str, max_length: int) -> str | None:
     return None
 
 
+class ArgumentPath:
+    """For a visitor: `path`, the argument and input-object field names above the node visited, which
+    an error about a literal names (`identity.modelId`). Mixed in before the Visitor class."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.path: list[str] = []
+
+    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+        self.path.append(node.name.value)
+
+    def leave_argument(self, *_: Any) -> None:
+        self.path.pop()
+
+    def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+        self.path.append(node.name.value)
+
+    def leave_object_field(self, *_: Any) -> None:
+        self.path.pop()
+
+
 def literal_strings_rule(max_length: int) -> type[ValidationRule]:
     """String literals in the document: no NUL, bounded length; the error names the argument path."""
 
-    class LiteralStringsRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.path: list[str] = []
-
-        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-            self.path.append(node.name.value)
-
-        def leave_argument(self, *_: Any) -> None:
-            self.path.pop()
-
-        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
-            self.path.append(node.name.value)
-
-        def leave_object_field(self, *_: Any) -> None:
-            self.path.pop()
-
+    class LiteralStringsRule(ArgumentPath, ValidationRule):
         def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
             problem = string_problem(node.value, max_length)
             if problem is not None:
@@ -175,7 +179,7 @@ def representations_of(document: DocumentNode, operation_name: str | None) -> tu
     _entities(...) }` runs the same batch; so does a variable's default list when the request leaves
     the variable out. The entities resolver counts the coerced lists again (FirSchema.entities_resolver).
     """
-    return _REPRESENTATIONS.get(document, operation_name, lambda: _representations(document, operation_name))
+    return _REPRESENTATIONS.get(document, operation_name, _representations, document, operation_name)
 
 
 def _representations(document: DocumentNode, operation_name: str | None) -> tuple[Representations, ...]:
@@ -277,28 +281,15 @@ class LongestList:
     field: str = "value"
 
 
-class _LongestListVisitor(Visitor):
+class _LongestListVisitor(ArgumentPath, Visitor):
     def __init__(self) -> None:
         super().__init__()
-        self.path: list[str] = []
         self.longest = LongestList()
 
     def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
-        self.path.append(node.variable.name.value)
+        self.path.append(node.variable.name.value)  # a default's lists are named by their variable
 
     def leave_variable_definition(self, *_: Any) -> None:
-        self.path.pop()
-
-    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        self.path.append(node.name.value)
-
-    def leave_argument(self, *_: Any) -> None:
-        self.path.pop()
-
-    def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
-        self.path.append(node.name.value)
-
-    def leave_object_field(self, *_: Any) -> None:
         self.path.pop()
 
     def enter_list_value(self, node: ListValueNode, *_: Any) -> None:
@@ -308,7 +299,7 @@ class _LongestListVisitor(Visitor):
 
 def longest_list(document: DocumentNode) -> LongestList:
     """Remembered per parsed document (schema.parsing hands the same object back for the same text)."""
-    return _LONGEST.get(document, None, lambda: _longest(document))
+    return _LONGEST.get(document, None, _longest, document)
 
 
 def _longest(document: DocumentNode) -> LongestList:

@@ -18,15 +18,19 @@ class Remembered(Generic[V]):
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[weakref.ref[Any], dict[Hashable, V]]] = {}
 
-    def get(self, owner: Any, extra: Hashable, compute: Callable[[], V]) -> V:
+    def get(self, owner: Any, extra: Hashable, compute: Callable[..., V], *args: Any) -> V:
+        """The fact for `owner` and `extra`, `compute(*args)` the first time (no closure per call: this
+        sits on every request's path)."""
         entry = self._by_id.get(id(owner))
-        if entry is None or entry[0]() is not owner:
-            entry = (weakref.ref(owner, functools.partial(self._forget, id(owner))), {})
-            self._by_id[id(owner)] = entry
-        values = entry[1]
-        if extra not in values:
-            values[extra] = compute()
-        return values[extra]
+        if entry is not None and entry[0]() is owner:
+            values = entry[1]
+            if extra in values:
+                return values[extra]
+        else:
+            values = {}
+            self._by_id[id(owner)] = (weakref.ref(owner, functools.partial(self._forget, id(owner))), values)
+        found = values[extra] = compute(*args)
+        return found
 
     def __len__(self) -> int:
         return len(self._by_id)

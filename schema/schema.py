@@ -174,7 +174,7 @@ class FirSchema(strawberry.federation.Schema):
     ) -> Any:
         """What graphql-transport-ws runs for every operation (subscriptions, queries and mutations
         alike) and subscribe() for graphql-ws: the same error shaping as execute(), and each operation
-        its own context (schema.Context.for_operation) rather than the connection's."""
+        its own context (resolvers.context.Context.for_operation) rather than the connection's."""
         context = context_value.for_operation() if isinstance(context_value, Context) else context_value
         results = await super().stream(
             query,
