@@ -41,7 +41,7 @@ async def check_file(
 
     await show("reading", None)
     with contextlib.ExitStack() as stack:
-        fleet = await asyncio.to_thread(stack.enter_context, open_fleet(source, memory_limit))
+        fleet = await asyncio.to_thread(stack.enter_context, open_fleet(source, memory_limit, target.parent))
         await show("checking", fleet.rows)
         raw = await asyncio.to_thread(fleet.raw_groups)
         report = await check_fleet(ctx, raw, fleet.rows)

@@ -30,6 +30,7 @@ IDENTITY = (
 CPL_OCTETS = ("device_model.hardware_version.version", "device_model.hardware_version.revision")
 # the devices table keeps the file's text; its rowid is the file's order, row number = rowid + 2
 KEY = ("k_manufacturer", "k_model", "k_hardware", "k_revision", "k_firmware")
+_LINK = "fleet"  # the file's name in the work directory, `fleet.csv`
 
 
 class FleetFileError(ValueError):
@@ -63,9 +64,10 @@ def _identity(key: tuple[Any, ...], octets: bool) -> RawIdentity:
 
 
 @contextlib.contextmanager
-def open_fleet(path: Path, memory_limit: str = "512MB") -> Iterator[FleetFile]:
+def open_fleet(path: Path, memory_limit: str = "512MB", writes_to: Path | None = None) -> Iterator[FleetFile]:
     """Load the file into DuckDB with a memory limit, spilling to a temporary directory past it; the
-    table's rowid is the file's order (preserve_insertion_order)."""
+    table's rowid is the file's order (preserve_insertion_order). The connection is then shut in: it
+    reads only the file, writes only in `writes_to` (the report's directory), loads no extension."""
     kind = file_kind(path)
     with tempfile.TemporaryDirectory(prefix="fir-fleet-") as work:
         # in memory up to the limit, then spilled to the temporary directory (a file-backed table would
@@ -73,15 +75,43 @@ def open_fleet(path: Path, memory_limit: str = "512MB") -> Iterator[FleetFile]:
         conn = duckdb.connect()
         try:
             conn.execute(f"set memory_limit = '{_memory(memory_limit)}'")
-            conn.execute(f"set temp_directory = '{Path(work) / 'spill'}'")
+            conn.execute(f"set temp_directory = {_literal(str(Path(work) / 'spill'))}")
             conn.execute("set preserve_insertion_order = true")
             conn.execute("set enable_progress_bar = false")  # the CLI draws its own, on stderr
-            source = _source(conn, path, kind, Path(work))
-            columns = _load(conn, source)
+            link = _linked(path, kind, Path(work))
+            source = _source(conn, link, kind, Path(work))
+            _shut_in(conn, link, Path(work), writes_to)
+            columns = _load(conn, source, shown=(link.name, path.name))
             rows = _scalar(conn, "select count(*) from devices")
             yield FleetFile(conn, rows, columns)
         finally:
             conn.close()
+
+
+def _linked(path: Path, kind: str, work: Path) -> Path:
+    """The file under a name of ours: DuckDB reads a path as a glob pattern (`meters[1].csv` would read
+    `meters1.csv`), and the shut-in connection may read this one path only."""
+    link = work / f"{_LINK}.{kind}"
+    link.symlink_to(path.absolute())
+    return link
+
+
+def _shut_in(conn: duckdb.DuckDBPyConnection, link: Path, work: Path, writes_to: Path | None) -> None:
+    """No file system access but the file (by our link to it), the work directory and the report's
+    directory from here on, and no extension installed or loaded: whatever a crafted file or name might
+    make of a query, it cannot read the server's files or reach the network. enable_external_access
+    cannot be turned back on, nor the allowed paths changed once it is off."""
+    directories = [work, *([writes_to] if writes_to is not None else [])]
+    listed = ", ".join(_literal(str(d.absolute()).rstrip("/") + "/") for d in directories)
+    conn.execute(f"set allowed_directories = [{listed}]")
+    conn.execute(f"set allowed_paths = [{_literal(str(link))}]")  # a link is not read as in its directory
+    conn.execute("set autoinstall_known_extensions = false")
+    conn.execute("set autoload_known_extensions = false")
+    conn.execute("set enable_external_access = false")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def file_kind(path: Path) -> str:
@@ -107,19 +137,18 @@ def _source(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, work: Path) 
     if kind == "xlsx":
         path = _xlsx_as_csv(path, work / "sheet.csv")
         kind = "csv"
-    name = str(path).replace("'", "''")
     if kind == "parquet":
-        return f"read_parquet('{name}')"
-    return f"read_csv('{name}', header = true, all_varchar = true, null_padding = true, strict_mode = false)"
+        return f"read_parquet({_literal(str(path))})"
+    return f"read_csv({_literal(str(path))}, header = true, all_varchar = true, null_padding = true, strict_mode = false)"
 
 
-def _load(conn: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+def _load(conn: duckdb.DuckDBPyConnection, source: str, shown: tuple[str, str]) -> dict[str, str]:
+    """The devices table; an error names the caller's file (`shown`: our link's name, then the file's)."""
     try:
         names = [d[0] for d in conn.execute(f"select * from {source} limit 0").description]
     except duckdb.Error as error:
-        raise FleetFileError(
-            f"not a readable fleet file: {_without_paths(str(error).splitlines()[0])}"
-        ) from None
+        said = _without_paths(str(error).splitlines()[0])
+        raise FleetFileError(f"not a readable fleet file: {said.replace(*shown)}") from None
     columns = _columns(names)
     select = ", ".join(
         [_text(columns.get("ref"), "ref", empty=None)] + [_text(columns.get(k), k, empty="''") for k in KEY]

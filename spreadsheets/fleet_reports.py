@@ -164,7 +164,8 @@ def _copy(conn: duckdb.DuckDBPyConnection, query: str, target: Path, kind: str) 
     else:
         options = "format csv, header true, force_quote *"
         query = _csv_safe(conn, query)
-    conn.execute(f"copy ({query}) to '{str(target).replace(chr(39), chr(39) * 2)}' ({options})")
+    # absolute: the fleet's connection may write only in the report's directory, named absolutely
+    conn.execute(f"copy ({query}) to '{str(target.absolute()).replace(chr(39), chr(39) * 2)}' ({options})")
 
 
 def _csv_safe(conn: duckdb.DuckDBPyConnection, query: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 from loaders.demo import demo_identities, load_demo_data
 from resolvers import fleet
 from spreadsheets.fleet_check import check_file
-from spreadsheets.fleet_files import FleetFileError
+from spreadsheets.fleet_files import FleetFileError, open_fleet
 from tests.builders import SUPPLIER, Builder, context_for
 
 HEADER = ["MPXN", "manufacturerId", "model_id", "Hardware_Version", "firmwareVersion"]
@@ -216,6 +216,55 @@ async def test_an_unreadable_file_is_refused_without_the_servers_paths(
         await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r.csv")
     assert str(refused.value).startswith("not a readable fleet file: ")
     assert "'meters.parquet'" in str(refused.value) and str(tmp_path) not in str(refused.value)
+
+
+async def test_a_file_name_is_a_name_not_a_glob_pattern(
+    pool: asyncpg.Pool, model: None, tmp_path: Path
+) -> None:
+    """DuckDB reads a path as a glob: `meters[1].csv` would have read `meters1.csv`, another file."""
+    write_csv(tmp_path / "meters1.csv", ROWS)
+    source = write_csv(tmp_path / "meters[1].csv", ROWS[:1])
+    done = await check_file(context_for(pool, SUPPLIER), source, tmp_path / "r[1].csv")
+    assert done.report.summary()["total"] == 1
+    assert [r["ref"] for r in report_rows(tmp_path / "r[1].csv")] == ["m1"]
+
+
+REFUSED = r"disabled by configuration|enable_external_access is disabled|while database is running"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select * from read_csv('{outside}')",
+        "select * from glob('{here}/*')",
+        "copy (select 1) to '{here}/written.csv'",
+        "attach '{here}/other.duckdb'",
+        "install httpfs",
+        "set enable_external_access = true",
+        "set allowed_directories = ['/']",
+    ],
+)
+def test_a_fleet_connection_reaches_no_other_file(tmp_path: Path, statement: str) -> None:
+    """Once loaded, the fleet's DuckDB reads only its file and writes only in the report's directory:
+    whatever a query might be made to say, the server's files and the network stay out of reach."""
+    (tmp_path / "out").mkdir()
+    outside = write_csv(tmp_path / "secret.csv", [["x", "106C", "4331", "00AC", "00000001"]])
+    source = write_csv(tmp_path / "meters.csv", ROWS)
+    with open_fleet(source, writes_to=tmp_path / "out") as fleet:
+        assert fleet.rows == len(ROWS)
+        fleet.conn.execute(f"copy (select 1) to '{tmp_path / 'out' / 'allowed.csv'}'")
+        with pytest.raises(duckdb.Error, match=REFUSED):
+            fleet.conn.execute(statement.format(outside=outside, here=tmp_path))
+    assert (tmp_path / "out" / "allowed.csv").exists() and not (tmp_path / "written.csv").exists()
+
+
+async def test_a_relative_report_name_is_written(
+    pool: asyncpg.Pool, model: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "meters.csv", ROWS)
+    done = await check_file(context_for(pool, SUPPLIER), Path("meters.csv"), Path("report.csv"))
+    assert done.files[0] == Path("report.csv") and len(report_rows(tmp_path / "report.csv")) == len(ROWS)
 
 
 @pytest.mark.parametrize("out", ["xlsx", "csv"])
