@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PEERS  := tests/peers/node_modules/.package-lock.json
 BENCH_PEERS := tests/perf/postgraphile/node_modules/.package-lock.json
+BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test check lint types layers dead schema bench peers bench-peers clean
 
@@ -58,8 +59,12 @@ $(BENCH_PEERS): tests/perf/postgraphile/package.json tests/perf/postgraphile/pac
 	cd tests/perf/postgraphile && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
 ## bench: the benchmark suite; figures printed and written to BENCHMARKS.md
-bench: $(STAMP) peers bench-peers
+bench: $(STAMP) $(BENCH_STAMP) peers bench-peers
 	$(BIN)/python -m tests.perf.run
 
 clean:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from tests.perf import queueing
 from tests.perf.compiled import CompiledAB
+from tests.perf.engines import EngineRun
+from tests.perf.engines import lines as engine_lines
 from tests.perf.fleet import FleetTiming
 from tests.perf.fleet_files import FileRun
 from tests.perf.loadgen import LoadResult
@@ -45,6 +47,7 @@ class Results:
     startup: Startup | None = None
     postgres: str = "?"
     files: list[FileRun] = field(default_factory=list)
+    engines: list[EngineRun] = field(default_factory=list)  # DuckDB vs Polars on the same files
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's load averages as the files ran
     peer: PeerResults = field(default_factory=PeerResults)  # PostGraphile v5 beside FIR graph
     workers: Workers | None = None  # fir serve --workers 1 vs 2 (tests/perf/workers.py)
@@ -327,7 +330,7 @@ def file_details(res: Results, graphql_1m: str | None) -> list[str]:
         )
     if graphql_1m:
         out.append(f"for comparison, fleetStatus over GraphQL with 1,000,000 devices: {graphql_1m}")
-    return out
+    return out + engine_lines(res.engines)
 
 
 def details(res: Results) -> list[str]:

@@ -19,6 +19,7 @@ from loaders.demo import Identity
 from tests.perf import (
     compiled,
     databases,
+    engines,
     figures,
     fleet,
     fleet_files,
@@ -289,6 +290,9 @@ def measure_fleet_files(url: str, tmp: Path, fleet_ids: list[Identity], results:
             remote = fleet_files.remote_env(server, token)
             out = tmp / f"report-http-{rows}.parquet"
             results.files.append(fleet_files.run_cli(source, out, remote, server=server))
+            if engines.available():
+                say(f"DuckDB and Polars on the same {rows:,} rows…")
+                results.engines += engines.compare(source)
             source.unlink()
     results.load = tuple(max(a, b) for a, b in zip(results.load, os.getloadavg(), strict=True))  # type: ignore[assignment]
 
