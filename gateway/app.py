@@ -17,6 +17,7 @@ from gateway.data_version import response_cache
 from gateway.deadline import Deadline
 from gateway.exports import routes as export_routes
 from gateway.feed_retention import feed_retention
+from gateway.fleet_checks import UPLOADS
 from gateway.fleet_checks import routes as fleet_check_routes
 from gateway.fleet_jobs import FleetJobs
 from gateway.graphiql import assets as graphiql_assets
@@ -179,7 +180,10 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
 
         routes.append(Route("/baseline/device", baseline_device, methods=["POST"]))
     deadline = Middleware(
-        Deadline, request_timeout=settings.request_timeout, body_timeout=settings.body_timeout
+        Deadline,
+        request_timeout=settings.request_timeout,
+        body_timeout=settings.body_timeout,
+        uploads=UPLOADS,
     )
     middleware = [Middleware(MetricsMiddleware), deadline]
     if settings.workers > 1:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from starlette.routing import Route
 
 from gateway.authn import resources_of, route_caller
 from gateway.fleet_jobs import STALE_AFTER_SECONDS, FleetJobs
+from gateway.settings import Settings
 from loaders import fleet_checks as sql
 from loaders.db import Db
 from resolvers.principal import Principal
@@ -27,6 +30,12 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FINISHED = ("done", "failed")
+# the streamed uploads: gateway.deadline leaves their timing to _spool
+UPLOADS = frozenset({("POST", "/fleet-checks")})
+
+
+class UploadTooSlow(Exception):
+    """The upload stalled, or fell below the minimum rate: the 408's message."""
 
 
 def routes() -> list[Route]:
@@ -73,16 +82,22 @@ async def submit(request: Request) -> Response:
         return _too_large(limit)
     work = jobs.work_dir()
     source = work / f"meters.{input_kind}"
-    if not await _spool(request, source, limit):
-        source.unlink(missing_ok=True)
-        work.rmdir()
-        return _too_large(limit)
-    db = Db(resources.pool)
-    await sql.delete_expired(db)
-    check_id = await sql.create_check(
-        db, principal.actor, input_kind, report_kind, resources.settings.fleet_check_ttl
-    )
-    jobs.start(check_id, principal, source, report_kind)
+    try:
+        if not await _spool(request, source, limit, resources.settings):
+            shutil.rmtree(work, ignore_errors=True)
+            return _too_large(limit)
+        db = Db(resources.pool)
+        await sql.delete_expired(db)
+        check_id = await sql.create_check(
+            db, principal.actor, input_kind, report_kind, resources.settings.fleet_check_ttl
+        )
+    except UploadTooSlow as slow:
+        shutil.rmtree(work, ignore_errors=True)
+        return _error(408, "REQUEST_TIMEOUT", str(slow), headers={"connection": "close"})
+    except BaseException:  # the client went away mid-upload, the database failed, the server stops
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    jobs.start(check_id, principal, source, report_kind)  # the job removes the work directory
     body = {"id": str(check_id), "stage": "queued", "status": f"/fleet-checks/{check_id}"}
     return Response(
         orjson.dumps(body), 202, media_type="application/json", headers={"location": body["status"]}
@@ -95,16 +110,37 @@ def _too_large(limit: int) -> Response:
     return _error(413, "BAD_USER_INPUT", message, field="body", limit=limit)
 
 
-async def _spool(request: Request, target: Path, limit: int) -> bool:
-    """The body to disk as it arrives, never whole in memory; False once it passes `limit`."""
+async def _spool(request: Request, target: Path, limit: int, settings: Settings) -> bool:
+    """The body to disk as it arrives, never whole in memory; False once it passes `limit`.
+
+    No deadline for the whole body (a 4 GiB file takes minutes on a good link), but no slow drip
+    either: each chunk within FIR_BODY_TIMEOUT of the last, and past that long an average of at
+    least FIR_UPLOAD_MIN_RATE bytes a second, else UploadTooSlow.
+    """
+    stall, rate = settings.body_timeout, settings.upload_min_rate
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    chunks = request.stream().__aiter__()
     size = 0
     with target.open("wb") as handle:
-        async for chunk in request.stream():
+        while True:
+            try:
+                async with asyncio.timeout(stall):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return True
+            except TimeoutError:
+                raise UploadTooSlow(f"the upload stalled: nothing arrived for {stall:g} s") from None
             size += len(chunk)
             if size > limit:
                 return False
             handle.write(chunk)
-    return True
+            elapsed = loop.time() - started
+            if elapsed > stall and size < rate * elapsed:
+                raise UploadTooSlow(
+                    f"the upload is too slow: {size / elapsed:,.0f} bytes a second,"
+                    f" at least {rate:,} expected (FIR_UPLOAD_MIN_RATE)"
+                )
 
 
 async def _visible(request: Request) -> tuple[Principal, sql.FleetCheckRow] | Response:

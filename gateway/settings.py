@@ -70,6 +70,9 @@ class Settings:
     fleet_check_ttl: int = 24 * 3600  # seconds a result is kept
     fleet_check_max_bytes: int = 4 * 1024**3  # the upload's own bound (/graphql's body cap is not for it)
     fleet_memory_limit: str = "512MB"  # DuckDB's, per check: past it, it spills to disk
+    # an upload has no whole-body deadline: it may stall at most body_timeout, and past that long it
+    # must keep an average of at least this many bytes a second (gateway.fleet_checks)
+    upload_min_rate: int = 64 * 1024
     # days the change feed keeps an event (gateway.feed_retention, `fir prune-changes`); 0: every event, forever
     change_feed_retention_days: int = 365
     # the CLI as a client of a remote gateway: `fir fleet-check --url/--token`
@@ -229,6 +232,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         fleet_check_ttl=config("FIR_FLEET_CHECK_TTL", cast=int, default=24 * 3600),
         fleet_check_max_bytes=config("FIR_FLEET_CHECK_MAX_BYTES", cast=int, default=4 * 1024**3),
         fleet_memory_limit=config("FIR_FLEET_MEMORY_LIMIT", default="512MB"),
+        upload_min_rate=config("FIR_UPLOAD_MIN_RATE", cast=int, default=64 * 1024),
         change_feed_retention_days=_days(config("FIR_CHANGE_FEED_RETENTION_DAYS", cast=int, default=365)),
         fir_url=config("FIR_URL", default=None) or None,
         fir_token=_secret(config("FIR_TOKEN", default=None)),
