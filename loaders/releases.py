@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from loaders import rows
 from loaders.batching import DbLoader
 from loaders.db import Db
-from loaders.vocabulary import PUBLIC_RELEASE_STATUSES
+from loaders.vocabulary import PUBLIC_RELEASE_SQL
 
 SELECT = (
     "select r.id, r.manufacturer_id, r.model_id, r.hardware_version, r.firmware_version, r.image_hash,"
@@ -123,21 +123,20 @@ async def release_page(
         f"{SELECT}"
         " where ($1::bigint is null or r.id < $1)"
         " and ($2 or r.manufacturer_id = any($3::text[])"
-        "   or ($4 and r.status = any($5::release_status[])))"
-        " and ($6::text is null or r.manufacturer_id = $6)"
-        " and ($7::text is null or r.model_id = $7)"
-        " and ($8::device_type is null or exists (select from device_models m"
-        "   where m.manufacturer_id = r.manufacturer_id and m.model_id = r.model_id and m.device_type = $8))"
-        " and ($9::release_status is null or r.status = $9)"
-        " and ($10::urgency is null or r.urgency = $10)"
-        " and ($11::text is null or r.advisories @> array[$11::text])"
-        " and ($12::timestamptz is null or r.published_at >= $12)"
-        " order by r.id desc limit $13",
+        f"   or ($4 and {PUBLIC_RELEASE_SQL}))"
+        " and ($5::text is null or r.manufacturer_id = $5)"
+        " and ($6::text is null or r.model_id = $6)"
+        " and ($7::device_type is null or exists (select from device_models m"
+        "   where m.manufacturer_id = r.manufacturer_id and m.model_id = r.model_id and m.device_type = $7))"
+        " and ($8::release_status is null or r.status = $8)"
+        " and ($9::urgency is null or r.urgency = $9)"
+        " and ($10::text is null or r.advisories @> array[$10::text])"
+        " and ($11::timestamptz is null or r.published_at >= $11)"
+        " order by r.id desc limit $12",
         before_id,
         who.everything,
         sorted(who.own),
         who.public_fir,
-        sorted(PUBLIC_RELEASE_STATUSES),
         where.manufacturer_id,
         where.model_id,
         where.device_type,

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from loaders.frozen import frozen
+from loaders.vocabulary import is_public_release
 
 
 @frozen
@@ -104,6 +105,11 @@ class ReleaseRow:
     @property
     def identity(self) -> tuple[str, str, str, str]:
         return (self.manufacturer_id, self.model_id, self.hardware_version, self.firmware_version)
+
+    @property
+    def is_public(self) -> bool:
+        """Published, or published and then withdrawn: the FIR's, not only its manufacturer's."""
+        return is_public_release(self.status, self.published_at)
 
 
 @frozen

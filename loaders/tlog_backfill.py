@@ -6,13 +6,10 @@ from collections import defaultdict
 
 from loaders import cpl, releases, rows
 from loaders.db import Db
-from loaders.vocabulary import EntityType, ReleaseStatus
+from loaders.vocabulary import PUBLIC_RELEASE_SQL, EntityType
 
 # A release is a public fact once published, and stays one when withdrawn (resolvers/log_leaves.py).
-_PUBLIC_RELEASE = (
-    f"(r.status = '{ReleaseStatus.PUBLISHED}'"
-    f" or (r.status = '{ReleaseStatus.WITHDRAWN}' and r.published_at is not null))"
-)
+_PUBLIC_RELEASE = PUBLIC_RELEASE_SQL
 
 
 def _no_leaf(entity_type: EntityType, key: str) -> str:

@@ -110,5 +110,16 @@ class BlockedReason(StrEnum):
     ENTRY_REMOVED = "ENTRY_REMOVED"
 
 
-# A release readers outside its manufacturer may see: published, or published once and withdrawn.
-PUBLIC_RELEASE_STATUSES = frozenset({ReleaseStatus.PUBLISHED, ReleaseStatus.WITHDRAWN})
+# A release readers outside its manufacturer may see: published, or published once and then withdrawn.
+# A submission withdrawn before it was published never was public: its notes and advisories (an
+# embargoed CVE, say) stay its manufacturer's. The same rule in SQL, for a release aliased `r`:
+PUBLIC_RELEASE_SQL = (
+    f"(r.status = '{ReleaseStatus.PUBLISHED}'"
+    f" or (r.status = '{ReleaseStatus.WITHDRAWN}' and r.published_at is not null))"
+)
+
+
+def is_public_release(status: str, published_at: object | None) -> bool:
+    return status == ReleaseStatus.PUBLISHED or (
+        status == ReleaseStatus.WITHDRAWN and published_at is not None
+    )

@@ -10,7 +10,7 @@ from loaders.audit import Actor
 from loaders.changes import Audience, ChangeEventRow, FeedEntry, FeedFilter
 from loaders.db import Db
 from loaders.rows import CplEntryRow, ReleaseRow
-from loaders.vocabulary import PUBLIC_RELEASE_STATUSES, AuditAction, ChangeKind, CplStatus
+from loaders.vocabulary import AuditAction, ChangeKind, CplStatus
 from resolvers.context import Context
 from resolvers.errors import CursorExpired
 from resolvers.identity import require_hex
@@ -52,8 +52,9 @@ def _cpl_entry(kind: ChangeKind, row: CplEntryRow) -> FeedEntry:
 
 
 def _release_entry(kind: ChangeKind, row: ReleaseRow) -> FeedEntry:
-    # an amendment before publication is the owner's business, as the submission itself is
-    audience = "fir" if row.status in PUBLIC_RELEASE_STATUSES else "owner"
+    # an amendment before publication is the owner's business, as the submission itself is, and so is
+    # the withdrawal of a submission never published
+    audience = "fir" if row.is_public else "owner"
     return FeedEntry(kind, row.manufacturer_id, audience, row.id)
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from loaders.rows import ReleaseRow
-from loaders.vocabulary import PUBLIC_RELEASE_STATUSES
 from resolvers.context import Context
 from resolvers.principal import Principal
 
 
 def can_see_release(principal: Principal, release: ReleaseRow) -> bool:
-    """Published and withdrawn records are the FIR (fir:read); drafts and submissions are their owner's."""
+    """Published records, withdrawn or not, are the FIR (fir:read); drafts, submissions and submissions
+    withdrawn unpublished are their owner's."""
     if principal.is_admin:
         return True
-    if release.status in PUBLIC_RELEASE_STATUSES:
+    if release.is_public:
         return can_see_fir_of(principal, release.manufacturer_id)
     return release.manufacturer_id in principal.publishes_for
 
