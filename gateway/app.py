@@ -19,7 +19,7 @@ from gateway.exports import routes as export_routes
 from gateway.feed_retention import feed_retention
 from gateway.fleet_checks import UPLOADS
 from gateway.fleet_checks import routes as fleet_check_routes
-from gateway.fleet_jobs import FleetJobs
+from gateway.fleet_jobs import FleetJobs, expiring
 from gateway.graphiql import assets as graphiql_assets
 from gateway.graphql import GraphQLEndpoint
 from gateway.health import healthz, readyz
@@ -159,6 +159,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             await stack.enter_async_context(shared_metrics(settings.metrics_dir))
             resources.log_verifier_key = _start_signer(settings, pool, stack)
             await stack.enter_async_context(feed_retention(settings, pool))
+            await stack.enter_async_context(expiring(pool))
             yield {"resources": resources}
 
     routes: list[BaseRoute] = [

@@ -478,9 +478,7 @@ def token(
     manufacturer: Annotated[
         list[str] | None, typer.Option(help="manufacturer identifier (4 hex) the token may publish for")
     ] = None,
-    subject: Annotated[
-        str | None, typer.Option(help="token subject (default derived from the scopes)")
-    ] = None,
+    subject: Annotated[str | None, typer.Option(help="token subject (default: dev-user)")] = None,
     ttl: Annotated[int, typer.Option(min=60, max=7 * 24 * 3600, help="lifetime in seconds")] = 8 * 3600,
 ) -> None:
     """Mint a development token (FIR_DEV_AUTH only; refused when FIR_OIDC_ISSUER is set or not on loopback)."""

@@ -8,7 +8,10 @@ import logging
 import shutil
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import asyncpg
 
 from gateway.context import build_context
 from gateway.resources import Resources
@@ -23,6 +26,36 @@ log = logging.getLogger("fir.fleet")
 CHUNK_BYTES = 1024 * 1024
 # a job whose replica stopped (crash, redeploy) stops moving: past this it is reported failed
 STALE_AFTER_SECONDS = 15 * 60
+EXPIRY_INTERVAL = 600.0  # seconds between rounds deleting expired checks and their reports
+
+
+@contextlib.asynccontextmanager
+async def expiring(
+    pool: asyncpg.Pool, *, interval: float = EXPIRY_INTERVAL, first_delay: float = 60.0
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Expired checks deleted with their report chunks while the gateway runs, not only when the next
+    upload comes (with no uploads, a day's reports stayed in PostgreSQL for good). Every process may
+    run it: the delete of a row already gone deletes nothing."""
+    task = asyncio.create_task(_expiry_rounds(pool, interval, first_delay))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _expiry_rounds(pool: asyncpg.Pool, interval: float, delay: float) -> None:
+    while True:
+        await asyncio.sleep(delay)
+        delay = interval
+        try:
+            deleted = await sql.delete_expired(Db(pool))
+        except Exception as error:  # an outage, say: the next round tries again
+            log.warning("fleet checks: deleting expired ones failed (%s)", type(error).__name__)
+            continue
+        if deleted:
+            log.info("fleet checks: %d expired, deleted with their reports", deleted)
 
 
 class FleetJobs:
