@@ -45,7 +45,7 @@ class ModelView:
     @property
     def successors(self) -> paths.Successors:
         if self._successors is None:
-            self._successors = paths.successors_of(self.steps)
+            self._successors = paths.successors_of(self.steps, paths.listed_entries(self.lineage))
         return self._successors
 
 
@@ -95,7 +95,7 @@ async def device_statuses(
             rows.cpl_entry,
             rows.model,
             rows.manufacturer,
-            analyse(identity, views[identity.model_key]) if identity.model_key in views else None,
+            _analysed(identity, views.get(identity.model_key), rows.cpl_entry),
         )
         for identity, rows in zip(identities, found.identities, strict=True)
     ]
@@ -179,14 +179,39 @@ def view_of(visible: list[ReleaseRow]) -> ModelView:
     return ModelView(visible, lineage, paths.steps_of(lineage))
 
 
-def analyse(identity: Identity, view: ModelView) -> Analysis:
+def analyse(
+    identity: Identity, view: ModelView, number: int | None = None, listed_current: bool = False
+) -> Analysis:
+    """Latest, is-latest and the upgrade path of a device whose firmware the CPL lists as entry
+    `number` (None: not on the CPL), `listed_current` when that entry is Current.
+
+    A device on firmware the CPL lists Current after the latest release the FIR holds (its maker
+    has not published it in the FIR yet) is ahead of what the FIR knows: whether it is the latest is
+    unknown (null) and there is no path to give, rather than "outdated" with a path back. Not when
+    its maker withdrew that firmware's release: then the FIR does know, and the device is not on the
+    latest (a route, if any, still runs forwards only)."""
     current = current_release(identity.firmware_version, view.visible)
     latest = view.latest
     if latest is None:
         return Analysis(current, None, None, None, view.lineage)
     is_latest = latest.firmware_version == identity.firmware_version
-    route = [] if is_latest else paths.route(identity.firmware_version, latest, view.successors)
+    withdrawn = current is not None and current.status == ReleaseStatus.WITHDRAWN
+    if not is_latest and listed_current and not withdrawn and _ahead(number, latest):
+        return Analysis(current, latest, None, None, view.lineage)
+    route = [] if is_latest else paths.route(identity.firmware_version, latest, view.successors, number)
     return Analysis(current, latest, is_latest, route, view.lineage)
+
+
+def _analysed(identity: Identity, view: ModelView | None, entry: CplEntryRow | None) -> Analysis | None:
+    if view is None:
+        return None
+    if entry is None:
+        return analyse(identity, view)
+    return analyse(identity, view, entry.number, entry.status == CplStatus.CURRENT)
+
+
+def _ahead(number: int | None, latest: ReleaseRow) -> bool:
+    return number is not None and latest.cpl_entry_number is not None and number > latest.cpl_entry_number
 
 
 def current_release(firmware_version: str, releases: list[ReleaseRow]) -> ReleaseRow | None:

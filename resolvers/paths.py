@@ -55,18 +55,43 @@ def steps_of(lineage: list[ReleaseRow]) -> list[ReleaseRow]:
 Successors = dict[str, list[ReleaseRow]]
 
 
-def successors_of(steps: list[ReleaseRow]) -> Successors:
-    """Each firmware version's upgrade edges, to steps in the order given (listing order)."""
+def listed_entries(lineage: Iterable[ReleaseRow]) -> dict[str, int]:
+    """Each firmware version's CPL entry number, as its published releases give it (the later one
+    when a version was listed twice)."""
+    listed: dict[str, int] = {}
+    for r in lineage:
+        if r.cpl_entry_number is not None:
+            listed[r.firmware_version] = max(r.cpl_entry_number, listed.get(r.firmware_version, 0))
+    return listed
+
+
+def forwards(source_entry: int | None, step: ReleaseRow) -> bool:
+    """An edge from firmware on `source_entry` into `step` runs forwards in listing order, or its
+    source's place is not known (firmware not on the CPL): a route follows only such edges. An edge
+    listCplEntry accepted although it runs backwards (it reports them) is never a step of a route:
+    it would take a device back to firmware the CPL listed before its own."""
+    target = step.cpl_entry_number
+    return source_entry is None or target is None or source_entry < target
+
+
+def successors_of(steps: list[ReleaseRow], listed: dict[str, int] | None = None) -> Successors:
+    """Each firmware version's upgrade edges, to steps in the order given (listing order); edges that
+    run backwards between two listed versions (`listed`: listed_entries) are left out."""
+    known = listed or {}
     successors: Successors = {}
     for r in steps:
         for source in r.upgradable_from:
-            successors.setdefault(source, []).append(r)
+            if forwards(known.get(source), r):
+                successors.setdefault(source, []).append(r)
     return successors
 
 
-def route(start_version: str, target: ReleaseRow, successors: Successors) -> list[ReleaseRow] | None:
-    """Fewest steps from `start_version` to `target` along a model's upgrade edges, built once
-    (`successors_of`) for all its devices; None when unreachable.
+def route(
+    start_version: str, target: ReleaseRow, successors: Successors, start_entry: int | None = None
+) -> list[ReleaseRow] | None:
+    """Fewest steps from `start_version` (listed as CPL entry `start_entry`, if known) to `target`
+    along a model's upgrade edges, built once (`successors_of`) for all its devices; None when
+    unreachable. Never a step back in listing order: the first step must follow `start_entry` too.
 
     Breadth-first over firmware versions, so a cycle in bad data ends when every version has been
     seen once. Ties between equally short routes go to the earliest-listed release at each step
@@ -80,6 +105,8 @@ def route(start_version: str, target: ReleaseRow, successors: Successors) -> lis
     while queue:
         version = queue.popleft()
         for step in successors.get(version, ()):
+            if version == start_version and not forwards(start_entry, step):
+                continue
             nxt = step.firmware_version
             if nxt in seen:
                 continue

@@ -192,6 +192,37 @@ def test_an_edge_runs_backwards_from_a_later_or_unlisted_source_into_a_listed_re
     assert backwards("A", 13, None) is None and backwards("A", None, None) is None  # not listed yet: no order
 
 
+def test_a_route_never_steps_back_in_listing_order() -> None:
+    """An edge listCplEntry accepted backwards (from firmware listed later) is no step: not from a
+    published release's entry, and not from the device's own entry when it has no release."""
+    removed_later = [rel(1, "A", 1), rel(4, "T", 2, "A", "B"), rel(6, "B", 3, cpl="REMOVED")]
+    assert versions(upgrade_path("A", removed_later[1], removed_later)) == ["T"]
+    assert upgrade_path("B", removed_later[1], removed_later) is None  # B is entry 6, T entry 4
+    view = view_of([rel(10, "X", 1, "Z"), rel(11, "Z", 2, status="WITHDRAWN")])
+    on_z = analyse(Identity("106C", "4331", "00AC", "Z"), view, 11, listed_current=False)
+    assert on_z.is_latest is False and on_z.upgrade_path is None
+    assert versions(analyse(Identity("106C", "4331", "00AC", "Z"), view, 9).upgrade_path) == ["X"]
+
+
+def test_a_device_listed_after_the_latest_release_is_ahead_not_outdated() -> None:
+    """Its firmware is Current on a later CPL entry than any release the FIR holds: unknown, no path."""
+    view = view_of([rel(1, "A", 1), rel(2, "B", 2, "A")])
+    ahead = analyse(Identity("106C", "4331", "00AC", "C"), view, 3, listed_current=True)
+    assert ahead.latest is not None and ahead.latest.firmware_version == "B"
+    assert ahead.is_latest is None and ahead.upgrade_path is None
+    removed = analyse(Identity("106C", "4331", "00AC", "C"), view, 3, listed_current=False)
+    assert removed.is_latest is False  # off the CPL: it must move, and no edge takes it back
+    behind = analyse(Identity("106C", "4331", "00AC", "A"), view, 1, listed_current=True)
+    assert behind.is_latest is False and versions(behind.upgrade_path) == ["B"]
+    withdrawn = analyse(
+        Identity("106C", "4331", "00AC", "C"),
+        view_of([*view.visible, rel(3, "C", 3, status="WITHDRAWN")]),
+        3,
+        True,
+    )
+    assert withdrawn.is_latest is False  # its maker withdrew it: the FIR knows, and it is not the latest
+
+
 def _reference_latest(releases: list[ReleaseRow]) -> ReleaseRow | None:
     """latest as first written: the highest listing key among the steps."""
     return max((r for r in releases if is_step(r)), key=listing_key, default=None)
@@ -201,10 +232,16 @@ def _reference_upgrade_path(start: str, target: ReleaseRow, releases: list[Relea
     """upgrade_path as first written: edges built from the steps sorted afresh, then breadth-first."""
     if start == target.firmware_version:
         return []
+    listed: dict[str, int] = {}  # a version's latest listing among its published releases
+    for r in releases:
+        if r.status == "PUBLISHED" and r.cpl_entry_number is not None:
+            listed[r.firmware_version] = max(listed.get(r.firmware_version, 0), r.cpl_entry_number)
     successors: dict[str, list[ReleaseRow]] = {}
     for r in sorted((r for r in releases if is_step(r)), key=listing_key):
         for source in r.upgradable_from:
-            successors.setdefault(source, []).append(r)
+            number = listed.get(source)
+            if number is None or r.cpl_entry_number is None or number < r.cpl_entry_number:
+                successors.setdefault(source, []).append(r)
     came_from: dict[str, tuple[str, ReleaseRow]] = {}
     queue, seen = [start], {start}
     while queue:
