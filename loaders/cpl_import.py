@@ -103,7 +103,8 @@ async def finish_staging(db: Db) -> None:
 
 
 async def reject_conflicts(db: Db) -> list[StageConflict]:
-    """Unstage rows that would re-point an entry number or list an identity twice, and return them."""
+    """Unstage rows that would re-point an entry number, list an identity twice, or change an entry
+    from an older CPL issue than the one that last changed it, and return them."""
     records = await db.fetch(
         "with by_number as ("
         "  select s.row_number, s.number, e.number as existing_number,"
@@ -111,22 +112,33 @@ async def reject_conflicts(db: Db) -> list[StageConflict]:
         "        when e.model_id <> s.model_id then 'model_id'"
         "        when e.hardware_version <> s.hardware_version then 'hardware_version'"
         "        when e.firmware_version <> s.firmware_version then 'firmware_version'"
-        "        else 'image_hash' end as field"
+        "        else 'image_hash' end as field, null::date as since"
         "  from cpl_stage s join cpl_entries e on e.number = s.number"
         "  where (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version, e.image_hash)"
         "   <> (s.manufacturer_id, s.model_id, s.hardware_version, s.firmware_version, s.image_hash)"
         "), by_identity as ("
-        "  select s.row_number, s.number, e.number as existing_number, 'number' as field"
+        "  select s.row_number, s.number, e.number as existing_number, 'number' as field, null::date"
         "  from cpl_stage s join cpl_entries e"
         "   on (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version)"
         "    = (s.manufacturer_id, s.model_id, s.hardware_version, s.firmware_version)"
         "  where e.number <> s.number"
-        "), bad as (select * from by_number union all select * from by_identity"
+        # an older issue re-imported must not undo a newer one: a Removed entry put back to Current
+        # (its release `latest` again), a re-listed one removed. The entry last changed on its listing,
+        # its removal, or the issue its cpl_version (the Version cell) names, whichever is latest.
+        "), stale as ("
+        "  select s.row_number, s.number, e.number, 'issue', since.on"
+        "  from cpl_stage s join cpl_entries e on e.number = s.number"
+        "  left join cpl_issues i on e.cpl_version in (i.title, i.number)"
+        "  cross join lateral (select greatest(e.listed_on, e.removed_on, i.issued_on) as on) since"
+        f"  where s.stated_on < since.on and {_CHANGED}"
+        "   and s.row_number not in (select row_number from by_number union all select row_number from by_identity)"
+        "), bad as (select * from by_number union all select * from by_identity union all select * from stale"
         "), gone as (delete from cpl_stage s using bad where s.row_number = bad.row_number)"
         " select b.row_number, b.number, b.field, b.existing_number,"
         "  case b.field when 'manufacturer_id' then e.manufacturer_id when 'model_id' then e.model_id"
         "   when 'hardware_version' then e.hardware_version when 'firmware_version' then e.firmware_version"
-        "   when 'image_hash' then e.image_hash else e.number::text end as existing_value"
+        "   when 'image_hash' then e.image_hash when 'issue' then coalesce(e.cpl_version, b.since::text)"
+        "   else e.number::text end as existing_value"
         " from bad b join cpl_entries e on e.number = b.existing_number"
         " order by b.row_number, b.field"
     )

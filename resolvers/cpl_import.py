@@ -29,6 +29,7 @@ _CPL_COLUMN = {
     "hardware_version": wb.HW_VERSION,
     "firmware_version": wb.FIRMWARE,
     "image_hash": wb.IMAGE_HASH,
+    "issue": wb.VERSION,
 }
 
 
@@ -117,6 +118,11 @@ def _main_version(versions: Counter[str]) -> str | None:
 def _conflict_problem(c: sql.StageConflict) -> RowProblem:
     if c.field == "number":
         reason = f"this device identity is already listed as entry {c.existing_number}"
+    elif c.field == "issue":
+        reason = (
+            f"entry {c.number} was last changed by a newer CPL issue ({c.existing_value}) than this row's:"
+            " an older issue does not undo a newer one"
+        )
     else:
         reason = (
             f"entry {c.number} already lists {c.field} {c.existing_value}; a CPL entry's device identity"

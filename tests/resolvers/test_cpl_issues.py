@@ -124,3 +124,29 @@ async def test_the_export_names_the_issue_each_row_came_from(db: Db, tmp_path: P
         102: V2051,
         103: V2052,
     }
+
+
+async def test_an_older_issue_does_not_undo_a_newer_one(db: Db, pool: asyncpg.Pool, tmp_path: Path) -> None:
+    """2.052 removed entry 101; 2.051 imported again (a file sent twice, an archive replayed) must not
+    put it back to Current, where its release would be `latest` again. The row is a problem; the
+    rows that change nothing go through."""
+
+    async def imported(name: str, rows: list[Any]) -> Any:
+        cpl = CplWorkbook(write_cpl(tmp_path / name, rows))
+        return await import_cpl(db, cpl, actor="s", organisation=None, today=IMPORT_DAY)
+
+    await imported("v1.csv", generated_rows(range(100, 103)))
+    await imported("v2.csv", [generated_row(101, version=V2052, status="Removed")])
+    again = await imported("v1-again.csv", generated_rows(range(100, 103)))
+    statuses = dict(await db.fetch("select number, status::text from cpl_entries order by number"))
+    assert statuses[101] == "REMOVED"
+    [problem] = [p for p in again.problems if p.row_number == 3]
+    assert problem.column == "Version" and f"newer CPL issue ({V2052})" in problem.reason
+    assert (again.updated, again.removed) == (0, 0)
+    # a newer issue still re-lists it
+    await imported("v3.csv", [generated_row(101, version="Version 2.053 Issued on 19-10-2022")])
+    assert await db.fetchval("select status::text from cpl_entries where number = 101") == "CURRENT"
+    # and 2.052 replayed after 2.053 re-listed it does not remove it again
+    replayed = await imported("v2-again.csv", [generated_row(101, version=V2052, status="Removed")])
+    assert await db.fetchval("select status::text from cpl_entries where number = 101") == "CURRENT"
+    assert [p.row_number for p in replayed.problems] == [2] and replayed.removed == 0
