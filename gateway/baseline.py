@@ -52,7 +52,15 @@ def _identity(body: Any) -> tuple[str, str, str, str]:
 def _device(identity: Identity, found: sql.BaselineDevice) -> Json:
     # The GraphQL resolvers' own computation; a fir:read caller's visible releases are the published
     # ones, which is all the baseline's statement returns.
-    a = analyse(identity, view_of(found.releases), found.cpl_number, found.cpl_status == CplStatus.CURRENT)
+    # its statement reads published releases only: whether the device's own firmware was withdrawn
+    # (then it is not "ahead" of the latest) comes beside them
+    a = analyse(
+        identity,
+        view_of(found.releases),
+        found.cpl_number,
+        found.cpl_status == CplStatus.CURRENT,
+        withdrawn=found.withdrawn,
+    )
     entry = None if found.cpl_number is None else {"number": found.cpl_number, "status": found.cpl_status}
     return {
         "onCpl": found.cpl_status == CplStatus.CURRENT,

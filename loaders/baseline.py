@@ -28,6 +28,11 @@ with cpl as (
     where r.manufacturer_id = $1 and r.model_id = $2 and r.hardware_version = $3 and r.status = '{ReleaseStatus.PUBLISHED}'
 )
 select (select number from cpl) as cpl_number, (select status from cpl) as cpl_status,
+       -- the device's own firmware withdrawn after publication, with no published record of it
+       (not exists (select from published where firmware_version = $4)
+        and exists (select from firmware_releases w where (w.manufacturer_id, w.model_id,
+          w.hardware_version, w.firmware_version) = ($1, $2, $3, $4)
+          and w.status = '{ReleaseStatus.WITHDRAWN}' and w.published_at is not null)) as withdrawn,
        (select json_agg(json_build_array(id, firmware_version, release_date, cpl_entry_number, cpl_status,
                                          sources) order by id) from published) as releases
 """
@@ -42,6 +47,7 @@ _NEVER_READ: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 class BaselineDevice:
     cpl_number: int | None
     cpl_status: str | None
+    withdrawn: bool  # the device's firmware: its FIR record is withdrawn (resolvers.devices.analyse)
     releases: list[ReleaseRow]
 
 
@@ -63,4 +69,5 @@ def _releases(model_key: tuple[str, str, str], raw: Any) -> list[ReleaseRow]:
 async def device(pool: asyncpg.Pool, identity: tuple[str, str, str, str]) -> BaselineDevice:
     row = await pool.fetchrow(DEVICE_SQL, *identity)
     assert row is not None  # the statement always yields one row
-    return BaselineDevice(row["cpl_number"], row["cpl_status"], _releases(identity[:3], row["releases"]))
+    releases = _releases(identity[:3], row["releases"])
+    return BaselineDevice(row["cpl_number"], row["cpl_status"], row["withdrawn"], releases)

@@ -180,10 +180,16 @@ def view_of(visible: list[ReleaseRow]) -> ModelView:
 
 
 def analyse(
-    identity: Identity, view: ModelView, number: int | None = None, listed_current: bool = False
+    identity: Identity,
+    view: ModelView,
+    number: int | None = None,
+    listed_current: bool = False,
+    *,
+    withdrawn: bool | None = None,
 ) -> Analysis:
     """Latest, is-latest and the upgrade path of a device whose firmware the CPL lists as entry
-    `number` (None: not on the CPL), `listed_current` when that entry is Current.
+    `number` (None: not on the CPL), `listed_current` when that entry is Current; `withdrawn` when
+    the device's own firmware record is withdrawn (None: found in the view).
 
     A device on firmware the CPL lists Current after the latest release the FIR holds (its maker
     has not published it in the FIR yet) is ahead of what the FIR knows: whether it is the latest is
@@ -195,7 +201,8 @@ def analyse(
     if latest is None:
         return Analysis(current, None, None, None, view.lineage)
     is_latest = latest.firmware_version == identity.firmware_version
-    withdrawn = current is not None and current.status == ReleaseStatus.WITHDRAWN
+    if withdrawn is None:  # the view holds the device's own record, if the caller may see it
+        withdrawn = current is not None and current.status == ReleaseStatus.WITHDRAWN
     if not is_latest and listed_current and not withdrawn and _ahead(number, latest):
         return Analysis(current, latest, None, None, view.lineage)
     route = [] if is_latest else paths.route(identity.firmware_version, latest, view.successors, number)
