@@ -127,8 +127,18 @@ async def _send_hit(send: Send, body: bytes, media_type: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def current_generation(resources: Resources) -> int | None:
-    """The generation to serve and store under; None when freshness cannot be established.
+@dataclasses.dataclass(frozen=True, slots=True)
+class Freshness:
+    """What the cache stood at when a request asked it: `generation` counts its clears (an answer
+    is stored only if none came since), `version` is the data version its answers are at (what a
+    writer's token and a replica's replay are compared with: two different numbers)."""
+
+    generation: int
+    version: int | None
+
+
+async def current_generation(resources: Resources) -> Freshness | None:
+    """The cache's state to serve and store under; None when freshness cannot be established.
 
     While the listener is healthy the cache's version is current and this costs nothing; otherwise
     notifications may be missed, so the committed version is read on every request until it recovers.
@@ -142,7 +152,7 @@ async def current_generation(resources: Resources) -> int | None:
             if not_now(error):
                 return None  # not known fresh: answer without the cache (an outage is the endpoint's 503)
             raise
-    return cache.generation
+    return Freshness(cache.generation, cache.version)
 
 
 def not_now(error: Exception) -> bool:
@@ -208,42 +218,43 @@ async def serve(
         await endpoint(scope, receive, _clearing(cache, scope, send))
         return
     key = cache_key(request, principal, max_tokens) if request else None
-    generation = await current_generation(resources) if key else None
+    fresh = await current_generation(resources) if key else None
     state = scope.get("state", {})
-    if key is None or generation is None or not covers(generation, state.get("read_after")):
+    if key is None or fresh is None or not covers(fresh.version, state.get("read_after")):
         await endpoint(scope, receive, send)
         return
     hit = cache.get(key)
     if hit is not None:
         await _send_hit(send, hit, state.get("media_type") or JSON)
         return
-    await _store_after(
-        cache, key, generation, lambda s: endpoint(scope, receive, s), send, state.get("reads")
-    )
+    await _store_after(cache, key, fresh, lambda s: endpoint(scope, receive, s), send, state.get("reads"))
 
 
-def covers(generation: int, after: ReadAfter | None) -> bool:
-    """Whether answers kept at `generation` include the caller's own write (its FIR-Read-After token).
+def covers(version: int | None, after: ReadAfter | None) -> bool:
+    """Whether answers kept at data version `version` include the caller's own write (its
+    FIR-Read-After token).
 
     This process may not have heard of that write yet (it committed through another gateway): then
     the cache is passed by, and the read waits for a replica, or the primary, that has it.
     """
-    return after is None or (after.data_version is not None and generation >= after.data_version)
+    if after is None:
+        return True
+    return after.data_version is not None and version is not None and version >= after.data_version
 
 
 async def _store_after(
     cache: ResponseCache,
     key: CacheKey,
-    generation: int,
+    fresh: Freshness,
     run: Callable[[Send], Any],
     send: Send,
     reads: ReadChoice | None = None,
 ) -> None:
-    """An answer a replica read at an older data version than `generation` is not kept under it: it would
+    """An answer a replica read at an older data version than the cache's is not kept: it would
     outlive the replica's lag, and contradict a writer's token, until the next write."""
     capture = _Capture(send)
     await run(capture)
-    if reads is not None and reads.stale_for(generation):
+    if reads is not None and reads.stale_for(fresh.version):
         return
     if capture.cacheable(cache, key):
-        cache.put(key, capture.body, generation)
+        cache.put(key, capture.body, fresh.generation)

@@ -377,6 +377,9 @@ class ReadChoice:
             self.replicas.mark_down(self.replica, "a query on it failed")
         self._pool = self.replicas.primary
 
-    def stale_for(self, generation: int) -> bool:
-        """Whether an answer read here may predate `generation`: then it must not be cached under it."""
-        return self.version_floor is not None and self.version_floor < generation
+    def stale_for(self, version: int | None) -> bool:
+        """Whether an answer read here may predate data version `version` (the cache's; None: not
+        known): then it must not be cached. An answer read on the primary never is."""
+        if self.version_floor is None:
+            return False
+        return version is None or self.version_floor < version

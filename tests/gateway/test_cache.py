@@ -221,7 +221,9 @@ async def test_healthy_listener_costs_no_query(
 ) -> None:
     # With the pool closed to new work a fallback check would fail: a generation proves none ran.
     resources.pool = None
-    assert await current_generation(resources) == listener.cache.generation
+    fresh = await current_generation(resources)
+    assert fresh is not None and fresh.generation == listener.cache.generation
+    assert fresh.version == listener.cache.version
     resources.pool = seeded_pool
 
 
