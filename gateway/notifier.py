@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,18 +40,27 @@ class Notifier:
     liveness probe and a safety net), `on_lost(hook)` for the moment the connection is known lost.
     A hook that raises a connection error counts as a lost connection. Notifications sent while
     disconnected are lost: PostgreSQL keeps none, which is why `on_sync` exists.
+
+    A connection can also go silent without closing (a firewall dropping an idle flow, a half-open
+    failover): the probe then hangs. So each probe has `probe_timeout` seconds, and the notifier is
+    not `healthy` once a probe is overdue: the cache then reads the version on every request (the
+    pool's own connections are unaffected) until a new session has synced. A write elsewhere is so
+    noticed within about `check_interval + probe_timeout` seconds, not the 40 it took.
     """
 
     def __init__(
         self,
         url: str,
         *,
-        check_interval: float = 30.0,
+        check_interval: float = 2.0,
+        probe_timeout: float = 2.0,
         min_backoff: float = 0.1,
         max_backoff: float = 1.0,
     ) -> None:
         self.url = url
         self.check_interval = check_interval
+        self.probe_timeout = probe_timeout
+        self._synced_at = 0.0  # time.monotonic() of the last sync that completed
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.connection: asyncpg.Connection | None = None
@@ -76,7 +86,10 @@ class Notifier:
     def healthy(self) -> bool:
         """Listening on every channel, and every sync hook ran since the connection was made."""
         conn = self.connection
-        return self._listening.is_set() and conn is not None and not conn.is_closed()
+        if not self._listening.is_set() or conn is None or conn.is_closed():
+            return False
+        overdue = time.monotonic() - self._synced_at > self.check_interval + self.probe_timeout
+        return not overdue
 
     async def start(self, wait: float = 5.0) -> None:
         """Start the session loop; wait briefly for the first one so the first requests find it ready."""
@@ -127,8 +140,11 @@ class Notifier:
             await self._sync(conn)
 
     async def _sync(self, conn: asyncpg.Connection) -> None:
-        for hook in self._sync_hooks:
-            await hook(conn)
+        """Every hook, within probe_timeout together; a probe that times out ends the session."""
+        async with asyncio.timeout(self.probe_timeout):
+            for hook in self._sync_hooks:
+                await hook(conn)
+        self._synced_at = time.monotonic()
 
     def _dispatch(self, conn: Any, pid: int, channel: str, payload: str) -> None:
         for handler in self._channels.get(channel, ()):

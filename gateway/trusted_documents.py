@@ -101,7 +101,10 @@ class TrustedDocuments:
         return self._synced and self._notifier is not None and self._notifier.healthy
 
     async def _sync(self, _conn: Any) -> None:
-        self._forget("*")
+        # after a (re)connection notices may have been missed; the periodic probes of a live one
+        # (every few seconds) need not empty the memo
+        if not self._synced:
+            self._forget("*")
         self._synced = True
 
     def _lost(self) -> None:

@@ -90,3 +90,26 @@ async def test_backoff_grows_to_its_cap_while_the_database_is_unreachable() -> N
         assert notifier._delay == notifier.max_backoff
     finally:
         await notifier.aclose()
+
+
+async def test_a_silent_connection_is_unhealthy_within_a_probe_and_replaced(
+    db_url: str, pool: asyncpg.Pool
+) -> None:
+    """A connection that stays open but answers nothing (here: its probe waits on a lock; in life, a
+    firewall dropping an idle flow) must not pass for listening: the cache would trust it for ever.
+    Within check_interval + probe_timeout it is unhealthy, and a new session takes over."""
+    notifier = Notifier(db_url, check_interval=0.3, probe_timeout=0.3, min_backoff=0.05, max_backoff=0.2)
+    DataVersionListener(notifier, ResponseCache(100, 1_000_000))
+    await notifier.start()
+    try:
+        assert notifier.healthy
+        first = notifier.connections
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("lock table data_version in access exclusive mode")
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await until(lambda: not notifier.healthy, seconds=5)
+            assert loop.time() - started < 0.3 + 0.3 + 0.5
+        await until(lambda: notifier.healthy and notifier.connections > first, seconds=10)
+    finally:
+        await notifier.aclose()
