@@ -13,7 +13,7 @@ from gateway.auth.tokens import www_authenticate
 from gateway.media import JSON, content_type, is_graphql_response
 from gateway.resources import Resources
 from resolvers.access import Rule
-from resolvers.errors import Unauthenticated
+from resolvers.errors import IssuerUnavailable, Unauthenticated
 from resolvers.principal import Principal
 
 
@@ -22,14 +22,17 @@ async def authenticate(resources: Resources, authorization: str | None) -> Princ
 
 
 def unauthenticated_response(error: Unauthenticated, media_type: str = JSON) -> Response:
-    body: dict[str, Any] = {"errors": [{"message": error.message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    """401 with WWW-Authenticate for a refused token; 503 with Retry-After for one that cannot be checked
+    while its issuer is unreachable (IssuerUnavailable), so clients retry rather than drop the token."""
+    body: dict[str, Any] = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
     if not is_graphql_response(media_type):
         body = {"data": None, **body}
+    if isinstance(error, IssuerUnavailable):
+        status, headers = 503, {"Retry-After": str(error.retry_after)}
+    else:
+        status, headers = 401, {"WWW-Authenticate": www_authenticate(error)}
     return Response(
-        orjson.dumps(body),
-        status_code=401,
-        media_type=content_type(media_type),
-        headers={"WWW-Authenticate": www_authenticate(error)},
+        orjson.dumps(body), status_code=status, media_type=content_type(media_type), headers=headers
     )
 
 

@@ -35,6 +35,7 @@ from gateway.resources import Resources
 from gateway.trusted_documents import Refused, RequestData
 from gateway.trusted_ws import LegacyWSHandler, TransportWSHandler
 from gateway.websocket_limits import (
+    CLOSE_TRY_AGAIN_LATER,
     TOO_MANY_CONNECTIONS,
     ConnectionSlots,
     WebSocketAdapter,
@@ -42,9 +43,10 @@ from gateway.websocket_limits import (
     cap_messages,
     close_at_expiry,
     connection_owner,
+    refuse_with,
 )
 from resolvers.context import Context
-from resolvers.errors import ServiceUnavailable, Unauthenticated
+from resolvers.errors import IssuerUnavailable, ServiceUnavailable, Unauthenticated
 from resolvers.principal import ANONYMOUS
 
 # Subscriptions are served over WebSocket only; GET never changes anything (GraphQL over HTTP).
@@ -306,7 +308,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             authorization = _ws_authorization(context)
             context.principal = await authenticate(resources_in(context.request), authorization)
         except Unauthenticated as error:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": error.message}) from None
+            if isinstance(error, IssuerUnavailable):
+                refuse_with(
+                    context.request.scope, CLOSE_TRY_AGAIN_LATER, "token issuer unreachable: retry shortly"
+                )
+            raise ConnectionRejectionError({"code": error.code, "message": error.message}) from None
         scope = context.request.scope
         resources = resources_in(context.request)
         cap_messages(scope, caps_of(resources).of(context.principal).body_bytes)

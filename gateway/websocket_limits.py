@@ -28,6 +28,8 @@ _SLOT = "fir_ws_slot"
 _MESSAGE_CAP = "fir_ws_message_cap"
 # RFC 6455: the endpoint received a message too big for it to process.
 CLOSE_MESSAGE_TOO_BIG = 1009
+# IANA's WebSocket close code 1013, Try Again Later: the token could not be checked (issuer unreachable).
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 _EXPIRES_AT = "fir_ws_expires_at"
@@ -83,6 +85,12 @@ def connection_owner(principal: Principal, client: tuple[str, int] | None) -> st
     return f"anonymous:{client[0] if client else '?'}"
 
 
+def refuse_with(scope: MutableMapping[str, Any], code: int, reason: str) -> None:
+    """The close code and reason for the connection_init refusal about to be raised (WebSocketAdapter),
+    in place of strawberry's 4403 Forbidden. `reason` is at most 123 bytes (RFC 6455)."""
+    scope.setdefault("state", {})[_REFUSAL] = (code, reason)
+
+
 class ConnectionSlots:
     """Open WebSocket connections per owner, in this process."""
 
@@ -92,10 +100,7 @@ class ConnectionSlots:
 
     def take(self, scope: MutableMapping[str, Any], owner: str) -> bool:
         if self.open[owner] >= self.limit:
-            scope.setdefault("state", {})[_REFUSAL] = (
-                CLOSE_TOO_MANY_CONNECTIONS,
-                f"at most {self.limit} connections per caller",
-            )
+            refuse_with(scope, CLOSE_TOO_MANY_CONNECTIONS, f"at most {self.limit} connections per caller")
             return False
         self.open[owner] += 1
         scope.setdefault("state", {})[_SLOT] = owner

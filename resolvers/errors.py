@@ -25,6 +25,17 @@ class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
 
 
+class IssuerUnavailable(Unauthenticated):
+    """A token that cannot be checked now: its issuer's keys cannot be fetched (no key set yet, or the
+    token's key is new and the last fetch failed). Not the caller's fault: HTTP 503, retry shortly."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Forbidden(DomainError):
     code = "FORBIDDEN"
 

@@ -82,6 +82,8 @@ class JwksCache:
         """Fetches finished while a caller waited for the lock: that caller's refresh is already done."""
         self.attempts = 0
         """Fetches started, successful or not (for metrics and tests)."""
+        self.failing = False
+        """The last fetch failed: a key missing from the set held may be one the issuer has since added."""
 
     @property
     def current(self) -> IssuerKeys | None:
@@ -107,7 +109,9 @@ class JwksCache:
             self._last_attempt = self._clock()
             try:
                 self._current = await self._fetch()
+                self.failing = False
             except FETCH_ERRORS as error:
+                self.failing = True
                 kept = "keeping the last good key set" if self._current else "no keys yet"
                 log.warning("JWKS refresh from %s failed (%s); %s", self.issuer, _describe(error), kept)
             finally:

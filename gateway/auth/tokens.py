@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from types import TracebackType
 
@@ -23,7 +24,7 @@ from gateway.auth.algorithms import TokenRegistry, allowed_algorithms
 from gateway.auth.jwks import IssuerKeys, JwksCache, KeysUnavailable, LocalIssuer
 from gateway.auth.verified import VerifiedTokens
 from gateway.settings import Settings, access_token_type
-from resolvers.errors import Unauthenticated
+from resolvers.errors import IssuerUnavailable, Unauthenticated
 from resolvers.principal import ANONYMOUS, Principal
 
 log = logging.getLogger(__name__)
@@ -141,11 +142,22 @@ class TokenVerifier:
         return kid
 
     async def _keys_for(self, kid: str | None) -> IssuerKeys:
+        """The issuer's keys, with the token's among them. When the issuer cannot be reached the token is
+        not refused as bad (a client told 401 would drop a good token, or page someone): IssuerUnavailable."""
+        retry_after = max(1, math.ceil(self._settings.jwks_min_refresh_interval))
         try:
             keys = await self.keys.keys_for(kid)
         except KeysUnavailable:
-            raise Unauthenticated("the token issuer's keys are unavailable") from None
+            raise IssuerUnavailable(
+                "the token issuer's keys cannot be fetched right now: retry shortly", retry_after=retry_after
+            ) from None
         if not keys.knows(kid):
+            if self.keys.failing:
+                raise IssuerUnavailable(
+                    "token signed by a key this gateway does not hold yet, and the token issuer cannot be"
+                    " reached to fetch it: retry shortly",
+                    retry_after=retry_after,
+                )
             raise Unauthenticated("token signed by an unknown key")
         return keys
 

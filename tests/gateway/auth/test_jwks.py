@@ -18,7 +18,7 @@ from joserfc.util import int_to_base64
 from gateway.auth.discovery import discovery_url, parse_metadata
 from gateway.auth.jwks import JwksCache, KeysUnavailable, import_signing_keys
 from gateway.auth.tokens import TokenVerifier
-from resolvers.errors import Unauthenticated
+from resolvers.errors import IssuerUnavailable, Unauthenticated
 from tests.gateway.issuer import LocalIssuer, make_settings, new_key, running_issuer
 
 
@@ -124,10 +124,32 @@ async def test_provider_gone_entirely_keeps_the_last_good_set(
 async def test_provider_down_at_start_is_not_fatal(issuer: LocalIssuer, tmp_path: Path) -> None:
     issuer.down = True
     async with TokenVerifier(make_settings(tmp_path), issuer.url) as verifier:
-        with pytest.raises(Unauthenticated, match="unavailable"):
+        with pytest.raises(IssuerUnavailable, match="cannot be fetched"):
             await verifier.authenticate(f"Bearer {issuer.token()}")
         issuer.down = False
         assert (await verifier.authenticate(f"Bearer {issuer.token()}")).can_read
+
+
+async def test_a_kid_unknown_while_the_provider_is_down_is_not_called_bad(
+    issuer: LocalIssuer, tmp_path: Path
+) -> None:
+    """The issuer may have rotated while unreachable: such a token cannot be checked (IssuerUnavailable,
+    a 503), where with the issuer reachable a kid it does not publish is a bad token (401)."""
+    async with TokenVerifier(make_settings(tmp_path, jwks_min_refresh_interval=0.0), issuer.url) as verifier:
+        assert not verifier.keys.failing
+        rotated = new_key("RSA")
+        issuer.keys.append(rotated)
+        issuer.down = True
+        with pytest.raises(IssuerUnavailable, match="does not hold yet"):
+            await verifier.authenticate(f"Bearer {issuer.token(key=rotated)}")
+        assert verifier.keys.failing
+        assert (await verifier.authenticate(f"Bearer {issuer.token()}")).can_read  # the held set still serves
+        issuer.down = False
+        assert (await verifier.authenticate(f"Bearer {issuer.token(key=rotated)}")).can_read
+        assert not verifier.keys.failing
+        with pytest.raises(Unauthenticated, match="unknown key") as refused:
+            await verifier.authenticate(f"Bearer {issuer.token(key=new_key('RSA'))}")
+        assert not isinstance(refused.value, IssuerUnavailable)
 
 
 async def test_refetches_are_throttled_even_without_any_key(
