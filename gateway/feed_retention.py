@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from gateway.rounds import rounds
 from gateway.settings import Settings
 from loaders.audit import Actor
 from loaders.db import Db
@@ -32,32 +33,18 @@ async def feed_retention(
     if days == 0:
         yield None
         return
-    task = asyncio.create_task(_rounds(pool, dt.timedelta(days=days), interval, first_delay))
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    older_than = dt.timedelta(days=days)
 
-
-async def _rounds(pool: asyncpg.Pool, older_than: dt.timedelta, interval: float, delay: float) -> None:
-    while True:
-        await asyncio.sleep(delay)
-        delay = interval
-        try:
-            pruned = await prune(Db(pool), ACTOR, older_than)
-        except Exception as error:  # an outage, say: the next round tries again
-            log.warning(
-                "change feed retention: pruning failed (%s); next round in %.0f s",
-                type(error).__name__,
-                interval,
-            )
-            continue
+    async def prune_round() -> None:
+        pruned = await prune(Db(pool), ACTOR, older_than)
         if pruned.deleted:
             log.info(
                 "change feed retention: %d events older than %d days pruned, through position %d",
                 pruned.deleted,
-                older_than.days,
+                days,
                 pruned.through,
             )
+
+    what = "change feed retention: pruning"
+    async with rounds(prune_round, interval=interval, first_delay=first_delay, what=what, log=log) as task:
+        yield task

@@ -15,6 +15,7 @@ import asyncpg
 
 from gateway.context import build_context
 from gateway.resources import Resources
+from gateway.rounds import rounds
 from loaders import fleet_checks as sql
 from loaders.db import Db
 from resolvers.principal import Principal
@@ -36,26 +37,15 @@ async def expiring(
     """Expired checks deleted with their report chunks while the gateway runs, not only when the next
     upload comes (with no uploads, a day's reports stayed in PostgreSQL for good). Every process may
     run it: the delete of a row already gone deletes nothing."""
-    task = asyncio.create_task(_expiry_rounds(pool, interval, first_delay))
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
-
-async def _expiry_rounds(pool: asyncpg.Pool, interval: float, delay: float) -> None:
-    while True:
-        await asyncio.sleep(delay)
-        delay = interval
-        try:
-            deleted = await sql.delete_expired(Db(pool))
-        except Exception as error:  # an outage, say: the next round tries again
-            log.warning("fleet checks: deleting expired ones failed (%s)", type(error).__name__)
-            continue
+    async def delete_expired() -> None:
+        deleted = await sql.delete_expired(Db(pool))
         if deleted:
             log.info("fleet checks: %d expired, deleted with their reports", deleted)
+
+    what = "fleet checks: deleting expired ones"
+    async with rounds(delete_expired, interval=interval, first_delay=first_delay, what=what, log=log) as task:
+        yield task
 
 
 class FleetJobs:
