@@ -21,7 +21,9 @@ Ctx = Info[Context, Any]
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Each release as it becomes PUBLISHED; no filter means every manufacturer or model.",
+        description="Each release as it becomes PUBLISHED; no filter means every manufacturer or model."
+        " The filters combine with AND: a model id is unique only within its manufacturer, so modelIds"
+        " alone matches that id at every manufacturer.",
     )
     async def firmware_released(
         self, info: Ctx, manufacturer_ids: list[str] | None = None, model_ids: list[str] | None = None

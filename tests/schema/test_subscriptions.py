@@ -46,7 +46,7 @@ async def events(notifier: Notifier) -> AsyncIterator[ReleaseEvents]:
 async def models(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         b = Builder(conn)
-        for mid, model in (("106C", "4331"), ("1063", "4772")):
+        for mid, model in (("106C", "4331"), ("1063", "4772"), ("1063", "4331")):
             await b.manufacturer(mid)
             await b.model(mid, model, "ESME")
 
@@ -108,11 +108,35 @@ async def test_filters_by_manufacturer_and_model(
     first = asyncio.ensure_future(anext(stream))
     await _until_subscribed(events)
     await _publish(pool, "106C", "4331", "00000001")  # another manufacturer: filtered out
+    await _publish(pool, "1063", "4331", "00000003")  # the manufacturer asked, another model: out
     wanted = await _publish(pool, "1063", "4772", "00000002")
     async with asyncio.timeout(5):
         result = await first
     assert result.data["firmwareReleased"]["id"] == str(wanted)
     await stream.aclose()
+
+
+async def test_a_model_id_alone_matches_it_at_every_manufacturer(
+    pool: asyncpg.Pool, events: ReleaseEvents, models: None
+) -> None:
+    """A model id is unique only within its manufacturer: modelIds alone is every manufacturer's model
+    of that id, and with manufacturerIds it is that manufacturer's only (the filters combine with AND)."""
+    alone = await _subscribe(build_schema(), pool, events, SUPPLIER, models=["4331"])
+    exact = await _subscribe(build_schema(), pool, events, SUPPLIER, m=["106C"], models=["4331"])
+    firsts = [asyncio.ensure_future(anext(alone)), asyncio.ensure_future(anext(exact))]
+    await _until_subscribed(events, 2)
+    other = await _publish(pool, "1063", "4331", "00000001")
+    own = await _publish(pool, "106C", "4331", "00000002")
+    async with asyncio.timeout(5):
+        first_alone, first_exact = await asyncio.gather(*firsts)
+        second_alone = await anext(alone)
+    assert [first_alone.data["firmwareReleased"]["id"], second_alone.data["firmwareReleased"]["id"]] == [
+        str(other),
+        str(own),
+    ]
+    assert first_exact.data["firmwareReleased"]["id"] == str(own)
+    await alone.aclose()
+    await exact.aclose()
 
 
 async def test_anonymous_is_refused(pool: asyncpg.Pool, events: ReleaseEvents) -> None:
