@@ -32,6 +32,16 @@ def image_hash(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest().upper()
 
 
+def identity_input(firmware: str) -> dict[str, str]:
+    """A DeviceIdentityInput for 106C/4331/00AC at `firmware`, as the caller typed it."""
+    return {
+        "manufacturerId": "106C",
+        "modelId": "4331",
+        "hardwareVersion": "00AC",
+        "firmwareVersion": firmware,
+    }
+
+
 def submission_input(version: str) -> dict[str, Any]:
     """A SubmitFirmwareReleaseInput for 106C/4331/00AC at `version`, its hash derived from it."""
     return {

@@ -13,21 +13,12 @@ from resolvers.principal import ANONYMOUS
 from schema.cost import analyse
 from schema.cost_cache import MAX_SHAPE_NODES, Analyses, cache_key, shape
 from schema.schema import build_schema
-from tests.builders import execute
+from tests.builders import execute, identity_input
 
 MODEL = build_schema().cost_model
 PAGE = "query($n: Int) { cplEntries(first: $n) { nodes { number } } }"
 DEVICE = "query($id: DeviceIdentityInput!) { device(identity: $id) { onCpl } }"
 FLEET = "query($d: [FleetDeviceInput!]!) { fleetStatus(devices: $d) { total } }"
-
-
-def identity(firmware: str) -> dict[str, str]:
-    return {
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": firmware,
-    }
 
 
 def analysed(analyses: Analyses, query: str, **variables: Any) -> int:
@@ -38,15 +29,15 @@ def analysed(analyses: Analyses, query: str, **variables: Any) -> int:
 
 def test_requests_differing_in_strings_share_one_entry() -> None:
     analyses = Analyses(MODEL)
-    analysed(analyses, DEVICE, id=identity("124074DA"))
-    analysed(analyses, DEVICE, id=identity("00000001"))
+    analysed(analyses, DEVICE, id=identity_input("124074DA"))
+    analysed(analyses, DEVICE, id=identity_input("00000001"))
     assert len(analyses.entries) == 1
 
 
 def test_what_the_cost_reads_from_variables_keeps_entries_apart() -> None:
     analyses = Analyses(MODEL)
     assert analysed(analyses, PAGE, n=5) < analysed(analyses, PAGE) < analysed(analyses, PAGE, n=500)
-    small, missing_field = identity("124074DA"), identity("124074DA")
+    small, missing_field = identity_input("124074DA"), identity_input("124074DA")
     del missing_field["firmwareVersion"]
     analysed(analyses, DEVICE, id=small)
     analysed(analyses, DEVICE, id=missing_field)
@@ -55,7 +46,7 @@ def test_what_the_cost_reads_from_variables_keeps_entries_apart() -> None:
 
 def test_large_variables_are_analysed_afresh() -> None:
     analyses = Analyses(MODEL)
-    few = [{"ref": str(n), **identity("124074DA")} for n in range(3)]
+    few = [{"ref": str(n), **identity_input("124074DA")} for n in range(3)]
     many = few * MAX_SHAPE_NODES
     assert analysed(analyses, FLEET, d=few) < analysed(analyses, FLEET, d=many)
     assert cache_key(FLEET, {"d": many}) is None

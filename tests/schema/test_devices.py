@@ -7,7 +7,7 @@ import pytest
 
 from resolvers.principal import ANONYMOUS
 from schema.schema import build_schema
-from tests.builders import SUPPLIER, Builder, execute
+from tests.builders import SUPPLIER, Builder, execute, identity_input
 
 DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
   identity { manufacturerId firmwareVersion } onCpl isLatest
@@ -100,13 +100,7 @@ async def test_latest_follows_cpl_listing_order_not_release_date(pool: asyncpg.P
 async def test_identity_input_accepts_the_cpl_firmware_codings(
     pool: asyncpg.Pool, chain: None, firmware: str
 ) -> None:
-    ident = {
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": firmware,
-    }
-    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
+    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=identity_input(firmware))
     assert result.errors is None, result.errors
     d = result.data["device"]
     assert d["identity"]["firmwareVersion"] == "00000001" and d["onCpl"] is True
@@ -114,12 +108,6 @@ async def test_identity_input_accepts_the_cpl_firmware_codings(
 
 @pytest.mark.parametrize("firmware", ["1.2.3", "0000001G", "124074D", "0x123456789"])
 async def test_ambiguous_firmware_input_is_refused(pool: asyncpg.Pool, chain: None, firmware: str) -> None:
-    ident = {
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": firmware,
-    }
-    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=ident)
+    result = await execute(build_schema(), pool, DEVICE, SUPPLIER, id=identity_input(firmware))
     [error] = result.errors
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": "identity.firmwareVersion"}
