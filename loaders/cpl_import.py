@@ -122,14 +122,15 @@ async def reject_conflicts(db: Db) -> list[StageConflict]:
         "   on (e.manufacturer_id, e.model_id, e.hardware_version, e.firmware_version)"
         "    = (s.manufacturer_id, s.model_id, s.hardware_version, s.firmware_version)"
         "  where e.number <> s.number"
-        # an older issue re-imported must not undo a newer one: a Removed entry put back to Current
-        # (its release `latest` again), a re-listed one removed. The entry last changed on its listing,
-        # its removal, or the issue its cpl_version (the Version cell) names, whichever is latest.
+        # an older issue imported late must not undo a newer one: a Removed entry put back to Current
+        # (its release `latest` again), a re-listed one removed. The entry was last stated on its
+        # listing, its removal, the issue its cpl_version (the Version cell) names, or the newest
+        # issue that stated it at all, changed or not (stated_on), whichever is latest.
         "), stale as ("
         "  select s.row_number, s.number, e.number, 'issue', since.on"
         "  from cpl_stage s join cpl_entries e on e.number = s.number"
         "  left join cpl_issues i on e.cpl_version in (i.title, i.number)"
-        "  cross join lateral (select greatest(e.listed_on, e.removed_on, i.issued_on) as on) since"
+        "  cross join lateral (select greatest(e.listed_on, e.removed_on, i.issued_on, e.stated_on) as on) since"
         f"  where s.stated_on < since.on and {_CHANGED}"
         "   and s.row_number not in (select row_number from by_number union all select row_number from by_identity)"
         "), bad as (select * from by_number union all select * from by_identity union all select * from stale"
@@ -137,7 +138,8 @@ async def reject_conflicts(db: Db) -> list[StageConflict]:
         " select b.row_number, b.number, b.field, b.existing_number,"
         "  case b.field when 'manufacturer_id' then e.manufacturer_id when 'model_id' then e.model_id"
         "   when 'hardware_version' then e.hardware_version when 'firmware_version' then e.firmware_version"
-        "   when 'image_hash' then e.image_hash when 'issue' then coalesce(e.cpl_version, b.since::text)"
+        "   when 'image_hash' then e.image_hash when 'issue' then coalesce((select i.title from cpl_issues i"
+        "    where i.issued_on = b.since order by i.number desc limit 1), 'stated on ' || b.since::text)"
         "   else e.number::text end as existing_value"
         " from bad b join cpl_entries e on e.number = b.existing_number"
         " order by b.row_number, b.field"
@@ -179,6 +181,8 @@ async def apply_stage(db: Db) -> Applied:
     )
     changed = await _update_changed(db)
     added = await _insert_new(db)
+    redated = await _restate(db)
+    changed = sorted(changed + redated, key=lambda pair: pair[1].number)
     return Applied(added=added, changed=changed, unchanged=existing - len(changed))
 
 
@@ -212,6 +216,48 @@ async def _update_changed(db: Db) -> list[tuple[found_rows.CplEntryRow, found_ro
         f" from cpl_stage s where s.number = e.number and {_CHANGED}"
         f" returning {columns('e')}"
     )
+    new = {r["number"]: found_rows.cpl_entry(r) for r in after}
+    return [(found_rows.cpl_entry(r), new[r["number"]]) for r in before]
+
+
+# An entry stated by an older issue than the one that first listed it was listed then (never from an
+# unknown listing date: null stays null).
+_EARLIER_LISTING = "s.stated_on < e.listed_on"
+# A Removed entry stated Removed by an older issue than its removal was removed then, unless an issue
+# stated it Current since (current_on). Without a Current statement on record, an entry that arrived
+# Removed (listed on its removal) may move; any other is taken as Current until its removal.
+_EARLIER_REMOVAL = (
+    f"e.status = '{CplStatus.REMOVED}' and s.status = '{CplStatus.REMOVED}' and s.stated_on < e.removed_on"
+    " and s.stated_on > coalesce(e.current_on,"
+    "  case when e.listed_on is distinct from e.removed_on then e.removed_on end, '-infinity'::date)"
+)
+
+
+async def _restate(db: Db) -> list[tuple[found_rows.CplEntryRow, found_rows.CplEntryRow]]:
+    """Every staged row, changed or not, records what its issue says of the entry (stated_on,
+    current_on); one from an older issue that agrees with the entry moves its listing or removal
+    earlier (README, CPL issues). (before, after) of the entries whose dates moved."""
+    redated = f"(({_EARLIER_LISTING}) or ({_EARLIER_REMOVAL}))"
+    before = await db.fetch(
+        f"select {columns('e')} from cpl_entries e join cpl_stage s on s.number = e.number"
+        f" where {redated} order by e.number for update of e"
+    )
+    current = f"s.status = '{CplStatus.CURRENT}'"
+    after = await db.fetch(
+        "update cpl_entries e set stated_on = greatest(e.stated_on, s.stated_on),"
+        f" current_on = case when {current} then greatest(e.current_on, s.stated_on) else e.current_on end,"
+        f" listed_on = case when {_EARLIER_LISTING} then s.stated_on else e.listed_on end,"
+        f" listed_in = case when {_EARLIER_LISTING} then s.issue else e.listed_in end,"
+        f" removed_on = case when {_EARLIER_REMOVAL} then s.stated_on else e.removed_on end,"
+        f" removed_in = case when {_EARLIER_REMOVAL} then s.issue else e.removed_in end,"
+        f" updated_at = case when {redated} then now() else e.updated_at end"
+        " from cpl_stage s where s.number = e.number"
+        "  and (e.stated_on is distinct from greatest(e.stated_on, s.stated_on)"
+        f"   or ({current} and e.current_on is distinct from greatest(e.current_on, s.stated_on)) or {redated})"
+        f" returning {columns('e')}"
+    )
+    if not before:
+        return []
     new = {r["number"]: found_rows.cpl_entry(r) for r in after}
     return [(found_rows.cpl_entry(r), new[r["number"]]) for r in before]
 

@@ -120,7 +120,7 @@ def _conflict_problem(c: sql.StageConflict) -> RowProblem:
         reason = f"this device identity is already listed as entry {c.existing_number}"
     elif c.field == "issue":
         reason = (
-            f"entry {c.number} was last changed by a newer CPL issue ({c.existing_value}) than this row's:"
+            f"entry {c.number} was last stated by a newer CPL issue ({c.existing_value}) than this row's:"
             " an older issue does not undo a newer one"
         )
     else:

@@ -150,3 +150,75 @@ async def test_an_older_issue_does_not_undo_a_newer_one(db: Db, pool: asyncpg.Po
     replayed = await imported("v2-again.csv", [generated_row(101, version=V2052, status="Removed")])
     assert await db.fetchval("select status::text from cpl_entries where number = 101") == "CURRENT"
     assert [p.row_number for p in replayed.problems] == [2] and replayed.removed == 0
+
+
+V2053 = "Version 2.053 Issued on 19-10-2022"
+
+
+async def imported(db: Db, tmp_path: Path, name: str, rows: list[Any]) -> Any:
+    cpl = CplWorkbook(write_cpl(tmp_path / name, rows))
+    return await import_cpl(db, cpl, actor="s", organisation=None, today=IMPORT_DAY)
+
+
+async def entry(db: Db, number: int) -> tuple[Any, ...]:
+    found = await db.fetchrow(
+        "select status::text, listed_on::text, listed_in, removed_on::text, removed_in from cpl_entries"
+        " where number = $1",
+        number,
+    )
+    return tuple(found)
+
+
+async def test_a_skipped_issue_imported_late_does_not_undo_a_newer_one_that_changed_nothing(
+    db: Db, tmp_path: Path
+) -> None:
+    """2.051 lists 101, 2.052 removes it, 2.053 lists it again. Imported 2.051, 2.053 (unchanged: it
+    says Current too), then the skipped 2.052: the entry stays Current, as the newest issue says, and
+    the row is a problem naming 2.053. Judged by its last change only (2.051), it was removed."""
+    await imported(db, tmp_path, "v1.csv", [generated_row(101)])
+    newest = await imported(db, tmp_path, "v3.csv", [generated_row(101, version=V2053)])
+    assert newest.unchanged == 1
+    late = await imported(db, tmp_path, "v2.csv", [generated_row(101, version=V2052, status="Removed")])
+    assert await entry(db, 101) == ("CURRENT", "2022-09-21", "2.051", None, None)
+    [problem] = late.problems
+    assert problem.column == "Version" and f"newer CPL issue ({V2053})" in problem.reason
+    assert late.removed == 0
+
+
+async def test_an_older_issue_that_agrees_moves_the_listing_earlier(
+    db: Db, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await imported(db, tmp_path, "v2.csv", [generated_row(102, version=V2052)])
+    backfill = await imported(db, tmp_path, "v1.csv", [generated_row(102)])
+    assert await entry(db, 102) == ("CURRENT", "2022-09-21", "2.051", None, None)
+    assert (backfill.updated, backfill.unchanged) == (1, 0)  # a change of the entry: audited
+    changes = {v: (await query(pool, CHANGES, v=v))["cplIssue"]["added"] for v in ("2.051", "2.052")}
+    assert changes == {"2.051": [{"number": 102}], "2.052": []}
+    [audit] = await db.fetch("select before, after from audit_events where action = 'cplEntry.update'")
+    assert (audit["before"]["listed_on"], audit["after"]["listed_on"]) == ("2022-10-05", "2022-09-21")
+    # the same issue again moves nothing
+    again = await imported(db, tmp_path, "v1-again.csv", [generated_row(102)])
+    assert (again.updated, again.unchanged) == (0, 1)
+
+
+async def test_an_older_issue_moves_a_removal_earlier_but_not_before_a_current_statement(
+    db: Db, tmp_path: Path
+) -> None:
+    """2.051 Current, 2.052 Removed, 2.053 Removed, imported 2.051, 2.053, 2.052: removed in 2.052.
+    Then 2.051 again, and an issue older than it saying Removed: the removal stays, since 2.051 says
+    Current after that older one."""
+    await imported(db, tmp_path, "v1.csv", [generated_row(103)])
+    await imported(db, tmp_path, "v3.csv", [generated_row(103, version=V2053, status="Removed")])
+    assert await entry(db, 103) == ("REMOVED", "2022-09-21", "2.051", "2022-10-19", "2.053")
+    late = await imported(db, tmp_path, "v2.csv", [generated_row(103, version=V2052, status="Removed")])
+    assert late.updated == 1 and late.problems == []
+    assert await entry(db, 103) == ("REMOVED", "2022-09-21", "2.051", "2022-10-05", "2.052")
+    older = "Version 2.050 Issued on 07-09-2022"
+    await imported(db, tmp_path, "v0.csv", [generated_row(103, version=older, status="Removed")])
+    assert await entry(db, 103) == ("REMOVED", "2022-09-07", "2.050", "2022-10-05", "2.052")
+
+
+async def test_an_entry_that_arrived_removed_moves_both_dates_earlier(db: Db, tmp_path: Path) -> None:
+    await imported(db, tmp_path, "v3.csv", [generated_row(104, version=V2053, status="Removed")])
+    await imported(db, tmp_path, "v2.csv", [generated_row(104, version=V2052, status="Removed")])
+    assert await entry(db, 104) == ("REMOVED", "2022-10-05", "2.052", "2022-10-05", "2.052")
