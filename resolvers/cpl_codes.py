@@ -46,6 +46,27 @@ _INTEGRAL = re.compile(r"([0-9]+)(?:\.0*)?")
 _POINT_ZERO = re.compile(r"([0-9]+)\.0+")
 
 
+class ScientificNumber(float):
+    """A number a workbook shows in scientific notation (its cell's format, `0.00E+00`): Excel
+    makes one of a code typed as `1E02` or `00001E05`, and the code cannot be read back from it
+    (100 was `1E02`, not `0100`). As a number it is what it is; a code column refuses it."""
+
+
+# how a csv exported from such a workbook prints one: 1E+02, 1.00E+02
+_SCIENTIFIC_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?E[+-][0-9]+")
+SCIENTIFIC_REASON = (
+    "the workbook holds this code as a number in scientific notation ({shown}), which cannot be read"
+    " back as the code typed: format the column as Text and enter the code again"
+)
+
+
+def scientific(value: object) -> bool:
+    """A cell that is, or was printed from, a number in scientific notation (ScientificNumber)."""
+    if isinstance(value, ScientificNumber):
+        return True
+    return isinstance(value, str) and _SCIENTIFIC_TEXT.fullmatch(value.strip().upper()) is not None
+
+
 def cell_text(value: object) -> str:
     """A cell as trimmed text; integral floats (xlsx stores every number as one) lose their `.0`."""
     if value is None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from loaders.rows import CplRow
 from resolvers.cpl_codes import (
+    SCIENTIFIC_REASON,
     cell_text,
     cpl_status,
     device_type,
@@ -22,6 +23,7 @@ from resolvers.cpl_codes import (
     image_hash,
     octet,
     optional_text,
+    scientific,
 )
 from resolvers.errors import BadUserInput
 
@@ -99,8 +101,15 @@ class _RowParser:
         self.cells = cells
         self.problems: list[RowProblem] = []
 
-    def take(self, column: str, convert: Callable[[object], Any], expected: str) -> Any:
+    def take(
+        self, column: str, convert: Callable[[object], Any], expected: str, *, code: bool = False
+    ) -> Any:
+        """The converted cell, or None with a problem. A `code` (hex) column refuses a number in
+        scientific notation, whatever it converts to: what was typed is lost (ScientificNumber)."""
         raw = self.cells.get(column)
+        if code and scientific(raw):
+            self.problem(column, SCIENTIFIC_REASON.format(shown=_scientific_text(raw)))
+            return None
         value = convert(raw)
         if value is None:
             shown = cell_text(raw)
@@ -118,12 +127,12 @@ def parse_row(row_number: int, cells: dict[str, object]) -> CplRow | list[RowPro
     number = p.take(NUMBER, entry_number, "a positive whole entry number")
     status = p.take(STATUS, cpl_status, "status Current or Removed")
     dtype = p.take(DEVICE_TYPE, device_type, "a CPL device type")
-    manufacturer = p.take(MANUFACTURER, lambda v: hex_field(v, 4), "4 hex digits")
-    model = p.take(MODEL, lambda v: hex_field(v, 4), "4 hex digits")
-    version = p.take(HW_VERSION, octet, "1 or 2 hex digits")
-    revision = p.take(HW_REVISION, octet, "1 or 2 hex digits")
-    firmware = p.take(FIRMWARE, firmware_version, "8 hex digits")
-    hash_ = p.take(IMAGE_HASH, image_hash, "64 hex digits (SHA-256)")
+    manufacturer = p.take(MANUFACTURER, lambda v: hex_field(v, 4), "4 hex digits", code=True)
+    model = p.take(MODEL, lambda v: hex_field(v, 4), "4 hex digits", code=True)
+    version = p.take(HW_VERSION, octet, "1 or 2 hex digits", code=True)
+    revision = p.take(HW_REVISION, octet, "1 or 2 hex digits", code=True)
+    firmware = p.take(FIRMWARE, firmware_version, "8 hex digits", code=True)
+    hash_ = p.take(IMAGE_HASH, image_hash, "64 hex digits (SHA-256)", code=True)
     if model and version and revision:
         _cross_check(p, model + version + revision)
     if p.problems:
@@ -149,9 +158,17 @@ def _cross_check(p: _RowParser, expected: str) -> None:
     raw = p.cells.get(CONCATENATED)
     if not cell_text(raw):
         return
+    if scientific(raw):
+        p.problem(CONCATENATED, SCIENTIFIC_REASON.format(shown=_scientific_text(raw)))
+        return
     printed = hex_field(raw, 8)
     if printed != expected:
         p.problem(CONCATENATED, f"{cell_text(raw)!r} does not match model and hardware version {expected}")
+
+
+def _scientific_text(raw: object) -> str:
+    """As the workbook shows it: 1.00E+02."""
+    return f"{raw:.2E}" if isinstance(raw, float) else cell_text(raw)
 
 
 # --- the rows ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -15,6 +16,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from loaders.rows import CplRow
+from resolvers.cpl_codes import ScientificNumber
 from resolvers.cpl_rows import (
     HEADER_MIN_MATCHES,
     HEADER_SEARCH_ROWS,
@@ -121,9 +123,28 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[Sequence[object]], int | N
         total = sheet.max_row
         # the stored dimension only estimates progress: files that understate it must not lose rows
         sheet.reset_dimensions()
-        yield _quiet_rows(sheet.iter_rows(min_row=1, values_only=True)), total
+        yield _quiet_rows(_cell_values(sheet.iter_rows(min_row=1))), total
     finally:
         workbook.close()
+
+
+# a number format that shows scientific notation (0.00E+00, ##0.0E+0), its quoted text aside
+_SCIENTIFIC_FORMAT = re.compile(r"E[+-]", re.IGNORECASE)
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _cell_values(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[object]]:
+    """Each row's values; a number shown in scientific notation as a ScientificNumber, since the
+    code column it sits in cannot be read back from it (resolvers.cpl_codes)."""
+    for cells in rows:
+        yield tuple(_cell_value(cell) for cell in cells)
+
+
+def _cell_value(cell: Any) -> object:
+    value = cell.value
+    if type(value) in (int, float) and _SCIENTIFIC_FORMAT.search(_QUOTED.sub("", cell.number_format or "")):
+        return ScientificNumber(value)
+    return value
 
 
 def _cpl_sheet(workbook: Any) -> Any:

@@ -215,3 +215,41 @@ def test_a_hundred_thousand_rows_stream(tmp_path: Path) -> None:
     print(f"\n100,000-row csv read: {time.perf_counter() - started:.2f} s")
     assert good == 100_000 and len(seen) == 101
     assert seen[0] == (1000, None) and seen[-1] == (100_000, 100_000)
+
+
+def test_a_code_excel_turned_into_scientific_notation_is_refused(tmp_path: Path) -> None:
+    """Typed into a General cell, `1E02` becomes the number 100 shown as 1.00E+02 and `00001E05`
+    the number 100000: zero-padding them would list 0100 and 00100000, codes nobody typed. A plain
+    integer (0100 typed, 100 stored, format General) is still padded; a scientific entry number is
+    just a number."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(list(COLUMNS))
+    rows = [
+        with_cell(with_cell(generated_row(11), wb.MODEL, 100), wb.CONCATENATED, "01000102"),  # General
+        with_cell(with_cell(generated_row(12), wb.MODEL, 100), wb.CONCATENATED, None),
+        with_cell(generated_row(13), wb.FIRMWARE, 100000),
+        with_cell(generated_row(14), wb.NUMBER, 14),
+    ]
+    for row in rows:
+        sheet.append(row)
+    model, firmware, number = (COLUMNS.index(c) + 1 for c in (wb.MODEL, wb.FIRMWARE, wb.NUMBER))
+    sheet.cell(row=3, column=model).number_format = "0.00E+00"
+    sheet.cell(row=4, column=firmware).number_format = "0E+00"
+    sheet.cell(row=5, column=number).number_format = "0.00E+00"
+    sheet.cell(row=2, column=firmware).number_format = '"E+"0'  # quoted text: not scientific
+    workbook.save(tmp_path / "cpl.xlsx")
+
+    cpl = read_cpl(tmp_path / "cpl.xlsx")
+    assert [(p.row_number, p.column) for p in cpl.problems] == [(3, wb.MODEL), (4, wb.FIRMWARE)]
+    assert "scientific notation (1.00E+02)" in cpl.problems[0].reason
+    assert "format the column as Text" in cpl.problems[0].reason
+    assert "(1.00E+05)" in cpl.problems[1].reason
+    assert [(r.number, r.model_id) for r in cpl.rows] == [(11, "0100"), (14, "0000")]
+
+
+@pytest.mark.parametrize("printed", ["1E+02", "1.00E+02", "1.00e-02"])
+def test_a_csv_printed_from_such_a_cell_says_so(tmp_path: Path, printed: str) -> None:
+    cpl = read_cpl(write_csv(tmp_path / "cpl.csv", [with_cell(generated_row(5), wb.MODEL, printed)]))
+    [problem] = cpl.problems
+    assert problem.column == wb.MODEL and f"scientific notation ({printed})" in problem.reason
