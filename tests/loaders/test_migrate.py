@@ -61,3 +61,36 @@ async def test_one_cpl_entry_per_identity_and_data_version_moves(db_url: str) ->
         assert await conn.fetchval("select version from data_version") > before
     finally:
         await conn.close()
+
+
+async def test_0013_dates_the_statements_of_entries_from_before(db_url: str) -> None:
+    """The backfill of stated_on and current_on over entries that predate them: the newest of the
+    listing, the removal and the issue the Version names; Current as of then if Current."""
+    [m] = [m for m in available() if m.version == "0013_cpl_entry_statements"]
+    backfill = m.sql[m.sql.index("update cpl_entries") :]
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("insert into manufacturers values ('106C', 'Example Meters Ltd')")
+        await conn.execute("insert into device_models values ('106C', '4331', 'Hub', 'CHF')")
+        await conn.execute(
+            "insert into cpl_issues (number, title, issued_on) values ('2.053', 'Version 2.053', '2022-10-19')"
+        )
+        await conn.execute(
+            "insert into cpl_entries (number, status, manufacturer_id, model_id, hardware_version,"
+            " firmware_version, device_type, image_hash, cpl_version, listed_on, removed_on) values"
+            " (1, 'CURRENT', '106C', '4331', '00AC', '00000001', 'CHF', $1, 'Version 2.053', '2022-09-21', null),"
+            " (2, 'REMOVED', '106C', '4331', '00AC', '00000002', 'CHF', $1, null, '2022-09-21', '2022-10-05'),"
+            " (3, 'CURRENT', '106C', '4331', '00AC', '00000003', 'CHF', $1, null, null, null)",
+            "AB" * 32,
+        )
+        await conn.execute(backfill)
+        found = await conn.fetch(
+            "select number, stated_on::text, current_on::text from cpl_entries order by 1"
+        )
+        assert [tuple(r) for r in found] == [
+            (1, "2022-10-19", "2022-10-19"),
+            (2, "2022-10-05", None),
+            (3, None, None),
+        ]
+    finally:
+        await conn.close()
