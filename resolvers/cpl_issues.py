@@ -13,9 +13,10 @@ from resolvers.errors import BadUserInput
 
 _ISSUE = re.compile(
     r"\s*version\s+(?P<number>\d+(?:\.\d+)*)\s+issued\s+on\s+(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})\s*",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_NUMBER = re.compile(r"\s*(?:version\s+)?(?P<number>\d+(?:\.\d+)*)\s*", re.IGNORECASE)
+# ASCII: \d would take any Unicode digit (Arabic-Indic ٢), which int() reads and the database refuses
+_NUMBER = re.compile(r"\s*(?:version\s+)?(?P<number>\d+(?:\.\d+)*)\s*", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,8 @@ def parse(path: str) -> Tile | None:
 
 
 def _level(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) == 1 and int(text) <= MAX_LEVEL else None
+    # not str.isdigit, which takes any Unicode digit (Arabic-Indic 0 named level 0 as a second spelling)
+    return int(text) if len(text) == 1 and "0" <= text <= str(MAX_LEVEL) else None
 
 
 def _index(elements: list[str]) -> int | None:

@@ -17,7 +17,7 @@ EARLIEST_RELEASE = dt.date(2010, 1, 1)  # before GB smart metering existed: cert
 MAX_NOTES = 20_000
 MAX_ADVISORIES = 50
 MAX_UPGRADABLE_FROM = 200
-_CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
+_CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE | re.ASCII)  # ASCII: no Unicode digits in an id
 _VENDOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 
 

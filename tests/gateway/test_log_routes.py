@@ -27,3 +27,12 @@ def test_the_largest_valid_index_still_parses() -> None:
     assert path.count("/") == 5
     assert log_tiles.parse(f"0/{path}") == log_tiles.Tile(0, largest, log_tiles.WIDTH)
     assert log_tiles.parse(f"entries/{path}.p/7") == log_tiles.Tile(None, largest, 7)
+
+
+def test_a_tile_index_in_other_digits_is_no_tile() -> None:
+    """One spelling per tile: Arabic-Indic digits, which int() reads, name none."""
+    assert log_tiles.parse("\u0660/007") is None
+    assert log_tiles.parse("0/\u0660\u0660\u0667") is None
+    assert log_tiles.parse("0/x\u0660\u0660\u0661/007") is None
+    assert log_tiles.parse("0/007.p/\u0665") is None
+    assert log_tiles.parse("0/007") == log_tiles.Tile(0, 7, log_tiles.WIDTH)

@@ -39,6 +39,7 @@ ISSUE = """query($v: String!) { cplIssue(version: $v) { version issuedOn added {
         ),
         ("Version 2.051", None),
         ("Version 2.051 Issued on 31-02-2022", None),  # no such day
+        ("Version \u0662.\u0660\u0665\u0661 Issued on 21-09-2022", None),  # Arabic-Indic digits: no number
         (None, None),
     ],
 )
@@ -222,3 +223,12 @@ async def test_an_entry_that_arrived_removed_moves_both_dates_earlier(db: Db, tm
     await imported(db, tmp_path, "v3.csv", [generated_row(104, version=V2053, status="Removed")])
     await imported(db, tmp_path, "v2.csv", [generated_row(104, version=V2052, status="Removed")])
     assert await entry(db, 104) == ("REMOVED", "2022-10-05", "2.052", "2022-10-05", "2.052")
+
+
+async def test_a_version_in_other_digits_is_no_issue_and_fails_no_import(db: Db, tmp_path: Path) -> None:
+    """Python's \\d takes Arabic-Indic digits, and int() reads them: the issue number reached the
+    database, whose check refused it, and the whole import failed. Such a row names no issue."""
+    odd = "Version \u0662.\u0660\u0665\u0661 Issued on 21-09-2022"
+    result = await imported(db, tmp_path, "odd.csv", [generated_row(1), generated_row(2, version=odd)])
+    assert (result.added, result.problems) == (2, [])
+    assert await db.fetchval("select listed_on from cpl_entries where number = 2") == IMPORT_DAY

@@ -37,6 +37,7 @@ FAR_FUTURE = (dt.date.today() + dt.timedelta(days=400)).isoformat()
         ({"releaseNotes": "x" * 20_001}, "input.releaseNotes"),
         ({"advisories": ["CVE-2024-12345", "not an id"]}, "input.advisories[1]"),
         ({"advisories": ["CVE-24-1"]}, "input.advisories[0]"),
+        ({"advisories": ["CVE-\u0662\u0660\u0662\u0664-\u0661\u0662\u0663\u0664"]}, "input.advisories[0]"),
         ({"advisories": [f"SA-{i}" for i in range(51)]}, "input.advisories"),
         ({"upgradableFrom": ["00000001", "zz"]}, "input.upgradableFrom[1]"),
         ({"upgradableFrom": ["00000002"]}, "input.upgradableFrom[0]"),  # its own version
