@@ -33,19 +33,34 @@ class NewRelease:
     organisation: str | None
 
 
+# Held shared by every writer of releases, exclusively by every change of the CPL's listings.
+_LISTINGS_LOCK = "hashtext('fir-listings')"
+
+
 async def lock_model(db: Db, manufacturer_id: str, model_id: str, hardware_version: str) -> None:
-    """Serialise writers of one model and hardware version until commit.
+    """Serialise writers of one model and hardware version until commit; take it before locking
+    any of their rows.
 
     Upgrade-graph cycle checks and identity checks read several rows; two concurrent writers of
-    the same model could each pass them alone. Listing a CPL entry takes the same lock, so a
-    submission and the listing that would publish it never miss each other.
+    the same model could each pass them alone. The listings lock is taken first, shared: a CPL
+    listing (lock_listings) waits for the release writes under way and they for it, so a
+    submission and the listing that would publish it never miss each other, however many models
+    an import lists.
     """
     await db.execute(
-        "select pg_advisory_xact_lock(hashtext('fir-model:' || $1 || $2 || $3))",
+        f"select pg_advisory_xact_lock_shared({_LISTINGS_LOCK}),"
+        " pg_advisory_xact_lock(hashtext('fir-model:' || $1 || $2 || $3))",
         manufacturer_id,
         model_id,
         hardware_version,
     )
+
+
+async def lock_listings(db: Db) -> None:
+    """Until commit, no release is submitted or amended: a CPL import, listCplEntry or removal
+    changes which releases the CPL lists (one lock, where one per model listed could exhaust
+    PostgreSQL's lock table on a whole CPL). Take it before any model or row lock."""
+    await db.execute(f"select pg_advisory_xact_lock({_LISTINGS_LOCK})")
 
 
 async def release_row(db: Db, release_id: int) -> rows.ReleaseRow | None:

@@ -128,9 +128,7 @@ async def list_cpl_entry(ctx: Context, raw: CplEntryInput, *, today: dt.date | N
     entry = _cpl_entry(raw)
     model_name = clean_text(raw.model_name, "input.modelName", max_length=200)
     async with unit_of_work(ctx.loaders.db, actor_of(ctx.principal), loaders=ctx.loaders) as work:
-        # the lock submissions take: a submission and this listing never miss each other
-        await rw.lock_model(work.tx, entry.manufacturer_id, entry.model_id, entry.hardware_version)
-        await listing.begin(work)
+        await listing.begin(work)  # the listings lock: a submission and this listing never miss each other
         await listing.stage(
             work, [entry], today or dt.date.today(), listed_on=raw.listed_on, model_names=[model_name]
         )
@@ -184,6 +182,7 @@ async def remove_cpl_entry(
     """Mark REMOVED with today's date; never deleted. Removing a removed entry returns it unchanged."""
     why = require_text(reason, "reason", max_length=2000)
     async with unit_of_work(ctx.loaders.db, actor_of(ctx.principal), loaders=ctx.loaders) as work:
+        await rw.lock_listings(work.tx)  # a submission under way sees the entry Current or Removed, not both
         existing = await cw.cpl_entry_for_update(work.tx, number)
         if existing is None:
             raise NotFound(f"no CPL entry {number}", field="number")

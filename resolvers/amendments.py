@@ -15,7 +15,8 @@ from resolvers.errors import Conflict
 from resolvers.identity import Identity
 from resolvers.mutations import clean_text
 from resolvers.publishing import MAX_REASON, owned_release_for_update
-from resolvers.unit_of_work import Change, actor_of, unit_of_work
+from resolvers.releases import parse_release_id
+from resolvers.unit_of_work import Change, UnitOfWork, actor_of, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ async def amend(ctx: Context, release_id: str, raw: AmendmentInput) -> ReleaseRo
     principal = ctx.principal
     why = clean_text(raw.reason, "input.reason", max_length=MAX_REASON)
     async with unit_of_work(ctx.loaders.db, actor_of(principal), loaders=ctx.loaders) as work:
+        await _lock_model_of(work, release_id)
         row = await owned_release_for_update(work, principal, release_id)
         if row.status == ReleaseStatus.WITHDRAWN:
             raise Conflict(f"release {row.id} is withdrawn; submit a new release instead", field="id")
@@ -53,6 +55,15 @@ async def amend(ctx: Context, release_id: str, raw: AmendmentInput) -> ReleaseRo
         [after] = await rw.releases_by_ids(work.tx, [row.id])
         work.record(Change(AuditAction.RELEASE_AMEND, EntityType.FIRMWARE_RELEASE, str(row.id), row, after))
     return after
+
+
+async def _lock_model_of(work: UnitOfWork, release_id: str) -> None:
+    """The model lock a submission takes, before the release's row lock (the order every writer
+    keeps): two amendments of one model's releases must not each pass the cycle check alone (A
+    from B and B from A, committed together). A release's model never changes."""
+    key = parse_release_id(release_id)
+    for found in await rw.releases_by_ids(work.tx, [key]) if key is not None else []:
+        await rw.lock_model(work.tx, *found.identity[:3])
 
 
 def _amendable(row: ReleaseRow) -> rw.Amendment:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from loaders import cpl_import as sql
 from loaders import cpl_issues
+from loaders import release_writes as rw
 from loaders.rows import CplEntryRow, CplRow, ReleaseRow
 from loaders.vocabulary import AuditAction, CplStatus, EntityType
 from resolvers.cpl_issues import parse_issue
@@ -28,7 +29,9 @@ class Listed:
 
 
 async def begin(work: UnitOfWork) -> None:
-    """An empty stage in this unit of work's transaction."""
+    """An empty stage in this unit of work's transaction, which holds the listings lock from now on:
+    a submission or amendment under way finishes first, and the next waits for this listing."""
+    await rw.lock_listings(work.tx)
     await sql.create_stage(work.tx)
 
 

@@ -190,11 +190,18 @@ async def _existing(work: UnitOfWork, s: Submission) -> ReleaseRow | None:
 
 
 def _replay(prior: ReleaseRow, s: Submission) -> ReleaseRow:
+    """The release a retried submission made; its key on another firmware or hash is a conflict,
+    audited like a resubmission without a key."""
     if prior.identity != _identity_tuple(s.identity) or prior.image_hash != s.image_hash:
-        raise Conflict(
-            f"idempotency key already used for release {prior.id} of another firmware",
-            field="input.idempotencyKey",
-            releaseId=str(prior.id),
+        raise Refused(
+            Conflict(
+                f"idempotency key already used for release {prior.id} of another firmware",
+                field="input.idempotencyKey",
+                releaseId=str(prior.id),
+            ),
+            EntityType.FIRMWARE_RELEASE,
+            str(prior.id),
+            {"imageHash": prior.image_hash, "status": prior.status},
         )
     return prior
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+from loaders.db import Db
+from resolvers import cpl_listing
+from resolvers.cpl_import import import_cpl
+from resolvers.cpl_rows import CONCATENATED, FIRMWARE, HW_REVISION, HW_VERSION, IMAGE_HASH, MODEL
 from resolvers.principal import ANONYMOUS, Principal
 from schema.schema import build_schema
+from spreadsheets.cpl_files import CplWorkbook
 from tests.builders import SECAS, SUPPLIER, Builder, error_of, execute, image_hash, publisher
+from tests.fixtures_cpl import generated_row, with_cell, write_cpl
 
 SCHEMA = build_schema()
 MAKER_A = publisher("106C")
@@ -32,6 +39,10 @@ RELEASE = "query($id: ID!) { firmwareRelease(id: $id) { id status } }"
 DEVICE = """query($id: DeviceIdentityInput!) { device(identity: $id) {
   current { id status } latest { version } lineage { version }
 } }"""
+
+
+AMEND = """mutation($id: ID!, $input: AmendFirmwareReleaseInput!) {
+  amendFirmwareRelease(id: $id, input: $input) { id upgradableFromVersions } }"""
 
 
 def hash_of(fw: str) -> str:
@@ -277,6 +288,91 @@ async def test_twenty_identical_submissions_at_once_make_one_release(
             await conn.fetchval("select count(*) from audit_events where action = 'firmwareRelease.submit'")
             == 1
         )
+
+
+async def test_a_key_reused_for_another_hash_is_conflict_and_audited(
+    pool: asyncpg.Pool, catalogue: None
+) -> None:
+    """As the same resubmission without a key is: the attempt is on record."""
+    first = await submit(pool, MAKER_A, submission("00000009", idempotencyKey="req-1"))
+    result = await submit(
+        pool, MAKER_A, submission("00000009", idempotencyKey="req-1", imageHash=image_hash("x"))
+    )
+    assert error_of(result)["field"] == "input.idempotencyKey"
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("select * from audit_events order by id desc limit 1")
+    assert (row["action"], row["entity_id"]) == (
+        "firmwareRelease.conflict",
+        first.data["submitFirmwareRelease"]["id"],
+    )
+    assert row["after"]["imageHash"] == image_hash("x") and row["after"]["idempotencyKey"] == "req-1"
+
+
+async def until_waiting(pool: asyncpg.Pool, count: int) -> None:
+    """Until `count` sessions wait for a lock (an advisory lock, or a row another transaction holds)."""
+    async with asyncio.timeout(10):
+        while True:
+            waiting = await pool.fetchval(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                " and datname = current_database()"
+            )
+            if waiting >= count:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def test_two_amendments_at_once_close_no_cycle(pool: asyncpg.Pool, catalogue: None) -> None:
+    """Amending A from B and B from A at once: each alone passes the cycle check; both committed
+    would make a cycle. Held at their first write (another writer holds the data version row), the
+    two checks ran before either committed, until amendments took the model lock."""
+    a = (await submit(pool, MAKER_A, submission("00000011"))).data["submitFirmwareRelease"]["id"]
+    b = (await submit(pool, MAKER_A, submission("00000012"))).data["submitFirmwareRelease"]["id"]
+    async with pool.acquire() as blocker, blocker.transaction():
+        await blocker.execute("update data_version set version = version + 1")
+        amending = [
+            asyncio.ensure_future(
+                execute(SCHEMA, pool, AMEND, MAKER_A, id=one, input={"upgradableFrom": [source]})
+            )
+            for one, source in ((a, "00000012"), (b, "00000011"))
+        ]
+        await until_waiting(pool, 2)
+    results = await asyncio.gather(*amending)
+    assert sorted(str(r.errors is None) for r in results) == ["False", "True"], [r.errors for r in results]
+    assert [error_of(r) for r in results if r.errors] == [
+        {"code": "BAD_USER_INPUT", "field": "input.upgradableFrom[0]"}
+    ]
+
+
+async def test_a_submission_during_a_cpl_import_of_its_entry_is_published(
+    pool: asyncpg.Pool, catalogue: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import lists the entry and, before it commits, publishes what waits for it; a submission
+    in between saw no entry (not committed) and the import no submission (not committed): it stayed
+    SUBMITTED for good. Here the import is held just before publishing, as a large one is for seconds."""
+    reached, go = asyncio.Event(), asyncio.Event()
+    publish_waiting = cpl_listing.publish_waiting
+
+    async def held(work: Any, numbers: Any) -> Any:
+        reached.set()
+        await go.wait()
+        return await publish_waiting(work, numbers)
+
+    monkeypatch.setattr(cpl_listing, "publish_waiting", held)
+    row = generated_row(77, manufacturer="106C")
+    row = with_cell(with_cell(with_cell(row, MODEL, "4331"), HW_VERSION, "0"), HW_REVISION, "AC")
+    row = with_cell(with_cell(row, CONCATENATED, None), FIRMWARE, "00000077")
+    path = write_cpl(tmp_path / "cpl.csv", [with_cell(row, IMAGE_HASH, hash_of("00000077"))])
+    importing = asyncio.ensure_future(
+        import_cpl(Db(pool), CplWorkbook(path), actor="secas", organisation=None)
+    )
+    async with asyncio.timeout(10):
+        await reached.wait()
+    submitting = asyncio.ensure_future(submit(pool, MAKER_A, submission("00000077")))
+    await until_waiting(pool, 1)
+    go.set()
+    report, result = await asyncio.gather(importing, submitting)
+    assert report.added == 1 and report.problems == []
+    assert result.errors is None and result.data["submitFirmwareRelease"]["status"] == "PUBLISHED"
 
 
 async def test_concurrent_different_versions_all_land(pool: asyncpg.Pool, catalogue: None) -> None:
