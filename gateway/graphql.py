@@ -219,8 +219,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return parsed
 
     async def _with_document_id(self, request: AsyncHTTPRequestAdapter, data: Any) -> Any:
-        """Keep the top-level `documentId` (trusted documents) that strawberry's parser drops."""
-        if not isinstance(data, GraphQLRequestData) or data.query is not None:
+        """Keep the top-level `documentId` (trusted documents) that strawberry's parser drops, with
+        `query` text or without: the id decides what runs (the text is ignored, or checked against
+        an unknown id), as the response cache keys it. Dropped beside text, the text ran and was
+        cached as the registered document's answer, for every caller asking by that id."""
+        if not isinstance(data, GraphQLRequestData):
             return data
         if request.method == "GET":
             document_id = request.query_params.get("documentId")

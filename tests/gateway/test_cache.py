@@ -332,6 +332,27 @@ async def test_requests_by_id_share_the_entry_of_their_document(
     assert anonymous.headers["x-fir-cache"] == "miss"  # and so is the caller's visibility
 
 
+async def test_text_sent_beside_a_registered_id_is_ignored_not_cached_as_its_answer(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    """The endpoint dropped a documentId sent with query text and ran the text, which the cache
+    stored under the registered document: any supplier could poison the entry every other caller
+    asking by that id was answered from. The registered body runs, as the README says."""
+    document_id = await registered(resources, DEVICE)
+    evil = "query($id: DeviceIdentityInput!) { device(identity: $id) { onCpl: isLatest } }"
+    for body in (
+        {"query": evil, "documentId": document_id, "variables": {"id": IDENT}},
+        {"query": "mutation { __typename }", "documentId": document_id, "variables": {"id": IDENT}},
+    ):
+        sent = await post(client, body)
+        assert sent.json()["data"]["device"]["onCpl"] is True, sent.text
+    by_id = await post(client, {"documentId": document_id, "variables": {"id": IDENT}})
+    assert by_id.headers["x-fir-cache"] == "hit" and by_id.json()["data"]["device"]["onCpl"] is True
+    params = {"query": evil, "documentId": document_id, "variables": orjson.dumps({"id": IDENT}).decode()}
+    got = await client.get("/graphql", params=params, headers={"x-as": "supplier"})
+    assert got.json()["data"]["device"]["onCpl"] is True, got.text
+
+
 async def test_what_the_endpoint_refuses_or_may_read_differently_is_not_cached(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:
