@@ -159,3 +159,32 @@ async def insert_checkpoint(tx: Db, cp: CheckpointRow) -> None:
         cp.root_hash,
         cp.note,
     )
+
+
+async def listed_sources(db: Db, wanted: Sequence[tuple[int, str, str, str, str]]) -> set[tuple[int, str]]:
+    """Of (release id, manufacturer, model, hardware version, source firmware version), the (release
+    id, source) pairs whose source is on the CPL (Current or Removed): what fir:read may see of them."""
+    if not wanted:
+        return set()
+    found = await db.fetch(
+        "select u.id, u.fw from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])"
+        " as u(id, m, mo, hw, fw) where exists (select from cpl_entries c where (c.manufacturer_id,"
+        " c.model_id, c.hardware_version, c.firmware_version) = (u.m, u.mo, u.hw, u.fw))",
+        *(list(column) for column in zip(*wanted, strict=True)),
+    )
+    return {(r["id"], r["fw"]) for r in found}
+
+
+async def published_sourcing(db: Db, listed: Sequence[tuple[str, str, str, str]]) -> list[int]:
+    """Published releases that name one of these (manufacturer, model, hardware, firmware) as an
+    upgrade source, by id."""
+    if not listed:
+        return []
+    found = await db.fetch(
+        "select distinct r.id from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as l(m, mo, hw, fw)"
+        " join firmware_releases r on (r.manufacturer_id, r.model_id, r.hardware_version) = (l.m, l.mo, l.hw)"
+        " join release_upgradable_from u on u.release_id = r.id and u.from_firmware_version = l.fw"
+        " where r.status = 'PUBLISHED' order by r.id",
+        *(list(column) for column in zip(*listed, strict=True)),
+    )
+    return [r["id"] for r in found]

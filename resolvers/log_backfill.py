@@ -13,7 +13,7 @@ from loaders.db import Db
 from loaders.rows import ContactRow, CplEntryRow, ReleaseRow
 from loaders.vocabulary import AuditAction, CplStatus, EntityType, ReleaseStatus
 from resolvers.log_leaves import leaf_of
-from resolvers.transparency import append_leaves
+from resolvers.transparency import append_leaves, public_sources
 
 CHUNK = 2000  # facts per read and per append statement: bounded memory whatever the FIR's size
 Progress = Callable[[int, int], None]  # (leaves appended so far, leaves to append)
@@ -54,7 +54,8 @@ async def _unlogged(tx: Db) -> AsyncIterator[list[tlog.NewLeaf]]:
         after = entries[-1].number
     after = 0
     while releases := await sql.unlogged_releases(tx, after=after, limit=CHUNK):
-        yield [_release_leaf(r) for r in releases]
+        public = await public_sources(tx, releases)  # as the unit of work logs them
+        yield [_release_leaf(public[id(r)]) for r in releases]
         after = releases[-1].id
     if contacts := await sql.unlogged_contacts(tx):
         yield [_contacts_leaf(mid, live) for mid, live in contacts.items()]

@@ -1,7 +1,8 @@
-"""The transparency log's leaf encoding (version 1): which changes are logged, as canonical JSON bytes."""
+"""The transparency log's leaf encoding (version 2): which changes are logged, as canonical JSON bytes."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 import orjson
@@ -9,7 +10,8 @@ import orjson
 from loaders.rows import CplEntryRow, ReleaseRow
 from loaders.vocabulary import AuditAction, ReleaseStatus
 
-LEAF_VERSION = 1
+LEAF_VERSION = 2  # 2: FIR facts salted; 1 (before): no salt
+SALT_BYTES = 16
 
 _RELEASE_EVENTS = {
     AuditAction.RELEASE_PUBLISH: "published",
@@ -28,10 +30,19 @@ def canonical(fields: dict[str, object]) -> bytes:
     return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
+def salt() -> str:
+    """A FIR fact's leaf carries 128 random bits: the hash tiles and proofs are public, and without
+    them anyone could hash guesses of a release or contact set (its identity, hash, id and sources
+    mostly public or small) until one is in the log, learning what only fir:read may see. The salt
+    is in the leaf, which only callers who may see the fact are given."""
+    return secrets.token_hex(SALT_BYTES)
+
+
 def release_leaf(event: str, row: ReleaseRow) -> bytes:
     return canonical(
         {
             "v": LEAF_VERSION,
+            "salt": salt(),
             "type": "release",
             "event": event,
             "id": row.id,
@@ -69,6 +80,7 @@ def contacts_leaf(manufacturer_id: str, contacts: Sequence[object]) -> bytes:
     return canonical(
         {
             "v": LEAF_VERSION,
+            "salt": salt(),
             "type": "contacts",
             "event": "set",
             "manufacturer_id": manufacturer_id,

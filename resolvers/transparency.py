@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from loaders import tlog
 from loaders.audit import Actor
 from loaders.db import Db
+from loaders.release_writes import releases_by_ids
+from loaders.rows import CplEntryRow, ReleaseRow
+from loaders.vocabulary import AuditAction, EntityType
 from resolvers import checkpoints, merkle
 from resolvers.errors import BadUserInput
 from resolvers.log_leaves import leaf_of
@@ -25,16 +28,48 @@ class LeafTooLarge(BadUserInput):
 async def append_to_log(tx: Db, who: Actor, changes: Sequence[Change]) -> None:
     """A consumer of the unit of work: every published fact of the transaction, as leaves, in order.
 
-    Drafts and submissions append nothing.
+    Drafts and submissions append nothing, and a release's leaf names only the upgrade sources on
+    the CPL (a pending submission it names is not a published fact). A CPL entry listed here makes
+    the published releases that name its version as a source log again ("amended"): the newest leaf
+    about a release states it as a fir:read caller sees it now.
     """
-    await append_leaves(
-        tx,
-        [
-            tlog.NewLeaf(leaf, c.entity_type, c.entity_id)
-            for c in changes
-            if (leaf := leaf_of(c.action, c.entity_id, c.after)) is not None
-        ],
-    )
+    published = await public_sources(tx, [c.after for c in changes if isinstance(c.after, ReleaseRow)])
+    leaves = [
+        tlog.NewLeaf(leaf, c.entity_type, c.entity_id)
+        for c in changes
+        if (leaf := leaf_of(c.action, c.entity_id, published.get(id(c.after), c.after))) is not None
+    ]
+    logged = {(x.entity_type, x.entity_id) for x in leaves}
+    await append_leaves(tx, leaves + await _newly_sourced(tx, changes, logged))
+
+
+async def public_sources(tx: Db, releases: Sequence[ReleaseRow]) -> dict[int, ReleaseRow]:
+    """Each release (by id() of the row) as the log states it: its upgrade sources on the CPL only."""
+    wanted = [(r.id, *r.identity[:3], v) for r in releases for v in r.upgradable_from]
+    listed = await tlog.listed_sources(tx, wanted)
+    return {
+        id(r): replace(r, upgradable_from=tuple(v for v in r.upgradable_from if (r.id, v) in listed))
+        for r in releases
+    }
+
+
+async def _newly_sourced(
+    tx: Db, changes: Sequence[Change], logged: set[tuple[str, str]]
+) -> list[tlog.NewLeaf]:
+    listed = [
+        (c.after.manufacturer_id, c.after.model_id, c.after.hardware_version, c.after.firmware_version)
+        for c in changes
+        if c.action is AuditAction.CPL_ENTRY_LIST and isinstance(c.after, CplEntryRow)
+    ]
+    sourcing = await tlog.published_sourcing(tx, listed)
+    ids = [i for i in sourcing if (EntityType.FIRMWARE_RELEASE, str(i)) not in logged]
+    rows = await releases_by_ids(tx, ids)
+    public = await public_sources(tx, rows)
+    return [
+        tlog.NewLeaf(leaf, EntityType.FIRMWARE_RELEASE, str(r.id))
+        for r in rows
+        if (leaf := leaf_of(AuditAction.RELEASE_AMEND, str(r.id), public[id(r)])) is not None
+    ]
 
 
 async def append_leaves(tx: Db, leaves: Sequence[tlog.NewLeaf]) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from loaders import release_writes as rw
 from loaders import tlog
 from loaders.db import Db
-from resolvers import merkle, transparency
+from resolvers import log_leaves, merkle, transparency
 from schema.schema import build_schema
 from tests.builders import SECAS, Builder, execute, image_hash, listing_input, submission_input
 
@@ -49,8 +50,59 @@ async def test_a_submission_is_not_logged_until_published(pool: asyncpg.Pool) ->
     await ok(pool, LIST, input=listing_input(7, "12700001"))
     logged = await leaves(pool)
     assert [(x["type"], x["event"]) for x in logged] == [("cpl_entry", "listed"), ("release", "published")]
-    assert logged[1]["image_hash"] == image_hash("12700001") and logged[1]["v"] == 1
+    assert logged[1]["image_hash"] == image_hash("12700001") and logged[1]["v"] == 2
     assert logged[1]["status"] == "PUBLISHED" and logged[1]["cpl_entry_number"] == 7
+
+
+@pytest.mark.usefixtures("model")
+async def test_a_fir_fact_cannot_be_guessed_from_its_hash(pool: asyncpg.Pool) -> None:
+    """Tiles and proofs (public) give every leaf's hash. A release's leaf held only facts an outsider
+    knows or can enumerate (the public CPL identity and hash, a small id, a status, a few sources):
+    hashing guesses found it, and so which entries have FIR records and their upgrade paths. Each
+    FIR leaf now carries 128 random bits; a CPL entry's, a public fact, needs none."""
+    await ok(pool, LIST, input=listing_input(7, "12700001"))
+    await ok(pool, SUBMIT, input=submission_input("12700001"))
+    cpl, release = await leaves(pool)
+    assert "salt" not in cpl and len(release["salt"]) == 32 and int(release["salt"], 16) >= 0
+    guess = {k: v for k, v in release.items() if k != "salt"}
+    hashes = {bytes(r["hash"]) for r in await pool.fetch("select hash from tlog_nodes where level = 0")}
+    assert merkle.leaf_hash(log_leaves.canonical(guess)) not in hashes
+    assert merkle.leaf_hash(log_leaves.canonical(guess | {"v": 1})) not in hashes
+    again = log_leaves.release_leaf("published", await one_release(pool))
+    assert json.loads(again)["salt"] != release["salt"]
+
+
+@pytest.mark.usefixtures("model")
+async def test_a_leaf_names_only_upgrade_sources_on_the_cpl_and_logs_again_when_one_is_listed(
+    pool: asyncpg.Pool,
+) -> None:
+    """A submission not yet listed may name another one as its source; listed, it is published with
+    that source still pending, and its leaf (read by fir:read in entry bundles and proofs) named a
+    version fir:read may not see. The leaf names the sources on the CPL; when the pending one is
+    listed, the release is logged again with it."""
+    await ok(pool, SUBMIT, input=submission_input("12700005"))
+    await ok(pool, SUBMIT, input=submission_input("12700002") | {"upgradableFrom": ["12700005"]})
+    await ok(pool, LIST, input=listing_input(2, "12700002"))
+    published = [x for x in await leaves(pool) if x["type"] == "release"]
+    assert [(x["firmware_version"], x["upgradable_from"]) for x in published] == [("12700002", [])]
+    await ok(pool, LIST, input=listing_input(5, "12700005"))
+    logged = [
+        (x["type"], x["event"], x.get("firmware_version"), x.get("upgradable_from"))
+        for x in await leaves(pool)
+    ]
+    assert logged[-3:] == [
+        ("cpl_entry", "listed", "12700005", None),
+        ("release", "published", "12700005", []),
+        ("release", "amended", "12700002", ["12700005"]),
+    ]
+    # a listing that names no release's source logs no release again
+    await ok(pool, LIST, input=listing_input(9, "12700009"))
+    assert [x["type"] for x in (await leaves(pool))[len(logged) :]] == ["cpl_entry"]
+
+
+async def one_release(pool: asyncpg.Pool) -> Any:
+    [row] = await rw.releases_by_ids(Db(pool), [await pool.fetchval("select min(id) from firmware_releases")])
+    return row
 
 
 @pytest.mark.usefixtures("model")
