@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ from loaders.vocabulary import ReleaseStatus
 from resolvers import paths
 from resolvers.context import Context
 from resolvers.pagination import INT64_MAX, parse_decimal
-from resolvers.visibility import can_see_release, visible_releases
+from resolvers.visibility import can_see_release, is_owner_or_secas, visible_releases
 
 
 def parse_release_id(value: str) -> int | None:
@@ -95,13 +96,27 @@ def _versions(ctx: Context, releases: list[ReleaseRow]) -> frozenset[str]:
 
 
 async def revisions(ctx: Context, release: ReleaseRow) -> list[RevisionRow]:
-    """Every revision, oldest first, its upgrade sources filtered as upgradable_from_versions is."""
+    """The revisions, oldest first, their upgrade sources filtered as upgradable_from_versions is.
+
+    Its owner's publisher and SECAS see every one; anyone else, from the revision in force when it
+    was published: what a release said while it was a submission (notes and advisories amended
+    before publication) was never the FIR's, as the change feed keeps such amendments private."""
     found, known = await asyncio.gather(
         ctx.loaders.revisions_by_release.load(release.id), _visible_versions(ctx, release)
     )
+    if not is_owner_or_secas(ctx.principal, release.manufacturer_id):
+        found = since_publication(found, release.published_at)
     if known is None:
         return found
     return [replace(r, upgradable_from=tuple(v for v in r.upgradable_from if v in known)) for r in found]
+
+
+def since_publication(found: list[RevisionRow], published_at: dt.datetime | None) -> list[RevisionRow]:
+    """The revision in force at `published_at` and those after it (none for a release never published)."""
+    if published_at is None:
+        return []
+    before = [n for n, r in enumerate(found) if r.revised_at <= published_at]
+    return found[before[-1] if before else 0 :]
 
 
 async def _visible_versions(ctx: Context, release: ReleaseRow) -> set[str] | None:

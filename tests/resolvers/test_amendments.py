@@ -9,7 +9,17 @@ import pytest
 
 from resolvers.principal import ANONYMOUS, PUBLISH, READ, Principal
 from schema.schema import build_schema
-from tests.builders import SECAS, SUPPLIER, Builder, audit_rows, error_of, execute, publisher
+from tests.builders import (
+    SECAS,
+    SUPPLIER,
+    Builder,
+    audit_rows,
+    error_of,
+    execute,
+    listing_input,
+    publisher,
+    submission_input,
+)
 
 SCHEMA = build_schema()
 OWNER = publisher("106C")
@@ -20,6 +30,7 @@ AMEND = """mutation($id: ID!, $input: AmendFirmwareReleaseInput!) { amendFirmwar
   id version imageHash status releaseNotes urgency advisories upgradableFromVersions
   revisions { revision releaseNotes urgency advisories upgradableFromVersions reason }
 } }"""
+LIST = "mutation($input: CplEntryInput!) { listCplEntry(input: $input) { number } }"
 REVISIONS = """query($id: ID!) { firmwareRelease(id: $id) { revisions { revision releaseNotes } } }"""
 
 
@@ -155,3 +166,39 @@ async def test_withdrawn_and_unknown_releases(pool: asyncpg.Pool, releases: dict
         "field": "id",
     }
     assert error_of(await amend(pool, 999_999, releaseNotes="x")) == {"code": "NOT_FOUND", "field": "id"}
+
+
+async def test_what_a_release_said_before_publication_stays_its_owners(
+    pool: asyncpg.Pool, releases: dict[str, int]
+) -> None:
+    """A submission's notes amended before it was listed were never the FIR's (the change feed keeps
+    such amendments private too): fir:read sees the revisions from the one in force at publication."""
+    submit = "mutation($input: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $input) { id } }"
+    submitted = await execute(
+        SCHEMA,
+        pool,
+        submit,
+        OWNER,
+        input=submission_input("00000005") | {"releaseNotes": "Internal: key leak"},
+    )
+    release_id = int(submitted.data["submitFirmwareRelease"]["id"])
+    assert (await amend(pool, release_id, releaseNotes="Fixes a security issue.")).errors is None
+    listed = await execute(SCHEMA, pool, LIST, SECAS, input=listing_input(1005, "00000005"))
+    assert listed.errors is None, listed.errors
+    assert (
+        await amend(pool, release_id, releaseNotes="Fixes a security issue (CVE pending).")
+    ).errors is None
+
+    def notes(principal: Principal) -> Any:
+        return execute(SCHEMA, pool, REVISIONS, principal, id=str(release_id))
+
+    everything = [
+        (1, "Internal: key leak"),
+        (2, "Fixes a security issue."),
+        (3, "Fixes a security issue (CVE pending)."),
+    ]
+    for principal, expected in ((OWNER, everything), (SECAS, everything), (SUPPLIER, everything[1:])):
+        result = await notes(principal)
+        assert result.errors is None, result.errors
+        got = [(r["revision"], r["releaseNotes"]) for r in result.data["firmwareRelease"]["revisions"]]
+        assert got == expected, principal.subject
