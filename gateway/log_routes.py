@@ -92,7 +92,8 @@ async def tile(request: Request) -> Response:
 
 def _ints(request: Request, *names: str) -> list[int | None]:
     values = [request.query_params.get(n, "") for n in names]
-    return [int(v) if v.isdigit() and len(v) <= 18 else None for v in values]
+    # ASCII digits only: str.isdigit takes any Unicode digit, which int() reads
+    return [int(v) if v.isascii() and v.isdigit() and len(v) <= 18 else None for v in values]
 
 
 def _b64(hashes: Sequence[bytes]) -> list[str]:

@@ -104,7 +104,8 @@ def _parse_body(body: str, origin: str) -> Checkpoint:
     lines = body.split("\n")
     if len(lines) < 4 or lines[0] != origin:
         raise NoteError(f"the checkpoint's origin is not {origin}")
-    if not lines[1].isdigit() or (lines[1].startswith("0") and lines[1] != "0"):
+    size = lines[1]
+    if not (size.isascii() and size.isdigit()) or (size.startswith("0") and size != "0"):
         raise NoteError("the checkpoint's tree size is not a decimal number")
     try:
         root_hash = base64.b64decode(lines[2], validate=True)

@@ -64,7 +64,7 @@ def serial_key(key: str | None) -> int | None:
     """The position of a list keyed by a bigserial (change feed position, release id): under 19 digits."""
     if key is None:
         return None
-    if not (key.isdigit() and len(key) < 19):
+    if not (key.isascii() and key.isdigit() and len(key) < 19):  # not Unicode digits, which int() reads
         raise BadUserInput("after is not a cursor this list issued", field="after")
     return int(key)
 

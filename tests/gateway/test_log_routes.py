@@ -36,3 +36,14 @@ def test_a_tile_index_in_other_digits_is_no_tile() -> None:
     assert log_tiles.parse("0/x\u0660\u0660\u0661/007") is None
     assert log_tiles.parse("0/007.p/\u0665") is None
     assert log_tiles.parse("0/007") == log_tiles.Tile(0, 7, log_tiles.WIDTH)
+
+
+async def test_proof_sizes_in_other_digits_are_a_400_before_the_database() -> None:
+    """`index=٣` read as 3 (str.isdigit and int() take Arabic-Indic digits): ASCII digits only."""
+    app = Starlette(routes=log_routes.routes())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fir") as client:
+        for path in ("/log/proof/inclusion?index=\u0663&size=4", "/log/proof/consistency?from=1&to=\u0664"):
+            response = await client.get(path)
+            assert response.status_code == 400, (path, response.status_code)
+            assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -39,7 +39,7 @@ async def test_first_is_checked_before_the_cursor_and_nothing_is_fetched() -> No
 
 def test_positions_refuse_what_no_list_issued() -> None:
     assert serial_key(None) is None and serial_key("123") == 123
-    for key in ("1" * 19, "-1", "1e3"):
+    for key in ("1" * 19, "-1", "1e3", "\u0663"):  # Arabic-Indic 3, which int() reads
         with pytest.raises(BadUserInput):
             serial_key(key)
     with pytest.raises(BadUserInput):
