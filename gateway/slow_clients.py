@@ -35,6 +35,15 @@ class TimedHeadersProtocol(HttpToolsProtocol):
         self._stop_header_clock()
         super().on_headers_complete()
 
+    def on_response_complete(self) -> None:
+        """A request answered before its body arrived whole (413, 401, /healthz) loses its connection:
+        what is still coming belongs to no request, and uvicorn cancels the keep-alive timer on every
+        byte of it without arming it again, so a client trickling that body held the socket for ever."""
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not self.transport.is_closing():
+            self.transport.close()
+        super().on_response_complete()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_clock()
         super().connection_lost(exc)

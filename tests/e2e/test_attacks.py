@@ -201,6 +201,32 @@ def test_slow_body_is_cut_off(server: Server) -> None:
     assert_loop_answered(probe)
 
 
+@pytest.mark.parametrize("path", ["/graphql", "/healthz"])
+def test_a_body_trickled_after_its_answer_loses_the_connection(server: Server, path: str) -> None:
+    """Answered before the body (413 for the size declared, /healthz not reading it), the connection
+    stayed open as long as the client sent a byte now and then: the header clock had stopped, the
+    body clock never started, and uvicorn cancels its keep-alive timer on every byte."""
+    host, port = server.base.removeprefix("http://").rsplit(":", 1)
+    method = "POST" if path == "/graphql" else "GET"
+    head = f"{method} {path} HTTP/1.1\r\nhost: fir\r\ncontent-type: application/json\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode() + b"content-length: 1000000000\r\n\r\n{")
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413" if path == "/graphql" else b"HTTP/1.1 200"), answer[:40]
+        answered = time.perf_counter()
+        closed = False
+        while not closed and time.perf_counter() - answered < 3 * SLOW_CLIENT_TIMEOUT + 5:
+            try:
+                sock.sendall(b" ")
+                sock.settimeout(0.5)
+                closed = sock.recv(65536) == b""
+            except TimeoutError:
+                continue
+            except OSError:  # reset: closed
+                closed = True
+    assert closed, "the connection was still open while the client trickled a body nobody reads"
+
+
 DEADLINE = 0.05
 
 
