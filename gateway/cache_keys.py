@@ -60,7 +60,10 @@ def cache_key(request: GraphQLRequest, principal: Principal, max_tokens: int) ->
     parsed = parse_document(request.query, max_tokens) if request.query is not None else None
     if parsed is None or parsed.operations.get(request.operation_name) is not OperationType.QUERY:
         return None
-    variables = orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS)
+    try:
+        variables = orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # nested deeper than orjson writes (about 254): the endpoint refuses it (400)
+        return None
     return CacheKey(parsed.normalised, request.operation_name, variables, principal.visibility_key)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from gateway import cache as gateway_cache
 from gateway.cache import current_generation, serve
 from gateway.cache_store import ResponseCache
 from gateway.data_version import DataVersionListener
@@ -391,3 +393,35 @@ async def test_a_caller_restricted_to_trusted_documents_is_never_answered_text_f
     # an unrestricted caller of another visibility sends text as before
     assert (await ask(client, NAME)).headers["x-fir-cache"] == "miss"
     assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"
+
+
+async def test_variables_nested_past_what_the_key_can_write_are_the_endpoints_to_refuse(
+    client: httpx.AsyncClient,
+) -> None:
+    """orjson reads 1,023 levels and writes about 254: the key's dump raised, and the answer was a
+    plain-text 500 for anyone, GET or POST."""
+    nested: Any = 1
+    for _ in range(300):
+        nested = [nested]
+    answer = await post(client, {"query": "query($r: [Int]) { __typename }", "variables": {"r": nested}})
+    assert answer.status_code != 500 and "x-fir-cache" not in answer.headers, answer.text
+    assert answer.json()["errors"][0]["extensions"]["code"] in {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_a_long_document_is_parsed_for_its_key_off_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1 MB document (one string literal: one token) held the loop 0.3 s while the cache parsed and
+    printed it for its key; the endpoint parses such a document on a thread, and so does the cache."""
+    threads: list[bool] = []
+    real = gateway_cache.parse_document
+
+    def watched(query: str, max_tokens: int) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(query, max_tokens)
+
+    monkeypatch.setattr(gateway_cache, "parse_document", watched)
+    long = '{ cplIssue(version: "' + "9" * 100_000 + '") { version } }'
+    answer = await post(client, {"query": long})
+    assert answer.status_code == 200, answer.text
+    assert threads == [False]
