@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from loaders.db import Db
 from loaders.frozen import frozen
+from loaders.vocabulary import ReleaseStatus
 
 # Any constant will do: held for the rest of the appending transaction, so appends have one order.
 _APPEND_LOCK = 0x0F1A_0017
@@ -184,7 +185,7 @@ async def published_sourcing(db: Db, listed: Sequence[tuple[str, str, str, str]]
         "select distinct r.id from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as l(m, mo, hw, fw)"
         " join firmware_releases r on (r.manufacturer_id, r.model_id, r.hardware_version) = (l.m, l.mo, l.hw)"
         " join release_upgradable_from u on u.release_id = r.id and u.from_firmware_version = l.fw"
-        " where r.status = 'PUBLISHED' order by r.id",
+        f" where r.status = '{ReleaseStatus.PUBLISHED}' order by r.id",
         *(list(column) for column in zip(*listed, strict=True)),
     )
     return [r["id"] for r in found]
