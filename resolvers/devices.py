@@ -201,8 +201,8 @@ def analyse(
     if latest is None:
         return Analysis(current, None, None, None, view.lineage)
     is_latest = latest.firmware_version == identity.firmware_version
-    if withdrawn is None:  # the view holds the device's own record, if the caller may see it
-        withdrawn = current is not None and current.status == ReleaseStatus.WITHDRAWN
+    if withdrawn is None:  # the view holds the device's own records, if the caller may see them
+        withdrawn = publicly_withdrawn(identity.firmware_version, view.visible)
     if not is_latest and listed_current and not withdrawn and _ahead(number, latest):
         return Analysis(current, latest, None, None, view.lineage)
     route = [] if is_latest else paths.route(identity.firmware_version, latest, view.successors, number)
@@ -219,6 +219,15 @@ def _analysed(identity: Identity, view: ModelView | None, entry: CplEntryRow | N
 
 def _ahead(number: int | None, latest: ReleaseRow) -> bool:
     return number is not None and latest.cpl_entry_number is not None and number > latest.cpl_entry_number
+
+
+def publicly_withdrawn(firmware_version: str, releases: list[ReleaseRow]) -> bool:
+    """The FIR withdrew this firmware: no release of it is published, and one was published and then
+    withdrawn. From public records only (as the baseline's SQL decides), so every caller gets the
+    same answer: a submission its maker withdrew before publication, or one resubmitted since, which
+    only the maker and SECAS see, does not turn an "ahead" device (null) into an outdated one."""
+    mine = [r for r in releases if r.firmware_version == firmware_version and r.is_public]
+    return bool(mine) and all(r.status == ReleaseStatus.WITHDRAWN for r in mine)
 
 
 def current_release(firmware_version: str, releases: list[ReleaseRow]) -> ReleaseRow | None:

@@ -6,7 +6,16 @@ from __future__ import annotations
 import asyncpg
 
 from schema.schema import build_schema
-from tests.builders import SUPPLIER, Builder, execute, identity_input
+from tests.builders import (
+    SECAS,
+    SUPPLIER,
+    Builder,
+    execute,
+    identity_input,
+    listing_input,
+    publisher,
+    submission_input,
+)
 
 SCHEMA = build_schema()
 DEVICE = """query($i: DeviceIdentityInput!) { device(identity: $i) { cplEntry { number } isLatest
@@ -31,7 +40,7 @@ async def test_firmware_listed_after_the_latest_release_is_ahead(pool: asyncpg.P
 
 async def test_no_upgrade_path_steps_back_to_an_earlier_entry(pool: asyncpg.Pool) -> None:
     """0000000A (listed first) names 0000000B, listed after it, as a source: a backward edge, which
-    listCplEntry accepts and reports. 0000000B's release is withdrawn, so latest is 0000000A."""
+    listCplEntry accepts (the CPL import reports it). 0000000B's release is withdrawn, so latest is 0000000A."""
     async with pool.acquire() as conn:
         builder = Builder(conn)
         await builder.manufacturer("106C")
@@ -44,3 +53,30 @@ async def test_no_upgrade_path_steps_back_to_an_earlier_entry(pool: asyncpg.Pool
     assert device["latest"]["version"] == "0000000A"
     assert device["cplEntry"]["number"] > device["latest"]["cplEntryNumber"]
     assert device["isLatest"] is False and device["upgradePath"] is None  # withdrawn: not "ahead"
+
+
+SUBMIT = "mutation($input: SubmitFirmwareReleaseInput!) { submitFirmwareRelease(input: $input) { id } }"
+WITHDRAW = 'mutation($id: ID!) { withdrawFirmwareRelease(id: $id, reason: "pulled") { status } }'
+LIST = "mutation($input: CplEntryInput!) { listCplEntry(input: $input) { number } }"
+
+
+async def test_a_submission_withdrawn_before_publication_leaves_the_device_ahead_for_everyone(
+    pool: asyncpg.Pool,
+) -> None:
+    """Its maker withdrew 00000002 while it was a submission; SECAS then listed it after the latest.
+    The FIR never published it, so the device is ahead (null) whoever asks: SECAS and the maker,
+    who see the withdrawn submission, were told outdated with no path, a supplier null."""
+    maker = publisher("106C")
+    async with pool.acquire() as conn:
+        await Builder(conn).chain("00000001")
+    submitted = await execute(SCHEMA, pool, SUBMIT, maker, input=submission_input("00000002"))
+    await execute(SCHEMA, pool, WITHDRAW, maker, id=submitted.data["submitFirmwareRelease"]["id"])
+    assert (await execute(SCHEMA, pool, LIST, SECAS, input=listing_input(2000, "00000002"))).errors is None
+    for principal in (SUPPLIER, SECAS, maker):
+        device = (await execute(SCHEMA, pool, DEVICE, principal, i=identity_input("00000002"))).data["device"]
+        assert (device["isLatest"], device["upgradePath"]) == (None, None), principal.subject
+        fleet = await execute(SCHEMA, pool, FLEET, principal, d=[identity_input("00000002")])
+        counts = fleet.data["fleetStatus"]
+        assert (counts["upToDate"], counts["outdated"], counts["noUpgradePath"]) == (0, 0, 0), (
+            principal.subject
+        )
