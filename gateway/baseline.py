@@ -45,7 +45,10 @@ def _identity(body: Any) -> tuple[str, str, str, str]:
     if not isinstance(body, dict):
         raise BadUserInput("the body is a JSON object with the four identity fields")
     fields = ("manufacturerId", "modelId", "hardwareVersion", "firmwareVersion")
-    parsed = parse_identity(*(str(body.get(f, "")) for f in fields))
+    for name in fields:  # String!, as the GraphQL input is: 4331 or null is not a code
+        if not isinstance(body.get(name), str):
+            raise BadUserInput(f"{name} must be a string", field=name)
+    parsed = parse_identity(*(body[f] for f in fields))
     return (parsed.manufacturer_id, parsed.model_id, parsed.hardware_version, parsed.firmware_version)
 
 
@@ -79,10 +82,10 @@ def _dated(r: ReleaseRow) -> Json:
 
 
 def _error(error: Exception) -> Response:
-    code = error.code if isinstance(error, DomainError) else "BAD_REQUEST"
+    extensions = error.extensions if isinstance(error, DomainError) else {"code": "BAD_REQUEST"}
     status = 403 if isinstance(error, Forbidden) else 400
     message = error.message if isinstance(error, DomainError) else "the body is not valid JSON"
-    return _json({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status)
+    return _json({"data": None, "errors": [{"message": message, "extensions": extensions}]}, status)
 
 
 def _json(body: Json, status: int = 200) -> Response:

@@ -67,6 +67,12 @@ def scientific(value: object) -> bool:
     return isinstance(value, str) and _SCIENTIFIC_TEXT.fullmatch(value.strip().upper()) is not None
 
 
+def ascii_upper(text: str) -> str:
+    """Upper case for ASCII text only: str.upper() turns the ligature 'ﬀ' into 'FF', a 3-character
+    code into 4 hex digits; non-ASCII text is left as it is, and no code pattern takes it."""
+    return text.upper() if text.isascii() else text
+
+
 def cell_text(value: object) -> str:
     """A cell as trimmed text; integral floats (xlsx stores every number as one) lose their `.0`."""
     if value is None:
@@ -80,7 +86,7 @@ def cell_text(value: object) -> str:
 
 def _code_text(value: object) -> str:
     """Upper-case text of a hex code; `1.0` is a number a csv export printed as a float."""
-    text = cell_text(value).upper()
+    text = ascii_upper(cell_text(value))
     integral = _POINT_ZERO.fullmatch(text)
     return integral.group(1) if integral else text
 
@@ -118,14 +124,14 @@ def firmware_version(value: object) -> str | None:
     short values containing hex letters.
     """
     # not _code_text: "1.0" as firmware text may be a dotted version, so it stays ambiguous
-    text = cell_text(value).upper()
+    text = ascii_upper(cell_text(value))
     if _SEPARATED_OCTETS.fullmatch(text):
         return "".join(part.zfill(2) for part in _OCTET_SEPARATOR.split(text))
     return _hex_number(text, 8)
 
 
 def image_hash(value: object) -> str | None:
-    text = _WHITESPACE.sub("", cell_text(value)).upper().removeprefix("0X")
+    text = ascii_upper(_WHITESPACE.sub("", cell_text(value))).removeprefix("0X")
     return text if len(text) == 64 and _HEX.fullmatch(text) else None
 
 

@@ -29,7 +29,7 @@ def normalise_hex(value: str | None, digits: int) -> str | None:
     """Upper-case hex of exactly `digits` digits, surrounding spaces ignored; None when malformed."""
     if value is None:
         return None
-    cleaned = value.strip().upper()
+    cleaned = cpl_codes.ascii_upper(value.strip())
     return cleaned if _HEX[digits].fullmatch(cleaned) else None
 
 

@@ -36,4 +36,10 @@ async def test_baseline_agrees_with_graphql_on_demo_data(db_url: str, tmp_path: 
         )
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             anonymous = await client.post("/baseline/device", json=body)
+            # String! as in GraphQL: a number or null is refused, not read as "4331" or "None"
+            headers = {"authorization": f"Bearer {token}"}
+            for field, value in (("modelId", 4331), ("firmwareVersion", None)):
+                refused = await client.post("/baseline/device", json=body | {field: value}, headers=headers)
+                assert refused.status_code == 400, refused.text
+                assert refused.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
         assert anonymous.status_code == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resolvers import cpl_codes as codes
-from resolvers.identity import normalise_firmware
+from resolvers.identity import normalise_firmware, normalise_identity
 from tests.fixtures_cpl import HASH_1
 
 
@@ -97,3 +97,14 @@ def test_hash_and_number() -> None:
 )
 def test_identity_input_reads_firmware_as_the_cpl_import_does(raw: str) -> None:
     assert normalise_firmware(raw) == codes.firmware_version(raw)
+
+
+@pytest.mark.parametrize("value", ["10\ufb00", "\ufb00\ufb00", "12\ufb00\ufb00"])
+def test_a_ligature_is_not_two_hex_digits(value: str) -> None:
+    """'ﬀ'.upper() is 'FF': a 3-character value passed as 4 hex digits, and a fleet counted it a device."""
+    assert normalise_identity([value, "4331", "00AC", "124074DA"])[0] is None
+    assert codes.hex_field(value, 4) is None and codes.hex_field(value, 2 + len(value)) is None
+    assert (
+        normalise_firmware("124074" + "\ufb00") is None and codes.firmware_version("1240\ufb00\ufb00") is None
+    )
+    assert codes.image_hash(HASH_1[:62] + "\ufb00") is None
