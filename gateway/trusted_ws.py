@@ -13,7 +13,12 @@ from resolvers.context import Context
 
 
 async def _resolve(context: Context, payload: dict[str, Any]) -> None:
-    """Fill in payload["query"] from the registry; Refused when the caller may not run it."""
+    """Fill in payload["query"] from the registry; Refused when the caller may not run it, or when
+    the payload's query or operationName is not a string (as HTTP refuses them: over WebSocket a
+    number was a masked INTERNAL error, or an operation completed without a word)."""
+    for name in ("query", "operationName"):
+        if not isinstance(payload.get(name), str | None):
+            raise Refused("BAD_USER_INPUT", f"{name} must be a string or null")
     data = RequestData(
         query=payload.get("query"),
         variables=payload.get("variables"),

@@ -120,3 +120,21 @@ async def test_non_string_authorization_is_rejected(
     with pytest.raises(ConnectionClosed) as closed:
         await next_message(ws)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+@pytest.mark.parametrize("field", ["query", "operationName"])
+async def test_a_payload_field_that_is_not_a_string_is_bad_user_input(
+    server: tuple[str, DevIssuer], field: str
+) -> None:
+    """As over HTTP: `operationName: 5` was a masked INTERNAL error, `query: 5` a silent complete."""
+    base, issuer = server
+    ws = await open_session(base, issuer.mint("fir:read", None, "ws-reader"))
+    try:
+        assert (await next_message(ws))["type"] == "connection_ack"
+        payload: dict[str, Any] = {"query": SUBSCRIBE, field: 5}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        reply = await next_message(ws)
+        assert reply["type"] == "error", reply
+        assert [e["extensions"]["code"] for e in reply["payload"]] == ["BAD_USER_INPUT"]
+    finally:
+        await ws.close()
