@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
@@ -140,6 +141,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
         ws_max_connections=settings.ws_max_connections,
         ws_max_subscriptions=settings.ws_max_subscriptions,
+        connection_init_wait_timeout=dt.timedelta(seconds=settings.ws_init_timeout),
         fast_lane=settings.fast_lane,
     )
     issuer, dev_issuer = token_issuer(settings)

@@ -85,6 +85,7 @@ class Settings:
     keepalive_timeout: int = 5
     ws_max_connections: int = 20
     ws_max_subscriptions: int = 20
+    ws_init_timeout: float = 10.0
     # GraphiQL at GET /graphql (off for a public deployment; `make run` turns it on)
     graphiql: bool = False
     # who may introspect: all, authenticated (any valid token), off
@@ -222,6 +223,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         keepalive_timeout=config("FIR_KEEPALIVE_TIMEOUT", cast=int, default=5),
         ws_max_connections=config("FIR_WS_MAX_CONNECTIONS", cast=int, default=20),
         ws_max_subscriptions=config("FIR_WS_MAX_SUBSCRIPTIONS", cast=int, default=20),
+        ws_init_timeout=config("FIR_WS_INIT_TIMEOUT", cast=float, default=10.0),
         baseline_endpoint=config("FIR_BASELINE_ENDPOINT", cast=bool, default=False),
         gc_tuning=config("FIR_GC_TUNING", cast=bool, default=True),
         gc_young_threshold=config("FIR_GC_YOUNG_THRESHOLD", cast=int, default=20_000),

@@ -26,6 +26,9 @@ CLOSE_TOO_MANY_CONNECTIONS = 4429
 _REFUSAL = "fir_ws_refusal"
 _SLOT = "fir_ws_slot"
 _MESSAGE_CAP = "fir_ws_message_cap"
+# graphql-transport-ws: no connection_init within the init timeout; a second connection_init.
+CLOSE_INIT_TIMEOUT = 4408
+CLOSE_TOO_MANY_INITS = 4429
 # RFC 6455: the endpoint received a message too big for it to process.
 CLOSE_MESSAGE_TOO_BIG = 1009
 # IANA's WebSocket close code 1013, Try Again Later: the token could not be checked (issuer unreachable).
@@ -176,7 +179,32 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class LegacyWsHandler(BaseGraphQLWSHandler[Context, None]):
-    """The same for the legacy graphql-ws protocol."""
+    """The same for the legacy graphql-ws protocol, with what graphql-transport-ws has and strawberry's
+    legacy handler lacks: one connection_init per connection (each took a connection slot and only
+    the last was given back, locking a caller out for good), and an init timeout (a connection that
+    never sent connection_init stayed open, uncounted, for ever)."""
+
+    async def handle(self) -> None:
+        timer = asyncio.create_task(self._init_timeout())
+        try:
+            await super().handle()
+        finally:
+            timer.cancel()
+
+    async def _init_timeout(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            with contextlib.suppress(Exception):  # already closing or gone
+                await self.websocket.close(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def handle_connection_init(self, message: Any) -> None:
+        if self._init_seen:
+            await self.websocket.close(CLOSE_TOO_MANY_INITS, "Too many initialisation requests")
+            return
+        self._init_seen = True
+        await super().handle_connection_init(message)
+
+    _init_seen = False
 
     async def handle_start(self, message: Any) -> None:
         if expired(self.context.request.scope):

@@ -26,6 +26,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, DevIssuer]]:
         "FIR_DEV_AUTH": "1",
         "FIR_WS_MAX_CONNECTIONS": "2",
         "FIR_WS_MAX_SUBSCRIPTIONS": "2",
+        "FIR_WS_INIT_TIMEOUT": "2",
         "FIR_OIDC_LEEWAY": "0",  # a token's exp is when its connections end
     }
     with running_server(db_url, tmp_path, **env) as base:
@@ -121,3 +122,38 @@ async def test_a_connection_ends_when_its_token_expires(server: tuple[str, DevIs
     await lasting.send(json.dumps({"type": "ping"}))
     assert json.loads(await asyncio.wait_for(lasting.recv(), 10))["type"] == "pong"
     await lasting.close()
+
+
+async def test_a_legacy_connection_initialises_once(server: tuple[str, DevIssuer]) -> None:
+    """graphql-ws took a connection slot at each connection_init and gave back only the last: twice
+    initialised as a token and again anonymously, its subject was locked out until the worker restarted."""
+    base, issuer = server
+    token = issuer.mint("fir:read", None, "ws-reinit")
+    url = base.replace("http", "ws") + "/graphql"
+    for _ in range(2):
+        async with connect(url, subprotocols=["graphql-ws"]) as ws:
+            await ws.send(
+                json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+            )
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+    await asyncio.sleep(0.3)
+    fresh, ack = await session(base, token)
+    await fresh.close()
+    assert ack.get("type") == "connection_ack"
+
+
+@pytest.mark.parametrize("protocol", ["graphql-ws", "graphql-transport-ws"])
+async def test_a_connection_that_never_initialises_is_closed(
+    server: tuple[str, DevIssuer], protocol: str
+) -> None:
+    """Counted against a caller only once initialised, legacy connections that never sent
+    connection_init stayed open for good; both protocols close them after FIR_WS_INIT_TIMEOUT."""
+    base, _ = server
+    async with connect(base.replace("http", "ws") + "/graphql", subprotocols=[protocol]) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 15)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
