@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import csv
 import getpass
 import os
 import sys
+import zipfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -121,10 +123,8 @@ def verify_checkpoint(
     """The newer checkpoint is signed and the log only grew since the stored one."""
     from resolvers.log_verify import check_growth
 
-    consistency = None if proof is None else orjson.loads(proof.read_bytes())
-    problems = check_growth(
-        _key(public_key), stored.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), consistency
-    )
+    consistency = None if proof is None else _json_of(proof)
+    problems = check_growth(_key(public_key), _text_of(stored), _text_of(new), consistency)
     _report(problems, "the log only grew")
 
 
@@ -136,7 +136,7 @@ def verify_answer(
     """Every record of the answer that carries a proof is in the signed log and says what the log says."""
     from resolvers.log_verify import check_answer
 
-    checked, problems = check_answer(_key(public_key), orjson.loads(answer.read_bytes()))
+    checked, problems = check_answer(_key(public_key), _json_of(answer))
     if checked == 0:
         problems.append(
             "the answer carries no proof (ask `proof { leafIndex treeSize leaf inclusionPath checkpoint }`)"
@@ -157,9 +157,16 @@ def verify_export(
 ) -> None:
     """Every logged fact each row shows (entry, release, firmware contact) is in the signed log, and agrees."""
     from resolvers.export_verify import check_export
-    from spreadsheets.fir_files import read_fir_rows
+    from spreadsheets.fir_files import NotAnExport, read_fir_rows
 
-    checked, problems, unproven = check_export(_key(public_key), read_fir_rows(export))
+    key = _key(public_key)
+    try:
+        checked, problems, unproven = check_export(key, read_fir_rows(export))
+    except NotAnExport as error:
+        _report([f"file: {error}"], "")
+        return
+    except (OSError, ValueError, zipfile.BadZipFile, csv.Error) as error:  # no file, not csv nor xlsx
+        _unreadable(export, error)
     if strict:
         _report([*problems, *unproven], f"{checked} rows verified")
         return
@@ -172,10 +179,31 @@ def verify_export(
 
 def _key(path: Path) -> VerifierKey:
     try:
-        return parse_verifier_key(path.read_text(encoding="utf-8"))
+        return parse_verifier_key(_text_of(path))
     except NoteError as error:
         console.print(str(error), highlight=False, markup=False)
         raise typer.Exit(2) from None
+
+
+def _text_of(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        _unreadable(path, error)
+
+
+def _json_of(path: Path) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as error:
+        _unreadable(path, error)
+
+
+def _unreadable(path: Path, error: Exception) -> NoReturn:
+    """A file that cannot be read: one line naming it and why, exit 2, never a traceback."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+    console.print(f"cannot read {path}: {reason}", highlight=False, markup=False)
+    raise typer.Exit(2)
 
 
 def _report(problems: list[str], success: str) -> None:

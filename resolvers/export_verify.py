@@ -27,13 +27,39 @@ def check_export(key: VerifierKey, rows: Iterable[Row]) -> tuple[int, list[str],
     """
     table = list(rows)
     identities = {_text(r.get(NUMBER)): _identity(r) for r in table}
-    problems: list[str] = []
+    problems: list[str] = _one_snapshot(table)
     unproven: list[str] = []
     for n, row in enumerate(table, start=2):  # row 1 is the header
         where = f"row {n} (CPL entry {row.get(NUMBER)})"
         problems += [f"{where}: {p}" for p in _check_row(key, row, identities)]
         unproven += [f"{where}: {p}" for p in _unproven(row)]
     return len(table), problems, unproven
+
+
+def _one_snapshot(table: list[Row]) -> list[str]:
+    """An export is one snapshot: one signed checkpoint and one data version in every row. Rows pasted
+    in from an older export (a release since withdrawn, shown as published) are each in some signed
+    log, and only this says that the file mixes two. No rows at all is no FIR spreadsheet."""
+    if not table:
+        return ["file: no rows (not an exported FIR spreadsheet)"]
+    found = []
+    for column, what in (("FIR.log_checkpoint", "signed checkpoints"), ("FIR.data_version", "data versions")):
+        values = {_text(r.get(column)) for r in table} - {""}
+        if len(values) > 1:
+            shown = (
+                sorted(_checkpoint_size(v) for v in values)
+                if column == "FIR.log_checkpoint"
+                else sorted(values)
+            )
+            found.append(
+                f"file: rows state {len(values)} different {what} ({', '.join(shown)}): rows from another export"
+            )
+    return found
+
+
+def _checkpoint_size(note: str) -> str:
+    lines = note.split("\n")
+    return f"size {lines[1]}" if len(lines) > 1 else "unreadable"
 
 
 def _check_row(key: VerifierKey, row: Row, identities: Mapping[str, Identity]) -> list[str]:

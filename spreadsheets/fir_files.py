@@ -120,15 +120,30 @@ async def xlsx_stream(snap: FirSnapshot) -> AsyncIterator[bytes]:
 STREAMS = {"csv": csv_stream, "xlsx": xlsx_stream}
 
 
+class NotAnExport(ValueError):
+    """What no exported FIR spreadsheet holds: a formula, or a sheet besides FIR."""
+
+
+def _value(cell: Any) -> object:
+    """A cell as the export wrote it. A formula is refused: Excel shows what it computes on opening,
+    while the value saved beside it (what data_only reads) could be the genuine one, so a tampered
+    image hash would verify."""
+    if cell.data_type == "f":
+        raise NotAnExport(f"cell {cell.coordinate} holds a formula; an exported FIR spreadsheet holds none")
+    return cell.value
+
+
 def read_fir_rows(path: Path) -> Iterator[dict[str, object]]:
     """The rows of an exported FIR spreadsheet (csv or xlsx), keyed by its header, for `fir verify export`."""
     if path.suffix.lower() == ".xlsx":
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
         try:
-            rows = book.active.iter_rows(values_only=True)
-            header = [str(h) for h in next(rows, ())]
-            for values in rows:
-                yield dict(zip(header, values, strict=False))
+            if book.sheetnames != ["FIR"]:
+                raise NotAnExport(f"sheets {book.sheetnames}: an exported FIR spreadsheet has one, FIR")
+            rows = book["FIR"].iter_rows()
+            header = [str(cell.value) for cell in next(rows, ())]
+            for cells in rows:
+                yield dict(zip(header, (_value(cell) for cell in cells), strict=False))
         finally:
             book.close()
         return

@@ -132,3 +132,64 @@ def test_blanked_release_or_contacts_columns_are_not_verified(
     assert lenient.exit_code == 0, lenient.output
     assert "NOT VERIFIED row 2 (CPL entry 1): release" in lenient.output
     assert lenient.output.endswith("OK: 2 rows verified, 1 facts not verified\n")
+
+
+async def test_a_row_from_an_older_export_fails_the_file(
+    pool: asyncpg.Pool, db: Db, rows: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Each row was checked alone against its own checkpoint: entry 1's row from before its release
+    was withdrawn, pasted into a later export, verified, showing the release as published."""
+    withdraw = 'mutation($id: ID!) { withdrawFirmwareRelease(id: $id, reason: "bricks meters") { id } }'
+    await ok(pool, withdraw, id=rows[0]["FIR.release_id"])
+    assert await transparency.sign_checkpoint(db, ORIGIN, SIGNER) is not None
+    await export_fir(db, tmp_path / "later.csv")
+    later = list(read_fir_rows(tmp_path / "later.csv"))
+    assert check_export(KEY, later)[1] == []
+    mixed = [rows[0], *later[1:]]
+    _, problems, _ = check_export(KEY, mixed)
+    assert any(p.startswith("file: rows state 2 different signed checkpoints (size ") for p in problems), (
+        problems
+    )
+    assert any(p.startswith("file: rows state 2 different data versions") for p in problems), problems
+
+
+def test_no_rows_is_no_export() -> None:
+    assert check_export(KEY, []) == (0, ["file: no rows (not an exported FIR spreadsheet)"], [])
+
+
+@pytest.mark.parametrize("tamper", ["formula", "second sheet"])
+async def test_an_xlsx_with_a_formula_or_another_sheet_is_refused(
+    pool: asyncpg.Pool, db: Db, tmp_path: Path, tamper: str
+) -> None:
+    """A formula's saved value (what data_only reads) may be the genuine hash while Excel shows what
+    the formula computes on opening: the export writes no formula, so any formula fails the file."""
+    path, key = tmp_path / "fir.xlsx", tmp_path / "key"
+    key.write_text(KEY.text())
+    await exported(pool, db, path)
+    book = openpyxl.load_workbook(path)
+    if tamper == "formula":
+        column = [c.value for c in book["FIR"][1]].index(IMAGE_HASH) + 1
+        book["FIR"].cell(row=2, column=column).value = '="' + "E" * 64 + '"'
+    else:
+        book.create_sheet("Shown", 0)
+    book.save(path)
+    result = CliRunner().invoke(app, ["verify", "export", str(path), "-k", str(key)])
+    assert result.exit_code == 1, result.output
+    expected = "holds a formula" if tamper == "formula" else "has one, FIR"
+    assert result.output.startswith("FAILED file: ") and expected in result.output, result.output
+
+
+def test_a_missing_or_unreadable_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text(KEY.text())
+    (tmp_path / "corrupt.xlsx").write_bytes(b"PK\x03\x04 not a zip")
+    for args in (
+        ["verify", "export", str(tmp_path / "none.csv"), "-k", str(key)],
+        ["verify", "export", str(tmp_path / "corrupt.xlsx"), "-k", str(key)],
+        ["verify", "export", str(key), "-k", str(tmp_path / "nokey.txt")],
+        ["verify", "answer", str(tmp_path / "none.json"), "-k", str(key)],
+        ["verify", "checkpoint", str(key), str(tmp_path / "none"), "-k", str(key)],
+    ):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output, result.exception)
+        assert result.output.startswith("cannot read ") and "Traceback" not in result.output, result.output
