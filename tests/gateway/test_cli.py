@@ -193,3 +193,18 @@ async def test_prune_changes_deletes_what_retention_no_longer_keeps(db_url: str,
     off = fir(db_url, tmp_path, "prune-changes", FIR_CHANGE_FEED_RETENTION_DAYS="0")
     assert off.returncode == 1 and "retention is off" in off.stderr, off.stderr
     assert fir(db_url, tmp_path, "prune-changes", FIR_CHANGE_FEED_RETENTION_DAYS="-1").returncode != 0
+
+
+@pytest.mark.timeout(180)
+def test_failures_are_one_line_and_a_nonzero_exit(db_url: str, tmp_path: Path) -> None:
+    """A database that does not answer, or a folder that does not exist, was a rich traceback of two
+    hundred lines; an import whose every row was refused exited 0."""
+    down = fir("postgresql://fir:S3cret@127.0.0.1:1/fir", tmp_path, "export", str(tmp_path / "x.csv"))
+    assert down.returncode == 1 and "Traceback" not in down.stderr, down.stderr
+    assert down.stderr.startswith("fir: ") and len(down.stderr.splitlines()) == 1, down.stderr
+    assert "S3cret" not in down.stderr
+    missing = fir(db_url, tmp_path, "export", str(tmp_path / "nodir" / "x.csv"))
+    assert missing.returncode == 1 and missing.stderr.splitlines()[-1].startswith("fir: "), missing.stderr
+    assert "Traceback" not in missing.stderr and "nodir" in missing.stderr
+    refused = import_cpl(db_url, tmp_path, [ROWS[2]])  # its only row is refused
+    assert refused.returncode == 1 and "no row imported" in refused.stderr, refused.stderr
