@@ -109,15 +109,19 @@ async def pruned_through(db: Db) -> int:
     return found
 
 
-async def page(db: Db, *, after: int, limit: int, who: Audience, where: FeedFilter) -> list[ChangeEventRow]:
-    """Oldest first from `after`, only what `who` may read and `where` asks for."""
-    found = await db.fetch(
-        f"select {_COLUMNS} from change_events"
-        " where position > $1"
-        " and ($2 or manufacturer_id = any($3::text[]) or audience = 'public' or ($4 and audience = 'fir'))"
-        " and ($5::text[] is null or manufacturer_id = any($5::text[]))"
-        " and ($6::text[] is null or kind::text = any($6::text[]))"
-        " order by position limit $7",
+# Oldest first after $1, only what the audience ($2-$4) may read and the filter ($5, $6) asks for.
+_PAGE = (
+    f"select {_COLUMNS} from change_events"
+    " where position > $1"
+    " and ($2 or manufacturer_id = any($3::text[]) or audience = 'public' or ($4 and audience = 'fir'))"
+    " and ($5::text[] is null or manufacturer_id = any($5::text[]))"
+    " and ($6::text[] is null or kind::text = any($6::text[]))"
+    " order by position limit $7"
+)
+
+
+def _page_arguments(after: int, limit: int, who: Audience, where: FeedFilter) -> tuple[object, ...]:
+    return (
         after,
         who.everything,
         sorted(who.own),
@@ -126,7 +130,25 @@ async def page(db: Db, *, after: int, limit: int, who: Audience, where: FeedFilt
         None if where.kinds is None else sorted(where.kinds),
         limit,
     )
-    return [_row(r) for r in found]
+
+
+async def page(db: Db, *, after: int, limit: int, who: Audience, where: FeedFilter) -> list[ChangeEventRow]:
+    """Oldest first from `after`, only what `who` may read and `where` asks for."""
+    return [_row(r) for r in await db.fetch(_PAGE, *_page_arguments(after, limit, who, where))]
+
+
+async def page_and_mark(
+    db: Db, *, after: int, limit: int, who: Audience, where: FeedFilter
+) -> tuple[list[ChangeEventRow], int]:
+    """The page, and the feed's last position in the same snapshot: every event up to it has
+    committed (positions are taken under the counter row's lock, held to commit), so a reader given
+    a short page has read everything up to the mark, events it may not see or did not ask for
+    included, and may read on from there rather than from its last event."""
+    found = await db.fetch(
+        f"select c.last_position, p.* from change_feed_counter c left join lateral ({_PAGE}) p on true",
+        *_page_arguments(after, limit, who, where),
+    )
+    return [_row(r) for r in found if r["position"] is not None], int(found[0]["last_position"])
 
 
 def _row(r: asyncpg.Record) -> ChangeEventRow:

@@ -146,7 +146,7 @@ async def _follow(
     with ctx.events.watching_changes() as woken:  # registered before the first read: no wake-up lost
         while True:
             woken.clear()
-            found = await feed.page(
+            found, mark = await feed.page_and_mark(
                 ctx.loaders.db, after=position or 0, limit=REPLAY_PAGE, who=who, where=where
             )
             if position is not None:
@@ -156,5 +156,8 @@ async def _follow(
                 position = row.position
                 yield row
             if len(found) < REPLAY_PAGE:
+                # read up to the mark: the next read starts there, not at the last event sent (a
+                # subscriber whose filter matched nothing scanned the whole feed at every wake-up)
+                position = max(position or 0, mark)
                 # a notice, or the notifier's sync (each reconnection, every check interval)
                 await woken.wait()
