@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -43,7 +44,8 @@ def rel(
         submitted_by=None,
         submitted_org=None,
         submitted_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-        published_at=None,
+        # a withdrawn release here was published first (the FIR withdrew it), unless a test says not
+        published_at=dt.datetime(2020, 1, 2, tzinfo=dt.UTC) if status in ("PUBLISHED", "WITHDRAWN") else None,
         published_by=None,
         withdrawn_at=None,
         withdrawn_reason=None,
@@ -221,6 +223,9 @@ def test_a_device_listed_after_the_latest_release_is_ahead_not_outdated() -> Non
         True,
     )
     assert withdrawn.is_latest is False  # its maker withdrew it: the FIR knows, and it is not the latest
+    never_published = [*view.visible, replace(rel(3, "C", 3, status="WITHDRAWN"), published_at=None)]
+    unknown = analyse(Identity("106C", "4331", "00AC", "C"), view_of(never_published), 3, True)
+    assert unknown.is_latest is None  # withdrawn as a submission: never the FIR's, so still ahead
 
 
 def _reference_latest(releases: list[ReleaseRow]) -> ReleaseRow | None:
