@@ -6,7 +6,7 @@ import contextlib
 import csv
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,12 @@ from resolvers.fleet_report import RawGroup, RawIdentity
 from spreadsheets.xlsx_limits import WorkbookTooLarge, bounded_rows, check_archive
 
 FORMATS = ("csv", "parquet", "xlsx")
+# the delimiters DuckDB's sniffer chose among; the header now says which (the first that names the four)
+DELIMITERS = (",", ";", "\t", "|")
+# the rest of the csv dialect spelled out, never sniffed: DuckDB guessed the quote from its first
+# 20,480 rows, so a quoted comma or a doubled quote past them (or in a small file) shifted columns
+_DIALECT = "auto_detect = false, quote = '\"', escape = '\"'"
+NOT_UTF8 = "the csv file is not UTF-8 text: save it as 'CSV UTF-8'"
 # header names, lower-cased and trimmed: the GraphQL names in snake and camel case, and the CPL's own
 REF = ("ref", "mpxn", "mpan", "mprn", "device_id", "deviceid")
 IDENTITY = (
@@ -79,9 +85,8 @@ def open_fleet(path: Path, memory_limit: str = "512MB", writes_to: Path | None =
             conn.execute("set preserve_insertion_order = true")
             conn.execute("set enable_progress_bar = false")  # the CLI draws its own, on stderr
             link = _linked(path, kind, Path(work))
-            source = _source(conn, link, kind, Path(work))
             _shut_in(conn, link, Path(work), writes_to)
-            columns = _load(conn, source, shown=(link.name, path.name))
+            columns = _loaded(conn, link, kind, Path(work), shown=(link.name, path.name))
             rows = _scalar(conn, "select count(*) from devices")
             yield FleetFile(conn, rows, columns)
         finally:
@@ -132,29 +137,131 @@ def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(found[0]) if found else 0
 
 
-def _source(conn: duckdb.DuckDBPyConnection, path: Path, kind: str, work: Path) -> str:
-    """A DuckDB table function over the file; an xlsx is first streamed to csv (at most 1M rows)."""
-    if kind == "xlsx":
-        path = _xlsx_as_csv(path, work / "sheet.csv")
-        kind = "csv"
-    if kind == "parquet":
-        return f"read_parquet({_literal(str(path))})"
-    return f"read_csv({_literal(str(path))}, header = true, all_varchar = true, null_padding = true, strict_mode = false)"
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A DuckDB table function over the file and the header's names in file order; a csv's columns
+    are c0, c1... by position (the header is read first: every column a varchar), a parquet's its names."""
+
+    sql: str
+    names: list[str]
+    positional: bool = True
+
+    def column(self, name: str) -> str:
+        return f"c{self.names.index(name)}" if self.positional else name
 
 
-def _load(conn: duckdb.DuckDBPyConnection, source: str, shown: tuple[str, str]) -> dict[str, str]:
-    """The devices table; an error names the caller's file (`shown`: our link's name, then the file's)."""
+def _loaded(
+    conn: duckdb.DuckDBPyConnection, link: Path, kind: str, work: Path, shown: tuple[str, str]
+) -> dict[str, str]:
+    """The devices table; a file DuckDB cannot read is the caller's error, naming its file (`shown`: our
+    link's name, then the file's), never an internal one."""
     try:
-        names = [d[0] for d in conn.execute(f"select * from {source} limit 0").description]
+        if kind == "xlsx":
+            return _load(conn, _xlsx_source(link, work))
+        if kind == "parquet":
+            return _load(conn, _parquet(conn, link))
+        return _csv(conn, link, work)
     except duckdb.Error as error:
         said = _without_paths(str(error).splitlines()[0])
         raise FleetFileError(f"not a readable fleet file: {said.replace(*shown)}") from None
-    columns = _columns(names)
-    select = ", ".join(
-        [_text(columns.get("ref"), "ref", empty=None)] + [_text(columns.get(k), k, empty="''") for k in KEY]
+
+
+def _parquet(conn: duckdb.DuckDBPyConnection, link: Path) -> _Source:
+    sql = f"read_parquet({_literal(str(link))})"
+    names = [d[0] for d in conn.execute(f"select * from {sql} limit 0").description]
+    return _Source(sql, names, positional=False)
+
+
+def _csv(conn: duckdb.DuckDBPyConnection, link: Path, work: Path) -> dict[str, str]:
+    """DuckDB reads a well-formed csv in parallel. What it refuses (a row short of the header's width,
+    a quote left open, bytes that are not UTF-8) Python's csv module reads again, as the same dialect:
+    it pads a short row, as a spreadsheet leaves one, and says what is wrong with the rest."""
+    delimiter, names = _header(link)
+    columns = ", ".join(f"c{n}: 'varchar'" for n in range(len(names)))
+    dialect = f"{_DIALECT}, delim = {_literal(delimiter)}, new_line = {_literal(_newline(link))}"
+    sql = f"read_csv({_literal(str(link))}, {dialect}, header = true, columns = {{{columns}}})"
+    try:
+        return _load(conn, _Source(sql, names))
+    except duckdb.InvalidInputException:
+        return _load(conn, _rewritten(_csv_records(link, delimiter), work / "rows.csv", cut=False))
+
+
+def _newline(path: Path) -> str:
+    """How the file ends its first line, as DuckDB names it. Told nothing, DuckDB's reader takes it from
+    there and stops at a value in quotes holding the other kind (Excel ends a line with CR LF, a line
+    break in a cell is LF alone); told it, it reads both. A first line that misleads (a line break in a
+    quoted header) costs the slower read, not a wrong one."""
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    lf, cr = head.find(b"\n"), head.find(b"\r")
+    if cr == -1 or -1 < lf < cr:
+        return "\\n"
+    return "\\r\\n" if head[cr + 1 : cr + 2] == b"\n" else "\\r"
+
+
+def _header(path: Path) -> tuple[str, list[str]]:
+    """The delimiter and the header's names: the first of DELIMITERS under which the header names the
+    four identity columns, else the one that splits it most (for _columns to say what is missing)."""
+    headers = {d: _first_record(path, d) for d in DELIMITERS}
+    delimiter = next((d for d, names in headers.items() if not _missing(_found(names))), None)
+    delimiter = delimiter or max(headers, key=lambda d: len(headers[d]))
+    return delimiter, headers[delimiter]
+
+
+def _first_record(path: Path, delimiter: str) -> list[str]:
+    with contextlib.closing(_csv_records(path, delimiter)) as records:
+        return next((values for _, values in records if values), [])
+
+
+def _csv_records(path: Path, delimiter: str) -> Generator[tuple[int, list[str]]]:
+    """Every record with its number (a blank line is a record: []), read as DuckDB's dialect is."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        try:
+            yield from enumerate(reader, start=1)
+        except UnicodeDecodeError:
+            raise FleetFileError(NOT_UTF8) from None
+        except csv.Error as error:
+            raise FleetFileError(f"not a readable csv file: {error} (line {reader.line_num})") from None
+
+
+def _rewritten(records: Iterator[tuple[int, list[str]]], target: Path, *, cut: bool) -> _Source:
+    """The records after the header (the first that is not blank) as a csv DuckDB cannot misread:
+    written by Python's csv module, every row as wide as the header. `cut`: values past the header's
+    width are dropped (an xlsx's unnamed columns), else only empty ones may be (a trailing delimiter):
+    one more value means a delimiter left unquoted, which has moved every value after it."""
+    names = next((values for _, values in records if values), [])
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for number, values in records:
+            if values:
+                writer.writerow(_fitted(values, len(names), number, cut))
+    columns = ", ".join(f"c{n}: 'varchar'" for n in range(len(names)))
+    sql = (
+        f"read_csv({_literal(str(target))}, {_DIALECT}, delim = ',', new_line = '\\n', header = false,"
+        f" columns = {{{columns}}})"
     )
-    conn.execute(f"create temp table devices as select {select} from {source}")
-    return columns
+    return _Source(sql, names)
+
+
+def _fitted(values: list[str], width: int, number: int, cut: bool) -> list[str]:
+    if not cut and any(values[width:]):
+        raise FleetFileError(
+            f"row {number} has {len(values)} values and the header {width} names: a value holding the"
+            " delimiter must be in double quotes"
+        )
+    return values[:width] + [""] * (width - len(values))
+
+
+def _load(conn: duckdb.DuckDBPyConnection, source: _Source) -> dict[str, str]:
+    """The devices table from the source's columns the header names."""
+    found = _columns(source.names)
+    column = {key: source.column(name) for key, name in found.items()}
+    select = ", ".join(
+        [_text(column.get("ref"), "ref", empty=None)] + [_text(column.get(k), k, empty="''") for k in KEY]
+    )
+    conn.execute(f"create temp table devices as select {select} from {source.sql}")
+    return found
 
 
 # a quoted absolute path in DuckDB's message ('/tmp/…/check-x/meters.parquet'): the caller sent a file,
@@ -167,7 +274,14 @@ def _without_paths(message: str) -> str:
 
 
 def _columns(names: list[str]) -> dict[str, str]:
-    """Which file column is which, by header name, case-insensitively."""
+    """Which file column is which, by header name, case-insensitively; all four identity fields or none."""
+    found = _found(names)
+    if missing := _missing(found):
+        raise FleetFileError(f"no column for {', '.join(missing)} (headers found: {', '.join(names)})")
+    return found
+
+
+def _found(names: list[str]) -> dict[str, str]:
     by_name = {n.strip().lower(): n for n in reversed(names)}
     found: dict[str, str] = {}
     if ref := next((by_name[a] for a in REF if a in by_name), None):
@@ -177,12 +291,11 @@ def _columns(names: list[str]) -> dict[str, str]:
             found[key] = name
     if KEY[2] not in found and all(o in by_name for o in CPL_OCTETS):
         found[KEY[2]], found[KEY[3]] = by_name[CPL_OCTETS[0]], by_name[CPL_OCTETS[1]]
-    missing = [
-        aliases[0] for key, aliases in zip(KEY[:3] + KEY[4:], IDENTITY, strict=True) if key not in found
-    ]
-    if missing:
-        raise FleetFileError(f"no column for {', '.join(missing)} (headers found: {', '.join(names)})")
     return found
+
+
+def _missing(found: dict[str, str]) -> list[str]:
+    return [aliases[0] for key, aliases in zip(KEY[:3] + KEY[4:], IDENTITY, strict=True) if key not in found]
 
 
 def _text(column: str | None, alias: str, *, empty: str | None) -> str:
@@ -193,7 +306,7 @@ def _text(column: str | None, alias: str, *, empty: str | None) -> str:
     return f"{value} as {alias}" if empty is None else f"coalesce({value}, {empty}) as {alias}"
 
 
-def _xlsx_as_csv(path: Path, target: Path) -> Path:
+def _xlsx_source(path: Path, work: Path) -> _Source:
     """The first sheet's cells as text, streamed (openpyxl read-only), within spreadsheets.xlsx_limits:
     an xlsx holds at most 1M rows, and a crafted one must not make it hold more."""
     try:
@@ -204,12 +317,13 @@ def _xlsx_as_csv(path: Path, target: Path) -> Path:
     except Exception as error:  # openpyxl raises many kinds for a file that is no workbook
         raise FleetFileError(f"not a readable xlsx workbook: {type(error).__name__}") from None
     try:
-        with target.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            for cells in bounded_rows(book.worksheets[0]):
-                writer.writerow([cell_text(c) for c in cells])
+        rows = bounded_rows(book.worksheets[0])
+        return _rewritten(
+            ((n, [cell_text(c) for c in cells]) for n, cells in enumerate(rows, 1)),
+            work / "sheet.csv",
+            cut=True,
+        )
     except WorkbookTooLarge as error:
         raise FleetFileError(f"not a fleet workbook: {error}") from None
     finally:
         book.close()
-    return target

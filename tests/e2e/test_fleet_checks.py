@@ -237,6 +237,11 @@ def test_endpoint_refuses_what_it_must(gateway: Gateway, tmp_path: Path) -> None
         no_column = client.post("/fleet-checks", content=b"ref,manufacturer_id\n1,2\n", headers=reader)
         state = wait_done(client, no_column.json()["id"], gateway.tokens["reader"])
         assert state["stage"] == "failed" and "no column for model_id" in state["error"]
+        # a quote left open is the file's fault, said as such (it was DuckDB's error: "internal error")
+        header = b"ref,manufacturer_id,model_id,hardware_version,firmware_version\n"
+        open_quote = client.post("/fleet-checks", content=header + b'"m1,106C,4331,00AC,1\n', headers=reader)
+        state = wait_done(client, open_quote.json()["id"], gateway.tokens["reader"])
+        assert state["stage"] == "failed" and state["error"].startswith("not a readable csv file: ")
         not_ready = client.get(f"/fleet-checks/{no_column.json()['id']}/report", headers=reader)
         assert (
             not_ready.status_code == 409 and not_ready.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
