@@ -30,6 +30,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FINISHED = ("done", "failed")
+STALE = "the gateway running this check stopped; submit the file again"
 # the streamed uploads: gateway.deadline leaves their timing to _spool
 UPLOADS = frozenset({("POST", "/fleet-checks")})
 
@@ -152,10 +153,22 @@ async def _visible(request: Request) -> tuple[Principal, sql.FleetCheckRow] | Re
         check_id = uuid.UUID(request.path_params["check_id"])
     except ValueError:
         return _not_found()
-    found = await sql.get_check(Db(resources_of(request).pool), check_id)
+    db = Db(resources_of(request).pool)
+    found = await sql.get_check(db, check_id)
     if found is None or not (principal.is_admin or found.owner == principal.actor):
         return _not_found()
-    return principal, found
+    return principal, await settled(db, found)
+
+
+async def settled(db: Db, check: sql.FleetCheckRow) -> sql.FleetCheckRow:
+    """A check that has not moved for STALE_AFTER_SECONDS (its replica stopped: a live job beats
+    every minute) is failed, and stored so before anyone is told: the verdict is final, whatever
+    that replica does after (the CLI stops at failed)."""
+    idle = (dt.datetime.now(dt.UTC) - check.updated_at).total_seconds()
+    if check.stage in FINISHED or idle <= STALE_AFTER_SECONDS:
+        return check
+    await sql.fail_stale(db, check.id, STALE_AFTER_SECONDS, STALE)
+    return await sql.get_check(db, check.id) or check
 
 
 def _not_found() -> Response:
@@ -171,25 +184,21 @@ async def status(request: Request) -> Response:
 
 
 def describe(check: sql.FleetCheckRow) -> dict[str, Any]:
-    stage, error = check.stage, check.error
-    idle = (dt.datetime.now(dt.UTC) - check.updated_at).total_seconds()
-    if stage not in FINISHED and idle > STALE_AFTER_SECONDS:
-        stage, error = "failed", "the gateway running this check stopped; submit the file again"
     body: dict[str, Any] = {
         "id": str(check.id),
-        "stage": stage,
+        "stage": check.stage,
         "rows": check.rows,
         "format": check.input_kind,
         "reportFormat": check.report_kind,
         "createdAt": check.created_at.isoformat(),
         "expiresAt": check.expires_at.isoformat(),
-        "error": error,
+        "error": check.error,
         "summary": check.summary,
         "problems": check.problems,
         "manufacturers": (check.tables or {}).get("manufacturers"),
         "campaign": (check.tables or {}).get("campaign"),
     }
-    if stage == "done":
+    if check.stage == "done":
         body["report"] = f"/fleet-checks/{check.id}/report"
         body["reportBytes"] = check.report_bytes
     return body

@@ -25,8 +25,10 @@ from spreadsheets.fleet_reports import report_tables
 
 log = logging.getLogger("fir.fleet")
 CHUNK_BYTES = 1024 * 1024
-# a job whose replica stopped (crash, redeploy) stops moving: past this it is reported failed
+# a job whose replica stopped (crash, redeploy) stops moving: past this it is reported failed, for good
 STALE_AFTER_SECONDS = 15 * 60
+# a live job moves at least this often, queued or in one long stage (a big xlsx report): its heartbeat
+HEARTBEAT_SECONDS = 60.0
 EXPIRY_INTERVAL = 600.0  # seconds between rounds deleting expired checks and their reports
 
 
@@ -48,12 +50,19 @@ async def expiring(
         yield task
 
 
+class _GivenUp(Exception):
+    """The check was declared failed (stale) while this replica still had it: the verdict stands."""
+
+
 class FleetJobs:
     """The checks this replica runs, at most `concurrent` at once (each a DuckDB with its own memory limit)."""
 
-    def __init__(self, resources: Resources, concurrent: int = 1) -> None:
+    def __init__(
+        self, resources: Resources, concurrent: int = 1, heartbeat: float = HEARTBEAT_SECONDS
+    ) -> None:
         self.resources = resources
         self._slots = asyncio.Semaphore(concurrent)
+        self._heartbeat = heartbeat
         self._tasks: set[asyncio.Task[None]] = set()
         self.spool = Path(resources.settings.data_dir) / "fleet-checks"
 
@@ -74,8 +83,10 @@ class FleetJobs:
     async def _run(self, check_id: uuid.UUID, principal: Principal, source: Path, report_kind: str) -> None:
         db = Db(self.resources.pool)
         try:
-            async with self._slots:
+            async with self._beating(db, check_id), self._slots:
                 await self._check(db, check_id, principal, source, report_kind)
+        except _GivenUp:
+            log.warning("fleet check %s was reported failed (stale) while it ran; stopped", check_id)
         except FleetFileError as error:
             await sql.fail_check(db, check_id, str(error))
         except asyncio.CancelledError:
@@ -90,12 +101,23 @@ class FleetJobs:
         finally:
             shutil.rmtree(source.parent, ignore_errors=True)
 
+    def _beating(self, db: Db, check_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[object]:
+        """updated_at refreshed every heartbeat while the job waits for a slot and while it runs (it
+        moves by itself only when the stage does): a live check is never taken for a stopped one."""
+
+        async def touch() -> None:
+            await sql.touch_check(db, check_id)
+
+        what = f"fleet check {check_id}: heartbeat"
+        return rounds(touch, interval=self._heartbeat, first_delay=self._heartbeat, what=what, log=log)
+
     async def _check(
         self, db: Db, check_id: uuid.UUID, principal: Principal, source: Path, report_kind: str
     ) -> None:
         async def stage(name: str, rows: int | None) -> None:
             # done only once the report is stored, below
-            await sql.set_stage(db, check_id, "storing" if name == "done" else name, rows)
+            if not await sql.set_stage(db, check_id, "storing" if name == "done" else name, rows):
+                raise _GivenUp
 
         target = source.parent / f"report.{report_kind}"
         ctx = build_context(self.resources, principal)
@@ -108,7 +130,8 @@ class FleetJobs:
         }
         async with db.transaction() as tx:  # the report is there whole, or the check is not done
             size = await _store(tx, check_id, target)
-            await sql.finish_check(tx, check_id, result, size)
+            if not await sql.finish_check(tx, check_id, result, size):
+                raise _GivenUp  # its chunks go with the transaction
 
 
 async def _store(db: Db, check_id: uuid.UUID, report: Path) -> int:

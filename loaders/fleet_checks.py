@@ -57,31 +57,61 @@ async def create_check(db: Db, owner: str, input_kind: str, report_kind: str, tt
     return check_id
 
 
-async def set_stage(db: Db, check_id: uuid.UUID, stage: str, rows: int | None) -> None:
-    await db.execute(
-        "update fleet_checks set stage = $2, rows = coalesce($3, rows), updated_at = now() where id = $1",
+# a check done or failed stays so: a replica that carries on after its check was declared failed
+# (stale, below) must not turn it done (the CLI stopped at failed), nor overwrite the reason given
+_UNFINISHED = "stage not in ('done', 'failed')"
+
+
+def _updated(status: str) -> bool:
+    return status.split()[-1] != "0"
+
+
+async def set_stage(db: Db, check_id: uuid.UUID, stage: str, rows: int | None) -> bool:
+    """False when the check has finished meanwhile (declared failed): nothing changed."""
+    done = await db.execute(
+        "update fleet_checks set stage = $2, rows = coalesce($3, rows), updated_at = now()"
+        f" where id = $1 and {_UNFINISHED}",
         check_id,
         stage,
         rows,
     )
+    return _updated(done)
 
 
-async def finish_check(db: Db, check_id: uuid.UUID, result: dict[str, Any], report_bytes: int) -> None:
-    await db.execute(
+async def touch_check(db: Db, check_id: uuid.UUID) -> None:
+    """The job's heartbeat: a check still queued or in one long stage is not taken for stale."""
+    await db.execute(f"update fleet_checks set updated_at = now() where id = $1 and {_UNFINISHED}", check_id)
+
+
+async def finish_check(db: Db, check_id: uuid.UUID, result: dict[str, Any], report_bytes: int) -> bool:
+    """False when the check was declared failed meanwhile: it stays failed."""
+    done = await db.execute(
         "update fleet_checks set stage = 'done', summary = $2::jsonb, tables = $3::jsonb,"
-        " problems = $4::jsonb, report_bytes = $5, updated_at = now() where id = $1",
+        f" problems = $4::jsonb, report_bytes = $5, updated_at = now() where id = $1 and {_UNFINISHED}",
         check_id,
         result["summary"],
         result["tables"],
         result["problems"],
         report_bytes,
     )
+    return _updated(done)
 
 
 async def fail_check(db: Db, check_id: uuid.UUID, error: str) -> None:
     await db.execute(
-        "update fleet_checks set stage = 'failed', error = $2, updated_at = now() where id = $1",
+        f"update fleet_checks set stage = 'failed', error = $2, updated_at = now() where id = $1 and {_UNFINISHED}",
         check_id,
+        error,
+    )
+
+
+async def fail_stale(db: Db, check_id: uuid.UUID, idle_seconds: float, error: str) -> None:
+    """Failed for good if it has not moved for `idle_seconds` (by the database's clock, as updated_at)."""
+    await db.execute(
+        f"update fleet_checks set stage = 'failed', error = $3, updated_at = now() where id = $1 and {_UNFINISHED}"
+        " and updated_at < now() - make_interval(secs => $2)",
+        check_id,
+        float(idle_seconds),
         error,
     )
 
