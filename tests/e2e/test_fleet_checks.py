@@ -105,8 +105,11 @@ def fir(gateway: Gateway, cwd: Path, *args: str) -> subprocess.CompletedProcess[
 
 def devices(report: Path) -> list[tuple[Any, ...]]:
     if report.suffix == ".xlsx":
-        sheet = openpyxl.load_workbook(report, read_only=True)["Devices"]
-        rows = list(sheet.iter_rows(values_only=True))
+        book = openpyxl.load_workbook(report, read_only=True)
+        try:  # a read-only workbook keeps its file open until closed
+            rows = list(book["Devices"].iter_rows(values_only=True))
+        finally:
+            book.close()
         header = list(rows[0])
         pick = [header.index(c) for c in ("row", "ref", "status")]
         return [tuple(r[i] for i in pick) for r in rows[1:]]
