@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import mmap
 import re
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ IDENTITY = (
     ("firmware_version", "firmwareversion", "device_model.firmware_version"),
 )
 CPL_OCTETS = ("device_model.hardware_version.version", "device_model.hardware_version.revision")
-# the devices table keeps the file's text; its rowid is the file's order, row number = rowid + 2
+# the devices table keeps the file's text; its rowid is the file's order (see FleetFile.row_of)
 KEY = ("k_manufacturer", "k_model", "k_hardware", "k_revision", "k_firmware")
 _LINK = "fleet"  # the file's name in the work directory, `fleet.csv`
 
@@ -50,14 +51,20 @@ class FleetFile:
     conn: duckdb.DuckDBPyConnection
     rows: int
     columns: dict[str, str]  # what each column was found as, for the report's notes
+    numbered: bool = False  # devices has a `row` column: the file had blank rows, which are no devices
+
+    def row_of(self, alias: str) -> str:
+        """A device's row number as a spreadsheet shows the file (the header is row 1, a blank row counts):
+        rowid + 2 when no row was skipped, else the number the row was read with."""
+        return f"{alias}.row" if self.numbered else f"{alias}.rowid + 2"
 
     def raw_groups(self) -> list[RawGroup]:
         """One per distinct raw identity, with its count and first row: thousands, whatever the rows."""
         found = self.conn.execute(
-            f"select {', '.join(KEY)}, count(*), min(rowid) from devices group by all"
+            f"select {', '.join(KEY)}, count(*), min({self.row_of('devices')}) from devices group by all"
         ).fetchall()
         octets = KEY[3] in self.columns
-        return [RawGroup(_identity(r[:5], octets), r[5], r[6] + 2, key=tuple(r[:5])) for r in found]
+        return [RawGroup(_identity(r[:5], octets), r[5], r[6], key=tuple(r[:5])) for r in found]
 
 
 def _identity(key: tuple[Any, ...], octets: bool) -> RawIdentity:
@@ -86,9 +93,9 @@ def open_fleet(path: Path, memory_limit: str = "512MB", writes_to: Path | None =
             conn.execute("set enable_progress_bar = false")  # the CLI draws its own, on stderr
             link = _linked(path, kind, Path(work))
             _shut_in(conn, link, Path(work), writes_to)
-            columns = _loaded(conn, link, kind, Path(work), shown=(link.name, path.name))
+            columns, numbered = _loaded(conn, link, kind, Path(work), shown=(link.name, path.name))
             rows = _scalar(conn, "select count(*) from devices")
-            yield FleetFile(conn, rows, columns)
+            yield FleetFile(conn, rows, columns, numbered)
         finally:
             conn.close()
 
@@ -145,6 +152,7 @@ class _Source:
     sql: str
     names: list[str]
     positional: bool = True
+    numbered: bool = False  # a `row` column first: each row's number in the file
 
     def column(self, name: str) -> str:
         return f"c{self.names.index(name)}" if self.positional else name
@@ -152,9 +160,9 @@ class _Source:
 
 def _loaded(
     conn: duckdb.DuckDBPyConnection, link: Path, kind: str, work: Path, shown: tuple[str, str]
-) -> dict[str, str]:
-    """The devices table; a file DuckDB cannot read is the caller's error, naming its file (`shown`: our
-    link's name, then the file's), never an internal one."""
+) -> tuple[dict[str, str], bool]:
+    """The devices table (its columns found, whether it is numbered); a file DuckDB cannot read is the
+    caller's error, naming its file (`shown`: our link's name, then the file's), never an internal one."""
     try:
         if kind == "xlsx":
             return _load(conn, _xlsx_source(link, work))
@@ -172,18 +180,36 @@ def _parquet(conn: duckdb.DuckDBPyConnection, link: Path) -> _Source:
     return _Source(sql, names, positional=False)
 
 
-def _csv(conn: duckdb.DuckDBPyConnection, link: Path, work: Path) -> dict[str, str]:
-    """DuckDB reads a well-formed csv in parallel. What it refuses (a row short of the header's width,
-    a quote left open, bytes that are not UTF-8) Python's csv module reads again, as the same dialect:
-    it pads a short row, as a spreadsheet leaves one, and says what is wrong with the rest."""
+def _csv(conn: duckdb.DuckDBPyConnection, link: Path, work: Path) -> tuple[dict[str, str], bool]:
+    """DuckDB reads a well-formed csv in parallel. A file with a blank line (DuckDB skips it: every row
+    after it would be numbered one short) or one DuckDB refuses (a row short of the header's width, a
+    quote left open, bytes that are not UTF-8) Python's csv module reads instead, as the same dialect:
+    it numbers the rows, pads a short row as a spreadsheet leaves one, and says what is wrong."""
     delimiter, names = _header(link)
-    columns = ", ".join(f"c{n}: 'varchar'" for n in range(len(names)))
-    dialect = f"{_DIALECT}, delim = {_literal(delimiter)}, new_line = {_literal(_newline(link))}"
-    sql = f"read_csv({_literal(str(link))}, {dialect}, header = true, columns = {{{columns}}})"
-    try:
-        return _load(conn, _Source(sql, names))
-    except duckdb.InvalidInputException:
-        return _load(conn, _rewritten(_csv_records(link, delimiter), work / "rows.csv", cut=False))
+    if not _has_blank_line(link):
+        columns = ", ".join(f"c{n}: 'varchar'" for n in range(len(names)))
+        dialect = f"{_DIALECT}, delim = {_literal(delimiter)}, new_line = {_literal(_newline(link))}"
+        sql = f"read_csv({_literal(str(link))}, {dialect}, header = true, columns = {{{columns}}})"
+        with contextlib.suppress(duckdb.InvalidInputException):
+            return _load(conn, _Source(sql, names))
+    return _load(conn, _rewritten(_csv_records(link, delimiter), work / "rows.csv", cut=False))
+
+
+def _has_blank_line(path: Path) -> bool:
+    """Whether a line before the file's last text is empty, by a search of its bytes: a blank line in
+    quotes is a false alarm, which costs the slower read, never a wrong number. Trailing blank lines
+    number nothing; a carriage return is looked for only in a file that has one."""
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+        end = len(data)
+        while end > start and data[end - 1] in b"\r\n":
+            end -= 1
+        newlines = [b"\n\n"] + ([b"\r\r", b"\n\r\n"] if data.find(b"\r", start, end) != -1 else [])
+        return data[start : start + 1] in (b"\n", b"\r") or any(
+            data.find(n, start, end) != -1 for n in newlines
+        )
 
 
 def _newline(path: Path) -> str:
@@ -227,21 +253,22 @@ def _csv_records(path: Path, delimiter: str) -> Generator[tuple[int, list[str]]]
 
 def _rewritten(records: Iterator[tuple[int, list[str]]], target: Path, *, cut: bool) -> _Source:
     """The records after the header (the first that is not blank) as a csv DuckDB cannot misread:
-    written by Python's csv module, every row as wide as the header. `cut`: values past the header's
-    width are dropped (an xlsx's unnamed columns), else only empty ones may be (a trailing delimiter):
-    one more value means a delimiter left unquoted, which has moved every value after it."""
+    written by Python's csv module, each behind its number (a blank record is no device, but is
+    counted), every row as wide as the header. `cut`: values past the header's width are dropped (an
+    xlsx's unnamed columns), else only empty ones may be (a trailing delimiter): one more value means
+    a delimiter left unquoted, which has moved every value after it."""
     names = next((values for _, values in records if values), [])
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         for number, values in records:
             if values:
-                writer.writerow(_fitted(values, len(names), number, cut))
-    columns = ", ".join(f"c{n}: 'varchar'" for n in range(len(names)))
+                writer.writerow([number, *_fitted(values, len(names), number, cut)])
+    columns = ", ".join(["row: 'bigint'", *(f"c{n}: 'varchar'" for n in range(len(names)))])
     sql = (
         f"read_csv({_literal(str(target))}, {_DIALECT}, delim = ',', new_line = '\\n', header = false,"
         f" columns = {{{columns}}})"
     )
-    return _Source(sql, names)
+    return _Source(sql, names, numbered=True)
 
 
 def _fitted(values: list[str], width: int, number: int, cut: bool) -> list[str]:
@@ -253,15 +280,17 @@ def _fitted(values: list[str], width: int, number: int, cut: bool) -> list[str]:
     return values[:width] + [""] * (width - len(values))
 
 
-def _load(conn: duckdb.DuckDBPyConnection, source: _Source) -> dict[str, str]:
-    """The devices table from the source's columns the header names."""
+def _load(conn: duckdb.DuckDBPyConnection, source: _Source) -> tuple[dict[str, str], bool]:
+    """The devices table from the source's columns the header names (and its row numbers, if any)."""
     found = _columns(source.names)
     column = {key: source.column(name) for key, name in found.items()}
     select = ", ".join(
-        [_text(column.get("ref"), "ref", empty=None)] + [_text(column.get(k), k, empty="''") for k in KEY]
+        (["row"] if source.numbered else [])
+        + [_text(column.get("ref"), "ref", empty=None)]
+        + [_text(column.get(k), k, empty="''") for k in KEY]
     )
     conn.execute(f"create temp table devices as select {select} from {source.sql}")
-    return found
+    return found, source.numbered
 
 
 # a quoted absolute path in DuckDB's message ('/tmp/…/check-x/meters.parquet'): the caller sent a file,
@@ -319,11 +348,15 @@ def _xlsx_source(path: Path, work: Path) -> _Source:
     try:
         rows = bounded_rows(book.worksheets[0])
         return _rewritten(
-            ((n, [cell_text(c) for c in cells]) for n, cells in enumerate(rows, 1)),
-            work / "sheet.csv",
-            cut=True,
+            ((n, _texts(cells)) for n, cells in enumerate(rows, 1)), work / "sheet.csv", cut=True
         )
     except WorkbookTooLarge as error:
         raise FleetFileError(f"not a fleet workbook: {error}") from None
     finally:
         book.close()
+
+
+def _texts(cells: Sequence[object]) -> list[str]:
+    """A sheet row's cells as text; a row with none (empty, or never written) is blank: []."""
+    texts = [cell_text(c) for c in cells]
+    return texts if any(texts) else []

@@ -56,10 +56,10 @@ def write_report(fleet: FleetFile, report: FleetReport, path: Path) -> list[Path
     _outcomes(fleet.conn, report.outcomes)
     if kind == "xlsx":
         with in_file_order(fleet.conn):
-            _atomic(path, lambda partial: _xlsx(fleet.conn, report, partial))
+            _atomic(path, lambda partial: _xlsx(fleet, report, partial))
         return [path]
     with in_file_order(fleet.conn):
-        _atomic(path, lambda partial: _copy(fleet.conn, devices_query(), partial, kind))
+        _atomic(path, lambda partial: _copy(fleet.conn, devices_query(fleet), partial, kind))
     return [path, *write_tables(fleet.conn, report_tables(report), path)]
 
 
@@ -136,13 +136,13 @@ def _outcome_row(o: Outcome) -> tuple[object, ...]:
     return (*o.key, *identity, *detail, o.upgrade_path, o.upgrade_steps, o.problem_field, o.problem)
 
 
-def devices_query() -> str:
+def devices_query(fleet: FleetFile) -> str:
     """Every input row with its group's outcome; invalid rows keep the file's text. In file order only
     when run on one thread (see in_file_order)."""
     raw = dict(zip(_IDENTITY, (KEY[0], KEY[1], KEY[2], KEY[4]), strict=True))
     identity = [f"coalesce(o.{c}, d.{raw[c]}) as {c}" for c in _IDENTITY]
     on = " and ".join(f"d.{k} = o.{k}" for k in KEY)
-    select = ", ".join(["d.rowid + 2 as row", "d.ref", *identity, *(f"o.{c}" for c in _DETAIL)])
+    select = ", ".join([f"{fleet.row_of('d')} as row", "d.ref", *identity, *(f"o.{c}" for c in _DETAIL)])
     return f"select {select} from devices d join outcomes o on {on}"
 
 
@@ -151,7 +151,7 @@ def first_problems(fleet: FleetFile, limit: int) -> list[dict[str, Any]]:
     if not fleet.conn.execute("select count(*) from outcomes where status = 'invalid'").fetchall()[0][0]:
         return []  # most files: no second pass over the rows
     found = fleet.conn.execute(
-        f"select row, ref, problem_field, problem from ({devices_query()}) where status = 'invalid' order by row limit {int(limit)}"
+        f"select row, ref, problem_field, problem from ({devices_query(fleet)}) where status = 'invalid' order by row limit {int(limit)}"
     ).fetchall()
     return [{"row": r[0], "ref": r[1], "field": r[2], "message": r[3]} for r in found]
 
@@ -198,7 +198,7 @@ def _sql_type(values: list[Any]) -> str:
     return "bigint" if present and all(isinstance(v, int) for v in present) else "varchar"
 
 
-def _xlsx(conn: duckdb.DuckDBPyConnection, report: FleetReport, target: Path) -> None:
+def _xlsx(fleet: FleetFile, report: FleetReport, target: Path) -> None:
     """Summary, manufacturers and campaign first (what a supplier reads), then the devices, split over
     as many sheets as an xlsx needs (write-only: rows stream through, never held)."""
     book = openpyxl.Workbook(write_only=True)
@@ -208,7 +208,7 @@ def _xlsx(conn: duckdb.DuckDBPyConnection, report: FleetReport, target: Path) ->
         sheet.append(header)
         for row in rows:
             sheet.append(xlsx_row(sheet, list(row.values())))
-    for number, batch in enumerate(_sheets(conn.execute(devices_query())), start=1):
+    for number, batch in enumerate(_sheets(fleet.conn.execute(devices_query(fleet))), start=1):
         sheet = book.create_sheet("Devices" if number == 1 else f"Devices {number}")
         sheet.append(list(DEVICE_COLUMNS))
         for chunk in batch:

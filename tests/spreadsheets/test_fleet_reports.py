@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from spreadsheets.fleet_files import KEY
+from spreadsheets.fleet_files import KEY, FleetFile
 from spreadsheets.fleet_reports import DEVICE_COLUMNS, _copy, devices_query, in_file_order
 
 ROWS = 1_000_000  # enough chunks for a parallel copy to interleave them (measured: it did)
@@ -34,6 +34,6 @@ def test_the_report_keeps_file_order(tmp_path: Path) -> None:
         conn.execute("set threads = 2")
         fleet(conn)
         with in_file_order(conn):
-            _copy(conn, devices_query(), tmp_path / "ordered.parquet", "parquet")
+            _copy(conn, devices_query(FleetFile(conn, ROWS, {})), tmp_path / "ordered.parquet", "parquet")
         assert conn.execute("select current_setting('threads')").fetchall() == [(2,)]  # restored
     assert out_of_order(tmp_path / "ordered.parquet") == 0
