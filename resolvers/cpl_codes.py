@@ -73,6 +73,11 @@ def ascii_upper(text: str) -> str:
     return text.upper() if text.isascii() else text
 
 
+def shown_text(value: object) -> str:
+    """A cell as the workbook shows it: a ScientificNumber as 1.00E+02, anything else as cell_text."""
+    return f"{value:.2E}" if isinstance(value, ScientificNumber) else cell_text(value)
+
+
 def cell_text(value: object) -> str:
     """A cell as trimmed text; integral floats (xlsx stores every number as one) lose their `.0`."""
     if value is None:

@@ -24,6 +24,7 @@ from resolvers.cpl_codes import (
     octet,
     optional_text,
     scientific,
+    shown_text,
 )
 from resolvers.errors import BadUserInput
 
@@ -108,7 +109,7 @@ class _RowParser:
         scientific notation, whatever it converts to: what was typed is lost (ScientificNumber)."""
         raw = self.cells.get(column)
         if code and scientific(raw):
-            self.problem(column, SCIENTIFIC_REASON.format(shown=_scientific_text(raw)))
+            self.problem(column, SCIENTIFIC_REASON.format(shown=shown_text(raw)))
             return None
         value = convert(raw)
         if value is None:
@@ -159,16 +160,11 @@ def _cross_check(p: _RowParser, expected: str) -> None:
     if not cell_text(raw):
         return
     if scientific(raw):
-        p.problem(CONCATENATED, SCIENTIFIC_REASON.format(shown=_scientific_text(raw)))
+        p.problem(CONCATENATED, SCIENTIFIC_REASON.format(shown=shown_text(raw)))
         return
     printed = hex_field(raw, 8)
     if printed != expected:
         p.problem(CONCATENATED, f"{cell_text(raw)!r} does not match model and hardware version {expected}")
-
-
-def _scientific_text(raw: object) -> str:
-    """As the workbook shows it: 1.00E+02."""
-    return f"{raw:.2E}" if isinstance(raw, float) else cell_text(raw)
 
 
 # --- the rows ---------------------------------------------------------------------------------

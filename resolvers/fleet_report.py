@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from loaders.rows import ContactRow, ReleaseRow
 from resolvers import fleet
 from resolvers.context import Context
+from resolvers.cpl_codes import SCIENTIFIC_REASON, scientific
 from resolvers.devices import DeviceStatus
-from resolvers.identity import Identity, identity_problem, normalise_identity
+from resolvers.identity import FIELDS, Identity, identity_problem, normalise_identity
 from resolvers.visibility import can_see_fir_of
 
 # the four identity fields as the file wrote them (manufacturer, model, hardware, firmware)
@@ -127,10 +128,22 @@ async def check_fleet(ctx: Context, raw_groups: Sequence[RawGroup], total: int) 
 
 
 def _normalised(values: RawIdentity) -> tuple[Identity | None, tuple[str, str] | None]:
+    if problem := _scientific(values):
+        return None, problem
     m, mo, hw, fw = normalise_identity(values)
     if m is None or mo is None or hw is None or fw is None:
         return None, identity_problem(values) or ("identity", "malformed")
     return Identity(m, mo, hw, fw), None
+
+
+def _scientific(values: RawIdentity) -> tuple[str, str] | None:
+    """A code a workbook holds as a number in scientific notation (read as shown, 1.00E+05; a csv
+    printed from such a cell says the same) is refused as the CPL import refuses it: padded, the
+    00001E05 typed would be checked as firmware 00100000. fleetStatus finds such text malformed too."""
+    for (name, _, _), value in zip(FIELDS, values, strict=True):
+        if scientific(value):
+            return name, f"{name}: {SCIENTIFIC_REASON.format(shown=value.strip())}"
+    return None
 
 
 def _outcome(

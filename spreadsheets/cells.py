@@ -1,4 +1,5 @@
-"""Cells that leave as spreadsheets: text a manufacturer or a caller wrote is never run as a formula.
+"""Cells in and out of spreadsheets: text a manufacturer or a caller wrote is never run as a formula,
+and a number a workbook shows in scientific notation is read as one.
 
 A spreadsheet program opening a csv runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a
 carriage return as a formula (CSV injection, OWASP); openpyxl stores a str starting with `=` as a
@@ -8,13 +9,19 @@ of a fleet file are such text, and suppliers open these files.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
+from resolvers.cpl_codes import ScientificNumber
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_SPECIAL = ("=", "#")  # openpyxl's formulas and every error code
+# a number format that shows scientific notation (0.00E+00, ##0.0E+0), its quoted text aside
+_SCIENTIFIC_FORMAT = re.compile(r"E[+-]", re.IGNORECASE)
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 def _formula_like(text: str) -> bool:
@@ -68,3 +75,13 @@ def xlsx_row(worksheet: Any, values: Any) -> Any:
         ):
             return [xlsx_cell(worksheet, v) for v in values]
     return values
+
+
+def xlsx_value(cell: Any) -> object:
+    """A workbook cell's value; a number its format shows in scientific notation as a ScientificNumber:
+    Excel makes one of a code typed as `1E02` or `00001E05`, and the code cannot be read back from it
+    (resolvers.cpl_codes)."""
+    value = cell.value
+    if type(value) in (int, float) and _SCIENTIFIC_FORMAT.search(_QUOTED.sub("", cell.number_format or "")):
+        return ScientificNumber(value)
+    return value

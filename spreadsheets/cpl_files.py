@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import re
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -16,7 +15,6 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from loaders.rows import CplRow
-from resolvers.cpl_codes import ScientificNumber
 from resolvers.cpl_rows import (
     HEADER_MIN_MATCHES,
     HEADER_SEARCH_ROWS,
@@ -26,6 +24,7 @@ from resolvers.cpl_rows import (
     RowProblem,
     header_columns,
 )
+from spreadsheets.cells import xlsx_value
 from spreadsheets.xlsx_limits import WorkbookTooLarge, check_archive
 
 
@@ -128,23 +127,11 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[Sequence[object]], int | N
         workbook.close()
 
 
-# a number format that shows scientific notation (0.00E+00, ##0.0E+0), its quoted text aside
-_SCIENTIFIC_FORMAT = re.compile(r"E[+-]", re.IGNORECASE)
-_QUOTED = re.compile(r'"[^"]*"')
-
-
 def _cell_values(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[object]]:
     """Each row's values; a number shown in scientific notation as a ScientificNumber, since the
     code column it sits in cannot be read back from it (resolvers.cpl_codes)."""
     for cells in rows:
-        yield tuple(_cell_value(cell) for cell in cells)
-
-
-def _cell_value(cell: Any) -> object:
-    value = cell.value
-    if type(value) in (int, float) and _SCIENTIFIC_FORMAT.search(_QUOTED.sub("", cell.number_format or "")):
-        return ScientificNumber(value)
-    return value
+        yield tuple(xlsx_value(cell) for cell in cells)
 
 
 def _cpl_sheet(workbook: Any) -> Any:

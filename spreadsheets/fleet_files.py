@@ -15,8 +15,9 @@ from typing import Any
 import duckdb
 import openpyxl
 
-from resolvers.cpl_codes import cell_text, octet
+from resolvers.cpl_codes import octet, shown_text
 from resolvers.fleet_report import RawGroup, RawIdentity
+from spreadsheets.cells import xlsx_value
 from spreadsheets.xlsx_limits import WorkbookTooLarge, bounded_rows, check_archive
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -356,7 +357,9 @@ def _xlsx_source(path: Path, work: Path) -> _Source:
         book.close()
 
 
-def _texts(cells: Sequence[object]) -> list[str]:
-    """A sheet row's cells as text; a row with none (empty, or never written) is blank: []."""
-    texts = [cell_text(c) for c in cells]
+def _texts(cells: Sequence[Any]) -> list[str]:
+    """A sheet row's cells as text as the sheet shows them (a code Excel turned into a number in
+    scientific notation as 1.00E+05, which the identity rules refuse, not as 100000, which they would
+    pad); a row with none (empty, or never written) is blank: []."""
+    texts = [shown_text(xlsx_value(c)) for c in cells]
     return texts if any(texts) else []

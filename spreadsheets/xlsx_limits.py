@@ -50,11 +50,12 @@ def check_archive(path: Path) -> None:
             )
 
 
-def bounded_rows(sheet: Any) -> Iterator[Sequence[object]]:
-    """The sheet's rows as values: no wider than MAX_COLUMNS, no padding to a declared width, and
-    WorkbookTooLarge past MAX_ROWS (a row-number gap is counted as the empty rows it stands for)."""
+def bounded_rows(sheet: Any) -> Iterator[Sequence[Any]]:
+    """The sheet's rows of cells (their values and number formats): no wider than MAX_COLUMNS, no
+    padding to a declared width, and WorkbookTooLarge past MAX_ROWS (a row-number gap is counted as
+    the empty rows it stands for)."""
     sheet.reset_dimensions()  # the declared dimension is the sheet's word, not its cells
-    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
         if number > MAX_ROWS:
             raise WorkbookTooLarge(f"the sheet has more than {MAX_ROWS:,} rows")
         yield cells[:MAX_COLUMNS]
