@@ -79,7 +79,7 @@ async def submit(request: Request) -> Response:
     jobs: FleetJobs = resources.fleet_jobs
     limit = resources.settings.fleet_check_max_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         return _too_large(limit)
     work = jobs.work_dir()
     source = work / f"meters.{input_kind}"
