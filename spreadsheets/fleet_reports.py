@@ -65,14 +65,19 @@ def write_report(fleet: FleetFile, report: FleetReport, path: Path) -> list[Path
 
 @contextlib.contextmanager
 def in_file_order(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One thread for the join of rows to outcomes: a single pipeline scans the rows in rowid order and
-    probes the small outcome table, so rows leave in file order. A parallel join does not keep that
-    order, and sorting 10 million wide rows instead costs four times as long (measured)."""
+    """One thread for the join of rows to outcomes, and the join as written: a single pipeline scans
+    the rows in rowid order and probes a hash table of the small outcome table, so rows leave in file
+    order. A parallel join does not keep that order, and sorting 10 million wide rows instead costs
+    four times as long (measured). Left to choose, DuckDB's optimizers built the hash table on the
+    rows of a small file (a few rows, some sharing an identity: the outcomes being wider) and probed
+    it with the outcomes, which wrote the rows in another order."""
     threads = conn.execute("select current_setting('threads')").fetchall()[0][0]
     conn.execute("set threads = 1")
+    conn.execute("set disabled_optimizers = 'join_order, build_side_probe_side'")
     try:
         yield
     finally:
+        conn.execute("reset disabled_optimizers")
         conn.execute(f"set threads = {int(threads)}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from spreadsheets.fleet_files import KEY, FleetFile
 from spreadsheets.fleet_reports import DEVICE_COLUMNS, _copy, devices_query, in_file_order
@@ -37,3 +38,24 @@ def test_the_report_keeps_file_order(tmp_path: Path) -> None:
             _copy(conn, devices_query(FleetFile(conn, ROWS, {})), tmp_path / "ordered.parquet", "parquet")
         assert conn.execute("select current_setting('threads')").fetchall() == [(2,)]  # restored
     assert out_of_order(tmp_path / "ordered.parquet") == 0
+
+
+@pytest.mark.parametrize("firmware", [["A", "B", "A"], ["A", "A", "B"], ["C", "B", "A", "A"]])
+def test_a_small_report_keeps_file_order(tmp_path: Path, firmware: list[str]) -> None:
+    """A few rows, some sharing an identity: DuckDB's optimizer built the join's hash table on the rows
+    (the outcomes being wider) and probed it with the outcomes, which wrote the rows in their order."""
+    with duckdb.connect() as conn:
+        keys = ", ".join(f"'x' as {k}" for k in KEY[:4])
+        values = ", ".join(f"('m{n}', '{f}')" for n, f in enumerate(firmware))
+        conn.execute(
+            f"create temp table devices as select ref, {keys}, f as {KEY[4]} from (values {values}) v(ref, f)"
+        )
+        detail = ", ".join(f"'{c}' as {c}" for c in DEVICE_COLUMNS[2:])
+        conn.execute(f"create temp table outcomes as select distinct {', '.join(KEY)}, {detail} from devices")
+        with in_file_order(conn):
+            _copy(
+                conn, devices_query(FleetFile(conn, len(firmware), {})), tmp_path / "small.parquet", "parquet"
+            )
+        assert conn.execute("select current_setting('disabled_optimizers')").fetchall() == [("",)]  # restored
+    written = duckdb.sql(f"select row, ref from '{tmp_path / 'small.parquet'}'").fetchall()
+    assert written == [(n + 2, f"m{n}") for n in range(len(firmware))]
