@@ -137,6 +137,7 @@ def read_fir_rows(path: Path) -> Iterator[dict[str, object]]:
     """The rows of an exported FIR spreadsheet (csv or xlsx), keyed by its header, for `fir verify export`."""
     if path.suffix.lower() == ".xlsx":
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        rows: Any = iter(())
         try:
             if book.sheetnames != ["FIR"]:
                 raise NotAnExport(f"sheets {book.sheetnames}: an exported FIR spreadsheet has one, FIR")
@@ -145,6 +146,10 @@ def read_fir_rows(path: Path) -> Iterator[dict[str, object]]:
             for cells in rows:
                 yield dict(zip(header, (_value(cell) for cell in cells), strict=False))
         finally:
+            # the sheet's reader first: left suspended (a formula refused mid-sheet), it holds the
+            # file open past the book's close until the collector finds it
+            if hasattr(rows, "close"):
+                rows.close()
             book.close()
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
