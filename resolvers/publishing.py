@@ -164,27 +164,17 @@ async def _existing(work: UnitOfWork, s: Submission) -> ReleaseRow | None:
     if live is None:
         return None
     if live.image_hash != s.image_hash:
-        raise Refused(
-            Conflict(
-                f"release {live.id} already records this firmware with image hash {live.image_hash};"
-                " withdraw it first",
-                field="input.imageHash",
-                releaseId=str(live.id),
-            ),
-            EntityType.FIRMWARE_RELEASE,
-            str(live.id),
-            {"imageHash": live.image_hash, "status": live.status},
+        raise _conflict_with(
+            live,
+            f"release {live.id} already records this firmware with image hash {live.image_hash};"
+            " withdraw it first",
+            "input.imageHash",
         )
     if not s.same_content(live):
-        raise Refused(
-            Conflict(
-                f"release {live.id} already records this firmware with other details; withdraw it first",
-                field="input",
-                releaseId=str(live.id),
-            ),
-            EntityType.FIRMWARE_RELEASE,
-            str(live.id),
-            {"imageHash": live.image_hash, "status": live.status},
+        raise _conflict_with(
+            live,
+            f"release {live.id} already records this firmware with other details; withdraw it first",
+            "input",
         )
     return live
 
@@ -193,17 +183,22 @@ def _replay(prior: ReleaseRow, s: Submission) -> ReleaseRow:
     """The release a retried submission made; its key on another firmware or hash is a conflict,
     audited like a resubmission without a key."""
     if prior.identity != _identity_tuple(s.identity) or prior.image_hash != s.image_hash:
-        raise Refused(
-            Conflict(
-                f"idempotency key already used for release {prior.id} of another firmware",
-                field="input.idempotencyKey",
-                releaseId=str(prior.id),
-            ),
-            EntityType.FIRMWARE_RELEASE,
-            str(prior.id),
-            {"imageHash": prior.image_hash, "status": prior.status},
+        raise _conflict_with(
+            prior,
+            f"idempotency key already used for release {prior.id} of another firmware",
+            "input.idempotencyKey",
         )
     return prior
+
+
+def _conflict_with(release: ReleaseRow, message: str, field: str) -> Refused:
+    """A submission refused for contradicting `release`: CONFLICT naming it, audited with its hash and status."""
+    return Refused(
+        Conflict(message, field=field, releaseId=str(release.id)),
+        EntityType.FIRMWARE_RELEASE,
+        str(release.id),
+        {"imageHash": release.image_hash, "status": release.status},
+    )
 
 
 async def _create(work: UnitOfWork, principal: Principal, s: Submission) -> ReleaseRow:

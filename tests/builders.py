@@ -45,10 +45,7 @@ def identity_input(firmware: str) -> dict[str, str]:
 def submission_input(version: str) -> dict[str, Any]:
     """A SubmitFirmwareReleaseInput for 106C/4331/00AC at `version`, its hash derived from it."""
     return {
-        "manufacturerId": "106C",
-        "modelId": "4331",
-        "hardwareVersion": "00AC",
-        "firmwareVersion": version,
+        **identity_input(version),
         "imageHash": image_hash(version),
         "releaseDate": "2026-01-01",
         "releaseNotes": "Notes.",
