@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from resolvers import devices
@@ -111,10 +112,21 @@ def _outcome(raw: RawIdentity, groups: dict[Identity, Group]) -> Group | tuple[s
     return group
 
 
-async def fleet_status(ctx: Context, devices: FleetDevices, prefetch: Prefetch = NOTHING) -> FleetResult:
+Grouped = tuple[list[Group], list[Problem]]
+# How group_devices runs: in place by default; the schema hands a long fleet to a thread (schema.offload)
+Runner = Callable[[Callable[[], Grouped]], Awaitable[Grouped]]
+
+
+async def in_place(work: Callable[[], Grouped]) -> Grouped:
+    return work()
+
+
+async def fleet_status(
+    ctx: Context, devices: FleetDevices, prefetch: Prefetch = NOTHING, run: Runner = in_place
+) -> FleetResult:
     if len(devices) > ctx.limits.max_fleet_devices:
         raise BadUserInput(f"at most {ctx.limits.max_fleet_devices} devices per request", field="devices")
-    groups, problems = group_devices(devices)
+    groups, problems = await run(partial(group_devices, devices))
     result = FleetResult(total=len(devices), groups=groups, problems=problems, invalid=len(problems))
     await resolve(ctx, result, prefetch)
     return result

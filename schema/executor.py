@@ -25,6 +25,7 @@ from resolvers.context import Context
 from schema.compiled.executor import CompiledExecutor
 from schema.fleet_input import fleet_columns, fleet_names
 from schema.prepared import Prepared, prepared
+from schema.sifted import current
 from schema.slices import SlicedExecutor
 
 
@@ -65,7 +66,8 @@ class FirExecutor(SlicedExecutor):
         raw = raw_variable_values or {}
         ready = prepared(schema, document, operation_name)
         names = ready.fleet if ready else fleet_names(get_operation_ast(document, operation_name))
-        fast = fleet_columns(names, raw)
+        sifted = current(raw_variable_values)  # long lists already in columns (schema.sifted)
+        fast = fleet_columns(names, raw, sifted.columns if sifted is not None else None)
         inputs = {name: [] if name in fast else value for name, value in raw.items()} if fast else raw
         built: list[GraphQLError] | Executor[Any] | None = (
             cls._from_prepared(

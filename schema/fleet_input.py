@@ -43,12 +43,15 @@ def fleet_names(operation: OperationDefinitionNode | None) -> tuple[str, ...]:
     )
 
 
-def fleet_columns(names: tuple[str, ...], raw: Mapping[str, Any]) -> dict[str, FleetDevices]:
-    """Those of the named variables given whose every item is plain, in columns."""
+def fleet_columns(
+    names: tuple[str, ...], raw: Mapping[str, Any], known: Mapping[str, FleetDevices | None] | None = None
+) -> dict[str, FleetDevices]:
+    """Those of the named variables given whose every item is plain, in columns (`known`: columns
+    already made of some of these variables, schema.sifted)."""
     found: dict[str, FleetDevices] = {}
     for name in names:
         if name in raw:
-            devices = columns(raw[name])
+            devices = known[name] if known is not None and name in known else columns(raw[name])
             if devices is not None:
                 found[name] = devices
     return found

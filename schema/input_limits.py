@@ -30,6 +30,7 @@ from resolvers.context import Context, InputCaps
 from resolvers.errors import BadUserInput
 from schema.remembered import Remembered
 from schema.selections import fields_of
+from schema.sifted import current
 
 # PostgreSQL text cannot hold U+0000, and no field of this graph has a use for it.
 NUL = "\x00"
@@ -149,7 +150,10 @@ def _problems(name: str, value: Any, caps: InputCaps, max_length: int) -> Iterat
 
 def variable_problem(variables: dict[str, Any], caps: InputCaps, screen: Screen) -> BadUserInput | None:
     """The first variable value over a cap (list length, string length) or holding a NUL, if any."""
-    if not variables or screen.within(variables, caps):
+    if not variables:
+        return None
+    sifted = current(variables)
+    if sifted.within if sifted is not None and sifted.caps == caps else screen.within(variables, caps):
         return None
     for name, value in variables.items():
         for problem in _problems(name, value, caps, screen.max_length):

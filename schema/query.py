@@ -22,9 +22,11 @@ from schema.cpl_issues import CplIssue, cpl_issue, cpl_issues
 from schema.devices import DeviceFirmwareStatus, DeviceIdentityInput, FleetStatus, alone, prefetch_of
 from schema.enums import CplStatus, DeviceType, ReleaseStatus, Urgency
 from schema.fleet_input import fleet_devices
+from schema.offload import off_loop
 from schema.pagination import PAGED, Connection, connection
 from schema.releases import FirmwareRelease
 from schema.reports import BlockedSubmission
+from schema.sifted import LONG_LIST
 from schema.sizes import CPL_ISSUES, FLEET_DEVICE, REPORT_ROWS
 from schema.transparency import LogConsistency
 
@@ -57,7 +59,9 @@ class Query:
         # against it, and strawberry's per-object conversion is skipped for speed.
         raw = fleet_devices(devices)
         prefetch = prefetch_of(info, ("groups", "status"))
-        return FleetStatus.from_result(await fleet.fleet_status(info.context, raw, prefetch))
+        # grouping a long fleet passes over every device: on a thread, the loop keeps serving
+        run = off_loop if len(raw) >= LONG_LIST else fleet.in_place
+        return FleetStatus.from_result(await fleet.fleet_status(info.context, raw, prefetch, run))
 
     @strawberry.field
     async def manufacturer(self, info: Ctx, manufacturer_id: str) -> Manufacturer | None:

@@ -33,17 +33,19 @@ from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
 from schema.executor import CompiledFirExecutor, FirExecutor
 from schema.extension_hooks import PlannedExtensionsRunner
-from schema.input_limits import input_limits, literal_strings_rule, too_many_entities
+from schema.input_limits import Screen, input_limits, literal_strings_rule, too_many_entities
 from schema.introspection import IntrospectionPolicy
 from schema.lane import NO_MIDDLEWARE, STRAWBERRY_RULES, Lane
 from schema.limits import QueryLimits, SchemaLimits
 from schema.mutations import Mutation
+from schema.offload import off_loop
 from schema.operation_name import OperationNameRequired
 from schema.parsing import OffLoopParser
 from schema.permissions import entity_refusal, install, undeclared
 from schema.query import Query
 from schema.read_routing import PrimaryUnlessQuery
 from schema.releases import FirmwareRelease
+from schema.sifted import has_long_list, remembered, sift
 from schema.slices import install_chunked_gather
 from schema.subscriptions import Subscription
 from schema.validation import OffLoopValidation
@@ -58,10 +60,13 @@ __all__ = ["FirSchema", "SchemaLimits", "build_schema"]
 class FirSchema(strawberry.federation.Schema):
     """Errors are shaped after execution, whatever stage raised them (parse errors escape extensions)."""
 
-    def __init__(self, *args: Any, lane: Lane | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lane: Lane | None = None, screen: Screen | None = None, **kwargs: Any
+    ) -> None:
         install([Query, Mutation, Subscription, *ENTITY_TYPES])
         super().__init__(*args, **kwargs)
         self.lane = lane  # for the extensions build_schema gives it (schema.lane)
+        self.screen = screen  # InputLimits' screen, which long lists pass on a thread (schema.sifted)
         if problems := undeclared(self._schema):
             raise TypeError("access rules missing:\n" + "\n".join(problems))
         fleet_input(self._schema)
@@ -140,6 +145,38 @@ class FirSchema(strawberry.federation.Schema):
         allowed = (
             DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types
         )
+        if (
+            self.screen
+            and variable_values
+            and isinstance(context_value, Context)
+            and has_long_list(variable_values)
+        ):
+            caps = context_value.limits.caps.of(context_value.principal)
+            found = await off_loop(partial(sift, self.screen.within, variable_values, caps))
+            with remembered(found):
+                return await self._execute(
+                    query,
+                    variable_values,
+                    context_value,
+                    root_value,
+                    operation_name,
+                    allowed,
+                    operation_extensions,
+                )
+        return await self._execute(
+            query, variable_values, context_value, root_value, operation_name, allowed, operation_extensions
+        )
+
+    async def _execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None,
+        context_value: Any | None,
+        root_value: Any | None,
+        operation_name: str | None,
+        allowed: Iterable[OperationType],
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
         lane = self.lane
         known = (
             lane.known(self, query, variable_values, context_value, operation_name, allowed) if lane else None
@@ -246,6 +283,7 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
             partial(IntrospectionPolicy, mode=limits.introspection),
         ],
         lane=Lane(limits, (*STRAWBERRY_RULES, literals), caps.screen) if limits.operation_lane else None,
+        screen=caps.screen,
     )
 
 

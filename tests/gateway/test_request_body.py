@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 import pytest
+from starlette.requests import Request
 
-from gateway.request_body import LEAN_PARSE_BYTES, loads
+from gateway.request_body import LEAN_PARSE_BYTES, loads, read_request_body
 
 
 def large(value: str) -> bytes:
@@ -78,3 +80,41 @@ def test_nesting_is_bounded_alike_at_either_size() -> None:
         with pytest.raises(ValueError):
             loads(too_deep)
     assert len(large(nested(deepest))) >= LEAN_PARSE_BYTES > len(small(nested(deepest)))
+
+
+async def test_a_large_body_is_parsed_while_the_loop_keeps_turning() -> None:
+    """12 MB of devices parse in about 0.1 s of C, which would hold the loop all that time."""
+    devices = [
+        {"ref": f"MPAN-{n}", "manufacturerId": "106C", "firmwareVersion": "00000001"} for n in range(300_000)
+    ]
+    body = orjson.dumps({"query": "{ __typename }", "variables": {"d": devices}})
+    assert len(body) > LEAN_PARSE_BYTES
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    turns = 0
+    reading = asyncio.create_task(read_request_body(request))
+    while not reading.done():
+        turns += 1
+        await asyncio.sleep(0)
+    await reading
+    assert sent and turns > 10
+    assert loads(request._body) == orjson.loads(body)  # and no second parse: the value is kept
+    assert loads(request._body) is loads(request._body)
+
+
+async def test_a_large_body_that_is_not_json_is_refused_when_read() -> None:
+    body = b'{"variables": [' + b"1," * LEAN_PARSE_BYTES + b"]}"
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    await read_request_body(request)
+    with pytest.raises(ValueError):
+        loads(request._body)

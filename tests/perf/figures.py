@@ -12,6 +12,7 @@ from tests.perf.engines import lines as engine_lines
 from tests.perf.fleet import FleetTiming
 from tests.perf.fleet_files import FileRun
 from tests.perf.loadgen import LoadResult
+from tests.perf.loop_lag import LoopLag
 from tests.perf.postgraphile import PeerResults
 from tests.perf.postgraphile import details as peer_details
 from tests.perf.postgraphile import rows as peer_rows
@@ -42,6 +43,7 @@ class Results:
     fleets: dict[int, FleetTiming] = field(default_factory=dict)
     idle_rss: int = 0
     fleet_rss: dict[int, int] = field(default_factory=dict)
+    fleet_lag: dict[int, LoopLag] = field(default_factory=dict)  # /healthz while one fleet runs
     latency: dict[int, LoadResult] = field(default_factory=dict)
     few: dict[str, LoadResult] = field(default_factory=dict)  # lineage at queueing.FEW_CLIENTS, per endpoint
     startup: Startup | None = None
@@ -234,6 +236,15 @@ def fleet_rows(res: Results) -> list[Row]:
                 timing.median <= limit if limit else None,
             )
         )
+        lag = res.fleet_lag.get(devices)
+        if lag is not None:
+            out.append(
+                Row(
+                    f"/healthz wait while one {devices:,}-device fleetStatus runs (probe every 10 ms)",
+                    f"worst {lag.worst_ms:,.0f} ms, p99 {lag.p99_ms:,.0f} ms ({lag.probes} probes; the request"
+                    f" took {lag.seconds:.2f} s)",
+                )
+            )
         if memory is not None:
             peak = res.fleet_rss[devices]
             out.append(

@@ -27,6 +27,7 @@ from tests.perf import (
     layers,
     lineage,
     loadgen,
+    loop_lag,
     profile,
     queueing,
     report,
@@ -198,6 +199,7 @@ def measure_fleets(
         say(f"fleetStatus, {devices:,} devices, {runs} runs…")
         with RssSampler(server.proc.pid) as rss:
             results.fleets[devices] = fleet.measure(server.base, token, fleet_ids, devices, runs)
+            results.fleet_lag[devices] = loop_lag.measure(server.base, token, fleet_ids, devices)
         results.fleet_rss[devices] = rss.peak
 
 
