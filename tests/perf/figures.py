@@ -240,7 +240,7 @@ def fleet_rows(res: Results) -> list[Row]:
         if lag is not None:
             out.append(
                 Row(
-                    f"/healthz wait while one {devices:,}-device fleetStatus runs (probe every 10 ms)",
+                    f"fleetStatus {devices:,} devices: /healthz wait while one runs (probe every 10 ms)",
                     f"worst {lag.worst_ms:,.0f} ms, p99 {lag.p99_ms:,.0f} ms ({lag.probes} probes; the request"
                     f" took {lag.seconds:.2f} s)",
                 )
