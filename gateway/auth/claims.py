@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from resolvers.cpl_codes import ascii_upper
 from resolvers.errors import Unauthenticated
 from resolvers.principal import Principal
 
@@ -31,7 +32,8 @@ def manufacturers(value: object, claim: str = "manufacturer") -> frozenset[str]:
     strings = [item for item in items if isinstance(item, str)]
     if len(strings) != len(items):
         raise Unauthenticated(f"the {claim} claim must be a string or a list of strings")
-    found = [word.upper() for item in strings for word in _SEPARATORS.split(item) if word]
+    # ASCII only: 'ﬀ'.upper() is 'FF', and '10ﬀ' would have been bound as manufacturer 10FF
+    found = [ascii_upper(word) for item in strings for word in _SEPARATORS.split(item) if word]
     if not all(MANUFACTURER_ID.fullmatch(word) for word in found):
         raise Unauthenticated(f"every {claim} value must be exactly 4 hex digits")
     return frozenset(found)

@@ -159,7 +159,10 @@ def import_signing_keys(document: object) -> KeySet:
 
 
 def _signing_key(entry: object) -> Key | None:
-    if not isinstance(entry, dict) or entry.get("kty") not in ASYMMETRIC_KEY_TYPES:
+    if not isinstance(entry, dict):
+        return None
+    kty = entry.get("kty")
+    if not isinstance(kty, str) or kty not in ASYMMETRIC_KEY_TYPES:  # a list `kty` is unhashable
         return None
     if entry.get("use", "sig") != "sig":
         return None

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 REALM = "fir-graph"
 MAX_TOKEN_CHARS = 16 * 1024
 MAX_LEEWAY = 60
+# An `exp` past this (2**53 s: some 285 million years) is read as this: it is never reached either way.
+LATEST_EXP = 2**53
 # RFC 6750 b64token; a JWS compact serialisation always fits it
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # RFC 6750 error_description: printable ASCII without '"' and '\'
@@ -63,7 +65,7 @@ class TokenVerifier:
         exp = principal.claims.get("exp")
         if principal.anonymous or isinstance(exp, bool) or not isinstance(exp, int | float):
             return None
-        return float(exp) + self._leeway
+        return float(min(exp, LATEST_EXP)) + self._leeway  # float() of an int past 1e308 overflows
 
     @property
     def keys(self) -> JwksCache:
@@ -131,7 +133,8 @@ class TokenVerifier:
             header = extract_compact(token.encode("ascii"), registry=self._registry).headers()
         except _DECODE_ERRORS:
             raise Unauthenticated("malformed token") from None
-        if header.get("alg") not in self._precheck:
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in self._precheck:  # a list or an object is unhashable
             raise Unauthenticated("token algorithm is not accepted")
         typ = header.get("typ")
         if not isinstance(typ, str) or access_token_type(typ) not in self._settings.oidc_allowed_types:

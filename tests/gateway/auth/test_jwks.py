@@ -354,6 +354,8 @@ def test_import_signing_keys_keeps_only_public_asymmetric_signature_keys(
             weak,
             {"kty": "RSA", "kid": "broken", "n": "x", "e": "AQAB"},
             {"kty": "PQ-KEM", "kid": "future"},
+            {"kty": ["RSA"], "kid": "kty-a-list"},  # unhashable: it stopped the whole set, and start-up
+            {"kty": {"RSA": 1}, "kid": "kty-an-object"},
             "not a key",
         ]
     }

@@ -134,6 +134,11 @@ BAD: dict[str, Callable[[LocalIssuer], str]] = {
         "Bearer "
         + craft_signed({"alg": "RS256", "kid": i.key.kid}, "x", i.key).replace(b64(b'"x"'), b64(b"{x"), 1)
     ),
+    # unhashable algorithms: a 500 and a logged traceback for anyone, before the membership test
+    "alg-a-list": lambda i: (
+        "Bearer " + craft({"alg": ["RS256"], "kid": i.key.kid, "typ": "at+jwt"}, i.claims())
+    ),
+    "alg-an-object": lambda i: "Bearer " + craft({"alg": {"RS256": 1}, "typ": "at+jwt"}, i.claims()),
     "alg-none": lambda i: "Bearer " + craft({"alg": "none", "kid": i.key.kid}, i.claims(scope="fir:admin")),
     "alg-None": lambda i: "Bearer " + craft({"alg": "None", "kid": i.key.kid}, i.claims(scope="fir:admin")),
     "hs256-public-pem": lambda i: _hs256(i, i.key.as_pem(private=False)),
@@ -331,6 +336,8 @@ async def test_manufacturer_claim(
         ([None], "the fir_manufacturer claim must be a string or a list of strings"),
         (4204, "the fir_manufacturer claim must be a string or a list of strings"),
         ({"id": "106C"}, "the fir_manufacturer claim must be a string or a list of strings"),
+        ("10\ufb00", "every fir_manufacturer value must be exactly 4 hex digits"),  # 'ﬀ'.upper() is 'FF'
+        (["106\uff23"], "every fir_manufacturer value must be exactly 4 hex digits"),  # fullwidth C
     ],
     ids=[
         "word",
@@ -342,6 +349,8 @@ async def test_manufacturer_claim(
         "list-with-null",
         "int",
         "object",
+        "ligature",
+        "fullwidth",
     ],
 )
 async def test_malformed_manufacturer_claim_refuses_the_token(
@@ -415,3 +424,16 @@ def test_sign_helper_round_trips(issuer: LocalIssuer) -> None:
     # guards the helpers: a token they produce has the shape the battery assumes
     header, payload, signature = sign(issuer.claims(), issuer.key).split(".")
     assert header and payload and signature
+
+
+@pytest.mark.parametrize("exp", [10**400, 2**53 + 1, 1e308], ids=["10**400", "2**53+1", "1e308"])
+async def test_an_exp_too_large_for_a_float_is_a_token_that_never_expires(
+    verifier: TokenVerifier, issuer: LocalIssuer, exp: int | float
+) -> None:
+    """joserfc takes any integer `exp`; the WebSocket's close at expiry read it with float(), which
+    raised OverflowError past 1e308 and dropped the connection with 1006."""
+    principal = await verifier.authenticate(
+        "Bearer " + craft_signed({"alg": "RS256", "kid": issuer.key.kid}, issuer.claims(exp=exp), issuer.key)
+    )
+    expires = verifier.expires_at(principal)
+    assert expires is not None and time.time() + 10**15 < expires < float("inf")
