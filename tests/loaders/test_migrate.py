@@ -94,3 +94,40 @@ async def test_0013_dates_the_statements_of_entries_from_before(db_url: str) -> 
         ]
     finally:
         await conn.close()
+
+
+# Tables an insert into need not move the data version, and why; into any other table it must (a
+# trigger calling bump_data_version), or the response cache and read replicas serve answers from before it.
+UNVERSIONED = {
+    "change_events": "inserted in the transaction of the write it records (a prune, a delete, bumps)",
+    "data_version": "the version itself",
+    "fir_schema_migrations": "the migrations run",
+    "change_feed_counter": "moved in the transaction of the write whose change event it numbers",
+    "tlog_leaves": "appended in the transaction of the write they log; no answer reads them unsigned",
+    "tlog_nodes": "appended with the leaves",
+    "fleet_checks": "jobs read through /fleet-checks, never through the cache",
+    "fleet_check_chunks": "the jobs' spooled rows",
+    "trusted_documents": "the cache resolves a documentId against the registry before it looks",
+}
+
+
+async def test_every_table_answers_read_moves_the_data_version(db_url: str) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        rows = await conn.fetch(
+            """select c.relname,
+                      bool_or(p.proname = 'bump_data_version' and t.tgtype & 4 = 4) as on_insert
+               from pg_class c
+               join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
+               left join pg_trigger t on t.tgrelid = c.oid and not t.tgisinternal
+               left join pg_proc p on p.oid = t.tgfoid
+               where c.relkind in ('r', 'p')
+               group by c.relname"""
+        )
+    finally:
+        await conn.close()
+    tables = {r["relname"]: bool(r["on_insert"]) for r in rows}
+    assert set(UNVERSIONED) <= set(tables), "a table named above no longer exists"
+    unversioned = sorted(name for name, bumps in tables.items() if not bumps and name not in UNVERSIONED)
+    assert unversioned == [], "inserts into these tables leave the data version (and the cache) as it was"
+    assert tables["tlog_checkpoints"]  # a signed checkpoint fills in cached `proof: null`s
