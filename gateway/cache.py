@@ -211,6 +211,10 @@ async def serve(
 ) -> None:
     """Answer from the cache when the query's answer at the current data version is known."""
     cache: ResponseCache = resources.cache
+    # Whatever the cache makes of the request: a mutation it cannot read (client extensions, a multipart
+    # Accept, a body past the key's limit) still writes, and its writer reads next. Only a committed
+    # write clears (see _clearing), so queries and refused mutations pass through untouched.
+    send = _clearing(cache, scope, send)
     # a request this large could not be stored anyway, or is too large to be asked twice: decoding
     # and hashing it here, on the loop, would double the JSON work strawberry does after us
     limit = min(cache.max_bytes // OVERSIZE_FRACTION, MAX_KEYED_REQUEST)
@@ -223,7 +227,7 @@ async def serve(
         # a 1 MB document held the loop 0.3 s here, before the endpoint's own off-loop parse
         await off_loop(partial(parse_document, request.query, max_tokens))
     if request is not None and operation_type(request, max_tokens) is OperationType.MUTATION:
-        await endpoint(scope, receive, _clearing(cache, scope, send))
+        await endpoint(scope, receive, send)
         return
     key = cache_key(request, principal, max_tokens) if request else None
     fresh = await current_generation(resources) if key else None
