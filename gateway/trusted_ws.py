@@ -31,11 +31,29 @@ async def _resolve(context: Context, payload: dict[str, Any]) -> None:
     payload["query"] = resolved.query
 
 
+# graphql-transport-ws closes the connection on a message it cannot read (its "Invalid message")
+CLOSE_INVALID_MESSAGE = 4400
+
+
+def malformed(message: Any) -> str | None:
+    """Why an operation message (subscribe, start) cannot be read, or None: strawberry indexes its id
+    and payload unchecked, and a payload that was not an object escaped the app as a TypeError (1006)."""
+    if not isinstance(message.get("id"), str):
+        return "an operation message needs a string id"
+    if not isinstance(message.get("payload"), dict):
+        return "an operation message's payload must be an object"
+    return None
+
+
 class TransportWSHandler(TransportWsHandler):
     """graphql-transport-ws: a refused operation gets an `error` message; the connection stays open."""
 
     async def handle_subscribe(self, message: Any) -> None:
-        if self.connection_acknowledged and isinstance(message.get("payload"), dict):
+        problem = malformed(message)
+        if problem is not None:
+            await self.websocket.close(CLOSE_INVALID_MESSAGE, problem)
+            return
+        if self.connection_acknowledged:
             try:
                 await _resolve(self.context, message["payload"])
             except Refused as refused:
@@ -49,8 +67,14 @@ class LegacyWSHandler(LegacyWsHandler):
     """graphql-ws (subscriptions-transport-ws): the same, with that protocol's `error` message."""
 
     async def handle_start(self, message: Any) -> None:
-        if self.connection_acknowledged and isinstance(message.get("payload"), dict):
+        problem = malformed(message)
+        if problem is not None and not isinstance(message.get("id"), str):  # no operation to answer
+            await self.websocket.close(CLOSE_INVALID_MESSAGE, problem)
+            return
+        if problem is not None or self.connection_acknowledged:
             try:
+                if problem is not None:
+                    raise Refused("BAD_USER_INPUT", problem)
                 await _resolve(self.context, message["payload"])
             except Refused as refused:
                 [error] = refused.result().errors or []

@@ -20,7 +20,10 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionContext, ExecutionResult, Info
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
@@ -288,14 +291,55 @@ def build_schema(limits: SchemaLimits | None = None) -> FirSchema:
 
 
 async def _shaped_stream(results: AsyncGenerator[Any, None], context: Any) -> AsyncGenerator[Any, None]:
-    """Each result shaped with the errors its own execution recorded (a subscription runs one per event)."""
+    """Each result shaped with the errors its own execution recorded (a subscription runs one per event).
+
+    What strawberry's stream raises before its first result (a syntax error or too many tokens from
+    the parser, schema.parsing; no query; an operation type the protocol does not carry) is the first
+    result instead, a refusal with its code: raised, graphql-transport-ws answered a bare `complete`
+    and graphql-ws nothing at all, or a masked INTERNAL error."""
+    first = True
     try:
-        async for result in results:
-            if isinstance(result, ExecutionResult):
-                extra = None
-                if isinstance(context, Context):
-                    extra, context.extra_errors = context.extra_errors, []
-                result.errors = shape_result(result.errors, extra)
-            yield result
+        try:
+            async for result in results:
+                if isinstance(result, ExecutionResult):
+                    extra = None
+                    if isinstance(context, Context):
+                        extra, context.extra_errors = context.extra_errors, []
+                    errors = result.errors
+                    if first and errors:
+                        errors = [
+                            _refusal(e.original_error) if isinstance(e.original_error, _REFUSED) else e
+                            for e in errors
+                        ]
+                    result.errors = shape_result(errors, extra)
+                first = False
+                yield result
+        except (GraphQLError, *_REFUSED) as error:
+            if not first:
+                raise
+            yield PreExecutionError(data=None, errors=shape_result([_refusal(error)], None), extensions=None)
     finally:
         await results.aclose()
+
+
+# Raised by strawberry's stream (or reported as the original error of its first result) for an
+# operation it did not run
+_REFUSED = (MissingQueryError, InvalidOperationTypeError)
+_OPERATIONS = {OperationType.QUERY: "a query", OperationType.MUTATION: "a mutation"}
+
+
+def _refusal(error: Exception) -> GraphQLError:
+    """A streamed operation refused before it ran, as a GraphQL error with a code (schema.errors shapes it)."""
+    if isinstance(error, GraphQLError):
+        return error
+    if isinstance(error, InvalidOperationTypeError):
+        what = _OPERATIONS.get(error.operation_type, "this operation")
+        return GraphQLError(
+            f"{what} cannot run over graphql-ws, which carries subscriptions only: use"
+            " graphql-transport-ws or HTTP POST",
+            extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+        )
+    return GraphQLError(  # MissingQueryError
+        "no GraphQL query in the message: send query text or a documentId",
+        extensions={"code": "BAD_USER_INPUT", "field": "query"},
+    )
