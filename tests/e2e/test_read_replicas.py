@@ -282,11 +282,14 @@ async def test_a_replica_past_its_lag_bound_is_skipped_and_returns(
 class Load:
     ok: int = 0
     failed: list[str] = dataclasses.field(default_factory=list)
+    slowest: float = 0.0  # seconds
 
 
 async def _read_until(http: httpx.AsyncClient, stop: asyncio.Event, load: Load) -> None:
     while not stop.is_set():
+        started = time.monotonic()
         response = await http.post("/graphql", json={"query": READ, "variables": {"id": new_id()}})
+        load.slowest = max(load.slowest, time.monotonic() - started)
         if response.status_code == 200 and not response.json().get("errors"):
             load.ok += 1
         else:
@@ -320,6 +323,35 @@ async def test_a_replica_killed_under_load_is_skipped_and_rejoins(
     before = await reads_by_target(client)
     await name_of(client, new_id())
     assert (await reads_by_target(client)).get("replica0", 0) > before.get("replica0", 0)
+
+
+# How long the replica stays frozen, and what a read in flight on it may take at most: its checks
+# (every 0.1 s here, each bounded by a second) find it down, and the read goes to the primary.
+FROZEN_SECONDS = 8.0
+FAILED_OVER_WITHIN = 5.0
+
+
+async def test_a_replica_that_stops_answering_is_skipped_and_its_reads_in_flight_fail_over(
+    deployment: Deployment, client: httpx.AsyncClient
+) -> None:
+    """A frozen replica fails no statement: the reads in flight on it waited for it until the request's
+    deadline (a 504 after 30 s) while the primary was healthy."""
+    stop, load = asyncio.Event(), Load()
+    readers = [asyncio.create_task(_read_until(client, stop, load)) for _ in range(4)]
+    try:
+        await asyncio.sleep(1.0)
+        assert load.ok > 0
+        with deployment.replica.frozen():
+            await until_state(client, "down")
+            served = load.ok
+            await asyncio.sleep(FROZEN_SECONDS)
+            assert load.ok > served  # still serving, from the primary
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+    assert not load.failed, load.failed[:3]
+    assert load.slowest < FAILED_OVER_WITHIN, f"a read waited {load.slowest:.1f} s for the frozen replica"
+    await until_state(client, "up")  # resumed, and back in service
 
 
 async def test_a_replica_late_in_time_is_skipped_and_a_token_waits_for_its_replay(

@@ -11,10 +11,12 @@ import pytest
 
 from gateway import replicas as replicas_module
 from gateway.cache import covers
+from gateway.database import DatabaseHandle
 from gateway.replicas import (
     UP,
     LagClock,
     ReadAfter,
+    ReadChoice,
     Replica,
     ReplicaSet,
     format_read_after,
@@ -26,6 +28,7 @@ from loaders.registry import build_loaders
 from loaders.replicas import WriteMark, format_lsn, parse_lsn
 from schema.schema import build_schema
 from tests.builders import SECAS, context_for
+from tests.conftest import fresh_database
 
 
 def test_a_wal_position_reads_and_prints_as_postgresql_does() -> None:
@@ -163,10 +166,11 @@ async def test_the_least_busy_replica_that_replayed_the_token_is_chosen(
 class OneReplica:
     """A ReadRouting to one pool, recording what the Db asked of it."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, lost: asyncio.Future[None] | None = None) -> None:
         self.replica = pool
         self.asked = 0
         self.failures = 0
+        self.found_down = lost
 
     async def pool(self) -> asyncpg.Pool:
         self.asked += 1
@@ -174,6 +178,9 @@ class OneReplica:
 
     def failed(self, pool: asyncpg.Pool) -> None:
         self.failures += 1
+
+    def lost(self, pool: asyncpg.Pool) -> asyncio.Future[None] | None:
+        return self.found_down if pool is self.replica else None
 
 
 async def test_a_read_the_replica_cannot_serve_is_answered_by_the_primary(pool: asyncpg.Pool) -> None:
@@ -184,6 +191,30 @@ async def test_a_read_the_replica_cannot_serve_is_answered_by_the_primary(pool: 
         assert routing.failures == 1
     finally:
         await gone.close()
+
+
+async def test_a_read_on_a_replica_that_stops_answering_goes_to_the_primary_once_it_is_found_down(
+    pool: asyncpg.Pool, pg_server: DatabaseHandle, template_db: str
+) -> None:
+    """A frozen replica fails no statement: the read waited out the request's deadline (a 504). Here the
+    "replica" is another database whose table is locked, so the read waits as on a frozen host."""
+    other = await fresh_database(pg_server.url, template_db)
+    holder = await asyncpg.connect(other)
+    frozen = await create_pool(other, min_size=1, max_size=2)
+    try:
+        await holder.execute("create table t (n int)")
+        await pool.execute("create table t (n int)")
+        async with holder.transaction():
+            await holder.execute("lock table t")
+            lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            routing = OneReplica(frozen, lost)
+            asyncio.get_running_loop().call_later(0.3, lost.set_result, None)  # the checks' verdict
+            read = Db(pool, reads=routing).fetchval("select 42 + count(*) from t")
+            assert await asyncio.wait_for(read, 10) == 42
+            assert routing.failures == 1
+    finally:
+        await frozen.close()
+        await holder.close()
 
 
 async def test_a_mutation_never_reads_a_replica_and_hands_back_its_commit(pool: asyncpg.Pool) -> None:
@@ -201,3 +232,21 @@ async def test_a_mutation_never_reads_a_replica_and_hands_back_its_commit(pool: 
         assert routing.asked == replica_reads, query
         mark = ctx.loaders.db.marks
         assert mark is not None and (mark.last is not None) == (replica_reads == 0)
+
+
+async def test_a_replica_found_down_ends_the_wait_of_the_reads_on_it(
+    pool: asyncpg.Pool, two_pools: tuple[asyncpg.Pool, asyncpg.Pool]
+) -> None:
+    first, _ = two_pools
+    found = replica_set(pool, first)
+    replica = found.replicas[0]
+    found._settle(replica, "down")
+    found._settle(replica, UP)  # found up: the reads chosen from now on watch this
+    choice = ReadChoice(found, None)
+    watched = choice.lost(await choice.pool())
+    assert watched is not None and not watched.done()
+    assert choice.lost(pool) is None  # the primary is never lost
+    found.mark_down(replica, "no answer within the check's bound")
+    assert watched.done()
+    found._settle(replica, UP)  # back: a new wait, not the one already over
+    assert replica.lost is not None and replica.lost is not watched and not replica.lost.done()
