@@ -15,7 +15,7 @@ from resolvers import log_proofs
 from resolvers import releases as release_rules
 from resolvers.context import Context
 from resolvers.identity import FIELDS as IDENTITY_FIELDS
-from resolvers.identity import normalise_hex, normalise_identity
+from resolvers.identity import parse_identity, require_hex
 from schema import from_rows
 from schema.enums import ContactRole, CplStatus, DeviceType
 from schema.loaded import loaded
@@ -68,8 +68,9 @@ class Manufacturer:
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, manufacturerId: str) -> Manufacturer | None:
-        key = normalise_hex(manufacturerId, 4)
-        row = await info.context.loaders.manufacturer_by_id.load(key) if key else None
+        # a malformed key is BAD_USER_INPUT at its index, as in the root fields, never "no such row"
+        key = require_hex(manufacturerId, 4, "manufacturerId")
+        row = await info.context.loaders.manufacturer_by_id.load(key)
         return cls.from_row(row) if row else None
 
 
@@ -99,10 +100,8 @@ class DeviceModel:
         manufacturerId: str,
         modelId: str,
     ) -> DeviceModel | None:
-        key = (normalise_hex(manufacturerId, 4), normalise_hex(modelId, 4))
-        if key[0] is None or key[1] is None:
-            return None
-        row = await info.context.loaders.model_by_key.load((key[0], key[1]))
+        key = (require_hex(manufacturerId, 4, "manufacturerId"), require_hex(modelId, 4, "modelId"))
+        row = await info.context.loaders.model_by_key.load(key)
         return cls.from_row(row) if row else None
 
 
@@ -159,10 +158,11 @@ class CplEntry:
         if "number" in key:
             row = await loaders.cpl_entry_by_number.load(int(key["number"]))
         else:
-            ident = tuple(normalise_identity([key.get(field) for field, _, _ in IDENTITY_FIELDS]))
-            if any(v is None for v in ident):
-                return None
-            row = (await loaders.identity_rows.load(ident)).cpl_entry  # type: ignore[arg-type]
+            i = parse_identity(*(key.get(field) for field, _, _ in IDENTITY_FIELDS))
+            found = await loaders.identity_rows.load(
+                (i.manufacturer_id, i.model_id, i.hardware_version, i.firmware_version)
+            )
+            row = found.cpl_entry
         return cls.from_row(row) if row else None
 
 

@@ -131,6 +131,37 @@ async def test_malformed_identity_fails_only_its_representation(pool: asyncpg.Po
     }
 
 
+CATALOGUE = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+  ... on Manufacturer { manufacturerId } ... on DeviceModel { modelId } ... on CplEntry { number } } }"""
+
+
+async def test_a_malformed_catalogue_key_fails_its_representation_as_the_root_fields_do(
+    pool: asyncpg.Pool, path_model: None
+) -> None:
+    """It was a silent null: "no such manufacturer" to a graph whose data was malformed, where the
+    root field manufacturer(manufacturerId: "ZZZZ") answers BAD_USER_INPUT."""
+    identity = {"manufacturerId": "106C", "modelId": "4331", "hardwareVersion": "00AC"}
+    reps = [
+        {"__typename": "Manufacturer", "manufacturerId": " 106c "},
+        {"__typename": "Manufacturer", "manufacturerId": "ZZZZ"},
+        {"__typename": "DeviceModel", "manufacturerId": "106C", "modelId": "43310"},
+        {"__typename": "CplEntry", **identity, "firmwareVersion": "bogus"},
+        {"__typename": "CplEntry", **identity, "firmwareVersion": "0x00000001"},
+        {"__typename": "Manufacturer", "manufacturerId": "10\ufb00"},  # 'ﬀ'.upper() is 'FF'
+    ]
+    found = await execute(build_schema(), pool, CATALOGUE, SUPPLIER, reps=reps)
+    assert found.data["_entities"] == [{"manufacturerId": "106C"}, None, None, None, {"number": 1001}, None]
+    errors = {tuple(e.path): (e.extensions["code"], e.extensions["field"]) for e in found.errors}
+    assert errors == {
+        ("_entities", 1): ("BAD_USER_INPUT", "manufacturerId"),
+        ("_entities", 2): ("BAD_USER_INPUT", "modelId"),
+        ("_entities", 3): ("BAD_USER_INPUT", "firmwareVersion"),
+        ("_entities", 5): ("BAD_USER_INPUT", "manufacturerId"),
+    }
+    root = await execute(build_schema(), pool, '{ manufacturer(manufacturerId: "ZZZZ") { name } }', SUPPLIER)
+    assert root.errors[0].message == found.errors[0].message
+
+
 async def test_device_status_entity_anonymous_sees_cpl_facts_only(
     pool: asyncpg.Pool, path_model: None
 ) -> None:
