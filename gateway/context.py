@@ -29,12 +29,15 @@ def build_context(
 
 def request_db(resources: Resources, request: Any) -> Db:
     """An HTTP request's writes leave their marks in its scope's state (`marks`): whether one committed,
-    which the response cache asks before it clears. With read replicas it reads where its ReadChoice
-    (gateway.replicas) sends it and keeps its commit's WAL position for the FIR-Read-After header;
-    WebSocket operations stay on the primary, which their notifications come from."""
+    which the response cache asks before it clears, and its commit's WAL position and data version for
+    the FIR-Read-After header: with read replicas, so that a replica that has not replayed it is passed
+    by; with or without, so that another process (a worker, a gateway replica) whose cache has not yet
+    heard of the write answers from the database. With read replicas it reads where its ReadChoice
+    (gateway.replicas) sends it; WebSocket operations stay on the primary, which their notifications
+    come from."""
     if not isinstance(request, Request):
         return Db(resources.pool)
-    marks = WriteMarks(positions=resources.replicas is not None)
+    marks = WriteMarks(positions=True)
     state = request.scope.setdefault("state", {})
     state["marks"] = marks
     if resources.replicas is None:

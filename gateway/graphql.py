@@ -123,7 +123,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 cancel_expiry(scope)
             return
         request = Request(scope, receive)
-        accept, authorization = fast_lane.headers(scope, b"accept", b"authorization")
+        accept, authorization, read_after = fast_lane.headers(
+            scope, b"accept", b"authorization", READ_AFTER_HEADER
+        )
         media = response_media_type(accept)
         scope.setdefault("state", {})["media_type"] = media
         resources = resources_in(request)
@@ -135,7 +137,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         scope["state"]["principal"] = principal
         limit = caps_of(resources).of(principal).body_bytes
         try:
-            await route_reads(resources, request)
+            await route_reads(resources, request, read_after)
             if declared_too_large(scope, limit):
                 raise BodyTooLarge(limit)
             receive = capped(receive, limit)
@@ -337,16 +339,20 @@ def resources_in_scope(scope: Scope) -> Resources:
     return found
 
 
-async def route_reads(resources: Any, request: Request) -> None:
-    """With read replicas: the request's ReadChoice, honouring the FIR-Read-After token it echoes
-    (clamped to where the primary stands: README, Read replicas)."""
-    if resources.replicas is None:
-        return
-    token = request.headers.get(READ_AFTER)
+READ_AFTER_HEADER = READ_AFTER.lower().encode()
+
+
+async def route_reads(resources: Any, request: Request, token: str | None) -> None:
+    """The FIR-Read-After token the request echoes, which the response cache honours; with read replicas,
+    also the request's ReadChoice (the token clamped to where the primary stands: README, Read
+    replicas). Without them reads go to the primary, which has every commit."""
     try:
         after = parse_read_after(token) if token is not None else None
     except ValueError as error:
         raise RequestRefused(400, f"{READ_AFTER}: {error}", field=READ_AFTER) from None
+    if resources.replicas is None:
+        request.scope["state"]["read_after"] = after
+        return
     if after is not None:
         after = await resources.replicas.bound(after)
     request.scope["state"]["read_after"] = after

@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import orjson
 import pytest
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -19,7 +20,7 @@ from gateway.cache import current_generation, serve
 from gateway.cache_store import ResponseCache
 from gateway.data_version import DataVersionListener
 from gateway.database import DatabaseHandle
-from gateway.graphql import GraphQLEndpoint
+from gateway.graphql import READ_AFTER_HEADER, GraphQLEndpoint, route_reads
 from gateway.notifier import Notifier
 from gateway.resources import Resources
 from gateway.settings import load_settings
@@ -77,6 +78,8 @@ def in_process_app(
         as_name = dict(scope["headers"]).get(b"x-as", b"anonymous").decode()
         principal = PRINCIPALS.get(as_name) or publisher(as_name.removeprefix("publisher-"))
         scope["state"] = {"resources": resources, "principal": principal}
+        token = dict(scope["headers"]).get(READ_AFTER_HEADER)
+        await route_reads(resources, Request(scope), token.decode() if token else None)
         await serve(resources, principal, scope, receive, send, strawberry_view)
 
     return app
@@ -285,6 +288,38 @@ async def test_a_mutation_clears_its_own_process_before_the_notification_arrives
         fresh = await ask(client, NAME)
         assert fresh.headers["x-fir-cache"] == "miss"
         assert fresh.json()["data"]["manufacturer"]["name"] == "Mine"
+    finally:
+        await deaf.aclose()
+
+
+async def test_a_write_through_another_process_is_read_back_by_echoing_its_token(
+    client: httpx.AsyncClient, resources: Resources, pg_server: DatabaseHandle, template_db: str
+) -> None:
+    """Workers and gateway replicas without read replicas: the process a client reads through next may
+    not have heard of its write yet. The token every committed mutation hands back (FIR-Read-After)
+    passes that process's cache by; without read replicas it was not handed back at all."""
+    deaf = Notifier(await fresh_database(pg_server.url, template_db))
+    resources.listener = DataVersionListener(deaf, resources.cache)
+    await deaf.start()
+    try:
+        written = await client.post("/graphql", json={"query": RENAME}, headers={"x-as": "secas"})
+        token = written.headers["fir-read-after"]
+        assert token.split("; version=")[1] == str(
+            await resources.pool.fetchval("select version from data_version")
+        )
+        await ask(client, NAME)
+        assert (await ask(client, NAME)).headers["x-fir-cache"] == "hit"
+        # written through another process: this one never hears of it (a deaf listener)
+        await resources.pool.execute(
+            "update manufacturers set name = 'Elsewhere' where manufacturer_id = '106C'"
+        )
+        version = await resources.pool.fetchval("select version from data_version")
+        elsewhere = f"0/0; version={version}"
+        echoed = await client.post("/graphql", json={"query": NAME}, headers={"fir-read-after": elsewhere})
+        assert echoed.headers.get("x-fir-cache") != "hit"  # passed by: answered by the database
+        assert echoed.json()["data"]["manufacturer"]["name"] == "Elsewhere"
+        unechoed = await ask(client, NAME)  # without it: what this process has heard of
+        assert unechoed.headers["x-fir-cache"] == "hit"
     finally:
         await deaf.aclose()
 
