@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,35 @@ async def _share_periodically(metrics_dir: Path) -> None:
     while True:
         await asyncio.sleep(SHARE_INTERVAL)
         _write_own(metrics_dir)
+        forget_the_dead(metrics_dir)
+
+
+_LIVE_GAUGE = re.compile(r"gauge_live(?:sum|all|min|max|mostrecent)_(\d+)\.db")
+
+
+def forget_the_dead(metrics_dir: Path) -> list[int]:
+    """Mark dead every process whose live gauges are still there, and say which. A worker killed
+    (SIGKILL, the OOM killer) never reaches its own mark_process_dead: its last `fir_replica_up` of 0
+    stayed the workers' minimum for the life of the server, though every live worker saw the replica up."""
+    dead: list[int] = []
+    for path in metrics_dir.glob("gauge_live*_*.db"):
+        found = _LIVE_GAUGE.fullmatch(path.name)
+        if found is not None and not _alive(int(found.group(1))):
+            dead.append(int(found.group(1)))
+    for pid in sorted(set(dead)):
+        with contextlib.suppress(OSError):
+            mark_process_dead(pid, str(metrics_dir))  # type: ignore[no-untyped-call]
+    return sorted(set(dead))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 @contextlib.asynccontextmanager
@@ -102,6 +132,7 @@ async def shared_metrics(metrics_dir: Path | None) -> AsyncIterator[None]:
     if metrics_dir is None:
         yield
         return
+    forget_the_dead(metrics_dir)  # a worker started in the place of one that was killed
     task = asyncio.create_task(_share_periodically(metrics_dir), name="fir-shared-metrics")
     try:
         yield

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from gateway import shared_metrics
@@ -45,40 +49,65 @@ async def test_a_worker_writes_its_numbers_at_exit(tmp_path: Path) -> None:
     assert written["buckets"] == TIMER.buckets and written["longest"] == TIMER.longest
 
 
-def test_a_dead_workers_replica_gauges_stop_counting(tmp_path: Path) -> None:
-    """With workers, the lag is the largest and `up` the smallest any *live* worker sees."""
-    import os
-    import subprocess
-    import sys
+GAUGES = (
+    "import sys\n"
+    "from gateway.replicas import REPLICA_LAG_BYTES, REPLICA_LAG_SECONDS, REPLICA_UP\n"
+    "up, lag = int(sys.argv[1]), float(sys.argv[2])\n"
+    "REPLICA_UP.labels('replica0').set(up)\n"
+    "REPLICA_LAG_BYTES.labels('replica0').set(lag)\n"
+    "REPLICA_LAG_SECONDS.labels('replica0').set(lag)\n"
+)
 
-    from prometheus_client import CollectorRegistry
 
-    script = (
-        "import sys\n"
-        "from gateway.replicas import REPLICA_LAG_BYTES, REPLICA_LAG_SECONDS, REPLICA_UP\n"
-        "up, lag = int(sys.argv[1]), float(sys.argv[2])\n"
-        "REPLICA_UP.labels('replica0').set(up)\n"
-        "REPLICA_LAG_BYTES.labels('replica0').set(lag)\n"
-        "REPLICA_LAG_SECONDS.labels('replica0').set(lag)\n"
-    )
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-
+def workers_that_saw(metrics_dir: Path, *seen: tuple[int, float]) -> list[int]:
+    """A process per (up, lag) that sets the replica gauges in `metrics_dir` and exits; their pids."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     pids = []
-    for up, lag in ((0, 9000), (1, 10)):
-        process = subprocess.Popen([sys.executable, "-c", script, str(up), str(lag)], env=env)
+    for up, lag in seen:
+        process = subprocess.Popen([sys.executable, "-c", GAUGES, str(up), str(lag)], env=env)
         assert process.wait(timeout=60) == 0
         pids.append(process.pid)
+    return pids
 
-    def seen() -> dict[str, float]:
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry, str(tmp_path))  # type: ignore[no-untyped-call]
-        return {
-            sample.name: sample.value
-            for family in registry.collect()
-            for sample in family.samples
-            if sample.labels.get("replica") == "replica0"
-        }
 
-    assert seen() == {"fir_replica_up": 0, "fir_replica_lag_bytes": 9000, "fir_replica_lag_seconds": 9000}
+def replica_gauges(metrics_dir: Path) -> dict[str, float]:
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, str(metrics_dir))  # type: ignore[no-untyped-call]
+    return {
+        sample.name: sample.value
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.labels.get("replica") == "replica0"
+    }
+
+
+def test_a_dead_workers_replica_gauges_stop_counting(tmp_path: Path) -> None:
+    """With workers, the lag is the largest and `up` the smallest any *live* worker sees."""
+    pids = workers_that_saw(tmp_path, (0, 9000), (1, 10))
+    assert replica_gauges(tmp_path) == {
+        "fir_replica_up": 0,
+        "fir_replica_lag_bytes": 9000,
+        "fir_replica_lag_seconds": 9000,
+    }
     mark_process_dead(pids[0], str(tmp_path))  # type: ignore[no-untyped-call]
-    assert seen() == {"fir_replica_up": 1, "fir_replica_lag_bytes": 10, "fir_replica_lag_seconds": 10}
+    assert replica_gauges(tmp_path) == {
+        "fir_replica_up": 1,
+        "fir_replica_lag_bytes": 10,
+        "fir_replica_lag_seconds": 10,
+    }
+
+
+def test_a_killed_workers_gauges_are_forgotten_by_the_workers_left(tmp_path: Path) -> None:
+    """A worker killed (SIGKILL, the OOM killer) never marks itself dead: its `up` of 0 stayed the
+    minimum for good, though the live workers and /readyz saw the replica up."""
+    killed, live = workers_that_saw(tmp_path, (0, 9000), (1, 10))
+    for path in tmp_path.glob(f"gauge_live*_{live}.db"):  # as if still running: this process's pid
+        path.rename(path.with_name(path.name.replace(str(live), str(os.getpid()))))
+    assert replica_gauges(tmp_path)["fir_replica_up"] == 0
+    assert shared_metrics.forget_the_dead(tmp_path) == [killed]
+    assert replica_gauges(tmp_path) == {
+        "fir_replica_up": 1,
+        "fir_replica_lag_bytes": 10,
+        "fir_replica_lag_seconds": 10,
+    }
+    assert shared_metrics.forget_the_dead(tmp_path) == []  # the live one is left alone
