@@ -9,14 +9,16 @@ import itertools
 import logging
 import re
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import asyncpg
 from prometheus_client import Counter, Gauge
 
 from gateway.metrics import REGISTRY
 from gateway.settings import Settings
-from loaders.db import close_pool, create_pool
+from loaders.db import abandon, close_pool, create_pool
 from loaders.replicas import (
     WriteMark,
     format_lsn,
@@ -27,6 +29,7 @@ from loaders.replicas import (
 )
 
 log = logging.getLogger("fir.replicas")
+T = TypeVar("T")
 
 HEADER = "FIR-Read-After"
 UP, LAGGING, DOWN, NOT_STANDBY = "up", "lagging", "down", "not_standby"
@@ -87,16 +90,18 @@ def parse_read_after(value: str) -> ReadAfter:
 class Replica:
     """One read URL: its pool, and what the last check saw."""
 
-    def __init__(self, name: str, pool: asyncpg.Pool) -> None:
+    def __init__(self, name: str, pool: asyncpg.Pool, probes: asyncpg.Pool | None = None) -> None:
         self.name = name
         self.pool = pool
+        # the checks' own connections: a read pool busy with long reads is not a replica that is down
+        self.probes = probes if probes is not None else pool
         self.state = DOWN
         self.replay_lsn: int | None = None
         self.data_version = -1
         self.lag_bytes = 0
         self.lag_seconds = 0.0
-        # made when the replica is found up, done when it is found down: the reads in flight on it
-        # then give up and go to the primary (loaders.db, _unless_lost)
+        # made when the replica is found up, done when its checks find it not answering: the reads in
+        # flight on it then give up and go to the primary (loaders.db, _unless_lost)
         self.lost: asyncio.Future[None] | None = None
 
     @property
@@ -165,6 +170,7 @@ class ReplicaSet:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._poller: asyncio.Task[None] | None = None
         self._monitor: asyncio.Task[None] | None = None
+        self._probes: dict[tuple[str, str], asyncio.Future[Any]] = {}  # (replica, kind): the last probe
 
     @classmethod
     async def open(cls, primary: asyncpg.Pool, settings: Settings) -> ReplicaSet:
@@ -173,6 +179,7 @@ class ReplicaSet:
             Replica(
                 f"replica{i}",
                 await create_pool(str(url), min_size=0, max_size=settings.pool_max, connect_timeout=2),
+                await create_pool(str(url), min_size=0, max_size=2, connect_timeout=2),
             )
             for i, url in enumerate(settings.read_urls)
         ]
@@ -187,7 +194,8 @@ class ReplicaSet:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await asyncio.gather(*(close_pool(r.pool, grace=2) for r in self.replicas))
+        pools = {id(p): p for r in self.replicas for p in (r.pool, r.probes)}
+        await asyncio.gather(*(close_pool(p, grace=2) for p in pools.values()))
 
     # --- choosing ---------------------------------------------------------------------------------
 
@@ -259,11 +267,14 @@ class ReplicaSet:
             self._waiters.remove(entry)
         return self.choose(after)
 
-    def mark_down(self, replica: Replica, reason: str) -> None:
+    def mark_down(self, replica: Replica, reason: str, *, unanswered: bool = False) -> None:
+        """No new read goes to `replica`; `unanswered` (its checks got no answer in time, or could not
+        reach it), the reads in flight on it give up too. One query that failed on it (a recovery
+        conflict, a dropped connection) says nothing of the others, which end as they will."""
         if replica.state != DOWN:
             log.warning("read replica %s is down (%s): reads go elsewhere", replica.name, reason[:200])
         replica.state = DOWN
-        if replica.lost is not None and not replica.lost.done():
+        if unanswered and replica.lost is not None and not replica.lost.done():
             replica.lost.set_result(None)
         REPLICA_UP.labels(replica.name).set(0)
 
@@ -282,12 +293,35 @@ class ReplicaSet:
         await self._probe_primary()
         await asyncio.gather(*(self._check(r, bound) for r in self.replicas))
 
-    async def _check(self, replica: Replica, bound: float) -> None:
+    async def _ask(self, replica: Replica, kind: str, work: Coroutine[Any, Any, T], bound: float) -> T | None:
+        """`work`'s answer within `bound`, else None and the replica marked down, unanswered.
+
+        A probe past its bound is abandoned, not awaited: its cancellation waits for the replica to
+        take it, which a frozen one never does (awaited, the check hung with it, and the replica was
+        never marked down). Until it ends the replica is not asked again, so a long freeze leaves one
+        probe of each kind waiting, not one per check."""
+        key = (replica.name, kind)
+        pending = self._probes.get(key)
+        if pending is not None and not pending.done():
+            work.close()
+            self.mark_down(replica, "its last check is still unanswered", unanswered=True)
+            return None
+        task: asyncio.Future[T] = asyncio.ensure_future(work)
+        self._probes[key] = task
+        await asyncio.wait((task,), timeout=bound)
+        if not task.done():
+            abandon(task)
+            self.mark_down(replica, f"no answer within {bound:g} s", unanswered=True)
+            return None
         try:
-            async with asyncio.timeout(bound):
-                status = await replica_status(replica.pool)
+            return task.result()
         except _PROBE_ERRORS as error:
-            self.mark_down(replica, f"{type(error).__name__}: {error}")
+            self.mark_down(replica, f"{type(error).__name__}: {error}", unanswered=True)
+            return None
+
+    async def _check(self, replica: Replica, bound: float) -> None:
+        status = await self._ask(replica, "status", replica_status(replica.probes), bound)
+        if status is None:
             return
         replica.replay_lsn, replica.data_version = status.replay_lsn, status.data_version
         if not status.in_recovery or status.replay_lsn is None:
@@ -326,12 +360,7 @@ class ReplicaSet:
             await asyncio.sleep(0.005)
 
     async def _poll_one(self, replica: Replica) -> None:
-        try:
-            async with asyncio.timeout(max(self.wait, 0.5)):
-                replayed = await replay_lsn(replica.pool)
-        except _PROBE_ERRORS as error:
-            self.mark_down(replica, f"{type(error).__name__}: {error}")
-            return
+        replayed = await self._ask(replica, "replay", replay_lsn(replica.probes), max(self.wait, 0.5))
         if replayed is not None and (replica.replay_lsn is None or replayed > replica.replay_lsn):
             replica.replay_lsn = replayed
 

@@ -328,15 +328,17 @@ async def _unless_lost(lost: asyncio.Future[None] | None, read: Coroutine[Any, A
     try:
         await asyncio.wait((task, lost), return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
-        _abandon(task)
+        abandon(task)
         raise
     if task.done():
         return task.result()
-    _abandon(task)
+    abandon(task)
     raise ReplicaLost("the read replica stopped answering")
 
 
-def _abandon(task: asyncio.Future[Any]) -> None:
+def abandon(task: asyncio.Future[Any]) -> None:
+    """Stop waiting for `task`: cancelled, and left to end on its own (a cancelled statement waits for
+    its server to take the cancellation, which a frozen server never does); its outcome is retrieved."""
     task.cancel()
     task.add_done_callback(_retrieved)
 

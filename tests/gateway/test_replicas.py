@@ -246,7 +246,35 @@ async def test_a_replica_found_down_ends_the_wait_of_the_reads_on_it(
     watched = choice.lost(await choice.pool())
     assert watched is not None and not watched.done()
     assert choice.lost(pool) is None  # the primary is never lost
-    found.mark_down(replica, "no answer within the check's bound")
+    choice.failed(replica.pool)  # one query failed on it (a recovery conflict): the others go on
+    assert replica.state == "down" and not watched.done()
+    found._settle(replica, UP)
+    found.mark_down(replica, "no answer within the check's bound", unanswered=True)
     assert watched.done()
     found._settle(replica, UP)  # back: a new wait, not the one already over
     assert replica.lost is not None and replica.lost is not watched and not replica.lost.done()
+
+
+async def test_a_replica_busy_with_long_reads_is_not_found_down(pool: asyncpg.Pool, db_url: str) -> None:
+    """The checks asked the read pool: with every connection busy they waited past their bound and
+    marked a healthy replica down, and its reads in flight were run again on the primary."""
+    reads = await create_pool(db_url, min_size=1, max_size=1)
+    probes = await create_pool(db_url, min_size=0, max_size=2)
+    try:
+        replica = Replica("replica0", reads, probes)
+        found = ReplicaSet(
+            pool, [replica], dataclasses.replace(load_settings(env_file=None), replica_wait_ms=0)
+        )
+        found._settle(replica, UP)
+        watched = replica.lost
+        read = asyncio.ensure_future(
+            Db(pool, reads=ReadChoice(found, None)).fetchval("select 7 from pg_sleep(1.5)")
+        )
+        await asyncio.sleep(0.2)  # the read holds the pool's only connection
+        await found.check()  # bounded by a second
+        assert replica.state != "down"  # (a database that is not a standby is not_standby, not down)
+        assert watched is not None and not watched.done()
+        assert await read == 7
+    finally:
+        await reads.close()
+        await probes.close()
