@@ -149,11 +149,19 @@ def _problems(name: str, value: Any, caps: InputCaps, max_length: int) -> Iterat
 
 
 def variable_problem(variables: dict[str, Any], caps: InputCaps, screen: Screen) -> BadUserInput | None:
-    """The first variable value over a cap (list length, string length) or holding a NUL, if any."""
+    """The first variable value over a cap (list length, string length) or holding a NUL, if any:
+    what schema.sifted found on a thread for these variables, else `first_problem` here."""
     if not variables:
         return None
     sifted = current(variables)
-    if sifted.within if sifted is not None and sifted.caps == caps else screen.within(variables, caps):
+    if sifted is not None and sifted.caps == caps:
+        return sifted.problem
+    return first_problem(variables, caps, screen)
+
+
+def first_problem(variables: dict[str, Any], caps: InputCaps, screen: Screen) -> BadUserInput | None:
+    """The screen, and when it reports something the exact walk, which confirms it (with a path) or not."""
+    if screen.within(variables, caps):
         return None
     for name, value in variables.items():
         for problem in _problems(name, value, caps, screen.max_length):

@@ -36,7 +36,7 @@ from schema.entities import checked_representation, entity_keys
 from schema.errors import TagValidationErrors, shape_result
 from schema.executor import CompiledFirExecutor, FirExecutor
 from schema.extension_hooks import PlannedExtensionsRunner
-from schema.input_limits import Screen, input_limits, literal_strings_rule, too_many_entities
+from schema.input_limits import Screen, first_problem, input_limits, literal_strings_rule, too_many_entities
 from schema.introspection import IntrospectionPolicy
 from schema.lane import NO_MIDDLEWARE, STRAWBERRY_RULES, Lane
 from schema.limits import QueryLimits, SchemaLimits
@@ -155,7 +155,8 @@ class FirSchema(strawberry.federation.Schema):
             and has_long_list(variable_values)
         ):
             caps = context_value.limits.caps.of(context_value.principal)
-            found = await off_loop(partial(sift, self.screen.within, variable_values, caps))
+            check = partial(first_problem, screen=self.screen)
+            found = await off_loop(partial(sift, check, variable_values, caps))
             with remembered(found):
                 return await self._execute(
                     query,

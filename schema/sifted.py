@@ -1,8 +1,9 @@
 """A request's long variable lists screened and put in columns on a thread, before the loop runs it.
 
-The input caps' screen (schema.input_limits) and the fleet's columns (schema.fleet_input) are passes
-over every item of a list: for a million devices about a second each, in C, which never gives the
-loop its turn. A request holding a list of LONG_LIST items or more has both done on a thread first
+The input caps' check (schema.input_limits: its screen, and the exact walk when the screen reports
+something, as one escaped quote in a long body makes it) and the fleet's columns (schema.fleet_input)
+are passes over every item of a list: for a million devices a second or more each, which held the
+loop all that time. A request holding a list of LONG_LIST items or more has both done on a thread first
 (schema.offload: the interpreter switches threads between the passes' Python steps, and no C pass
 runs for more than about 0.1 s at a million items); what they found is kept for the rest of the
 request, which asks `current` instead of passing over the list again on the loop.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from resolvers.context import InputCaps
+from resolvers.errors import BadUserInput
 from resolvers.fleet import FleetDevices
 from schema.fleet_input import columns
 
@@ -30,7 +32,7 @@ class Sifted:
 
     variables: dict[str, Any]
     caps: InputCaps
-    within: bool  # the screen's verdict: False sends the request to the exact walk, as ever
+    problem: BadUserInput | None  # the first value over a cap (schema.input_limits.first_problem)
     # each long list by variable name: in columns, or None when not every item is a plain device
     columns: dict[str, FleetDevices | None]
 
@@ -45,17 +47,19 @@ def has_long_list(variables: dict[str, Any] | None) -> bool:
 
 
 def sift(
-    within: Callable[[dict[str, Any], InputCaps], bool], variables: dict[str, Any], caps: InputCaps
+    problem_of: Callable[[dict[str, Any], InputCaps], BadUserInput | None],
+    variables: dict[str, Any],
+    caps: InputCaps,
 ) -> Sifted:
-    """`within`: the screen's test (schema.input_limits.Screen.within). Lists over a cap are not put in
-    columns: the request is refused by the exact walk on the loop, which reads the raw list."""
-    verdict = within(variables, caps)
+    """`problem_of`: the input caps' check (schema.input_limits.first_problem, with its screen). A
+    request with a problem is refused: nothing is put in columns."""
+    problem = problem_of(variables, caps)
     found: dict[str, FleetDevices | None] = {}
-    if verdict:
+    if problem is None:
         for name, value in variables.items():
             if type(value) is list and len(value) >= LONG_LIST:
                 found[name] = columns(value)
-    return Sifted(variables, caps, verdict, found)
+    return Sifted(variables, caps, problem, found)
 
 
 @contextmanager

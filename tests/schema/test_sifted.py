@@ -12,6 +12,7 @@ import pytest
 
 import resolvers.fleet
 import schema.fleet_input
+import schema.input_limits
 import schema.sifted
 from resolvers.context import InputCaps, InputCapsByPrincipal
 from schema.schema import build_schema
@@ -78,6 +79,22 @@ async def test_a_long_fleet_is_screened_grouped_and_put_in_columns_off_the_loop(
     assert grouped and main not in grouped
 
 
+async def test_a_long_fleet_the_screen_cannot_pass_is_walked_off_the_loop(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One escaped quote in a long body and the screen reports something: the exact walk then ran
+    on the loop (0.6 s at 100,000 devices), and the columns after it."""
+    items = fleet()
+    items[3]["ref"] = 'MPAN "3"'
+    walked = threads_of(monkeypatch, schema.input_limits, "_problems")
+    on_the_loop = threads_of(monkeypatch, schema.fleet_input, "columns")
+    result = await run(pool, items)
+    assert result.errors is None, result.errors
+    assert walked and threading.main_thread().name not in walked
+    assert on_the_loop == []
+    assert 'MPAN "3"' in [ref for group in result.data["fleetStatus"]["groups"] for ref in group["refs"]]
+
+
 async def test_a_long_fleet_answers_what_it_answers_on_the_loop(
     pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,7 +127,7 @@ async def test_a_long_list_over_the_callers_cap_is_refused_as_on_the_loop(
 async def test_what_was_sifted_is_asked_for_those_variables_only(pool: asyncpg.Pool) -> None:
     caps = InputCaps(body_bytes=1, list_items=1, entities=1)
     variables = {"d": fleet()}
-    found = schema.sifted.sift(lambda v, c: True, variables, caps)
+    found = schema.sifted.sift(lambda v, c: None, variables, caps)
     assert found.columns["d"] is not None and len(found.columns["d"]) == DEVICES
     with schema.sifted.remembered(found):
         assert schema.sifted.current(variables) is found
