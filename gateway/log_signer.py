@@ -86,6 +86,8 @@ class CheckpointSigner:
         while True:
             try:
                 await self.sign_now()
+            except asyncpg.LockNotAvailableError:  # a write transaction is open (loaders.tlog)
+                log.info("a write in progress holds the data version; signing at the next turn")
             except (OSError, asyncpg.PostgresError):
                 log.warning("signing a checkpoint failed; retrying", exc_info=True)
             await asyncio.sleep(self._settings.log_checkpoint_interval)

@@ -44,7 +44,14 @@ async def lock_appends(tx: Db) -> None:
     await tx.execute("select pg_advisory_xact_lock($1)", _APPEND_LOCK)
 
 
+# How long signing waits for the data version's row, which every open write transaction holds (its
+# trigger bumps it, migration 0014): a long CPL import would otherwise hold the signer, its lock and
+# a connection until it commits. Past it, the signer tries again at its next turn.
+SIGN_LOCK_TIMEOUT = "1s"
+
+
 async def try_lock_signing(tx: Db) -> bool:
+    await tx.execute(f"set local lock_timeout = '{SIGN_LOCK_TIMEOUT}'")
     return bool(await tx.fetchval("select pg_try_advisory_xact_lock($1)", _SIGN_LOCK))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -121,3 +123,19 @@ async def test_one_checkpoint_per_size_and_none_without_growth(pool: asyncpg.Poo
     assert await transparency.sign_checkpoint(db, ORIGIN, KEY) is None
     with pytest.raises(asyncpg.RestrictViolationError):
         await pool.execute("delete from tlog_checkpoints")
+
+
+@pytest.mark.usefixtures("model")
+async def test_signing_gives_up_soon_behind_an_open_write_and_signs_after_it(
+    pool: asyncpg.Pool, db: Db
+) -> None:
+    """A signed checkpoint moves the data version (migration 0014), whose row every open write holds:
+    behind a long import the signer waited, holding its lock and a connection, up to 60 s."""
+    await publish_entries(pool, range(1, 3))
+    async with pool.acquire() as writer, writer.transaction():
+        await writer.execute("update manufacturers set name = name")  # the trigger takes the row
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(asyncpg.LockNotAvailableError):
+            await transparency.sign_checkpoint(db, ORIGIN, KEY)
+        assert asyncio.get_running_loop().time() - started < 5
+    await signed(db)  # the write committed: the next turn signs
